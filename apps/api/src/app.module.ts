@@ -1,0 +1,37 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import pino from 'pino';
+import { REDACTED_PATHS, type ApiConfig } from '@nova/config';
+import { AdminModule } from './admin/admin.module';
+import { requestIdFor } from './common/request-id';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { TemporalModule } from './temporal/temporal.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: ApiConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            name: 'nova-api',
+            level: config.logLevel,
+            genReqId: requestIdFor,
+            timestamp: pino.stdTimeFunctions.isoTime,
+            redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+            // Health probes poll every few seconds; keep them out of the request log.
+            autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
+          },
+        }),
+        DatabaseModule,
+        TemporalModule,
+        HealthModule,
+        AdminModule,
+      ],
+    };
+  }
+}

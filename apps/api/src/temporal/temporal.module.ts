@@ -1,0 +1,32 @@
+import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Client, Connection } from '@temporalio/client';
+import { temporalConnectionOptions, type ApiConfig } from '@nova/config';
+import { API_CONFIG } from '../config/config.module';
+
+@Injectable()
+class TemporalLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(Client) private readonly client: Client) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.connection.close();
+  }
+}
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: Client,
+      inject: [API_CONFIG],
+      // Lazy: the API starts (and reports not-ready) while Temporal is unreachable.
+      useFactory: (config: ApiConfig) =>
+        new Client({
+          connection: Connection.lazy(temporalConnectionOptions(config.temporal)),
+          namespace: config.temporal.namespace,
+        }),
+    },
+    TemporalLifecycle,
+  ],
+  exports: [Client],
+})
+export class TemporalModule {}

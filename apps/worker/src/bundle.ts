@@ -1,0 +1,20 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+
+/** Build step: the production worker loads this bundle, made with the same SDK version it runs. */
+async function main(): Promise<void> {
+  const started = Date.now();
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('@nova/workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
+  });
+  const target = join(__dirname, 'workflow-bundle.js');
+  writeFileSync(target, code);
+  console.log(`workflow bundle: ${target} (${Math.round(code.length / 1024)} KiB, ${Date.now() - started} ms)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,60 @@
+import { ConfigError, createLogger, loadWorkerConfig } from '@nova/config';
+import { createPrismaClient } from '@nova/db';
+import { createActivities, systemClock } from '@nova/activities';
+import {
+  connectToTemporal,
+  createPlatformWorker,
+  installRuntime,
+  workerIdentity,
+  workflowSourceFor,
+} from './worker';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadWorkerConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`nova-worker: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+
+  const logger = createLogger({ name: 'nova-worker', level: config.logLevel });
+  installRuntime(logger, config.logLevel);
+
+  const identity = workerIdentity();
+  const db = createPrismaClient({ databaseUrl: config.databaseUrl });
+  const connection = await connectToTemporal(config);
+  const workflowSource = workflowSourceFor(config);
+  const worker = await createPlatformWorker({
+    config,
+    connection,
+    identity,
+    workflowSource,
+    activities: createActivities({ db, clock: systemClock, workerIdentity: identity }),
+  });
+
+  logger.info(
+    {
+      taskQueue: config.temporal.taskQueue,
+      namespace: config.temporal.namespace,
+      temporalAddress: config.temporal.address,
+      workflowSource: 'bundlePath' in workflowSource ? 'bundle' : 'sources',
+      identity,
+    },
+    'worker started',
+  );
+  // The Runtime turns SIGINT/SIGTERM into worker.shutdown(): polling stops, running
+  // activities get the grace period, then run() resolves.
+  await worker.run();
+  await db.$disconnect();
+  await connection.close();
+  logger.info('worker stopped');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`nova-worker: fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

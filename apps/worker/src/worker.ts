@@ -1,0 +1,81 @@
+import { hostname } from 'node:os';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel as TemporalLogLevel } from '@temporalio/worker';
+import { temporalConnectionOptions, type WorkerConfig } from '@nova/config';
+import type { Logger } from 'pino';
+
+/** Where the worker gets its workflow code: a prebuilt bundle in production, the sources in development. */
+export type WorkflowSource = { bundlePath: string } | { workflowsPath: string };
+
+export function workflowSourceFor(config: WorkerConfig): WorkflowSource {
+  if (config.worker.workflowBundlePath) return { bundlePath: config.worker.workflowBundlePath };
+  if (config.nodeEnv === 'production') {
+    // Production never compiles workflow code at start: the build made the bundle with this SDK version.
+    return { bundlePath: require.resolve('../dist/workflow-bundle.js') };
+  }
+  return { workflowsPath: require.resolve('@nova/workflows') };
+}
+
+export function workerIdentity(): string {
+  return `nova-worker@${hostname()}/${process.pid}`;
+}
+
+const temporalLevels: Record<string, TemporalLogLevel> = {
+  fatal: 'ERROR',
+  error: 'ERROR',
+  warn: 'WARN',
+  info: 'INFO',
+  debug: 'DEBUG',
+  trace: 'TRACE',
+  silent: 'ERROR',
+};
+
+/** Routes the SDK's and Core's logs into the process's pino logger, so every line is JSON. */
+export function installRuntime(logger: Logger, level: string): void {
+  Runtime.install({
+    logger: new DefaultLogger(temporalLevels[level] ?? 'INFO', (entry) => {
+      const fields = { ...entry.meta, sdkComponent: 'temporal' };
+      switch (entry.level) {
+        case 'ERROR':
+          logger.error(fields, entry.message);
+          break;
+        case 'WARN':
+          logger.warn(fields, entry.message);
+          break;
+        case 'DEBUG':
+        case 'TRACE':
+          logger.debug(fields, entry.message);
+          break;
+        default:
+          logger.info(fields, entry.message);
+      }
+    }),
+  });
+}
+
+export async function connectToTemporal(config: WorkerConfig): Promise<NativeConnection> {
+  return await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+}
+
+export async function createPlatformWorker(options: {
+  config: WorkerConfig;
+  connection: NativeConnection;
+  activities: object;
+  workflowSource: WorkflowSource;
+  identity: string;
+}): Promise<Worker> {
+  const { config } = options;
+  const workflowOptions =
+    'bundlePath' in options.workflowSource
+      ? { workflowBundle: { codePath: options.workflowSource.bundlePath } }
+      : { workflowsPath: options.workflowSource.workflowsPath };
+  return await Worker.create({
+    connection: options.connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    identity: options.identity,
+    activities: options.activities,
+    ...workflowOptions,
+    // On SIGTERM the worker stops polling and lets running activities finish for this long.
+    shutdownGraceTime: `${config.worker.shutdownGraceSeconds} seconds`,
+  });
+}

@@ -1,0 +1,106 @@
+import type { z } from 'zod';
+import { apiEnvSchema, workerEnvSchema } from './env';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface TemporalConfig {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  /** TLS is on when asked for, or implied by client certificates or an API key (Temporal Cloud). */
+  tls: boolean;
+  tlsCertPath?: string;
+  tlsKeyPath?: string;
+  tlsCaPath?: string;
+  tlsServerName?: string;
+  apiKey?: string;
+  uiUrl: string;
+}
+
+interface CommonConfig {
+  nodeEnv: 'development' | 'production' | 'test';
+  logLevel: LogLevel;
+  databaseUrl: string;
+  temporal: TemporalConfig;
+}
+
+export interface ApiConfig extends CommonConfig {
+  http: { host: string; port: number };
+  adminApiKey: string;
+}
+
+export interface WorkerConfig extends CommonConfig {
+  worker: { shutdownGraceSeconds: number; workflowBundlePath?: string };
+}
+
+/** Raised when the environment does not describe a runnable process; names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(
+      `Invalid configuration:\n${problems.map((p) => `  - ${p.variable}: ${p.message}`).join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function parse<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
+  // An empty variable means "not set", as in most deployment tooling.
+  const cleaned: Env = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && value !== '') cleaned[key] = value;
+  }
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => ({
+        variable: issue.path.map(String).join('.') || '(environment)',
+        message: issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message,
+      })),
+    );
+  }
+  return result.data;
+}
+
+function temporalConfig(env: z.infer<typeof apiEnvSchema> | z.infer<typeof workerEnvSchema>): TemporalConfig {
+  const implied = Boolean(env.TEMPORAL_TLS_CERT_PATH || env.TEMPORAL_API_KEY);
+  return {
+    address: env.TEMPORAL_ADDRESS,
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    tls: env.TEMPORAL_TLS ?? implied,
+    tlsCertPath: env.TEMPORAL_TLS_CERT_PATH,
+    tlsKeyPath: env.TEMPORAL_TLS_KEY_PATH,
+    tlsCaPath: env.TEMPORAL_TLS_CA_PATH,
+    tlsServerName: env.TEMPORAL_TLS_SERVER_NAME,
+    apiKey: env.TEMPORAL_API_KEY,
+    uiUrl: env.TEMPORAL_UI_URL.replace(/\/+$/, ''),
+  };
+}
+
+export function loadApiConfig(env: Env = process.env): ApiConfig {
+  const parsed = parse(apiEnvSchema, env);
+  return {
+    nodeEnv: parsed.NODE_ENV,
+    logLevel: parsed.LOG_LEVEL,
+    databaseUrl: parsed.DATABASE_URL,
+    temporal: temporalConfig(parsed),
+    http: { host: parsed.HOST, port: parsed.PORT },
+    adminApiKey: parsed.ADMIN_API_KEY,
+  };
+}
+
+export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
+  const parsed = parse(workerEnvSchema, env);
+  return {
+    nodeEnv: parsed.NODE_ENV,
+    logLevel: parsed.LOG_LEVEL,
+    databaseUrl: parsed.DATABASE_URL,
+    temporal: temporalConfig(parsed),
+    worker: {
+      shutdownGraceSeconds: parsed.WORKER_SHUTDOWN_GRACE_SECONDS,
+      workflowBundlePath: parsed.WORKFLOW_BUNDLE_PATH,
+    },
+  };
+}

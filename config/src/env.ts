@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/**
+ * The platform's configuration, read from environment variables once at process start.
+ * The API and the worker share the common sections; each adds its own.
+ */
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const positiveInt = (label: string) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a whole number of ${label}`)
+    .transform(Number)
+    .pipe(z.number().int().positive(`must be a positive number of ${label}`));
+
+const postgresUrl = z.string().refine(
+  (v) => {
+    try {
+      const url = new URL(v);
+      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a postgresql://user:password@host:port/database URL' },
+);
+
+// host:port, where host is a name, an IPv4 address or a bracketed IPv6 address.
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port (e.g. 127.0.0.1:7233)');
+
+const commonShape = {
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: postgresUrl,
+  TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,255}$/, 'must be a Temporal namespace name')
+    .default('default'),
+  TEMPORAL_TASK_QUEUE: z
+    .string()
+    .regex(/^[A-Za-z0-9._/-]{1,255}$/, 'must be a task queue name')
+    .default('nova-rewards'),
+  TEMPORAL_TLS: booleanFlag.optional(),
+  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CA_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_UI_URL: z.url({ message: 'must be an http(s) URL' }).default('http://127.0.0.1:8233'),
+};
+
+const apiShape = {
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z
+    .string()
+    .regex(/^\d+$/, 'must be a port number')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(65535, 'must be a port number (0-65535)'))
+    .default(3000),
+  ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters'),
+};
+
+const workerShape = {
+  WORKER_SHUTDOWN_GRACE_SECONDS: positiveInt('seconds').default(30),
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+};
+
+function tlsPairRule(env: { TEMPORAL_TLS_CERT_PATH?: string | undefined; TEMPORAL_TLS_KEY_PATH?: string | undefined }, ctx: z.RefinementCtx): void {
+  if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
+    const missing = env.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH';
+    ctx.addIssue({ code: 'custom', path: [missing], message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together' });
+  }
+}
+
+export const apiEnvSchema = z.object({ ...commonShape, ...apiShape }).superRefine(tlsPairRule);
+export const workerEnvSchema = z.object({ ...commonShape, ...workerShape }).superRefine(tlsPairRule);
+
+export type ApiEnv = z.infer<typeof apiEnvSchema>;
+export type WorkerEnv = z.infer<typeof workerEnvSchema>;

@@ -1,0 +1,157 @@
+// @ts-check
+'use strict';
+/**
+ * START: the whole platform on embedded defaults, on one machine.
+ *   PostgreSQL (project-local cluster) -> Temporal dev server (SQLite in .data, Web UI)
+ *   -> worker -> API. Ctrl-C / SIGTERM stops everything in reverse order; data persists.
+ *
+ * Environment (all optional): PORT (3000), TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233),
+ * NOVA_PG_PORT (54329), NOVA_DATA_DIR (.data), ADMIN_API_KEY, LOG_LEVEL, and any platform
+ * variable; DATABASE_URL or TEMPORAL_ADDRESS point at external services instead.
+ */
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const { prepareToolchain, prepareDatabase } = require('./setup');
+const { step, say } = require('./lib/progress');
+const { root, dataDir } = require('./lib/paths');
+const { Supervisor } = require('./lib/supervisor');
+const { devServerArgs, waitForTemporal, platformSearchAttributes, isPortInUse } = require('./lib/temporal-server');
+
+const SCOPE = 'start';
+const apiPort = Number(process.env.PORT || 3000);
+const temporalPort = Number(process.env.TEMPORAL_PORT || 7233);
+const temporalUiPort = Number(process.env.TEMPORAL_UI_PORT || 8233);
+const namespace = process.env.TEMPORAL_NAMESPACE || 'default';
+const STOP_GRACE_MS = 35_000;
+const READY_TIMEOUT_MS = 180_000;
+
+/** The bootstrap admin key: ADMIN_API_KEY if set, else generated once and kept in the data folder. */
+function adminApiKey() {
+  if (process.env.ADMIN_API_KEY) return { key: process.env.ADMIN_API_KEY, source: 'ADMIN_API_KEY' };
+  const file = path.join(dataDir, 'admin-api-key');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(file, `nova_admin_${crypto.randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  }
+  return { key: fs.readFileSync(file, 'utf8').trim(), source: path.relative(root, file) || file };
+}
+
+/** @param {string} url @param {number} timeoutMs @param {() => boolean} aborted */
+async function waitForReady(url, timeoutMs, aborted) {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline && !aborted()) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+      if (response.status === 200) return;
+      last = `${response.status} ${await response.text()}`;
+    } catch (error) {
+      last = /** @type {Error} */ (error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`${url} did not answer 200 within ${timeoutMs / 1000} s: ${last}`);
+}
+
+async function main() {
+  const temporal = await prepareToolchain({ scope: SCOPE });
+  const admin = adminApiKey();
+  const temporalAddress = process.env.TEMPORAL_ADDRESS || `127.0.0.1:${temporalPort}`;
+  const env = {
+    ...process.env,
+    // The local cluster's URL is set once it runs; until then a well-formed stand-in lets the
+    // configuration check below judge every other variable.
+    DATABASE_URL: process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1/nova',
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_NAMESPACE: namespace,
+    TEMPORAL_UI_URL: process.env.TEMPORAL_UI_URL || `http://127.0.0.1:${temporalUiPort}`,
+    ADMIN_API_KEY: admin.key,
+    PORT: String(apiPort),
+  };
+  // Bad configuration stops everything here, naming the variable, before any process starts.
+  await step(SCOPE, 'configuration', () => {
+    const config = require(require.resolve('@nova/config', { paths: [root] }));
+    config.loadApiConfig(env);
+    config.loadWorkerConfig(env);
+  });
+  const database = await prepareDatabase({ scope: SCOPE });
+  env.DATABASE_URL = database.url;
+
+  // Children's output goes to .data/logs; the console shows it once the platform is up.
+  const supervisor = new Supervisor({ logDir: path.join(dataDir, 'logs'), echo: false });
+  let shuttingDown = false;
+  /** @param {number} code */
+  const shutdown = async (code) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    say(SCOPE, 'stopping ...');
+    await supervisor.stopAll(STOP_GRACE_MS);
+    if (database.cluster) await step(SCOPE, 'stopping PostgreSQL', () => require('./lib/postgres').stopCluster(/** @type {import('./lib/postgres').Cluster} */ (database.cluster)));
+    say(SCOPE, 'stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  supervisor.onUnexpectedExit = (name, code) => {
+    say(SCOPE, `${name} exited unexpectedly (${code}); see ${supervisor.logFile(name)}`);
+    void shutdown(1);
+  };
+
+  try {
+    if (!process.env.TEMPORAL_ADDRESS) {
+      for (const port of [temporalPort, temporalUiPort]) {
+        if (await isPortInUse(port)) throw new Error(`port ${port} is in use: is another Temporal server or START running?`);
+      }
+      const searchAttributes = platformSearchAttributes(root);
+      const dbFile = path.join(dataDir, 'temporal', 'temporal.db');
+      fs.mkdirSync(path.dirname(dbFile), { recursive: true });
+      await step(SCOPE, `Temporal dev server on ${temporalAddress}, Web UI :${temporalUiPort}`, async () => {
+        supervisor.start('temporal', temporal.cli, devServerArgs({ port: temporalPort, uiPort: temporalUiPort, dbFile, namespace, searchAttributes }));
+        await waitForTemporal({ cli: temporal.cli, address: temporalAddress, namespace, searchAttributes, timeoutMs: 60_000 });
+      });
+    }
+    if (await isPortInUse(apiPort)) throw new Error(`port ${apiPort} is in use: set PORT to another port`);
+    await step(SCOPE, 'worker', () => {
+      supervisor.start('worker', process.execPath, ['--enable-source-maps', path.join(root, 'apps/worker/dist/main.js')], { env });
+    });
+    await step(SCOPE, `API on :${apiPort}`, () => {
+      supervisor.start('api', process.execPath, ['--enable-source-maps', path.join(root, 'apps/api/dist/main.js')], { env });
+    });
+    await step(SCOPE, 'waiting for /health/ready', () =>
+      waitForReady(`http://127.0.0.1:${apiPort}/health/ready`, READY_TIMEOUT_MS, () => shuttingDown),
+    );
+  } catch (error) {
+    say(SCOPE, `failed: ${/** @type {Error} */ (error).message}`);
+    for (const name of ['api', 'worker', 'temporal']) {
+      const tail = supervisor.tail(name, 15);
+      if (tail) say(SCOPE, `last lines of ${supervisor.logFile(name)}:\n${tail}`);
+    }
+    await shutdown(1);
+    return;
+  }
+
+  const uiUrl = env.TEMPORAL_UI_URL;
+  const lines = [
+    '',
+    'Nova Rewards is running',
+    `  API             http://127.0.0.1:${apiPort}`,
+    `  Swagger UI      http://127.0.0.1:${apiPort}/docs`,
+    `  OpenAPI JSON    http://127.0.0.1:${apiPort}/docs-json`,
+    `  Readiness       http://127.0.0.1:${apiPort}/health/ready`,
+    `  Temporal Web UI ${uiUrl}`,
+    `  Temporal        ${temporalAddress} (namespace ${namespace})`,
+    `  PostgreSQL      ${database.url.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@')}`,
+    `  Admin API key   ${admin.key}  (${admin.source})`,
+    `  Logs            ${path.join(dataDir, 'logs')}`,
+    'Press Ctrl-C to stop.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  supervisor.options.echo = process.env.NOVA_QUIET !== '1';
+}
+
+main().catch((error) => {
+  process.stderr.write(`[start] ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

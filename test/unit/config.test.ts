@@ -1,0 +1,137 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadApiConfig, loadWorkerConfig, temporalConnectionOptions } from '@nova/config';
+
+const valid = {
+  DATABASE_URL: 'postgresql://nova:secret@db.internal:5432/nova',
+  ADMIN_API_KEY: 'a'.repeat(32),
+};
+
+function problemsOf(run: () => unknown): { variable: string; message: string }[] {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+    return error.problems;
+  }
+  assert.fail('expected the configuration to be refused');
+}
+
+describe('configuration', () => {
+  it('applies the embedded defaults', () => {
+    const config = loadApiConfig(valid);
+    assert.equal(config.nodeEnv, 'development');
+    assert.equal(config.logLevel, 'info');
+    assert.deepEqual(config.http, { host: '127.0.0.1', port: 3000 });
+    assert.equal(config.temporal.address, '127.0.0.1:7233');
+    assert.equal(config.temporal.namespace, 'default');
+    assert.equal(config.temporal.taskQueue, 'nova-rewards');
+    assert.equal(config.temporal.tls, false);
+    assert.equal(config.temporal.uiUrl, 'http://127.0.0.1:8233');
+    assert.equal(loadWorkerConfig(valid).worker.shutdownGraceSeconds, 30);
+  });
+
+  it('reads every variable it documents', () => {
+    const config = loadWorkerConfig({
+      ...valid,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'debug',
+      TEMPORAL_ADDRESS: 'nova.a1b2c.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'nova.a1b2c',
+      TEMPORAL_TASK_QUEUE: 'rewards-eu',
+      TEMPORAL_API_KEY: 'cloud-key',
+      TEMPORAL_UI_URL: 'https://cloud.temporal.io/',
+      WORKER_SHUTDOWN_GRACE_SECONDS: '45',
+      WORKFLOW_BUNDLE_PATH: '/app/workflow-bundle.js',
+    });
+    assert.equal(config.nodeEnv, 'production');
+    assert.equal(config.logLevel, 'debug');
+    assert.equal(config.temporal.address, 'nova.a1b2c.tmprl.cloud:7233');
+    assert.equal(config.temporal.namespace, 'nova.a1b2c');
+    assert.equal(config.temporal.taskQueue, 'rewards-eu');
+    assert.equal(config.temporal.tls, true, 'an API key implies TLS');
+    assert.equal(config.temporal.apiKey, 'cloud-key');
+    assert.equal(config.temporal.uiUrl, 'https://cloud.temporal.io');
+    assert.deepEqual(config.worker, { shutdownGraceSeconds: 45, workflowBundlePath: '/app/workflow-bundle.js' });
+  });
+
+  it('refuses a malformed DATABASE_URL, naming it', () => {
+    const problems = problemsOf(() => loadApiConfig({ ...valid, DATABASE_URL: 'nonsense' }));
+    assert.deepEqual(problems.map((p) => p.variable), ['DATABASE_URL']);
+    assert.match(problems[0]!.message, /postgresql:\/\//);
+  });
+
+  it('requires DATABASE_URL and ADMIN_API_KEY for the API, and says so', () => {
+    const problems = problemsOf(() => loadApiConfig({}));
+    assert.deepEqual(problems.map((p) => p.variable).sort(), ['ADMIN_API_KEY', 'DATABASE_URL']);
+    assert.ok(problems.every((p) => p.message === 'is required'));
+  });
+
+  it('treats empty variables as unset', () => {
+    const problems = problemsOf(() => loadWorkerConfig({ DATABASE_URL: '' }));
+    assert.deepEqual(problems, [{ variable: 'DATABASE_URL', message: 'is required' }]);
+  });
+
+  it('names each malformed variable', () => {
+    const problems = problemsOf(() =>
+      loadApiConfig({
+        ...valid,
+        PORT: '70000',
+        TEMPORAL_ADDRESS: 'no-port',
+        LOG_LEVEL: 'loud',
+        TEMPORAL_TLS: 'maybe',
+        ADMIN_API_KEY: 'short',
+      }),
+    );
+    assert.deepEqual(
+      problems.map((p) => p.variable).sort(),
+      ['ADMIN_API_KEY', 'LOG_LEVEL', 'PORT', 'TEMPORAL_ADDRESS', 'TEMPORAL_TLS'],
+    );
+    const error = new ConfigError(problems);
+    assert.match(error.message, /^Invalid configuration:\n {2}- /);
+  });
+
+  it('refuses a worker grace period that is not a positive whole number', () => {
+    const problems = problemsOf(() => loadWorkerConfig({ ...valid, WORKER_SHUTDOWN_GRACE_SECONDS: '-3' }));
+    assert.equal(problems[0]?.variable, 'WORKER_SHUTDOWN_GRACE_SECONDS');
+  });
+
+  it('needs the TLS certificate and key together', () => {
+    const problems = problemsOf(() => loadWorkerConfig({ ...valid, TEMPORAL_TLS_CERT_PATH: '/certs/client.pem' }));
+    assert.deepEqual(problems.map((p) => p.variable), ['TEMPORAL_TLS_KEY_PATH']);
+  });
+
+  it('builds mTLS connection options from the certificate files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nova-tls-'));
+    writeFileSync(join(dir, 'client.pem'), 'CERT');
+    writeFileSync(join(dir, 'client.key'), 'KEY');
+    writeFileSync(join(dir, 'ca.pem'), 'CA');
+    const config = loadWorkerConfig({
+      ...valid,
+      TEMPORAL_TLS_CERT_PATH: join(dir, 'client.pem'),
+      TEMPORAL_TLS_KEY_PATH: join(dir, 'client.key'),
+      TEMPORAL_TLS_CA_PATH: join(dir, 'ca.pem'),
+      TEMPORAL_TLS_SERVER_NAME: 'temporal.internal',
+    });
+    const options = temporalConnectionOptions(config.temporal);
+    assert.ok(options.tls);
+    assert.equal(options.tls.serverNameOverride, 'temporal.internal');
+    assert.equal(options.tls.clientCertPair?.crt.toString(), 'CERT');
+    assert.equal(options.tls.clientCertPair?.key.toString(), 'KEY');
+    assert.equal(options.tls.serverRootCACertificate?.toString(), 'CA');
+  });
+
+  it('names the variable whose certificate file cannot be read', () => {
+    const config = loadWorkerConfig({ ...valid, TEMPORAL_TLS: 'true', TEMPORAL_TLS_CA_PATH: '/nonexistent/ca.pem' });
+    const problems = problemsOf(() => temporalConnectionOptions(config.temporal));
+    assert.equal(problems[0]?.variable, 'TEMPORAL_TLS_CA_PATH');
+  });
+
+  it('connects in plaintext to a local dev server', () => {
+    const options = temporalConnectionOptions(loadWorkerConfig(valid).temporal);
+    assert.deepEqual(options, { address: '127.0.0.1:7233', apiKey: undefined });
+  });
+});

@@ -1,0 +1,24 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+
+/**
+ * Named option profiles, one per kind of side effect. Every activity a workflow proxies
+ * uses one of these, so timeouts and retries are decided once per kind.
+ */
+export const activityProfiles = {
+  /** Short PostgreSQL read-model writes: fast retries, the database is usually back in seconds. */
+  dbWrite: {
+    startToCloseTimeout: '10 seconds',
+    retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+  },
+  /** Stellar submissions: bounded per attempt, retried with backoff; the gateway keeps them exactly once. */
+  stellarSubmit: {
+    startToCloseTimeout: '60 seconds',
+    heartbeatTimeout: '20 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  },
+  /** Merchant webhooks: the merchant's server may be down for hours. */
+  webhookPost: {
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 hour' },
+  },
+} satisfies Record<string, ActivityOptions>;

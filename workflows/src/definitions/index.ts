@@ -1,0 +1,3 @@
+export * from './activity-profiles';
+export * from './search-attributes';
+export * from './self-check';

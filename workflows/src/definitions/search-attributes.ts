@@ -1,0 +1,18 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * The platform's custom search attributes. The local dev server registers them at start;
+ * a remote cluster or Temporal Cloud namespace needs them created once (see README).
+ */
+export const searchAttributes = {
+  merchantId: defineSearchAttributeKey('MerchantId', SearchAttributeType.KEYWORD),
+  campaignId: defineSearchAttributeKey('CampaignId', SearchAttributeType.KEYWORD),
+  walletAddress: defineSearchAttributeKey('WalletAddress', SearchAttributeType.KEYWORD),
+  issuanceStatus: defineSearchAttributeKey('IssuanceStatus', SearchAttributeType.KEYWORD),
+  requestId: defineSearchAttributeKey('RequestId', SearchAttributeType.KEYWORD),
+} as const;
+
+export const platformSearchAttributes = Object.values(searchAttributes).map((key) => ({
+  name: key.name,
+  type: key.type,
+}));

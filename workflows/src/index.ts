@@ -1,0 +1,2 @@
+// The worker's workflowsPath: every workflow the platform runs, and nothing else.
+export { selfCheckWorkflow } from './self-check';

@@ -5,7 +5,7 @@ import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'prisma/generated/**', 'contracts/**', '.data/**', '.tools/**', 'helm/**'],
+    ignores: ['apps/stellar-sandbox/**', '**/dist/**', '**/node_modules/**', 'prisma/generated/**', 'contracts/**', '.data/**', '.tools/**', 'helm/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -1,4 +1,5 @@
-import type { PrismaClient } from '@nova/db';
+import { ApplicationFailure } from '@temporalio/common';
+import { Prisma, type PrismaClient } from '@nova/db';
 import type { Clock } from '../clock';
 
 export interface SelfCheckInput {
@@ -21,10 +22,19 @@ export function createSelfCheckActivities(deps: { db: PrismaClient; clock: Clock
     async completeSelfCheck(input: SelfCheckInput): Promise<SelfCheckOutcome> {
       const completedAt = deps.clock.now();
       // Idempotent on retry: a second completion rewrites the same values.
-      const row = await deps.db.selfCheck.update({
-        where: { id: input.selfCheckId },
-        data: { status: 'completed', workerIdentity: deps.workerIdentity, completedAt },
-      });
+      let row;
+      try {
+        row = await deps.db.selfCheck.update({
+          where: { id: input.selfCheckId },
+          data: { status: 'completed', workerIdentity: deps.workerIdentity, completedAt },
+        });
+      } catch (error) {
+        // The API creates the record before starting the workflow; without it there is nothing to retry.
+        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') {
+          throw ApplicationFailure.nonRetryable(`self-check ${input.selfCheckId} does not exist`, 'SelfCheckMissing');
+        }
+        throw error;
+      }
       return {
         selfCheckId: row.id,
         status: 'completed',

@@ -31,8 +31,11 @@ const temporalLevels: Record<string, TemporalLogLevel> = {
 
 /** Routes the SDK's and Core's logs into the process's pino logger, so every line is JSON. */
 export function installRuntime(logger: Logger, level: string): void {
+  const temporalLevel = temporalLevels[level] ?? 'INFO';
   Runtime.install({
-    logger: new DefaultLogger(temporalLevels[level] ?? 'INFO', (entry) => {
+    // Core (Rust) logs are forwarded too, so even the native layer logs JSON through pino.
+    telemetryOptions: { logging: { filter: { core: temporalLevel, other: temporalLevel }, forward: {} } },
+    logger: new DefaultLogger(temporalLevel, (entry) => {
       const fields = { ...entry.meta, sdkComponent: 'temporal' };
       switch (entry.level) {
         case 'ERROR':

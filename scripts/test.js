@@ -1,0 +1,208 @@
+// @ts-check
+'use strict';
+/**
+ * TEST: sets up what is missing, then runs lint, typecheck, the whole Node suite (unit,
+ * workflow tests on the time-skipping server, integration and end to end against a real
+ * Temporal dev server and a real PostgreSQL) and the contracts' `cargo test`. Ends with
+ * "N passed, N failed[, N skipped]" and exits non-zero on any failure. Every server it
+ * starts listens on 127.0.0.1 and is stopped, whatever happened.
+ *
+ * Usage: npm test [-- <test file substring> ...]   (a filter runs only matching files)
+ */
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { prepareToolchain } = require('./setup');
+const { step, say } = require('./lib/progress');
+const { run, which } = require('./lib/exec');
+const { root } = require('./lib/paths');
+const postgres = require('./lib/postgres');
+const { Supervisor } = require('./lib/supervisor');
+const { devServerArgs, waitForTemporal, platformSearchAttributes, freePort } = require('./lib/temporal-server');
+
+const SCOPE = 'test';
+const filters = process.argv.slice(2);
+const totals = { passed: 0, failed: 0, skipped: 0 };
+/** @type {string[]} */
+const failures = [];
+
+/** @param {string} name @param {() => Promise<unknown>} check */
+async function countedCheck(name, check) {
+  try {
+    await step(SCOPE, name, check);
+    totals.passed += 1;
+  } catch (error) {
+    totals.failed += 1;
+    failures.push(name);
+    say(SCOPE, /** @type {Error} */ (error).message);
+  }
+}
+
+/** Every compiled *.test.js of the workspaces, in a stable order. */
+function testFiles() {
+  const workspaces = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).workspaces;
+  /** @type {string[]} */
+  const files = [];
+  /** @param {string} dir */
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory() && entry.name !== 'node_modules') walk(full);
+      else if (entry.isFile() && entry.name.endsWith('.test.js')) files.push(full);
+    }
+  };
+  for (const workspace of workspaces) {
+    const dist = path.join(root, workspace, 'dist');
+    if (fs.existsSync(dist)) walk(dist);
+  }
+  return files.sort().filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)));
+}
+
+/**
+ * Runs node's test runner; the spec reporter goes to the console, TAP to a file that is
+ * read for the counts.
+ * @param {string[]} files
+ * @param {NodeJS.ProcessEnv} env
+ */
+async function runNodeTests(files, env) {
+  const tapFile = path.join(os.tmpdir(), `nova-test-${process.pid}.tap`);
+  const code = await new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--enable-source-maps',
+        '--test',
+        '--test-concurrency=2',
+        '--test-reporter=spec',
+        '--test-reporter-destination=stdout',
+        '--test-reporter=tap',
+        `--test-reporter-destination=${tapFile}`,
+        ...files,
+      ],
+      { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    child.on('close', resolve);
+  });
+  const tap = fs.existsSync(tapFile) ? fs.readFileSync(tapFile, 'utf8') : '';
+  fs.rmSync(tapFile, { force: true });
+  /** @param {string} key */
+  const count = (key) => {
+    const match = new RegExp(`^# ${key} (\\d+)$`, 'm').exec(tap);
+    return match ? Number(match[1]) : 0;
+  };
+  const failed = count('fail') + count('cancelled');
+  totals.passed += count('pass');
+  totals.failed += failed;
+  totals.skipped += count('skipped') + count('todo');
+  if (failed > 0 || code !== 0) failures.push(`node tests (exit ${code})`);
+  if (code !== 0 && failed === 0) totals.failed += 1; // the runner itself failed
+}
+
+async function runCargoTests() {
+  const manifest = path.join(root, 'contracts', 'Cargo.toml');
+  if (!fs.existsSync(manifest)) return;
+  const cargo = which('cargo') ?? path.join(os.homedir(), '.cargo', 'bin', 'cargo');
+  if (!fs.existsSync(cargo)) {
+    totals.failed += 1;
+    failures.push('cargo test (no Rust toolchain)');
+    return;
+  }
+  say(SCOPE, 'cargo test (contracts/) ...');
+  let output = '';
+  const code = await new Promise((resolve) => {
+    const child = spawn(cargo, ['test', '--locked', '--manifest-path', manifest], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    /** @param {Buffer} chunk */
+    const collect = (chunk) => {
+      output += chunk.toString();
+      process.stdout.write(chunk);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('close', resolve);
+  });
+  for (const match of output.matchAll(/test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored/g)) {
+    totals.passed += Number(match[1]);
+    totals.failed += Number(match[2]);
+    totals.skipped += Number(match[3]);
+  }
+  if (code !== 0) {
+    failures.push('cargo test');
+    if (!/test result: FAILED/.test(output)) totals.failed += 1; // did not compile or crashed
+  }
+}
+
+async function main() {
+  const supervisor = new Supervisor({ logDir: path.join(os.tmpdir(), `nova-test-logs-${process.pid}`), echo: false });
+  /** @type {import('./lib/postgres').Cluster | undefined} */
+  let cluster;
+  let tempDir = '';
+  const cleanup = async () => {
+    await supervisor.stopAll(10_000);
+    if (cluster) await postgres.stopCluster(cluster).catch(() => undefined);
+    if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+  };
+  let interrupted = false;
+  for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
+    process.on(signal, () => {
+      interrupted = true;
+      void cleanup().then(() => process.exit(130));
+    });
+  }
+
+  try {
+    const temporal = await prepareToolchain({ scope: SCOPE, bundle: true });
+    await countedCheck('lint (eslint)', () => run(path.join(root, 'node_modules', '.bin', 'eslint'), ['.', '--max-warnings', '0'], { cwd: root }));
+    // `tsc -b` already type-checked every workspace during the build; the scripts are plain JS checked here.
+    await countedCheck('typecheck (tsc)', () => run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'scripts/tsconfig.json'], { cwd: root }));
+
+    tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nova-test-'));
+    fs.chmodSync(tempDir, 0o755); // PostgreSQL runs as its own user and must reach its folder
+    const { binDir } = await step(SCOPE, 'PostgreSQL server', postgres.ensurePostgresInstalled, (found) => found.binDir);
+    let databaseUrl = process.env.TEST_DATABASE_URL;
+    if (!databaseUrl) {
+      const port = await freePort();
+      cluster = { binDir, dataDir: path.join(tempDir, 'postgres'), port, logFile: path.join(tempDir, 'postgres.log'), durable: false };
+      const started = /** @type {import('./lib/postgres').Cluster} */ (cluster);
+      await step(SCOPE, `throwaway PostgreSQL on 127.0.0.1:${port}`, () => postgres.startCluster(started));
+      await postgres.ensureDatabase(started, 'nova_test');
+      databaseUrl = postgres.localDatabaseUrl(port, 'nova_test');
+    }
+    const url = databaseUrl;
+    await step(SCOPE, 'migrations', () => require('./lib/prisma').applyMigrations(url));
+
+    const temporalPort = await freePort();
+    const searchAttributes = platformSearchAttributes(root);
+    await step(SCOPE, `Temporal dev server on 127.0.0.1:${temporalPort}`, async () => {
+      const uiPort = await freePort();
+      supervisor.start('temporal', temporal.cli, devServerArgs({ port: temporalPort, uiPort, namespace: 'default', searchAttributes, headless: true }));
+      await waitForTemporal({ cli: temporal.cli, address: `127.0.0.1:${temporalPort}`, namespace: 'default', searchAttributes, timeoutMs: 60_000 });
+    });
+
+    const files = testFiles();
+    say(SCOPE, `running ${files.length} test files`);
+    await runNodeTests(files, {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: process.env.LOG_LEVEL || 'silent',
+      DATABASE_URL: url,
+      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+      TEMPORAL_CLI_PATH: temporal.cli,
+      TEMPORAL_TEST_SERVER_PATH: temporal.testServer,
+      NOVA_PG_BIN_DIR: binDir,
+    });
+    if (filters.length === 0) await runCargoTests();
+  } catch (error) {
+    totals.failed += 1;
+    failures.push(`setup: ${/** @type {Error} */ (error).message.split('\n')[0]}`);
+    say(SCOPE, /** @type {Error} */ (error).message);
+  } finally {
+    if (!interrupted) await step(SCOPE, 'stopping test servers', cleanup);
+  }
+  if (failures.length) say(SCOPE, `failed: ${failures.join('; ')}`);
+  const skipped = totals.skipped ? `, ${totals.skipped} skipped` : '';
+  process.stdout.write(`${totals.passed} passed, ${totals.failed} failed${skipped}\n`);
+  process.exit(totals.failed > 0 || failures.length > 0 ? 1 : 0);
+}
+
+void main();

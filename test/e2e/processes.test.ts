@@ -1,0 +1,51 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join, resolve } from 'node:path';
+import { required } from '../support/environment';
+import { spawnCollecting, waitForOutput, withTimeout } from '../support/processes';
+
+const root = resolve(__dirname, '..', '..', '..');
+const apiMain = join(root, 'apps', 'api', 'dist', 'main.js');
+const workerMain = join(root, 'apps', 'worker', 'dist', 'main.js');
+
+function env(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, LOG_LEVEL: 'info', ...overrides };
+}
+
+describe('process entry points', () => {
+  for (const [name, main] of [['API', apiMain], ['worker', workerMain]] as const) {
+    it(`the ${name} stops at start on DATABASE_URL=nonsense, naming the variable`, async () => {
+      const spawned = spawnCollecting(process.execPath, [main], env({ DATABASE_URL: 'nonsense', ADMIN_API_KEY: 'k'.repeat(32) }));
+      const code = await withTimeout(spawned.exited, 30_000, `${name} exit`);
+      assert.equal(code, 78);
+      assert.match(spawned.output(), /Invalid configuration:\n {2}- DATABASE_URL: must be a postgresql:\/\//);
+    });
+  }
+
+  it('the API names a missing ADMIN_API_KEY', async () => {
+    const spawned = spawnCollecting(process.execPath, [apiMain], env({ DATABASE_URL: required('DATABASE_URL') }));
+    assert.equal(await withTimeout(spawned.exited, 30_000, 'API exit'), 78);
+    assert.match(spawned.output(), /ADMIN_API_KEY: is required/);
+  });
+
+  it('the worker logs JSON and stops cleanly on SIGTERM', async () => {
+    const spawned = spawnCollecting(
+      process.execPath,
+      [workerMain],
+      env({
+        DATABASE_URL: required('DATABASE_URL'),
+        TEMPORAL_ADDRESS: required('TEMPORAL_ADDRESS'),
+        TEMPORAL_TASK_QUEUE: `proc-${process.pid}`,
+        WORKER_SHUTDOWN_GRACE_SECONDS: '5',
+      }),
+    );
+    await waitForOutput(spawned, /"msg":"worker started"/, 60_000);
+    const started = spawned.output().split('\n').find((line) => line.includes('worker started'));
+    const entry = JSON.parse(started ?? '{}');
+    assert.equal(entry.service, 'nova-worker');
+    assert.equal(entry.taskQueue, `proc-${process.pid}`);
+    spawned.child.kill('SIGTERM');
+    assert.equal(await withTimeout(spawned.exited, 30_000, 'worker exit'), 0);
+    assert.match(spawned.output(), /"msg":"worker stopped"/);
+  });
+});

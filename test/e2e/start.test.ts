@@ -1,0 +1,117 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createServer } from 'node:net';
+import { platformSearchAttributes } from '@nova/workflows/definitions';
+import { eventually, required } from '../support/environment';
+import { portOpen, processesMentioning, spawnCollecting, waitForOutput, withTimeout, type Spawned } from '../support/processes';
+
+interface SelfCheck {
+  status: string;
+  workflowId: string;
+  links: { self: string };
+}
+
+const root = resolve(__dirname, '..', '..', '..');
+const startScript = join(root, 'scripts', 'start.js');
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (address && typeof address === 'object' ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** The environment of a new user: none of the variables the test runner set for other tests. */
+function userEnvironment(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NOVA_QUIET: '1' };
+  for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'ADMIN_API_KEY', 'NODE_ENV', 'LOG_LEVEL']) delete env[name];
+  return { ...env, ...overrides };
+}
+
+// START as a user runs it: everything on embedded defaults, in a data folder of its own.
+describe('START (npm start)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'nova-start-'));
+  chmodSync(dataDir, 0o755); // PostgreSQL runs as its own user and must reach its folder
+  let current: Spawned | undefined;
+
+  after(() => {
+    // Whatever happened, nothing this test started may outlive it.
+    current?.child.kill('SIGKILL');
+    for (const line of processesMentioning(dataDir)) {
+      const pid = Number(line.trim().split(/\s+/)[0]);
+      if (pid) spawnSync('kill', ['-9', String(pid)]);
+    }
+    spawnSync(join(required('NOVA_PG_BIN_DIR'), 'pg_ctl'), ['-D', join(dataDir, 'postgres'), '-m', 'immediate', 'stop']);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses bad configuration at once, naming the variable, and leaves nothing running', async () => {
+    const spawned = spawnCollecting(process.execPath, [startScript], userEnvironment({ NOVA_DATA_DIR: dataDir, DATABASE_URL: 'nonsense' }), root);
+    const code = await withTimeout(spawned.exited, 120_000, 'START exit');
+    assert.notEqual(code, 0);
+    assert.match(spawned.output(), /DATABASE_URL: must be a postgresql:\/\//);
+    assert.deepEqual(processesMentioning(dataDir), []);
+  });
+
+  it('runs the platform, stops cleanly, and keeps its data across a restart', async () => {
+    const ports = { api: await freePort(), temporal: await freePort(), ui: await freePort(), pg: await freePort() };
+    const env = userEnvironment({
+      NOVA_DATA_DIR: dataDir,
+      PORT: String(ports.api),
+      TEMPORAL_PORT: String(ports.temporal),
+      TEMPORAL_UI_PORT: String(ports.ui),
+      NOVA_PG_PORT: String(ports.pg),
+    });
+    const api = `http://127.0.0.1:${ports.api}`;
+
+    // First run: up, ready, Web UI, search attributes, a workflow through the worker.
+    current = spawnCollecting(process.execPath, [startScript], env, root);
+    const [, adminKey] = await waitForOutput(current, /Admin API key\s+(\S+)/, 240_000);
+    assert.ok(adminKey && adminKey.length >= 24, 'a generated admin key is printed');
+    for (const url of [`${api}/docs`, `${api}/docs-json`, `http://127.0.0.1:${ports.ui}`]) {
+      assert.match(current.output(), new RegExp(url.replace(/[.]/g, '\\.')), `${url} printed`);
+    }
+    assert.equal((await fetch(`${api}/health/ready`)).status, 200);
+    assert.equal((await fetch(`http://127.0.0.1:${ports.ui}/`)).status, 200, 'Temporal Web UI answers');
+    const listed = spawnSync(required('TEMPORAL_CLI_PATH'), ['operator', 'search-attribute', 'list', '--address', `127.0.0.1:${ports.temporal}`, '--output', 'json'], { encoding: 'utf8' });
+    const custom = JSON.parse(listed.stdout).customAttributes as Record<string, string>;
+    for (const attribute of platformSearchAttributes) assert.ok(custom[attribute.name], `${attribute.name} registered`);
+
+    const accepted = (await (await fetch(`${api}/v1/admin/self-checks`, { method: 'POST', headers: { 'X-API-Key': adminKey } })).json()) as SelfCheck;
+    await eventually(
+      async () => {
+        const body = (await (await fetch(`${api}${accepted.links.self}`, { headers: { 'X-API-Key': adminKey } })).json()) as SelfCheck;
+        return body.status === 'completed' ? body : undefined;
+      },
+      { what: 'self-check completed', timeoutMs: 60_000 },
+    );
+
+    // SIGTERM (what Ctrl-C does too): exit 0, every port closed, no process left behind.
+    current.child.kill('SIGTERM');
+    assert.equal(await withTimeout(current.exited, 90_000, 'START exit after SIGTERM'), 0);
+    for (const [name, port] of Object.entries(ports)) assert.equal(await portOpen(port), false, `${name} port ${port} closed`);
+    assert.deepEqual(processesMentioning(dataDir), []);
+
+    // Second run on the same data folder: same admin key, PostgreSQL rows and Temporal history kept.
+    current = spawnCollecting(process.execPath, [startScript], env, root);
+    const [, secondKey] = await waitForOutput(current, /Admin API key\s+(\S+)/, 240_000);
+    assert.equal(secondKey, adminKey);
+    const kept = (await (await fetch(`${api}${accepted.links.self}`, { headers: { 'X-API-Key': adminKey } })).json()) as SelfCheck;
+    assert.equal(kept.status, 'completed');
+    const described = spawnSync(required('TEMPORAL_CLI_PATH'), ['workflow', 'describe', '--address', `127.0.0.1:${ports.temporal}`, '--workflow-id', accepted.workflowId, '--output', 'json'], { encoding: 'utf8' });
+    assert.equal(described.status, 0, described.stderr);
+    assert.match(described.stdout, /WORKFLOW_EXECUTION_STATUS_COMPLETED/);
+
+    current.child.kill('SIGINT');
+    assert.equal(await withTimeout(current.exited, 90_000, 'START exit after SIGINT'), 0);
+    assert.deepEqual(processesMentioning(dataDir), []);
+  });
+});

@@ -1,0 +1,24 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import type { temporal } from '@temporalio/proto';
+
+/** Histories are kept as source files, beside the compiled tests: test/histories/*.json. */
+export const historiesDir = join(__dirname, '..', '..', 'histories');
+
+export interface StoredHistory {
+  file: string;
+  workflowId: string;
+  history: temporal.api.history.v1.IHistory;
+}
+
+export function loadHistories(): StoredHistory[] {
+  return readdirSync(historiesDir)
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .map((file) => ({
+      file,
+      workflowId: file.replace(/\.json$/, ''),
+      history: historyFromJSON(JSON.parse(readFileSync(join(historiesDir, file), 'utf8'))),
+    }));
+}

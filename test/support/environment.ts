@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import type { ApiConfig, WorkerConfig } from '@nova/config';
+
+/** Variables the test runner (scripts/test.js) sets after starting the real servers. */
+export function required(name: 'DATABASE_URL' | 'TEMPORAL_ADDRESS' | 'TEMPORAL_TEST_SERVER_PATH' | 'TEMPORAL_CLI_PATH' | 'NOVA_PG_BIN_DIR'): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the suite with \`npm test\``);
+  return value;
+}
+
+/** A task queue of the test's own, so concurrent test files never share workers. */
+export function uniqueTaskQueue(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export function testWorkerConfig(overrides: { taskQueue: string; shutdownGraceSeconds?: number }): WorkerConfig {
+  return {
+    nodeEnv: 'test',
+    logLevel: 'silent',
+    databaseUrl: required('DATABASE_URL'),
+    temporal: {
+      address: required('TEMPORAL_ADDRESS'),
+      namespace: 'default',
+      taskQueue: overrides.taskQueue,
+      tls: false,
+      uiUrl: 'http://127.0.0.1:8233',
+    },
+    worker: { shutdownGraceSeconds: overrides.shutdownGraceSeconds ?? 5 },
+  };
+}
+
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+
+export function testApiConfig(overrides: { taskQueue: string; databaseUrl?: string }): ApiConfig {
+  return {
+    nodeEnv: 'test',
+    logLevel: 'silent',
+    databaseUrl: overrides.databaseUrl ?? required('DATABASE_URL'),
+    temporal: {
+      address: required('TEMPORAL_ADDRESS'),
+      namespace: 'default',
+      taskQueue: overrides.taskQueue,
+      tls: false,
+      uiUrl: 'http://127.0.0.1:8233',
+    },
+    http: { host: '127.0.0.1', port: 0 },
+    adminApiKey: TEST_ADMIN_KEY,
+  };
+}
+
+/** Polls until `probe` returns a value (not undefined) or the deadline passes. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, options: { timeoutMs?: number; what: string }): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`timed out waiting for ${options.what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+/**
+ * Keeps the SDK's own logging (bundler output, worker state changes, expected activity
+ * failures) out of the test report; errors still show. Call once, at the top of a test file.
+ */
+export function quietTemporalRuntime(): void {
+  // Imported lazily so that files which never start a worker do not load the native bridge.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { DefaultLogger, Runtime } = require('@temporalio/worker') as typeof import('@temporalio/worker');
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+  });
+}

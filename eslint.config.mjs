@@ -5,7 +5,16 @@ import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
   {
-    ignores: ['apps/stellar-sandbox/**', '**/dist/**', '**/node_modules/**', 'prisma/generated/**', 'contracts/**', '.data/**', '.tools/**', 'helm/**'],
+    ignores: [
+      'apps/stellar-sandbox/**',
+      '**/dist/**',
+      '**/node_modules/**',
+      'prisma/generated/**',
+      'contracts/**',
+      '.data/**',
+      '.tools/**',
+      'helm/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -19,7 +28,10 @@ export default tseslint.config(
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
     },
   },
   {
@@ -27,7 +39,21 @@ export default tseslint.config(
     files: ['scripts/**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',
-      globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', fetch: 'readonly', AbortSignal: 'readonly' },
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        __dirname: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        URL: 'readonly',
+        fetch: 'readonly',
+        AbortSignal: 'readonly',
+      },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
@@ -43,7 +69,8 @@ export default tseslint.config(
           patterns: [
             {
               regex: '^(?!@temporalio/workflow$|@temporalio/common(/|$)|@nova/activities$|\\.{1,2}/)',
-              message: 'Workflow code may import only @temporalio/workflow, @temporalio/common and workflows/ definitions.',
+              message:
+                'Workflow code may import only @temporalio/workflow, @temporalio/common and workflows/ definitions.',
             },
             {
               regex: '^@nova/activities$',
@@ -55,11 +82,18 @@ export default tseslint.config(
       ],
       'no-restricted-globals': [
         'error',
-        { name: 'Date', message: 'Use workflow time (Date is replaced in the sandbox, but be explicit: use sleep/condition or workflowInfo()).' },
+        {
+          name: 'Date',
+          message:
+            'Use workflow time (Date is replaced in the sandbox, but be explicit: use sleep/condition or workflowInfo()).',
+        },
         { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' },
         { name: 'process', message: 'No process access in workflows.' },
       ],
-      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Use uuid4() or deterministic inputs.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'Use uuid4() or deterministic inputs.' },
+      ],
     },
   },
   {

@@ -79,7 +79,9 @@ async function prepareDatabase(options = {}) {
     port: LOCAL_PG_PORT,
     logFile: path.join(dataDir, 'logs', 'postgres.log'),
   };
-  const state = await step(scope, `PostgreSQL cluster on 127.0.0.1:${cluster.port}`, () => postgres.startCluster(cluster));
+  const state = await step(scope, `PostgreSQL cluster on 127.0.0.1:${cluster.port}`, () =>
+    postgres.startCluster(cluster),
+  );
   const url = postgres.localDatabaseUrl(cluster.port, LOCAL_DATABASE);
   try {
     await step(scope, `database ${LOCAL_DATABASE}`, () => postgres.ensureDatabase(cluster, LOCAL_DATABASE));

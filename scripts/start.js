@@ -87,7 +87,10 @@ async function main() {
     shuttingDown = true;
     say(SCOPE, 'stopping ...');
     await supervisor.stopAll(STOP_GRACE_MS);
-    if (database.cluster) await step(SCOPE, 'stopping PostgreSQL', () => require('./lib/postgres').stopCluster(/** @type {import('./lib/postgres').Cluster} */ (database.cluster)));
+    if (database.cluster)
+      await step(SCOPE, 'stopping PostgreSQL', () =>
+        require('./lib/postgres').stopCluster(/** @type {import('./lib/postgres').Cluster} */ (database.cluster)),
+      );
     say(SCOPE, 'stopped');
     process.exit(code);
   };
@@ -101,22 +104,40 @@ async function main() {
   try {
     if (!process.env.TEMPORAL_ADDRESS) {
       for (const port of [temporalPort, temporalUiPort]) {
-        if (await isPortInUse(port)) throw new Error(`port ${port} is in use: is another Temporal server or START running?`);
+        if (await isPortInUse(port))
+          throw new Error(`port ${port} is in use: is another Temporal server or START running?`);
       }
       const searchAttributes = platformSearchAttributes(root);
       const dbFile = path.join(dataDir, 'temporal', 'temporal.db');
       fs.mkdirSync(path.dirname(dbFile), { recursive: true });
       await step(SCOPE, `Temporal dev server on ${temporalAddress}, Web UI :${temporalUiPort}`, async () => {
-        supervisor.start('temporal', temporal.cli, devServerArgs({ port: temporalPort, uiPort: temporalUiPort, dbFile, namespace, searchAttributes }));
-        await waitForTemporal({ cli: temporal.cli, address: temporalAddress, namespace, searchAttributes, timeoutMs: 60_000 });
+        supervisor.start(
+          'temporal',
+          temporal.cli,
+          devServerArgs({ port: temporalPort, uiPort: temporalUiPort, dbFile, namespace, searchAttributes }),
+        );
+        await waitForTemporal({
+          cli: temporal.cli,
+          address: temporalAddress,
+          namespace,
+          searchAttributes,
+          timeoutMs: 60_000,
+        });
       });
     }
     if (await isPortInUse(apiPort)) throw new Error(`port ${apiPort} is in use: set PORT to another port`);
     await step(SCOPE, 'worker', () => {
-      supervisor.start('worker', process.execPath, ['--enable-source-maps', path.join(root, 'apps/worker/dist/main.js')], { env });
+      supervisor.start(
+        'worker',
+        process.execPath,
+        ['--enable-source-maps', path.join(root, 'apps/worker/dist/main.js')],
+        { env },
+      );
     });
     await step(SCOPE, `API on :${apiPort}`, () => {
-      supervisor.start('api', process.execPath, ['--enable-source-maps', path.join(root, 'apps/api/dist/main.js')], { env });
+      supervisor.start('api', process.execPath, ['--enable-source-maps', path.join(root, 'apps/api/dist/main.js')], {
+        env,
+      });
     });
     await step(SCOPE, 'waiting for /health/ready', () =>
       waitForReady(`http://127.0.0.1:${apiPort}/health/ready`, READY_TIMEOUT_MS, () => shuttingDown),

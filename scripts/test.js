@@ -111,7 +111,10 @@ async function runCargoTests() {
   say(SCOPE, 'cargo test (contracts/) ...');
   let output = '';
   const code = await new Promise((resolve) => {
-    const child = spawn(cargo, ['test', '--locked', '--manifest-path', manifest], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cargo, ['test', '--locked', '--manifest-path', manifest], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     /** @param {Buffer} chunk */
     const collect = (chunk) => {
       output += chunk.toString();
@@ -152,17 +155,37 @@ async function main() {
 
   try {
     const temporal = await prepareToolchain({ scope: SCOPE, bundle: true });
-    await countedCheck('lint (eslint)', () => run(path.join(root, 'node_modules', '.bin', 'eslint'), ['.', '--max-warnings', '0'], { cwd: root }));
+    await countedCheck('lint (eslint)', () =>
+      run(path.join(root, 'node_modules', '.bin', 'eslint'), ['.', '--max-warnings', '0'], { cwd: root }),
+    );
+    await countedCheck('format (prettier --check)', () =>
+      run(path.join(root, 'node_modules', '.bin', 'prettier'), ['--check', '--log-level', 'warn', '.'], { cwd: root }),
+    );
     // `tsc -b` already type-checked every workspace during the build; the scripts are plain JS checked here.
-    await countedCheck('typecheck (tsc)', () => run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'scripts/tsconfig.json'], { cwd: root }));
+    await countedCheck('typecheck (tsc)', () =>
+      run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'scripts/tsconfig.json'], {
+        cwd: root,
+      }),
+    );
 
     tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nova-test-'));
     fs.chmodSync(tempDir, 0o755); // PostgreSQL runs as its own user and must reach its folder
-    const { binDir } = await step(SCOPE, 'PostgreSQL server', postgres.ensurePostgresInstalled, (found) => found.binDir);
+    const { binDir } = await step(
+      SCOPE,
+      'PostgreSQL server',
+      postgres.ensurePostgresInstalled,
+      (found) => found.binDir,
+    );
     let databaseUrl = process.env.TEST_DATABASE_URL;
     if (!databaseUrl) {
       const port = await freePort();
-      cluster = { binDir, dataDir: path.join(tempDir, 'postgres'), port, logFile: path.join(tempDir, 'postgres.log'), durable: false };
+      cluster = {
+        binDir,
+        dataDir: path.join(tempDir, 'postgres'),
+        port,
+        logFile: path.join(tempDir, 'postgres.log'),
+        durable: false,
+      };
       const started = /** @type {import('./lib/postgres').Cluster} */ (cluster);
       await step(SCOPE, `throwaway PostgreSQL on 127.0.0.1:${port}`, () => postgres.startCluster(started));
       await postgres.ensureDatabase(started, 'nova_test');
@@ -175,8 +198,18 @@ async function main() {
     const searchAttributes = platformSearchAttributes(root);
     await step(SCOPE, `Temporal dev server on 127.0.0.1:${temporalPort}`, async () => {
       const uiPort = await freePort();
-      supervisor.start('temporal', temporal.cli, devServerArgs({ port: temporalPort, uiPort, namespace: 'default', searchAttributes, headless: true }));
-      await waitForTemporal({ cli: temporal.cli, address: `127.0.0.1:${temporalPort}`, namespace: 'default', searchAttributes, timeoutMs: 60_000 });
+      supervisor.start(
+        'temporal',
+        temporal.cli,
+        devServerArgs({ port: temporalPort, uiPort, namespace: 'default', searchAttributes, headless: true }),
+      );
+      await waitForTemporal({
+        cli: temporal.cli,
+        address: `127.0.0.1:${temporalPort}`,
+        namespace: 'default',
+        searchAttributes,
+        timeoutMs: 60_000,
+      });
     });
 
     const files = testFiles();

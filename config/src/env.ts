@@ -71,10 +71,17 @@ const workerShape = {
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
 };
 
-function tlsPairRule(env: { TEMPORAL_TLS_CERT_PATH?: string | undefined; TEMPORAL_TLS_KEY_PATH?: string | undefined }, ctx: z.RefinementCtx): void {
+function tlsPairRule(
+  env: { TEMPORAL_TLS_CERT_PATH?: string | undefined; TEMPORAL_TLS_KEY_PATH?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
   if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
     const missing = env.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH';
-    ctx.addIssue({ code: 'custom', path: [missing], message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together' });
+    ctx.addIssue({
+      code: 'custom',
+      path: [missing],
+      message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together',
+    });
   }
 }
 

@@ -86,15 +86,28 @@ async function startCluster(cluster) {
   fs.mkdirSync(path.dirname(dataDir), { recursive: true });
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
     ownByServerUser(dataDir);
-    await asServerUser(binDir, 'initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-sync']);
+    await asServerUser(binDir, 'initdb', [
+      '-D',
+      dataDir,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '--encoding=UTF8',
+      '--no-sync',
+    ]);
   }
   if (await isRunning(cluster)) return 'already running';
   ownByServerUser(path.dirname(logFile));
   await asServerUser(binDir, 'pg_ctl', [
-    '-D', dataDir,
-    '-l', logFile,
-    '-w', '-t', '60',
-    '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=${cluster.durable === false ? 'off' : 'on'}`,
+    '-D',
+    dataDir,
+    '-l',
+    logFile,
+    '-w',
+    '-t',
+    '60',
+    '-o',
+    `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=${cluster.durable === false ? 'off' : 'on'}`,
     'start',
   ]);
   return 'started';
@@ -122,7 +135,19 @@ async function stopCluster(cluster) {
  */
 async function ensureDatabase(cluster, database) {
   const psql = path.join(cluster.binDir, 'psql');
-  const base = ['-h', '127.0.0.1', '-p', String(cluster.port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-tA'];
+  const base = [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(cluster.port),
+    '-U',
+    'postgres',
+    '-d',
+    'postgres',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-tA',
+  ];
   const exists = await run(psql, [...base, '-c', `SELECT 1 FROM pg_database WHERE datname = '${database}'`]);
   if (exists.trim() !== '1') await run(psql, [...base, '-c', `CREATE DATABASE "${database}"`]);
 }

@@ -28,13 +28,20 @@ function prismaEnv(/** @type {NodeJS.ProcessEnv} */ extra = {}) {
 }
 
 function schemaHash() {
-  return crypto.createHash('sha256').update(fs.readFileSync(path.join(prismaDir, 'schema.prisma'))).digest('hex');
+  return crypto
+    .createHash('sha256')
+    .update(fs.readFileSync(path.join(prismaDir, 'schema.prisma')))
+    .digest('hex');
 }
 
 /** Generates the client when the schema changed since the last generation. */
 async function ensurePrismaClient() {
   const hash = schemaHash();
-  if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === hash && fs.existsSync(path.join(generatedDir, 'client.ts'))) {
+  if (
+    fs.existsSync(stampFile) &&
+    fs.readFileSync(stampFile, 'utf8') === hash &&
+    fs.existsSync(path.join(generatedDir, 'client.ts'))
+  ) {
     return 'up to date';
   }
   await run(process.execPath, [prismaCli, 'generate'], { cwd: prismaDir, env: prismaEnv() });
@@ -64,7 +71,9 @@ async function applyMigrations(databaseUrl) {
   try {
     const table = await client.query("SELECT to_regclass('public._prisma_migrations') AS t");
     if (table.rows[0]?.t) {
-      const rows = await client.query('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL');
+      const rows = await client.query(
+        'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+      );
       applied = new Set(rows.rows.map((/** @type {{ migration_name: string }} */ r) => r.migration_name));
     }
   } finally {
@@ -72,7 +81,10 @@ async function applyMigrations(databaseUrl) {
   }
   const pending = migrationNames().filter((name) => !applied.has(name));
   if (pending.length === 0) return 'up to date';
-  await run(process.execPath, [prismaCli, 'migrate', 'deploy'], { cwd: prismaDir, env: prismaEnv({ DATABASE_URL: databaseUrl }) });
+  await run(process.execPath, [prismaCli, 'migrate', 'deploy'], {
+    cwd: prismaDir,
+    env: prismaEnv({ DATABASE_URL: databaseUrl }),
+  });
   return `${pending.length} applied`;
 }
 

@@ -67,7 +67,10 @@ async function ensureTemporalBinaries() {
     cli: process.env.TEMPORAL_CLI_PATH,
     testServer: process.env.TEMPORAL_TEST_SERVER_PATH,
   };
-  for (const [variable, file] of Object.entries({ TEMPORAL_CLI_PATH: fromEnv.cli, TEMPORAL_TEST_SERVER_PATH: fromEnv.testServer })) {
+  for (const [variable, file] of Object.entries({
+    TEMPORAL_CLI_PATH: fromEnv.cli,
+    TEMPORAL_TEST_SERVER_PATH: fromEnv.testServer,
+  })) {
     if (file && !isExecutable(file)) throw new Error(`${variable}=${file} is not an executable file`);
   }
   let cli = fromEnv.cli ?? which('temporal');

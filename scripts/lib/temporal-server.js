@@ -21,20 +21,35 @@ function platformSearchAttributes(root) {
  */
 function devServerArgs(options) {
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(options.port),
-    '--ui-port', String(options.uiPort),
-    '--namespace', options.namespace,
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--ui-port',
+    String(options.uiPort),
+    '--namespace',
+    options.namespace,
     // Its warnings are mostly shutdown chatter; errors still reach .data/logs/temporal.log.
-    '--log-level', 'error',
-    '--log-format', 'json',
+    '--log-level',
+    'error',
+    '--log-format',
+    'json',
   ];
   if (options.headless) args.push('--headless');
   if (options.dbFile) {
-    args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL');
+    args.push(
+      '--db-filename',
+      options.dbFile,
+      '--sqlite-pragma',
+      'journal_mode=WAL',
+      '--sqlite-pragma',
+      'synchronous=NORMAL',
+    );
   }
-  for (const attribute of options.searchAttributes) args.push('--search-attribute', `${attribute.name}=${attribute.type}`);
+  for (const attribute of options.searchAttributes)
+    args.push('--search-attribute', `${attribute.name}=${attribute.type}`);
   return args;
 }
 
@@ -49,11 +64,17 @@ async function waitForTemporal(options) {
   let lastError = new Error('not tried');
   while (Date.now() < deadline) {
     try {
-      const listed = await run(options.cli, ['operator', 'search-attribute', 'list', ...common, '--output', 'json'], { timeoutMs: 10_000 });
+      const listed = await run(options.cli, ['operator', 'search-attribute', 'list', ...common, '--output', 'json'], {
+        timeoutMs: 10_000,
+      });
       const names = new Set(Object.keys(JSON.parse(listed).customAttributes ?? {}));
       for (const attribute of options.searchAttributes) {
         if (names.has(attribute.name)) continue;
-        await run(options.cli, ['operator', 'search-attribute', 'create', ...common, '--name', attribute.name, '--type', attribute.type], { timeoutMs: 10_000 });
+        await run(
+          options.cli,
+          ['operator', 'search-attribute', 'create', ...common, '--name', attribute.name, '--type', attribute.type],
+          { timeoutMs: 10_000 },
+        );
       }
       return;
     } catch (error) {
@@ -72,7 +93,9 @@ function freePort() {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

@@ -26,7 +26,12 @@ describe('self-check activities', () => {
 
     const outcome = await new MockActivityEnvironment().run(activities.completeSelfCheck, { selfCheckId: id });
 
-    assert.deepEqual(outcome, { selfCheckId: id, status: 'completed', workerIdentity: 'worker-a', completedAt: fixedNow.toISOString() });
+    assert.deepEqual(outcome, {
+      selfCheckId: id,
+      status: 'completed',
+      workerIdentity: 'worker-a',
+      completedAt: fixedNow.toISOString(),
+    });
     const row = await db.selfCheck.findUniqueOrThrow({ where: { id } });
     assert.equal(row.status, 'completed');
     assert.equal(row.workerIdentity, 'worker-a');
@@ -46,11 +51,14 @@ describe('self-check activities', () => {
 
   it('fails without retry when the record does not exist', async () => {
     const activities = createSelfCheckActivities({ db, clock: { now: () => fixedNow }, workerIdentity: 'worker-c' });
-    await assert.rejects(new MockActivityEnvironment().run(activities.completeSelfCheck, { selfCheckId: randomUUID() }), (error: unknown) => {
-      assert.ok(error instanceof ApplicationFailure);
-      assert.equal(error.type, 'SelfCheckMissing');
-      assert.equal(error.nonRetryable, true);
-      return true;
-    });
+    await assert.rejects(
+      new MockActivityEnvironment().run(activities.completeSelfCheck, { selfCheckId: randomUUID() }),
+      (error: unknown) => {
+        assert.ok(error instanceof ApplicationFailure);
+        assert.equal(error.type, 'SelfCheckMissing');
+        assert.equal(error.nonRetryable, true);
+        return true;
+      },
+    );
   });
 });

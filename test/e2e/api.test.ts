@@ -10,7 +10,15 @@ import { searchAttributes } from '@nova/workflows/definitions';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import { createActivities, systemClock } from '@nova/activities';
 import { connectToTemporal, createPlatformWorker, workflowSourceFor } from '@nova/worker';
-import { eventually, quietTemporalRuntime, required, TEST_ADMIN_KEY, testApiConfig, testWorkerConfig, uniqueTaskQueue } from '../support/environment';
+import {
+  eventually,
+  quietTemporalRuntime,
+  required,
+  TEST_ADMIN_KEY,
+  testApiConfig,
+  testWorkerConfig,
+  uniqueTaskQueue,
+} from '../support/environment';
 
 quietTemporalRuntime();
 
@@ -94,7 +102,10 @@ describe('API end to end', () => {
   it('admin routes refuse a missing or wrong key with the one error shape', async () => {
     const missing = await request(app.getHttpServer()).post('/v1/admin/self-checks').expect(401);
     assert.deepEqual(missing.body, { statusCode: 401, error: 'Unauthorized', message: 'X-API-Key header is required' });
-    const wrong = await request(app.getHttpServer()).post('/v1/admin/self-checks').set('X-API-Key', 'not-the-key').expect(401);
+    const wrong = await request(app.getHttpServer())
+      .post('/v1/admin/self-checks')
+      .set('X-API-Key', 'not-the-key')
+      .expect(401);
     assert.equal(wrong.body.message, 'X-API-Key is not a valid admin key');
   });
 
@@ -113,7 +124,10 @@ describe('API end to end', () => {
 
     const completed = await eventually(
       async () => {
-        const response = await request(app.getHttpServer()).get(accepted.body.links.self).set('X-API-Key', TEST_ADMIN_KEY).expect(200);
+        const response = await request(app.getHttpServer())
+          .get(accepted.body.links.self)
+          .set('X-API-Key', TEST_ADMIN_KEY)
+          .expect(200);
         return response.body.status === 'completed' ? response.body : undefined;
       },
       { what: 'self-check completion' },
@@ -134,12 +148,18 @@ describe('API end to end', () => {
   });
 
   it('a malformed id is a 400 naming the problem; an unknown one a 404', async () => {
-    const bad = await request(app.getHttpServer()).get('/v1/admin/self-checks/not-a-uuid').set('X-API-Key', TEST_ADMIN_KEY).expect(400);
+    const bad = await request(app.getHttpServer())
+      .get('/v1/admin/self-checks/not-a-uuid')
+      .set('X-API-Key', TEST_ADMIN_KEY)
+      .expect(400);
     assert.equal(bad.body.statusCode, 400);
     assert.equal(bad.body.error, 'Bad Request');
     assert.match(bad.body.message, /uuid/);
     const unknown = randomUUID();
-    const missing = await request(app.getHttpServer()).get(`/v1/admin/self-checks/${unknown}`).set('X-API-Key', TEST_ADMIN_KEY).expect(404);
+    const missing = await request(app.getHttpServer())
+      .get(`/v1/admin/self-checks/${unknown}`)
+      .set('X-API-Key', TEST_ADMIN_KEY)
+      .expect(404);
     assert.deepEqual(missing.body, { statusCode: 404, error: 'Not Found', message: `self-check ${unknown} not found` });
   });
 

@@ -13,9 +13,16 @@ function env(overrides: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 describe('process entry points', () => {
-  for (const [name, main] of [['API', apiMain], ['worker', workerMain]] as const) {
+  for (const [name, main] of [
+    ['API', apiMain],
+    ['worker', workerMain],
+  ] as const) {
     it(`the ${name} stops at start on DATABASE_URL=nonsense, naming the variable`, async () => {
-      const spawned = spawnCollecting(process.execPath, [main], env({ DATABASE_URL: 'nonsense', ADMIN_API_KEY: 'k'.repeat(32) }));
+      const spawned = spawnCollecting(
+        process.execPath,
+        [main],
+        env({ DATABASE_URL: 'nonsense', ADMIN_API_KEY: 'k'.repeat(32) }),
+      );
       const code = await withTimeout(spawned.exited, 30_000, `${name} exit`);
       assert.equal(code, 78);
       assert.match(spawned.output(), /Invalid configuration:\n {2}- DATABASE_URL: must be a postgresql:\/\//);
@@ -40,7 +47,10 @@ describe('process entry points', () => {
       }),
     );
     await waitForOutput(spawned, /"msg":"worker started"/, 60_000);
-    const started = spawned.output().split('\n').find((line) => line.includes('worker started'));
+    const started = spawned
+      .output()
+      .split('\n')
+      .find((line) => line.includes('worker started'));
     const entry = JSON.parse(started ?? '{}');
     assert.equal(entry.service, 'nova-worker');
     assert.equal(entry.taskQueue, `proc-${process.pid}`);

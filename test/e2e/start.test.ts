@@ -7,7 +7,14 @@ import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { platformSearchAttributes } from '@nova/workflows/definitions';
 import { eventually, required } from '../support/environment';
-import { portOpen, processesMentioning, spawnCollecting, waitForOutput, withTimeout, type Spawned } from '../support/processes';
+import {
+  portOpen,
+  processesMentioning,
+  spawnCollecting,
+  waitForOutput,
+  withTimeout,
+  type Spawned,
+} from '../support/processes';
 
 interface SelfCheck {
   status: string;
@@ -24,7 +31,9 @@ function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolvePort(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        address && typeof address === 'object' ? resolvePort(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -49,12 +58,23 @@ describe('START (npm start)', () => {
       const pid = Number(line.trim().split(/\s+/)[0]);
       if (pid) spawnSync('kill', ['-9', String(pid)]);
     }
-    spawnSync(join(required('NOVA_PG_BIN_DIR'), 'pg_ctl'), ['-D', join(dataDir, 'postgres'), '-m', 'immediate', 'stop']);
+    spawnSync(join(required('NOVA_PG_BIN_DIR'), 'pg_ctl'), [
+      '-D',
+      join(dataDir, 'postgres'),
+      '-m',
+      'immediate',
+      'stop',
+    ]);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('refuses bad configuration at once, naming the variable, and leaves nothing running', async () => {
-    const spawned = spawnCollecting(process.execPath, [startScript], userEnvironment({ NOVA_DATA_DIR: dataDir, DATABASE_URL: 'nonsense' }), root);
+    const spawned = spawnCollecting(
+      process.execPath,
+      [startScript],
+      userEnvironment({ NOVA_DATA_DIR: dataDir, DATABASE_URL: 'nonsense' }),
+      root,
+    );
     const code = await withTimeout(spawned.exited, 120_000, 'START exit');
     assert.notEqual(code, 0);
     assert.match(spawned.output(), /DATABASE_URL: must be a postgresql:\/\//);
@@ -81,14 +101,22 @@ describe('START (npm start)', () => {
     }
     assert.equal((await fetch(`${api}/health/ready`)).status, 200);
     assert.equal((await fetch(`http://127.0.0.1:${ports.ui}/`)).status, 200, 'Temporal Web UI answers');
-    const listed = spawnSync(required('TEMPORAL_CLI_PATH'), ['operator', 'search-attribute', 'list', '--address', `127.0.0.1:${ports.temporal}`, '--output', 'json'], { encoding: 'utf8' });
+    const listed = spawnSync(
+      required('TEMPORAL_CLI_PATH'),
+      ['operator', 'search-attribute', 'list', '--address', `127.0.0.1:${ports.temporal}`, '--output', 'json'],
+      { encoding: 'utf8' },
+    );
     const custom = JSON.parse(listed.stdout).customAttributes as Record<string, string>;
     for (const attribute of platformSearchAttributes) assert.ok(custom[attribute.name], `${attribute.name} registered`);
 
-    const accepted = (await (await fetch(`${api}/v1/admin/self-checks`, { method: 'POST', headers: { 'X-API-Key': adminKey } })).json()) as SelfCheck;
+    const accepted = (await (
+      await fetch(`${api}/v1/admin/self-checks`, { method: 'POST', headers: { 'X-API-Key': adminKey } })
+    ).json()) as SelfCheck;
     await eventually(
       async () => {
-        const body = (await (await fetch(`${api}${accepted.links.self}`, { headers: { 'X-API-Key': adminKey } })).json()) as SelfCheck;
+        const body = (await (
+          await fetch(`${api}${accepted.links.self}`, { headers: { 'X-API-Key': adminKey } })
+        ).json()) as SelfCheck;
         return body.status === 'completed' ? body : undefined;
       },
       { what: 'self-check completed', timeoutMs: 60_000 },
@@ -97,16 +125,32 @@ describe('START (npm start)', () => {
     // SIGTERM (what Ctrl-C does too): exit 0, every port closed, no process left behind.
     current.child.kill('SIGTERM');
     assert.equal(await withTimeout(current.exited, 90_000, 'START exit after SIGTERM'), 0);
-    for (const [name, port] of Object.entries(ports)) assert.equal(await portOpen(port), false, `${name} port ${port} closed`);
+    for (const [name, port] of Object.entries(ports))
+      assert.equal(await portOpen(port), false, `${name} port ${port} closed`);
     assert.deepEqual(processesMentioning(dataDir), []);
 
     // Second run on the same data folder: same admin key, PostgreSQL rows and Temporal history kept.
     current = spawnCollecting(process.execPath, [startScript], env, root);
     const [, secondKey] = await waitForOutput(current, /Admin API key\s+(\S+)/, 240_000);
     assert.equal(secondKey, adminKey);
-    const kept = (await (await fetch(`${api}${accepted.links.self}`, { headers: { 'X-API-Key': adminKey } })).json()) as SelfCheck;
+    const kept = (await (
+      await fetch(`${api}${accepted.links.self}`, { headers: { 'X-API-Key': adminKey } })
+    ).json()) as SelfCheck;
     assert.equal(kept.status, 'completed');
-    const described = spawnSync(required('TEMPORAL_CLI_PATH'), ['workflow', 'describe', '--address', `127.0.0.1:${ports.temporal}`, '--workflow-id', accepted.workflowId, '--output', 'json'], { encoding: 'utf8' });
+    const described = spawnSync(
+      required('TEMPORAL_CLI_PATH'),
+      [
+        'workflow',
+        'describe',
+        '--address',
+        `127.0.0.1:${ports.temporal}`,
+        '--workflow-id',
+        accepted.workflowId,
+        '--output',
+        'json',
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(described.status, 0, described.stderr);
     assert.match(described.stdout, /WORKFLOW_EXECUTION_STATUS_COMPLETED/);
 

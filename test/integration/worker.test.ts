@@ -89,7 +89,12 @@ describe('worker on the real Temporal dev server', () => {
           release();
           await new Promise((resolve) => setTimeout(resolve, 1_500));
           finished.push(input.selfCheckId);
-          return { selfCheckId: input.selfCheckId, status: 'completed', workerIdentity: 'it-grace', completedAt: new Date().toISOString() };
+          return {
+            selfCheckId: input.selfCheckId,
+            status: 'completed',
+            workerIdentity: 'it-grace',
+            completedAt: new Date().toISOString(),
+          };
         },
       },
     });

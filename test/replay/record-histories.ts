@@ -25,7 +25,12 @@ async function main(): Promise<void> {
       async completeSelfCheck(input) {
         // One transient failure, so the history pins the retry path too.
         if (failures++ === 0) throw new Error('transient database error');
-        return { selfCheckId: input.selfCheckId, status: 'completed', workerIdentity: 'recorder', completedAt: '2026-11-21T00:00:00.000Z' };
+        return {
+          selfCheckId: input.selfCheckId,
+          status: 'completed',
+          workerIdentity: 'recorder',
+          completedAt: '2026-11-21T00:00:00.000Z',
+        };
       },
     };
     const worker = await Worker.create({
@@ -36,7 +41,11 @@ async function main(): Promise<void> {
     });
     const workflowId = selfCheckWorkflowId('00000000-0000-4000-8000-000000000001');
     await worker.runUntil(
-      env.client.workflow.execute('selfCheckWorkflow', { workflowId, taskQueue: 'record-histories', args: [{ selfCheckId: '00000000-0000-4000-8000-000000000001' }] }),
+      env.client.workflow.execute('selfCheckWorkflow', {
+        workflowId,
+        taskQueue: 'record-histories',
+        args: [{ selfCheckId: '00000000-0000-4000-8000-000000000001' }],
+      }),
     );
     const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
     const file = join(historiesDir, 'self-check.completed-after-retry.json');

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { ApiConfig, WorkerConfig } from '@nova/config';
 
 /** Variables the test runner (scripts/test.js) sets after starting the real servers. */
-export function required(name: 'DATABASE_URL' | 'TEMPORAL_ADDRESS' | 'TEMPORAL_TEST_SERVER_PATH' | 'TEMPORAL_CLI_PATH' | 'NOVA_PG_BIN_DIR'): string {
+export function required(
+  name: 'DATABASE_URL' | 'TEMPORAL_ADDRESS' | 'TEMPORAL_TEST_SERVER_PATH' | 'TEMPORAL_CLI_PATH' | 'NOVA_PG_BIN_DIR',
+): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: run the suite with \`npm test\``);
   return value;
@@ -49,7 +51,10 @@ export function testApiConfig(overrides: { taskQueue: string; databaseUrl?: stri
 }
 
 /** Polls until `probe` returns a value (not undefined) or the deadline passes. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, options: { timeoutMs?: number; what: string }): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  options: { timeoutMs?: number; what: string },
+): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   let lastError: unknown;
   while (Date.now() < deadline) {

@@ -25,7 +25,9 @@ export async function waitForOutput(spawned: Spawned, pattern: RegExp, timeoutMs
     if (spawned.child.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`no ${pattern} in output within ${timeoutMs} ms (exit ${spawned.child.exitCode}):\n${spawned.output().slice(-4000)}`);
+  throw new Error(
+    `no ${pattern} in output within ${timeoutMs} ms (exit ${spawned.child.exitCode}):\n${spawned.output().slice(-4000)}`,
+  );
 }
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -50,7 +52,5 @@ export function portOpen(port: number): Promise<boolean> {
 /** Command lines of live processes that mention `needle` (e.g. a test's temp folder). */
 export function processesMentioning(needle: string): string[] {
   const result = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
-  return result.stdout
-    .split('\n')
-    .filter((line) => line.includes(needle) && !line.includes('ps -eo'));
+  return result.stdout.split('\n').filter((line) => line.includes(needle) && !line.includes('ps -eo'));
 }

@@ -60,7 +60,10 @@ describe('configuration', () => {
 
   it('refuses a malformed DATABASE_URL, naming it', () => {
     const problems = problemsOf(() => loadApiConfig({ ...valid, DATABASE_URL: 'nonsense' }));
-    assert.deepEqual(problems.map((p) => p.variable), ['DATABASE_URL']);
+    assert.deepEqual(
+      problems.map((p) => p.variable),
+      ['DATABASE_URL'],
+    );
     assert.match(problems[0]!.message, /postgresql:\/\//);
   });
 
@@ -86,10 +89,13 @@ describe('configuration', () => {
         ADMIN_API_KEY: 'short',
       }),
     );
-    assert.deepEqual(
-      problems.map((p) => p.variable).sort(),
-      ['ADMIN_API_KEY', 'LOG_LEVEL', 'PORT', 'TEMPORAL_ADDRESS', 'TEMPORAL_TLS'],
-    );
+    assert.deepEqual(problems.map((p) => p.variable).sort(), [
+      'ADMIN_API_KEY',
+      'LOG_LEVEL',
+      'PORT',
+      'TEMPORAL_ADDRESS',
+      'TEMPORAL_TLS',
+    ]);
     const error = new ConfigError(problems);
     assert.match(error.message, /^Invalid configuration:\n {2}- /);
   });
@@ -101,7 +107,10 @@ describe('configuration', () => {
 
   it('needs the TLS certificate and key together', () => {
     const problems = problemsOf(() => loadWorkerConfig({ ...valid, TEMPORAL_TLS_CERT_PATH: '/certs/client.pem' }));
-    assert.deepEqual(problems.map((p) => p.variable), ['TEMPORAL_TLS_KEY_PATH']);
+    assert.deepEqual(
+      problems.map((p) => p.variable),
+      ['TEMPORAL_TLS_KEY_PATH'],
+    );
   });
 
   it('builds mTLS connection options from the certificate files', () => {

@@ -46,7 +46,12 @@ describe('selfCheckWorkflow (time-skipping server)', () => {
       {
         async completeSelfCheck(input) {
           seen.push(input);
-          return { selfCheckId: input.selfCheckId, status: 'completed', workerIdentity: 'w1', completedAt: '2026-01-01T00:00:00.000Z' };
+          return {
+            selfCheckId: input.selfCheckId,
+            status: 'completed',
+            workerIdentity: 'w1',
+            completedAt: '2026-01-01T00:00:00.000Z',
+          };
         },
       },
       { selfCheckId: 'a1' },
@@ -62,7 +67,12 @@ describe('selfCheckWorkflow (time-skipping server)', () => {
         async completeSelfCheck(input) {
           attempts += 1;
           if (attempts < 3) throw new Error('connection reset');
-          return { selfCheckId: input.selfCheckId, status: 'completed', workerIdentity: 'w2', completedAt: '2026-01-01T00:00:00.000Z' };
+          return {
+            selfCheckId: input.selfCheckId,
+            status: 'completed',
+            workerIdentity: 'w2',
+            completedAt: '2026-01-01T00:00:00.000Z',
+          };
         },
       },
       { selfCheckId: 'a2' },

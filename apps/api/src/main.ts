@@ -18,8 +18,6 @@ async function main(): Promise<void> {
   app.get(Logger).log(`API listening on http://${config.http.host}:${config.http.port} (docs at /docs)`);
 }
 
-
-
 main().catch((error: unknown) => {
   process.stderr.write(`nova-api: fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);

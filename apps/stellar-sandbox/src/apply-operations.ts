@@ -252,7 +252,8 @@ export function decodeInvokeContract(
 export function contractEventXdr(event: EmittedContractEvent): xdr.ContractEvent {
   return new xdr.ContractEvent({
     ext: new xdr.ExtensionPoint(0),
-    contractId: StrKey.decodeContract(event.contractId),
+    // The typings declare Hash as Opaque[]; at run time js-xdr takes (and returns) a Buffer.
+    contractId: StrKey.decodeContract(event.contractId) as unknown as xdr.ContractId,
     type: xdr.ContractEventType.contract(),
     body: new xdr.ContractEventBody(0, new xdr.ContractEventV0({ topics: event.topics, data: event.data })),
   });

@@ -101,11 +101,8 @@ export interface ContractRuntime {
 
 /** Checks calls against CONTRACT_INTERFACES and emits one event per accepted call; keeps no contract state. */
 export class InterfaceOnlyContractRuntime implements ContractRuntime {
-  private readonly byId: Map<string, ContractDeployment>;
-
-  constructor(readonly deployments: readonly ContractDeployment[]) {
-    this.byId = new Map(deployments.map((deployment) => [deployment.contractId, deployment]));
-  }
+  /** Read live: deployments made after construction (at genesis) are callable at once. */
+  constructor(readonly deployments: readonly ContractDeployment[]) {}
 
   simulate(call: ContractCall): ContractOutcome {
     return this.check(call);
@@ -116,7 +113,7 @@ export class InterfaceOnlyContractRuntime implements ContractRuntime {
   }
 
   private check(call: ContractCall): ContractOutcome {
-    const deployment = this.byId.get(call.contractId);
+    const deployment = this.deployments.find((candidate) => candidate.contractId === call.contractId);
     if (!deployment) {
       return failure('Storage', 'MissingValue', `contract ${call.contractId} is not deployed on this network`);
     }

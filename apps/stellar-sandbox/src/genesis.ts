@@ -94,6 +94,7 @@ export function createGenesisLedger(state: LedgerState, maxOpsPerLedger: number,
 /** A createAccount from the root account, signed, ready to submit (friendbot and genesis). */
 export function fundingTransaction(
   networkPassphrase: string,
+  /** The root account's current sequence (the builder uses the next one). */
   rootSequence: bigint,
   destinations: ReadonlyArray<{ accountId: string; startingBalance: bigint }>,
 ): Transaction {
@@ -131,7 +132,7 @@ export function ensureGenesis({ state, closer, submitter, keys }: GenesisDepende
   ].filter((destination) => !state.account(destination.accountId));
   for (let start = 0; start < wanted.length; start += 100) {
     const root = rootKeypair(passphrase).publicKey();
-    const transaction = fundingTransaction(passphrase, closer.currentSequence(root) + 1n, wanted.slice(start, start + 100));
+    const transaction = fundingTransaction(passphrase, closer.currentSequence(root), wanted.slice(start, start + 100));
     submitAndClose(submitter, closer, transaction.toEnvelope().toXDR('base64'), 'fund the sandbox accounts');
     changed = true;
   }

@@ -426,7 +426,7 @@ async function friendbot(ctx: RequestContext, deps: HorizonDependencies): Promis
     return sendProblem(ctx.res, problems.badRequest('account already funded to starting balance', { invalid_field: 'addr' }));
   }
   const root = rootKeypair(deps.networkPassphrase).publicKey();
-  const transaction = fundingTransaction(deps.networkPassphrase, deps.closer.currentSequence(root) + 1n, [
+  const transaction = fundingTransaction(deps.networkPassphrase, deps.closer.currentSequence(root), [
     { accountId: address, startingBalance: FRIENDBOT_STARTING_BALANCE },
   ]);
   const decision = deps.submitter.submit(transaction.toEnvelope().toXDR('base64'), { applyFaults: false });

@@ -1,13 +1,7 @@
 import { ConfigError, createLogger, loadWorkerConfig } from '@nova/config';
 import { createPrismaClient } from '@nova/db';
 import { createActivities, systemClock } from '@nova/activities';
-import {
-  connectToTemporal,
-  createPlatformWorker,
-  installRuntime,
-  workerIdentity,
-  workflowSourceFor,
-} from './worker';
+import { connectToTemporal, createPlatformWorker, installRuntime, workerIdentity, workflowSourceFor } from './worker';
 
 async function main(): Promise<void> {
   let config;
@@ -55,6 +49,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`nova-worker: fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `nova-worker: fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

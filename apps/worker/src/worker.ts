@@ -1,5 +1,11 @@
 import { hostname } from 'node:os';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel as TemporalLogLevel } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type LogLevel as TemporalLogLevel,
+} from '@temporalio/worker';
 import { temporalConnectionOptions, type WorkerConfig } from '@nova/config';
 import type { Logger } from 'pino';
 

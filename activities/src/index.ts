@@ -4,6 +4,9 @@ import { createSelfCheckActivities } from './ledger/self-check';
 
 export * from './clock';
 export * from './ledger/self-check';
+export * from './ledger/payment-envelopes';
+export * from './ledger/channel-pool';
+export * from './stellar';
 
 export interface ActivityDependencies {
   db: PrismaClient;

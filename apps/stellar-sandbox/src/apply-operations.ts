@@ -142,7 +142,8 @@ function applyPayment(overlay: EntryOverlay, op: xdr.PaymentOp, source: string):
     if ((line.flags & AUTHORIZED_FLAG) === 0) {
       return { success: false, result: operationResults.payment('paymentSrcNotAuthorized'), payment };
     }
-    if (line.balance < amount) return { success: false, result: operationResults.payment('paymentUnderfunded'), payment };
+    if (line.balance < amount)
+      return { success: false, result: operationResults.payment('paymentUnderfunded'), payment };
   }
   if (destination !== assetIssuer) {
     const line = overlay.loadTrustline(destination, assetCode, assetIssuer);
@@ -174,12 +175,14 @@ function applyChangeTrust(overlay: EntryOverlay, op: xdr.ChangeTrustOp, source: 
     return { success: true, result: operationResults.changeTrust('changeTrustSuccess') };
   }
   if (existing) {
-    if (limit < existing.balance) return { success: false, result: operationResults.changeTrust('changeTrustInvalidLimit') };
+    if (limit < existing.balance)
+      return { success: false, result: operationResults.changeTrust('changeTrustInvalidLimit') };
     const loaded = overlay.loadTrustline(source, assetCode, assetIssuer);
     if (loaded) loaded.limit = limit;
     return { success: true, result: operationResults.changeTrust('changeTrustSuccess') };
   }
-  if (!overlay.peekAccount(assetIssuer)) return { success: false, result: operationResults.changeTrust('changeTrustNoIssuer') };
+  if (!overlay.peekAccount(assetIssuer))
+    return { success: false, result: operationResults.changeTrust('changeTrustNoIssuer') };
   const owner = overlay.peekAccount(source);
   if (!owner || owner.balance < minimumBalance(owner, 1)) {
     return { success: false, result: operationResults.changeTrust('changeTrustLowReserve') };
@@ -199,7 +202,11 @@ function applyChangeTrust(overlay: EntryOverlay, op: xdr.ChangeTrustOp, source: 
   return { success: true, result: operationResults.changeTrust('changeTrustSuccess') };
 }
 
-function applyInvokeHostFunction(op: xdr.InvokeHostFunctionOp, source: string, context: OperationContext): AppliedOperation {
+function applyInvokeHostFunction(
+  op: xdr.InvokeHostFunctionOp,
+  source: string,
+  context: OperationContext,
+): AppliedOperation {
   const hostFunction = op.hostFunction();
   if (hostFunction.switch().name !== 'hostFunctionTypeInvokeContract') {
     return { success: false, result: operationResults.notSupported() };

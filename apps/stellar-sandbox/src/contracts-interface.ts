@@ -88,8 +88,7 @@ export interface ContractFailure {
 }
 
 export type ContractOutcome =
-  | { ok: true; returnValue: xdr.ScVal; events: EmittedContractEvent[] }
-  | { ok: false; failure: ContractFailure };
+  { ok: true; returnValue: xdr.ScVal; events: EmittedContractEvent[] } | { ok: false; failure: ContractFailure };
 
 export interface ContractRuntime {
   readonly deployments: readonly ContractDeployment[];

@@ -155,7 +155,8 @@ function frameOf(tx: xdr.Transaction, signatures: xdr.DecoratedSignature[], netw
       const timeBounds = v2.timeBounds();
       if (timeBounds) frame.timeBounds = timeBoundsOf(timeBounds);
       const ledgerBounds = v2.ledgerBounds();
-      if (ledgerBounds) frame.ledgerBounds = { minLedger: ledgerBounds.minLedger(), maxLedger: ledgerBounds.maxLedger() };
+      if (ledgerBounds)
+        frame.ledgerBounds = { minLedger: ledgerBounds.minLedger(), maxLedger: ledgerBounds.maxLedger() };
       const minSeqNum = v2.minSeqNum();
       if (minSeqNum) frame.minSeqNum = BigInt(minSeqNum.toString());
       frame.minSeqAge = BigInt(v2.minSeqAge().toString());

@@ -85,7 +85,8 @@ function parseFaultSpec(item: unknown, where: string): FaultSpec {
     spec.ledgers = item.ledgers;
   }
   if (item.retryAfterSeconds !== undefined) {
-    if (!isPositiveInteger(item.retryAfterSeconds)) throw new Error(`${where}.retryAfterSeconds must be a positive integer`);
+    if (!isPositiveInteger(item.retryAfterSeconds))
+      throw new Error(`${where}.retryAfterSeconds must be a positive integer`);
     spec.retryAfterSeconds = item.retryAfterSeconds;
   }
   return spec;

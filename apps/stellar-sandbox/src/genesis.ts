@@ -14,11 +14,7 @@ import {
   type Transaction,
 } from '@stellar/stellar-sdk';
 import { formatStroops, MAX_INT64, xlm } from './amounts';
-import {
-  CONTRACT_NAMES,
-  deterministicContractId,
-  interfaceWasmHash,
-} from './contracts-interface';
+import { CONTRACT_NAMES, deterministicContractId, interfaceWasmHash } from './contracts-interface';
 import { networkIdOf } from './envelope';
 import type { LedgerCloser } from './ledger-closer';
 import { ledgerRecord, TOTAL_COINS } from './ledger-closer';
@@ -105,7 +101,10 @@ export function fundingTransaction(
   }).setTimeout(TimeoutInfinite);
   for (const destination of destinations) {
     builder.addOperation(
-      Operation.createAccount({ destination: destination.accountId, startingBalance: formatStroops(destination.startingBalance) }),
+      Operation.createAccount({
+        destination: destination.accountId,
+        startingBalance: formatStroops(destination.startingBalance),
+      }),
     );
   }
   const transaction = builder.build();
@@ -149,12 +148,22 @@ export function ensureGenesis({ state, closer, submitter, keys }: GenesisDepende
     })
       .addOperation(Operation.changeTrust({ asset, limit: formatStroops(MAX_INT64) }))
       .addOperation(
-        Operation.payment({ source: issuer, destination: distribution, asset, amount: formatStroops(INITIAL_ISSUANCE) }),
+        Operation.payment({
+          source: issuer,
+          destination: distribution,
+          asset,
+          amount: formatStroops(INITIAL_ISSUANCE),
+        }),
       )
       .setTimeout(TimeoutInfinite)
       .build();
     transaction.sign(Keypair.fromSecret(keys.distribution.secretKey), Keypair.fromSecret(keys.issuer.secretKey));
-    submitAndClose(submitter, closer, transaction.toEnvelope().toXDR('base64'), 'issue NOVA to the distribution account');
+    submitAndClose(
+      submitter,
+      closer,
+      transaction.toEnvelope().toXDR('base64'),
+      'issue NOVA to the distribution account',
+    );
     changed = true;
   }
 
@@ -179,12 +188,18 @@ export function ensureGenesis({ state, closer, submitter, keys }: GenesisDepende
   return changed;
 }
 
-function submitAndClose(submitter: TransactionSubmitter, closer: LedgerCloser, envelopeXdr: string, purpose: string): void {
+function submitAndClose(
+  submitter: TransactionSubmitter,
+  closer: LedgerCloser,
+  envelopeXdr: string,
+  purpose: string,
+): void {
   const decision = submitter.submit(envelopeXdr, { applyFaults: false });
   if (decision.kind === 'rejected') {
     throw new Error(`genesis: could not ${purpose}: ${JSON.stringify(horizonResultCodes(decision.result))}`);
   }
-  if (decision.kind !== 'accepted' || !decision.pending) throw new Error(`genesis: could not ${purpose} (${decision.kind})`);
+  if (decision.kind !== 'accepted' || !decision.pending)
+    throw new Error(`genesis: could not ${purpose} (${decision.kind})`);
   let outcome: string | undefined;
   decision.pending.waiters.push((result) => {
     outcome = result.kind === 'applied' && result.record.successful ? 'ok' : JSON.stringify(result);

@@ -38,7 +38,13 @@ export const problems = {
     };
   },
   badRequest(detail: string, extras?: Json): Problem {
-    return { type: `${HORIZON_ERRORS}/bad_request`, title: 'Bad Request', status: 400, detail, ...(extras ? { extras } : {}) };
+    return {
+      type: `${HORIZON_ERRORS}/bad_request`,
+      title: 'Bad Request',
+      status: 400,
+      detail,
+      ...(extras ? { extras } : {}),
+    };
   },
   transactionMalformed(envelopeXdr: string): Problem {
     return {
@@ -79,7 +85,7 @@ export const problems = {
       title: 'Rate Limit Exceeded',
       status: 429,
       detail:
-        'The rate limit for the requesting IP address is over its alloted limit.  The allowed limit and requests left per time period are communicated to clients via the http response headers \'X-RateLimit-*\' headers.',
+        "The rate limit for the requesting IP address is over its alloted limit.  The allowed limit and requests left per time period are communicated to clients via the http response headers 'X-RateLimit-*' headers.",
     };
   },
   serverError(detail: string): Problem {
@@ -219,7 +225,10 @@ export function transactionJson(base: string, record: TransactionRecord, request
     preconditions.timebounds = { min_time: minTime, ...(maxTime !== '0' ? { max_time: maxTime } : {}) };
   }
   if (record.ledgerBounds) {
-    preconditions.ledgerbounds = { min_ledger: record.ledgerBounds.minLedger, max_ledger: record.ledgerBounds.maxLedger };
+    preconditions.ledgerbounds = {
+      min_ledger: record.ledgerBounds.minLedger,
+      max_ledger: record.ledgerBounds.maxLedger,
+    };
   }
   if (Object.keys(preconditions).length > 0) json.preconditions = preconditions;
   if (record.innerHash) {

@@ -65,7 +65,11 @@ export async function routeHorizon(ctx: RequestContext, deps: HorizonDependencie
     const match = route.pattern.exec(path);
     if (!match) continue;
     if (route.method !== ctx.req.method) continue;
-    await route.handler(ctx, deps, match.slice(1).map((part) => decodeURIComponent(part)));
+    await route.handler(
+      ctx,
+      deps,
+      match.slice(1).map((part) => decodeURIComponent(part)),
+    );
     return true;
   }
   return false;
@@ -143,8 +147,8 @@ function pageParams(ctx: RequestContext): PageParams | undefined {
   const cursor = query.get('cursor');
   if (cursor !== null && cursor !== '') {
     if (cursor === 'now') {
-      // "now": only records newer than this request (none yet, for asc).
-      params.cursor = order === 'asc' ? (1n << 63n) - 1n : (1n << 63n) - 1n;
+      // "now" sits after every existing record: nothing yet ascending, everything descending.
+      params.cursor = (1n << 63n) - 1n;
     } else if (/^\d+$/.test(cursor)) {
       params.cursor = BigInt(cursor);
     } else {
@@ -182,7 +186,13 @@ function pageOf<T>(records: readonly T[], tokenOf: (record: T) => bigint, params
   return records.slice(Math.max(0, end - limit), end).reverse();
 }
 
-function sendPage<T>(ctx: RequestContext, params: PageParams, page: T[], tokenOf: (record: T) => bigint, render: (record: T) => unknown): void {
+function sendPage<T>(
+  ctx: RequestContext,
+  params: PageParams,
+  page: T[],
+  tokenOf: (record: T) => bigint,
+  render: (record: T) => unknown,
+): void {
   const linkWith = (cursor: string, order: 'asc' | 'desc'): { href: string } => {
     const url = new URL(ctx.url.pathname + ctx.url.search, ctx.base);
     url.searchParams.set('cursor', cursor);
@@ -213,7 +223,8 @@ function joinTransactions(ctx: RequestContext): boolean {
 
 function accountPayments(ctx: RequestContext, deps: HorizonDependencies, [id]: string[]): void {
   if (!checkAccountId(ctx, id)) return;
-  if (!deps.state.account(id) && deps.state.paymentsOf(id).length === 0) return sendProblem(ctx.res, problems.notFound());
+  if (!deps.state.account(id) && deps.state.paymentsOf(id).length === 0)
+    return sendProblem(ctx.res, problems.notFound());
   sendPayments(ctx, deps, deps.state.paymentsOf(id));
 }
 
@@ -221,19 +232,30 @@ function allPayments(ctx: RequestContext, deps: HorizonDependencies): void {
   sendPayments(ctx, deps, deps.state.payments);
 }
 
-function sendPayments(ctx: RequestContext, deps: HorizonDependencies, all: ReturnType<LedgerState['paymentsOf']>): void {
+function sendPayments(
+  ctx: RequestContext,
+  deps: HorizonDependencies,
+  all: ReturnType<LedgerState['paymentsOf']>,
+): void {
   const params = pageParams(ctx);
   if (!params) return;
   const visible = includeFailed(ctx) ? all : all.filter((operation) => operation.transactionSuccessful);
   const join = joinTransactions(ctx);
-  sendPage(ctx, params, pageOf(visible, (operation) => BigInt(operation.id), params), (operation) => BigInt(operation.id), (operation) => {
-    const tx = join ? deps.state.transaction(operation.transactionHash) : undefined;
-    return paymentJson(ctx.base, operation, tx ? transactionJson(ctx.base, tx) : undefined);
-  });
+  sendPage(
+    ctx,
+    params,
+    pageOf(visible, (operation) => BigInt(operation.id), params),
+    (operation) => BigInt(operation.id),
+    (operation) => {
+      const tx = join ? deps.state.transaction(operation.transactionHash) : undefined;
+      return paymentJson(ctx.base, operation, tx ? transactionJson(ctx.base, tx) : undefined);
+    },
+  );
 }
 
 function operation(ctx: RequestContext, deps: HorizonDependencies, [id]: string[]): void {
-  const found = id !== undefined && /^\d+$/.test(id) ? deps.state.payments.find((candidate) => candidate.id === id) : undefined;
+  const found =
+    id !== undefined && /^\d+$/.test(id) ? deps.state.payments.find((candidate) => candidate.id === id) : undefined;
   if (!found) return sendProblem(ctx.res, problems.notFound());
   sendHal(ctx.res, 200, paymentJson(ctx.base, found));
 }
@@ -249,7 +271,8 @@ function sendTransactions(ctx: RequestContext, deps: HorizonDependencies, all: r
 
 function accountTransactions(ctx: RequestContext, deps: HorizonDependencies, [id]: string[]): void {
   if (!checkAccountId(ctx, id)) return;
-  if (!deps.state.account(id) && deps.state.transactionsOf(id).length === 0) return sendProblem(ctx.res, problems.notFound());
+  if (!deps.state.account(id) && deps.state.transactionsOf(id).length === 0)
+    return sendProblem(ctx.res, problems.notFound());
   sendTransactions(ctx, deps, deps.state.transactionsOf(id));
 }
 
@@ -268,7 +291,10 @@ function ledgerTransactions(ctx: RequestContext, deps: HorizonDependencies, [seq
 
 function transaction(ctx: RequestContext, deps: HorizonDependencies, [hash]: string[]): void {
   if (hash === undefined || !/^[0-9a-fA-F]{64}$/.test(hash)) {
-    return sendProblem(ctx.res, invalidField('tx_id', 'Transaction hash must be a hex-encoded, lowercase SHA-256 hash'));
+    return sendProblem(
+      ctx.res,
+      invalidField('tx_id', 'Transaction hash must be a hex-encoded, lowercase SHA-256 hash'),
+    );
   }
   const record = deps.state.transaction(hash);
   if (!record) return sendProblem(ctx.res, problems.notFound());
@@ -279,7 +305,9 @@ function ledgers(ctx: RequestContext, deps: HorizonDependencies): void {
   const params = pageParams(ctx);
   if (!params) return;
   const all = deps.state.ledgers;
-  sendPage(ctx, params, pageOf(all, ledgerPagingToken, params), ledgerPagingToken, (record) => ledgerJson(ctx.base, record));
+  sendPage(ctx, params, pageOf(all, ledgerPagingToken, params), ledgerPagingToken, (record) =>
+    ledgerJson(ctx.base, record),
+  );
 }
 
 function ledger(ctx: RequestContext, deps: HorizonDependencies, [sequence]: string[]): void {
@@ -329,7 +357,11 @@ async function submitSync(ctx: RequestContext, deps: HorizonDependencies): Promi
   await answerSyncDecision(ctx, deps, deps.submitter.submit(envelopeXdr));
 }
 
-async function answerSyncDecision(ctx: RequestContext, deps: HorizonDependencies, decision: SubmissionDecision): Promise<void> {
+async function answerSyncDecision(
+  ctx: RequestContext,
+  deps: HorizonDependencies,
+  decision: SubmissionDecision,
+): Promise<void> {
   switch (decision.kind) {
     case 'malformed':
       return sendProblem(ctx.res, problems.transactionMalformed(decision.envelopeXdr));
@@ -340,7 +372,12 @@ async function answerSyncDecision(ctx: RequestContext, deps: HorizonDependencies
     case 'known':
       return sendTransactionRecord(ctx, decision.record, decision.hash);
     case 'pending':
-      return sendInclusion(ctx, await deps.closer.waitFor(decision.pending, deps.submitTimeoutMs), decision.hash, false);
+      return sendInclusion(
+        ctx,
+        await deps.closer.waitFor(decision.pending, deps.submitTimeoutMs),
+        decision.hash,
+        false,
+      );
     case 'rejected':
       return sendProblem(ctx.res, problems.transactionFailed(decision.envelopeXdr, decision.result));
     case 'tryAgainLater':
@@ -384,7 +421,10 @@ function sendInclusion(
 
 function sendTransactionRecord(ctx: RequestContext, record: TransactionRecord, requestedHash: string): void {
   if (record.successful) return sendHal(ctx.res, 200, transactionJson(ctx.base, record, requestedHash));
-  sendProblem(ctx.res, problems.transactionFailed(record.envelopeXdr, xdr.TransactionResult.fromXDR(record.resultXdr, 'base64')));
+  sendProblem(
+    ctx.res,
+    problems.transactionFailed(record.envelopeXdr, xdr.TransactionResult.fromXDR(record.resultXdr, 'base64')),
+  );
 }
 
 /** POST /transactions_async: core's verdict right away (201 PENDING, 409 DUPLICATE, 400 ERROR, 503 TRY_AGAIN_LATER). */
@@ -423,7 +463,10 @@ async function friendbot(ctx: RequestContext, deps: HorizonDependencies): Promis
     return sendProblem(ctx.res, invalidField('addr', 'addr must be a G... account id'));
   }
   if (deps.state.account(address)) {
-    return sendProblem(ctx.res, problems.badRequest('account already funded to starting balance', { invalid_field: 'addr' }));
+    return sendProblem(
+      ctx.res,
+      problems.badRequest('account already funded to starting balance', { invalid_field: 'addr' }),
+    );
   }
   const root = rootKeypair(deps.networkPassphrase).publicKey();
   const transaction = fundingTransaction(deps.networkPassphrase, deps.closer.currentSequence(root), [

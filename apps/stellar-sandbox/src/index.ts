@@ -89,7 +89,9 @@ export async function startSandbox(options: SandboxOptions, extras: StartSandbox
   let state = await loadState(config.dataDir, config.networkPassphrase);
   let keys = await readKeys(config.dataDir);
   if (state && !keys) {
-    throw new Error(`${config.dataDir} holds a ledger but no keys.json: restore keys.json or start from an empty data dir`);
+    throw new Error(
+      `${config.dataDir} holds a ledger but no keys.json: restore keys.json or start from an empty data dir`,
+    );
   }
   if (!keys) {
     keys = generateKeys(config.channelAccounts);
@@ -108,7 +110,9 @@ export async function startSandbox(options: SandboxOptions, extras: StartSandbox
 
   const faults = new FaultRegistry();
   for (const spec of config.faults) faults.add(spec);
-  const runtime = extras.contractRuntime?.({ deployments: ledgerState.contracts }) ?? new InterfaceOnlyContractRuntime(ledgerState.contracts);
+  const runtime =
+    extras.contractRuntime?.({ deployments: ledgerState.contracts }) ??
+    new InterfaceOnlyContractRuntime(ledgerState.contracts);
   const persister = new StatePersister(config.dataDir, ledgerState, (error) =>
     log('error', 'could not save the ledger', { error: error.message }),
   );
@@ -143,7 +147,9 @@ export async function startSandbox(options: SandboxOptions, extras: StartSandbox
   await writeContracts(config.dataDir, ledgerState.contracts);
 
   const sleeps = new CancellableSleeps();
-  const contracts = Object.fromEntries(ledgerState.contracts.map((deployment) => [deployment.name, deployment.contractId]));
+  const contracts = Object.fromEntries(
+    ledgerState.contracts.map((deployment) => [deployment.name, deployment.contractId]),
+  );
   const accounts: SandboxAccounts = {
     issuer: keys.issuer.publicKey,
     distribution: keys.distribution.publicKey,

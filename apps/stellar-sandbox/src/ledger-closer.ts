@@ -148,7 +148,8 @@ export class LedgerCloser {
       ledgerSeq: sequence,
       checkSignatures: false,
     };
-    const applied: Array<{ pending: PendingTransaction; record: TransactionRecord; result: xdr.TransactionResult }> = [];
+    const applied: Array<{ pending: PendingTransaction; record: TransactionRecord; result: xdr.TransactionResult }> =
+      [];
     const rejected: Array<{ pending: PendingTransaction; result: xdr.TransactionResult }> = [];
     let feePool = BigInt(previous.feePool);
     let operationCount = 0;
@@ -167,11 +168,20 @@ export class LedgerCloser {
       applied.push({ pending, record: outcome.record, result: outcome.result });
     }
 
-    const ledger = this.buildLedger(previous, sequence, closeTime, feePool, applied, operationCount, txSetOperationCount);
+    const ledger = this.buildLedger(
+      previous,
+      sequence,
+      closeTime,
+      feePool,
+      applied,
+      operationCount,
+      txSetOperationCount,
+    );
     this.state.addLedger(ledger);
     for (const { record } of applied) this.state.addTransaction(record);
 
-    for (const { pending, record } of applied) for (const waiter of pending.waiters) waiter({ kind: 'applied', record });
+    for (const { pending, record } of applied)
+      for (const waiter of pending.waiters) waiter({ kind: 'applied', record });
     for (const { pending, result } of rejected) {
       this.options.log('info', 'transaction dropped at ledger close', {
         hash: pending.envelope.hash,
@@ -365,7 +375,10 @@ export class LedgerCloser {
       record.innerSignatures = inner.signatures.map((signature) => signature.signature().toString('base64'));
     }
     if (inner.timeBounds) {
-      record.timeBounds = { minTime: inner.timeBounds.minTime.toString(), maxTime: inner.timeBounds.maxTime.toString() };
+      record.timeBounds = {
+        minTime: inner.timeBounds.minTime.toString(),
+        maxTime: inner.timeBounds.maxTime.toString(),
+      };
     }
     if (inner.ledgerBounds) record.ledgerBounds = { ...inner.ledgerBounds };
     return record;
@@ -391,7 +404,9 @@ export class LedgerCloser {
               from: payment.from,
               to: payment.to,
               amount: payment.amount.toString(),
-              ...(payment.assetCode !== undefined ? { assetCode: payment.assetCode, assetIssuer: payment.assetIssuer } : {}),
+              ...(payment.assetCode !== undefined
+                ? { assetCode: payment.assetCode, assetIssuer: payment.assetIssuer }
+                : {}),
             }
           : {
               ...base,
@@ -404,7 +419,11 @@ export class LedgerCloser {
     });
   }
 
-  private recordInvocation(record: TransactionRecord, invocation: ContractInvocationEffect, applicationOrder: number): void {
+  private recordInvocation(
+    record: TransactionRecord,
+    invocation: ContractInvocationEffect,
+    applicationOrder: number,
+  ): void {
     const contract = contractNameOf(this.state.contracts, invocation.contractId) ?? 'unknown';
     this.state.invocations.push({
       contract,
@@ -443,7 +462,9 @@ export class LedgerCloser {
     txSetOperationCount: number,
   ): LedgerRecord {
     const previousHash = Buffer.from(previous.hash, 'hex');
-    const txSetHash = sha256(Buffer.concat([previousHash, ...applied.map(({ record }) => Buffer.from(record.hash, 'hex'))]));
+    const txSetHash = sha256(
+      Buffer.concat([previousHash, ...applied.map(({ record }) => Buffer.from(record.hash, 'hex'))]),
+    );
     const txSetResultHash = sha256(
       Buffer.concat(
         applied.map(({ record, result }) =>

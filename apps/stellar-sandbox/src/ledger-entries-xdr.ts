@@ -9,8 +9,17 @@ import {
   type TrustlineEntryRecord,
 } from './ledger-state';
 
+const accountIds = new Map<string, xdr.AccountId>();
+
+/** Cached: StrKey decoding (base32 + CRC) dominated meta generation when a ledger closes. */
 export function accountIdXdr(accountId: string): xdr.AccountId {
-  return Keypair.fromPublicKey(accountId).xdrAccountId();
+  let id = accountIds.get(accountId);
+  if (!id) {
+    id = Keypair.fromPublicKey(accountId).xdrAccountId();
+    if (accountIds.size > 100_000) accountIds.clear();
+    accountIds.set(accountId, id);
+  }
+  return id;
 }
 
 export function accountIdFromXdr(accountId: xdr.AccountId): string {

@@ -20,7 +20,19 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const sandbox = await startSandbox({ ...options, log: writeLog });
+  let sandbox: Awaited<ReturnType<typeof startSandbox>>;
+  try {
+    sandbox = await startSandbox({ ...options, log: writeLog });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') {
+      process.stderr.write(
+        `stellar-sandbox: cannot listen on SANDBOX_HOST=${options.host ?? ''} SANDBOX_PORT=${String(options.port)}: ${(error as Error).message}\n`,
+      );
+      process.exit(2);
+    }
+    throw error;
+  }
   process.stdout.write(`stellar-sandbox listening on ${sandbox.url}\n`);
 
   let stopping = false;
@@ -31,7 +43,12 @@ async function main(): Promise<void> {
     sandbox.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        writeLog({ level: 'error', msg: 'shutdown failed', error: (error as Error).message, time: new Date().toISOString() });
+        writeLog({
+          level: 'error',
+          msg: 'shutdown failed',
+          error: (error as Error).message,
+          time: new Date().toISOString(),
+        });
         process.exit(1);
       },
     );
@@ -41,6 +58,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  writeLog({ level: 'error', msg: 'stellar-sandbox failed to start', error: (error as Error).message, time: new Date().toISOString() });
+  writeLog({
+    level: 'error',
+    msg: 'stellar-sandbox failed to start',
+    error: (error as Error).message,
+    time: new Date().toISOString(),
+  });
   process.exit(1);
 });

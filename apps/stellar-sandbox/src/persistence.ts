@@ -54,25 +54,55 @@ interface StoredState {
   invocations: InvocationRecord[];
 }
 
-export function serializeState(state: LedgerState): string {
-  const stored: StoredState = {
-    format: FORMAT,
-    networkPassphrase: state.networkPassphrase,
-    accounts: state.accounts,
-    contracts: state.contracts,
-    entries: [...state.entries.values()].map(storeEntry),
-    ledgers: state.ledgers,
-    transactions: state.transactions,
-    payments: state.payments,
-    events: state.events,
-    invocations: state.invocations,
+type HistoryKey = 'ledgers' | 'transactions' | 'payments' | 'events' | 'invocations';
+const HISTORY_KEYS: readonly HistoryKey[] = ['ledgers', 'transactions', 'payments', 'events', 'invocations'];
+
+/**
+ * Renders the state document. History only grows and its records never change, so each
+ * record is stringified once and cached; only the current entries are encoded every save.
+ */
+export class StateDocument {
+  private readonly rendered: Record<HistoryKey, string[]> = {
+    ledgers: [],
+    transactions: [],
+    payments: [],
+    events: [],
+    invocations: [],
   };
-  return JSON.stringify(stored);
+
+  /** The JSON document as a few large chunks (no single giant string needed). */
+  render(state: LedgerState): string[] {
+    const head: Omit<StoredState, HistoryKey> = {
+      format: FORMAT,
+      networkPassphrase: state.networkPassphrase,
+      accounts: state.accounts,
+      contracts: state.contracts,
+      entries: [...state.entries.values()].map(storeEntry),
+    };
+    const chunks = [JSON.stringify(head).slice(0, -1)];
+    for (const key of HISTORY_KEYS) {
+      const records: readonly unknown[] = state[key];
+      const cache = this.rendered[key];
+      for (let index = cache.length; index < records.length; index += 1) cache.push(JSON.stringify(records[index]));
+      chunks.push(`,${JSON.stringify(key)}:[`, cache.join(','), ']');
+    }
+    chunks.push('}');
+    return chunks;
+  }
+}
+
+export function serializeState(state: LedgerState): string {
+  return new StateDocument().render(state).join('');
 }
 
 function storeEntry(entry: EntryRecord): StoredEntry {
   if (entry.type === 'account') {
-    return { ...entry, balance: entry.balance.toString(), seqNum: entry.seqNum.toString(), seqTime: entry.seqTime.toString() };
+    return {
+      ...entry,
+      balance: entry.balance.toString(),
+      seqNum: entry.seqNum.toString(),
+      seqTime: entry.seqTime.toString(),
+    };
   }
   return { ...entry, balance: entry.balance.toString(), limit: entry.limit.toString() };
 }
@@ -120,7 +150,7 @@ export async function loadState(dataDir: string, networkPassphrase: string): Pro
   return deserializeState(text, networkPassphrase, file);
 }
 
-async function writeAtomically(file: string, content: string, mode = 0o644): Promise<void> {
+async function writeAtomically(file: string, content: string | string[], mode = 0o644): Promise<void> {
   const temp = `${file}.${process.pid}.tmp`;
   await fs.writeFile(temp, content, { mode });
   await fs.rename(temp, file);
@@ -130,6 +160,7 @@ async function writeAtomically(file: string, content: string, mode = 0o644): Pro
 export class StatePersister {
   private dirty = false;
   private writing: Promise<void> | undefined;
+  private readonly document = new StateDocument();
 
   constructor(
     private readonly dataDir: string,
@@ -155,7 +186,7 @@ export class StatePersister {
     try {
       while (this.dirty) {
         this.dirty = false;
-        await writeAtomically(path.join(this.dataDir, STATE_FILE), serializeState(this.state));
+        await writeAtomically(path.join(this.dataDir, STATE_FILE), this.document.render(this.state));
       }
     } catch (error) {
       this.onError(error as Error);
@@ -185,7 +216,11 @@ export async function writeContracts(dataDir: string, deployments: readonly Cont
   const document = Object.fromEntries(
     deployments.map((deployment) => [
       deployment.name,
-      { contractId: deployment.contractId, wasmHash: deployment.wasmHash, deployedAtLedger: deployment.deployedAtLedger },
+      {
+        contractId: deployment.contractId,
+        wasmHash: deployment.wasmHash,
+        deployedAtLedger: deployment.deployedAtLedger,
+      },
     ]),
   );
   await writeAtomically(path.join(dataDir, CONTRACTS_FILE), `${JSON.stringify(document, null, 2)}\n`);

@@ -72,9 +72,7 @@ export function isOperationSuccess(result: xdr.OperationResult): boolean {
 }
 
 /** The outcome of a transaction's own checks: a failure code, or its operation results. */
-export type TxOutcome =
-  | { code: 'txSuccess' | 'txFailed'; operations: xdr.OperationResult[] }
-  | { code: TxFailureCode };
+export type TxOutcome = { code: 'txSuccess' | 'txFailed'; operations: xdr.OperationResult[] } | { code: TxFailureCode };
 
 export function transactionResult(feeCharged: bigint, outcome: TxOutcome): xdr.TransactionResult {
   return new xdr.TransactionResult({
@@ -139,7 +137,10 @@ export function horizonResultCodes(result: xdr.TransactionResult): HorizonResult
   const code = arm.switch().name;
   if (code === 'txFeeBumpInnerSuccess' || code === 'txFeeBumpInnerFailed') {
     const inner = arm.innerResultPair().result().result();
-    const codes: HorizonResultCodes = { transaction: txCodeString(code), inner_transaction: txCodeString(inner.switch().name) };
+    const codes: HorizonResultCodes = {
+      transaction: txCodeString(code),
+      inner_transaction: txCodeString(inner.switch().name),
+    };
     const operations = operationsOf(inner);
     if (operations) codes.operations = operations.map(operationCodeString);
     return codes;
@@ -150,7 +151,9 @@ export function horizonResultCodes(result: xdr.TransactionResult): HorizonResult
   return codes;
 }
 
-function operationsOf(arm: xdr.TransactionResultResult | xdr.InnerTransactionResultResult): xdr.OperationResult[] | undefined {
+function operationsOf(
+  arm: xdr.TransactionResultResult | xdr.InnerTransactionResultResult,
+): xdr.OperationResult[] | undefined {
   const name = arm.switch().name;
   return name === 'txSuccess' || name === 'txFailed' ? arm.results() : undefined;
 }

@@ -47,7 +47,11 @@ export function createSandboxServer(deps: SandboxServerDependencies): SandboxSer
     const ctx: RequestContext = { req, res, url: new URL(req.url ?? '/', `http://${host}`), base: `http://${host}` };
     void route(ctx).catch((error: unknown) => {
       if (error instanceof BodyTooLargeError) return;
-      deps.log('error', 'request failed', { method: req.method, path: ctx.url.pathname, error: (error as Error).message });
+      deps.log('error', 'request failed', {
+        method: req.method,
+        path: ctx.url.pathname,
+        error: (error as Error).message,
+      });
       sendProblem(res, problems.serverError('the sandbox could not process this request'));
     });
   });

@@ -52,7 +52,8 @@ interface JsonRpcRequest {
 }
 
 /** Transport outcomes a method can ask for instead of a JSON-RPC result. */
-type Transport = { transport: 'hang' } | { transport: 'rateLimited'; retryAfterSeconds: number } | { transport: 'timeout' };
+type Transport =
+  { transport: 'hang' } | { transport: 'rateLimited'; retryAfterSeconds: number } | { transport: 'timeout' };
 
 type MethodResult = Record<string, unknown> | Transport;
 
@@ -92,7 +93,11 @@ function dispatch(method: string, params: unknown, ctx: RequestContext, deps: Rp
     case 'getHealth':
       return getHealth(deps);
     case 'getNetwork':
-      return { friendbotUrl: `${ctx.base}/friendbot?addr=`, passphrase: deps.networkPassphrase, protocolVersion: PROTOCOL_VERSION };
+      return {
+        friendbotUrl: `${ctx.base}/friendbot?addr=`,
+        passphrase: deps.networkPassphrase,
+        protocolVersion: PROTOCOL_VERSION,
+      };
     case 'getVersionInfo':
       return {
         version: 'nova-stellar-sandbox-0.1.0',
@@ -239,8 +244,8 @@ function getLedgerEntries(args: Record<string, unknown>, deps: RpcDependencies):
       }
       continue;
     }
-    const deployment = deps.state.contracts.find((candidate) =>
-      contractInstanceKey(candidate.contractId).toXDR('base64') === key.toXDR('base64'),
+    const deployment = deps.state.contracts.find(
+      (candidate) => contractInstanceKey(candidate.contractId).toXDR('base64') === key.toXDR('base64'),
     );
     if (deployment) {
       entries.push({
@@ -256,7 +261,8 @@ function getLedgerEntries(args: Record<string, unknown>, deps: RpcDependencies):
 
 function simulateTransaction(args: Record<string, unknown>, deps: RpcDependencies): Record<string, unknown> {
   const latestLedger = deps.state.latestLedger().sequence;
-  if (typeof args.transaction !== 'string') throw new RpcError(INVALID_PARAMS, 'transaction must be a base64 TransactionEnvelope');
+  if (typeof args.transaction !== 'string')
+    throw new RpcError(INVALID_PARAMS, 'transaction must be a base64 TransactionEnvelope');
   let operations: xdr.Operation[];
   let source: string;
   try {
@@ -264,7 +270,8 @@ function simulateTransaction(args: Record<string, unknown>, deps: RpcDependencie
     operations = envelope.inner.operations;
     source = envelope.inner.source;
   } catch (error) {
-    if (error instanceof MalformedEnvelopeError) throw new RpcError(INVALID_PARAMS, `could not unmarshal transaction: ${error.message}`);
+    if (error instanceof MalformedEnvelopeError)
+      throw new RpcError(INVALID_PARAMS, `could not unmarshal transaction: ${error.message}`);
     throw error;
   }
   const [operation] = operations;
@@ -276,7 +283,8 @@ function simulateTransaction(args: Record<string, unknown>, deps: RpcDependencie
     return { error: `host function ${hostFunction.switch().name} is not supported by the sandbox`, latestLedger };
   }
   const call = decodeInvokeContract(hostFunction.invokeContract());
-  if (!call) return { error: 'HostError: Error(Value, InvalidInput)\n\ninvokeContract target is not a contract', latestLedger };
+  if (!call)
+    return { error: 'HostError: Error(Value, InvalidInput)\n\ninvokeContract target is not a contract', latestLedger };
   const outcome = deps.runtime.simulate({
     ...call,
     invoker: source,
@@ -312,7 +320,8 @@ function simulateTransaction(args: Record<string, unknown>, deps: RpcDependencie
 }
 
 function sendTransaction(args: Record<string, unknown>, deps: RpcDependencies): MethodResult {
-  if (typeof args.transaction !== 'string') throw new RpcError(INVALID_PARAMS, 'transaction must be a base64 TransactionEnvelope');
+  if (typeof args.transaction !== 'string')
+    throw new RpcError(INVALID_PARAMS, 'transaction must be a base64 TransactionEnvelope');
   const decision = deps.submitter.submit(args.transaction);
   const latest = deps.state.latestLedger();
   const answer = (status: string, hash: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -382,7 +391,8 @@ function getEvents(args: Record<string, unknown>, deps: RpcDependencies): Record
     limit?: unknown;
   };
   const limit = pagination.limit === undefined ? 100 : Number(pagination.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new RpcError(INVALID_PARAMS, 'limit must be between 1 and 10000');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+    throw new RpcError(INVALID_PARAMS, 'limit must be between 1 and 10000');
   const filters = parseFilters(args.filters);
   const cursor = pagination.cursor;
   const events = deps.state.events;
@@ -393,7 +403,8 @@ function getEvents(args: Record<string, unknown>, deps: RpcDependencies): Record
     if (args.startLedger !== undefined || args.endLedger !== undefined) {
       throw new RpcError(INVALID_PARAMS, 'ledger ranges and cursor cannot both be set');
     }
-    if (typeof cursor !== 'string' || !/^\d{19}-\d{10}$/.test(cursor)) throw new RpcError(INVALID_PARAMS, 'invalid cursor');
+    if (typeof cursor !== 'string' || !/^\d{19}-\d{10}$/.test(cursor))
+      throw new RpcError(INVALID_PARAMS, 'invalid cursor');
     startIndex = firstIndex(events, (event) => event.id > cursor);
     endLedger = latest.sequence + 1;
   } else {
@@ -421,7 +432,9 @@ function getEvents(args: Record<string, unknown>, deps: RpcDependencies): Record
   const last = matched[matched.length - 1];
   // A short page means the whole window was searched: the next page starts after it.
   const nextCursor =
-    matched.length === limit && last ? last.id : `${toid(endLedger, 0, 0).toString().padStart(19, '0')}-${'0'.repeat(10)}`;
+    matched.length === limit && last
+      ? last.id
+      : `${toid(endLedger, 0, 0).toString().padStart(19, '0')}-${'0'.repeat(10)}`;
   return {
     events: matched.map((event) => ({
       type: 'contract',
@@ -464,7 +477,9 @@ function parseFilters(raw: unknown): EventFilter[] {
     if (filter.topics !== undefined) {
       if (
         !Array.isArray(filter.topics) ||
-        filter.topics.some((topic) => !Array.isArray(topic) || (topic as unknown[]).some((segment) => typeof segment !== 'string'))
+        filter.topics.some(
+          (topic) => !Array.isArray(topic) || (topic as unknown[]).some((segment) => typeof segment !== 'string'),
+        )
       ) {
         throw new RpcError(INVALID_PARAMS, 'topics must be arrays of base64 ScVal, "*" or "**"');
       }
@@ -476,7 +491,8 @@ function parseFilters(raw: unknown): EventFilter[] {
 
 function matches(event: ContractEventRecord, filter: EventFilter): boolean {
   if (filter.type !== undefined && filter.type !== 'contract') return false;
-  if (filter.contractIds && filter.contractIds.length > 0 && !filter.contractIds.includes(event.contractId)) return false;
+  if (filter.contractIds && filter.contractIds.length > 0 && !filter.contractIds.includes(event.contractId))
+    return false;
   if (filter.topics && filter.topics.length > 0) {
     return filter.topics.some((segments) => topicMatches(event.topics, segments));
   }

@@ -5,17 +5,11 @@
  * Run at submission (against state plus queued transactions) and again when a ledger closes.
  */
 import { createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
-import { StrKey, xdr } from '@stellar/stellar-sdk';
+import { StrKey, type xdr } from '@stellar/stellar-sdk';
 import type { ParsedEnvelope, TransactionFrame } from './envelope';
 import { operationSource, sha256 } from './envelope';
 import type { AccountEntryRecord } from './ledger-state';
-import {
-  feeBumpResult,
-  operationResults,
-  transactionResult,
-  type TxFailureCode,
-  type TxOutcome,
-} from './result-codes';
+import { feeBumpResult, operationResults, transactionResult, type TxFailureCode, type TxOutcome } from './result-codes';
 
 export const BASE_FEE = 100n;
 export const BASE_RESERVE = 5_000_000n;
@@ -188,7 +182,12 @@ function checkOperation(
       const line = op.line();
       const kind = line.switch().name;
       if (kind === 'assetTypePoolShare') return { failed: true, result: operationResults.notSupported() };
-      const alpha = kind === 'assetTypeCreditAlphanum4' ? line.alphaNum4() : kind === 'assetTypeCreditAlphanum12' ? line.alphaNum12() : undefined;
+      const alpha =
+        kind === 'assetTypeCreditAlphanum4'
+          ? line.alphaNum4()
+          : kind === 'assetTypeCreditAlphanum12'
+            ? line.alphaNum12()
+            : undefined;
       const malformed =
         !alpha ||
         !validAssetCode(alpha.assetCode(), kind === 'assetTypeCreditAlphanum4' ? 4 : 12) ||
@@ -231,6 +230,18 @@ function validAssetCode(raw: Buffer, width: 4 | 12): boolean {
   return width === 4 ? code.length >= 1 : code.length >= 5;
 }
 
+const rawKeys = new Map<string, Buffer>();
+
+function rawPublicKey(accountId: string): Buffer {
+  let raw = rawKeys.get(accountId);
+  if (!raw) {
+    raw = StrKey.decodeEd25519PublicKey(accountId);
+    if (rawKeys.size > 100_000) rawKeys.clear();
+    rawKeys.set(accountId, raw);
+  }
+  return raw;
+}
+
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const publicKeys = new Map<string, KeyObject>();
 
@@ -260,8 +271,7 @@ export class SignatureChecker {
   signedBy(accountId: string): boolean {
     const cached = this.verdicts.get(accountId);
     if (cached !== undefined) return cached;
-    const raw = StrKey.decodeEd25519PublicKey(accountId);
-    const verdict = this.matchEd25519(raw);
+    const verdict = this.matchEd25519(rawPublicKey(accountId));
     this.verdicts.set(accountId, verdict);
     return verdict;
   }

@@ -4,6 +4,7 @@
 //! calls [`serve`] (the Soroban environment is single-threaded).
 
 use std::io::Read;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use serde_json::{json, Value};
 use tiny_http::{Header, Method, Response, Server};
@@ -27,7 +28,11 @@ pub fn port(server: &Server) -> u16 {
         .unwrap_or_default()
 }
 
-/// Answers requests, one at a time, until the server fails.
+/// Answers requests, one at a time, until the server fails. Every answer is
+/// JSON: 200 for `/health`, `/contracts` and every invocation that ran
+/// (successful or not), 400 for a malformed request, 404/405 for an unknown
+/// path/method, 413 for a body over 4 MiB, 500 when the state could not be
+/// written (the invocation is then undone).
 pub fn serve(server: Server, mut host: ContractHost) {
     for mut request in server.incoming_requests() {
         let mut body = String::new();
@@ -44,7 +49,16 @@ pub fn serve(server: Server, mut host: ContractHost) {
             Ok(_) => {
                 let method = request.method().clone();
                 let url = request.url().to_string();
-                route(&mut host, &method, &url, &body)
+                // A panic outside the contracts (which the Soroban host
+                // already catches) must not take the server down.
+                catch_unwind(AssertUnwindSafe(|| route(&mut host, &method, &url, &body)))
+                    .unwrap_or_else(|_| {
+                        (
+                            500,
+                            json!({"ok": false, "error": {"kind": "host",
+                                "message": "internal error while handling the request (see stderr)"}}),
+                        )
+                    })
             }
         };
         let header = Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..])

@@ -1,0 +1,205 @@
+/**
+ * Every failure the Stellar gateway reports is one of these classes, decided once here at
+ * the boundary, so activities never inspect SDK or HTTP errors themselves.
+ *
+ * retryable: the same step may succeed later (rate limit, outage, timeout).
+ * final: the network refused the transaction for a reason that retrying cannot change.
+ */
+export abstract class StellarError extends Error {
+  abstract readonly retryable: boolean;
+  /** A stable name that activities use as the ApplicationFailure type. */
+  abstract readonly type: string;
+}
+
+/** Horizon or Soroban RPC did not answer usefully (5xx, 429, connection refused, read timeout). */
+export class StellarUnavailableError extends StellarError {
+  readonly retryable = true;
+  readonly type = 'StellarUnavailable';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = 'StellarUnavailableError';
+  }
+}
+
+/**
+ * A submission whose outcome is unknown (504, timeout, connection dropped after sending).
+ * The transaction may still land: look its hash up and resubmit the SAME envelope; never
+ * build a new one until a ledger has closed past the envelope's upper time bound.
+ */
+export class SubmissionIndeterminateError extends StellarError {
+  readonly retryable = true;
+  readonly type = 'SubmissionIndeterminate';
+  constructor(
+    message: string,
+    readonly hash: string,
+  ) {
+    super(message);
+    this.name = 'SubmissionIndeterminateError';
+  }
+}
+
+export interface ResultCodes {
+  transaction: string;
+  operations: string[];
+}
+
+/** Result codes that are worth another try with the same intent (possibly a new envelope). */
+const RETRYABLE_CODES = new Set([
+  'tx_insufficient_fee', // fee bump and resubmit
+  'tx_bad_seq', // the channel's sequence moved: the envelope can never land; wait for its bound
+  'tx_too_late', // the envelope expired before inclusion: build a new one
+  'tx_too_early',
+  'try_again_later',
+]);
+
+/** Business-level names for the final refusals a merchant or admin needs to tell apart. */
+const FINAL_TYPES: Record<string, string> = {
+  op_no_trust: 'TrustlineMissing',
+  op_not_authorized: 'TrustlineNotAuthorized',
+  op_no_destination: 'AccountNotFound',
+  op_line_full: 'TrustlineLimitExceeded',
+  op_underfunded: 'DistributionUnderfunded',
+  op_src_no_trust: 'DistributionTrustlineMissing',
+  op_src_not_authorized: 'DistributionNotAuthorized',
+  op_no_issuer: 'AssetIssuerMissing',
+  tx_bad_auth: 'TransactionBadAuth',
+  tx_bad_auth_extra: 'TransactionBadAuth',
+  tx_no_source_account: 'ChannelAccountMissing',
+  tx_insufficient_balance: 'ChannelAccountUnderfunded',
+  tx_malformed: 'TransactionMalformed',
+};
+
+/** The network refused or failed the transaction; `resultCodes` are Horizon's. */
+export class TransactionRejectedError extends StellarError {
+  readonly retryable: boolean;
+  readonly type: string;
+  constructor(
+    message: string,
+    readonly resultCodes: ResultCodes,
+    /** Set when the transaction was included in a ledger (failed ops still consume fee and sequence). */
+    readonly ledger?: number,
+  ) {
+    super(message);
+    this.name = 'TransactionRejectedError';
+    const decisive = resultCodes.operations.find((code) => code !== 'op_success') ?? resultCodes.transaction;
+    this.retryable = RETRYABLE_CODES.has(resultCodes.transaction);
+    this.type = this.retryable ? 'TransactionRetryable' : (FINAL_TYPES[decisive] ?? 'TransactionFailed');
+  }
+}
+
+/** The server refused the request itself (4xx other than the above): a bug or bad input, not worth a retry. */
+export class StellarRequestError extends StellarError {
+  readonly retryable = false;
+  readonly type = 'StellarRequestRefused';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'StellarRequestError';
+  }
+}
+
+/** Simulation refused the call (unknown function, wrong argument types, a host error): retrying the same call cannot help. */
+export class SimulationFailedError extends StellarError {
+  readonly retryable = false;
+  readonly type = 'SimulationFailed';
+  constructor(message: string) {
+    super(message);
+    this.name = 'SimulationFailedError';
+  }
+}
+
+/** A Soroban contract returned one of its numbered errors (always final: the contract said no). */
+export class ContractError extends StellarError {
+  readonly retryable = false;
+  readonly type = 'ContractError';
+  constructor(
+    message: string,
+    readonly contractId: string,
+    readonly code: number,
+  ) {
+    super(message);
+    this.name = 'ContractError';
+  }
+}
+
+interface HttpLikeError {
+  code?: string;
+  message?: string;
+  response?: {
+    status?: number;
+    headers?: Record<string, unknown>;
+    data?: {
+      title?: string;
+      detail?: string;
+      extras?: { result_codes?: { transaction?: string; operations?: string[] } };
+    };
+  };
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ERR_NETWORK',
+  'ERR_CANCELED',
+]);
+
+function retryAfter(headers: Record<string, unknown> | undefined): number | undefined {
+  const raw = headers?.['retry-after'];
+  const seconds = Number(typeof raw === 'string' || typeof raw === 'number' ? raw : NaN);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+}
+
+/**
+ * Translates whatever the SDK threw into a StellarError.
+ * @param submittedHash set when translating the error of a submission: then a timeout or a
+ *   504 means "indeterminate", since the transaction may have reached the network.
+ */
+export function translateStellarError(error: unknown, submittedHash?: string): StellarError {
+  if (error instanceof StellarError) return error;
+  const e = (error ?? {}) as HttpLikeError;
+  const status = e.response?.status;
+  const codes = e.response?.data?.extras?.result_codes;
+  if (status === 400 && codes?.transaction) {
+    return new TransactionRejectedError(
+      `transaction refused: ${codes.transaction}${codes.operations?.length ? ` [${codes.operations.join(', ')}]` : ''}`,
+      { transaction: codes.transaction, operations: codes.operations ?? [] },
+    );
+  }
+  if (status === 429) {
+    return new StellarUnavailableError('rate limited (429)', retryAfter(e.response?.headers));
+  }
+  if (submittedHash && (status === 504 || status === undefined)) {
+    return new SubmissionIndeterminateError(
+      `submission outcome unknown (${status ?? e.code ?? e.message ?? 'no response'}): look the hash up`,
+      submittedHash,
+    );
+  }
+  if (status !== undefined && status >= 500) {
+    return new StellarUnavailableError(
+      `server error ${status}${e.response?.data?.title ? `: ${e.response.data.title}` : ''}`,
+    );
+  }
+  if (
+    status === undefined &&
+    (NETWORK_CODES.has(e.code ?? '') || /timeout|socket hang up|network/i.test(e.message ?? ''))
+  ) {
+    return new StellarUnavailableError(`network error: ${e.code ?? e.message}`);
+  }
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new StellarRequestError(
+      `request refused (${status}): ${e.response?.data?.detail ?? e.response?.data?.title ?? e.message ?? ''}`,
+      status,
+    );
+  }
+  return new StellarUnavailableError(`unexpected response ${status ?? ''}: ${e.message ?? String(error)}`.trim());
+}

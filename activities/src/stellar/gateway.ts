@@ -1,0 +1,409 @@
+import {
+  Account,
+  Asset,
+  Contract,
+  FeeBumpTransaction,
+  Horizon,
+  type Keypair,
+  Memo,
+  NotFoundError,
+  Operation,
+  rpc,
+  StrKey,
+  type Transaction,
+  TransactionBuilder,
+  xdr,
+} from '@stellar/stellar-sdk';
+import { fromStroops, toStroops } from './amounts';
+import {
+  ContractError,
+  SimulationFailedError,
+  StellarUnavailableError,
+  SubmissionIndeterminateError,
+  TransactionRejectedError,
+  translateStellarError,
+  type ResultCodes,
+} from './errors';
+
+export interface StellarNetwork {
+  horizonUrl: string;
+  sorobanRpcUrl: string;
+  networkPassphrase: string;
+  assetCode: string;
+  assetIssuer: string;
+}
+
+export type TrustlineCheck =
+  | { status: 'ok'; balance: bigint; limit: bigint }
+  | { status: 'account-missing' }
+  | { status: 'trustline-missing' }
+  | { status: 'not-authorized' }
+  | { status: 'limit-exceeded'; headroom: bigint };
+
+export type TransactionLookup =
+  | { found: false }
+  | { found: true; successful: true; ledger: number }
+  | { found: true; successful: false; ledger: number; resultCodes: ResultCodes };
+
+export interface SignedEnvelope {
+  hash: string;
+  envelopeXdr: string;
+  /** Upper time bound: after a ledger closes past it, the envelope can never land. */
+  maxTime: Date;
+}
+
+export interface ContractInvocation {
+  contractId: string;
+  method: string;
+  args: xdr.ScVal[];
+  source: Keypair;
+  timeoutSeconds?: number;
+}
+
+export interface ContractEvent {
+  id: string;
+  ledger: number;
+  contractId: string;
+  topics: xdr.ScVal[];
+  value: xdr.ScVal;
+}
+
+const CONTRACT_ERROR = /Error\(Contract, #(\d+)\)/;
+
+function resultCodesOf(resultXdr: string): ResultCodes {
+  const result = xdr.TransactionResult.fromXDR(resultXdr, 'base64');
+  let inner = result.result();
+  // A fee bump wraps the inner transaction's result.
+  if (
+    inner.switch() === xdr.TransactionResultCode.txFeeBumpInnerFailed() ||
+    inner.switch() === xdr.TransactionResultCode.txFeeBumpInnerSuccess()
+  ) {
+    inner = inner.innerResultPair().result().result() as unknown as xdr.TransactionResultResult;
+  }
+  const operations = (inner.switch() === xdr.TransactionResultCode.txFailed() ? inner.results() : []).map((op) => {
+    if (op.switch() !== xdr.OperationResultCode.opInner()) return camelToSnake(op.switch().name);
+    const tr = op.tr();
+    const value = tr.value() as { switch(): { name: string } };
+    return camelToSnake(value.switch().name);
+  });
+  return { transaction: camelToSnake(inner.switch().name), operations };
+}
+
+/** XDR enum names are camelCase ("paymentNoTrust"); Horizon reports "op_no_trust". */
+function camelToSnake(name: string): string {
+  const known: Record<string, string> = { txSuccess: 'tx_success', txFailed: 'tx_failed', opInner: 'op_inner' };
+  if (known[name]) return known[name];
+  const snake = name.replace(/([A-Z])/g, '_$1').toLowerCase();
+  // paymentNoTrust -> op_no_trust, createAccountLowReserve -> op_low_reserve, txBadSeq -> tx_bad_seq
+  if (snake.startsWith('tx_')) return snake;
+  const parts = snake.split('_');
+  const opPrefixes = [
+    'payment',
+    'create_account',
+    'change_trust',
+    'invoke_host_function',
+    'extend_footprint_ttl',
+    'restore_footprint',
+  ];
+  for (const prefix of opPrefixes) {
+    if (snake.startsWith(`${prefix}_`)) return `op_${snake.slice(prefix.length + 1)}`;
+  }
+  return `op_${parts.slice(1).join('_')}`;
+}
+
+/**
+ * The platform's one door to Stellar: Horizon and Soroban RPC through @stellar/stellar-sdk.
+ * Every SDK error leaves this class translated into a StellarError (errors.ts).
+ *
+ * Submissions follow the "indeterminate status" rule: a timeout or 504 does not mean the
+ * transaction failed. Callers look the hash up and resubmit the same envelope (see
+ * payment-submitter.ts); nothing here ever resubmits a different envelope on its own.
+ */
+export class StellarGateway {
+  readonly horizon: Horizon.Server;
+  readonly rpc: rpc.Server;
+  readonly asset: Asset;
+
+  constructor(
+    readonly network: StellarNetwork,
+    private readonly options: { submitTimeoutMs?: number; readTimeoutMs?: number; pollIntervalMs?: number } = {},
+  ) {
+    const allowHttp = network.horizonUrl.startsWith('http://') || network.sorobanRpcUrl.startsWith('http://');
+    this.horizon = new Horizon.Server(network.horizonUrl, { allowHttp });
+    this.rpc = new rpc.Server(network.sorobanRpcUrl, { allowHttp, timeout: options.readTimeoutMs ?? 10_000 });
+    // Reads give up after this long (a hung node must not hang an activity); submissions
+    // carry their own, longer timeout.
+    this.horizon.httpClient.defaults.timeout = options.readTimeoutMs ?? 10_000;
+    this.asset = new Asset(network.assetCode, network.assetIssuer);
+  }
+
+  /** Can `account` receive `amount` of the platform asset? Answered as a value, not an exception. */
+  async checkTrustline(account: string, amount: bigint): Promise<TrustlineCheck> {
+    let record: Horizon.AccountResponse;
+    try {
+      record = await this.horizon.loadAccount(account);
+    } catch (error) {
+      if (error instanceof NotFoundError) return { status: 'account-missing' };
+      throw translateStellarError(error);
+    }
+    if (account === this.network.assetIssuer) return { status: 'ok', balance: 0n, limit: 0n };
+    const line = record.balances.find(
+      (b) =>
+        (b.asset_type === 'credit_alphanum4' || b.asset_type === 'credit_alphanum12') &&
+        b.asset_code === this.network.assetCode &&
+        b.asset_issuer === this.network.assetIssuer,
+    ) as Horizon.HorizonApi.BalanceLineAsset | undefined;
+    if (!line) return { status: 'trustline-missing' };
+    if (line.is_authorized === false) return { status: 'not-authorized' };
+    const balance = toStroops(line.balance);
+    const limit = toStroops(line.limit);
+    const headroom = limit - balance;
+    if (headroom < amount) return { status: 'limit-exceeded', headroom };
+    return { status: 'ok', balance, limit };
+  }
+
+  /** The account's current sequence number, from the ledger (never guessed). */
+  async sequenceOf(account: string): Promise<bigint> {
+    try {
+      const record = await this.horizon.loadAccount(account);
+      return BigInt(record.sequenceNumber());
+    } catch (error) {
+      throw translateStellarError(error);
+    }
+  }
+
+  async latestLedger(): Promise<{ sequence: number; closedAt: Date }> {
+    try {
+      const page = await this.horizon.ledgers().order('desc').limit(1).call();
+      const ledger = page.records[0];
+      if (!ledger) throw new StellarUnavailableError('Horizon returned no ledger');
+      return { sequence: ledger.sequence, closedAt: new Date(ledger.closed_at) };
+    } catch (error) {
+      throw translateStellarError(error);
+    }
+  }
+
+  /** The fee per operation to offer: the network's recent p90, never below the base fee. */
+  async recommendedFee(): Promise<number> {
+    try {
+      const stats = await this.horizon.feeStats();
+      return Math.max(Number(stats.last_ledger_base_fee), Number(stats.fee_charged.p90));
+    } catch (error) {
+      throw translateStellarError(error);
+    }
+  }
+
+  /**
+   * Builds and signs a payment of the platform asset from `from` (the distribution account),
+   * sourced from a channel account (which pays the fee and provides the sequence number).
+   */
+  buildPayment(input: {
+    channel: Keypair;
+    channelSequence: bigint;
+    from: Keypair;
+    destination: string;
+    amount: bigint;
+    memo: string;
+    feePerOperation: number;
+    maxTime: Date;
+  }): SignedEnvelope {
+    const source = new Account(input.channel.publicKey(), input.channelSequence.toString());
+    const transaction = new TransactionBuilder(source, {
+      fee: String(input.feePerOperation),
+      networkPassphrase: this.network.networkPassphrase,
+      memo: Memo.text(input.memo),
+      timebounds: { minTime: 0, maxTime: Math.floor(input.maxTime.getTime() / 1000) },
+    })
+      .addOperation(
+        Operation.payment({
+          source: input.from.publicKey(),
+          destination: input.destination,
+          asset: this.asset,
+          amount: fromStroops(input.amount),
+        }),
+      )
+      .build();
+    transaction.sign(input.channel, input.from);
+    return {
+      hash: transaction.hash().toString('hex'),
+      envelopeXdr: transaction.toEnvelope().toXDR('base64'),
+      maxTime: new Date(Math.floor(input.maxTime.getTime() / 1000) * 1000),
+    };
+  }
+
+  /** Wraps a signed envelope in a fee bump paid by `feeSource`; the inner hash stays the lookup key. */
+  feeBump(envelopeXdr: string, feeSource: Keypair, feePerOperation: number): string {
+    const inner = TransactionBuilder.fromXDR(envelopeXdr, this.network.networkPassphrase);
+    if (inner instanceof FeeBumpTransaction) throw new Error('already a fee bump');
+    const bump = TransactionBuilder.buildFeeBumpTransaction(
+      feeSource,
+      String(feePerOperation),
+      inner,
+      this.network.networkPassphrase,
+    );
+    bump.sign(feeSource);
+    return bump.toEnvelope().toXDR('base64');
+  }
+
+  /**
+   * Submits a signed envelope and waits for its ledger. Throws SubmissionIndeterminateError
+   * when the outcome is unknown; TransactionRejectedError with Horizon's result codes.
+   */
+  async submit(envelopeXdr: string, hash: string): Promise<{ hash: string; ledger: number }> {
+    const transaction = TransactionBuilder.fromXDR(envelopeXdr, this.network.networkPassphrase) as
+      Transaction | FeeBumpTransaction;
+    const timeoutMs = this.options.submitTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const response = await Promise.race([
+        this.horizon.submitTransaction(transaction, { skipMemoRequiredCheck: true }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+            timeoutMs,
+          );
+        }),
+      ]);
+      return { hash, ledger: response.ledger };
+    } catch (error) {
+      throw translateStellarError(error, hash);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Finds a transaction by hash (a fee-bumped one by its inner hash too, as Horizon does). */
+  async lookup(hash: string): Promise<TransactionLookup> {
+    try {
+      const record = await this.horizon.transactions().transaction(hash).call();
+      if (record.successful) return { found: true, successful: true, ledger: record.ledger_attr };
+      return {
+        found: true,
+        successful: false,
+        ledger: record.ledger_attr,
+        resultCodes: resultCodesOf(record.result_xdr),
+      };
+    } catch (error) {
+      if (error instanceof NotFoundError) return { found: false };
+      throw translateStellarError(error);
+    }
+  }
+
+  /** Payments received by `account` (newest first), with their transaction memos. */
+  async paymentsTo(account: string, limit = 50): Promise<{ hash: string; amount: string; from: string }[]> {
+    try {
+      const page = await this.horizon.payments().forAccount(account).order('desc').limit(limit).call();
+      return page.records
+        .filter((r): r is Horizon.ServerApi.PaymentOperationRecord => r.type === 'payment')
+        .filter((r) => r.to === account)
+        .map((r) => ({ hash: r.transaction_hash, amount: r.amount, from: r.from }));
+    } catch (error) {
+      throw translateStellarError(error);
+    }
+  }
+
+  /**
+   * Invokes a Soroban contract function: simulate -> prepare -> sign -> send -> poll by hash.
+   * PENDING and DUPLICATE are polled; TRY_AGAIN_LATER is retryable; ERROR is a rejection;
+   * NOT_FOUND is polled until the envelope's upper time bound has passed on the ledger.
+   */
+  async invokeContract(
+    invocation: ContractInvocation,
+  ): Promise<{ hash: string; ledger: number; returnValue?: xdr.ScVal }> {
+    if (!StrKey.isValidContract(invocation.contractId))
+      throw new Error(`not a contract address: ${invocation.contractId}`);
+    let simulation: rpc.Api.SimulateTransactionResponse;
+    let built: Transaction;
+    try {
+      const account = await this.rpc.getAccount(invocation.source.publicKey());
+      built = new TransactionBuilder(account, { fee: '100', networkPassphrase: this.network.networkPassphrase })
+        .addOperation(new Contract(invocation.contractId).call(invocation.method, ...invocation.args))
+        .setTimeout(invocation.timeoutSeconds ?? 30)
+        .build();
+      simulation = await this.rpc.simulateTransaction(built);
+    } catch (error) {
+      throw translateStellarError(error);
+    }
+    if (rpc.Api.isSimulationError(simulation)) {
+      const match = CONTRACT_ERROR.exec(simulation.error);
+      if (match) throw new ContractError(`contract error #${match[1]}`, invocation.contractId, Number(match[1]));
+      throw new SimulationFailedError(`simulation refused ${invocation.method}: ${simulation.error}`);
+    }
+    const prepared = rpc.assembleTransaction(built, simulation).build();
+    prepared.sign(invocation.source);
+    const hash = prepared.hash().toString('hex');
+    const maxTime = Number(prepared.timeBounds?.maxTime ?? 0);
+
+    let sent: rpc.Api.SendTransactionResponse;
+    try {
+      sent = await this.rpc.sendTransaction(prepared);
+    } catch (error) {
+      throw translateStellarError(error, hash);
+    }
+    if (sent.status === 'TRY_AGAIN_LATER') throw new StellarUnavailableError('Soroban RPC: TRY_AGAIN_LATER');
+    if (sent.status === 'ERROR') {
+      const codes = sent.errorResult
+        ? resultCodesOf(sent.errorResult.toXDR('base64'))
+        : { transaction: 'tx_failed', operations: [] };
+      throw new TransactionRejectedError(`contract call refused: ${codes.transaction}`, codes);
+    }
+    return await this.pollContractTransaction(hash, maxTime, invocation.contractId);
+  }
+
+  private async pollContractTransaction(
+    hash: string,
+    maxTime: number,
+    contractId: string,
+  ): Promise<{ hash: string; ledger: number; returnValue?: xdr.ScVal }> {
+    const interval = this.options.pollIntervalMs ?? 500;
+    for (;;) {
+      let status: rpc.Api.GetTransactionResponse;
+      try {
+        status = await this.rpc.getTransaction(hash);
+      } catch (error) {
+        throw translateStellarError(error, hash);
+      }
+      if (status.status === rpc.Api.GetTransactionStatus.SUCCESS) {
+        return { hash, ledger: status.ledger, returnValue: status.returnValue };
+      }
+      if (status.status === rpc.Api.GetTransactionStatus.FAILED) {
+        const codes = resultCodesOf(status.resultXdr.toXDR('base64'));
+        const diagnostic = JSON.stringify(status.diagnosticEventsXdr?.map((e) => e.toXDR('base64')) ?? []);
+        const match = CONTRACT_ERROR.exec(diagnostic);
+        if (match) throw new ContractError(`contract error #${match[1]}`, contractId, Number(match[1]));
+        throw new TransactionRejectedError(`contract call failed: ${codes.transaction}`, codes, status.ledger);
+      }
+      if (status.latestLedgerCloseTime && Number(status.latestLedgerCloseTime) > maxTime) {
+        throw new SubmissionIndeterminateError(`contract call ${hash} not found after its upper time bound`, hash);
+      }
+      await new Promise((resolve) => setTimeout(resolve, interval));
+    }
+  }
+
+  /** Contract events from `cursor` (exclusive) or `startLedger`, for the given contracts. */
+  async contractEvents(query: {
+    contractIds: string[];
+    cursor?: string;
+    startLedger?: number;
+    limit?: number;
+  }): Promise<{ events: ContractEvent[]; cursor?: string }> {
+    try {
+      const filters = [{ type: 'contract' as const, contractIds: query.contractIds }];
+      const response = query.cursor
+        ? await this.rpc.getEvents({ filters, cursor: query.cursor, limit: query.limit ?? 100 })
+        : await this.rpc.getEvents({ filters, startLedger: query.startLedger ?? 1, limit: query.limit ?? 100 });
+      return {
+        cursor: response.cursor,
+        events: response.events.map((e) => ({
+          id: e.id,
+          ledger: e.ledger,
+          contractId: e.contractId?.contractId() ?? '',
+          topics: e.topic,
+          value: e.value,
+        })),
+      };
+    } catch (error) {
+      throw translateStellarError(error);
+    }
+  }
+}

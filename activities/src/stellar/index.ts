@@ -1,0 +1,4 @@
+export * from './amounts';
+export * from './errors';
+export * from './gateway';
+export * from './payment-submitter';

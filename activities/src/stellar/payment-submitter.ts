@@ -1,0 +1,271 @@
+import { randomUUID } from 'node:crypto';
+import type { Keypair } from '@stellar/stellar-sdk';
+import type { Clock } from '../clock';
+import { StellarUnavailableError, TransactionRejectedError, translateStellarError, type ResultCodes } from './errors';
+import type { StellarGateway } from './gateway';
+
+export type EnvelopeStatus = 'built' | 'submitted' | 'confirmed' | 'failed' | 'expired';
+
+export interface StoredEnvelope {
+  id: string;
+  businessKey: string;
+  attempt: number;
+  hash: string;
+  envelopeXdr: string;
+  feeBumpXdr: string | null;
+  channelAccount: string;
+  sequence: bigint;
+  maxTime: Date;
+  destination: string;
+  amountStroops: bigint;
+  memo: string;
+  status: EnvelopeStatus;
+  ledger: number | null;
+}
+
+/** Where envelopes are persisted before their first submission (PostgreSQL in production). */
+export interface EnvelopeStore {
+  /** Every envelope of a business record, oldest attempt first. */
+  list(businessKey: string): Promise<StoredEnvelope[]>;
+  /** False when another caller already stored this (businessKey, attempt): follow theirs. */
+  insert(envelope: Omit<StoredEnvelope, 'status' | 'ledger' | 'feeBumpXdr'>): Promise<boolean>;
+  setStatus(
+    id: string,
+    status: EnvelopeStatus,
+    details?: { ledger?: number; resultCodes?: ResultCodes },
+  ): Promise<void>;
+  setFeeBump(id: string, feeBumpXdr: string): Promise<void>;
+  recordAttempt(
+    id: string,
+    action: 'submit' | 'lookup' | 'expire' | 'fee-bump',
+    outcome: string,
+    detail?: string,
+  ): Promise<void>;
+}
+
+/** Leases channel accounts so that no two in-flight transactions share a source account. */
+export interface ChannelPool {
+  /** A free channel's public key, leased to `holder` until `until`; undefined if none is free. */
+  lease(holder: string, until: Date): Promise<string | undefined>;
+  release(holder: string): Promise<void>;
+}
+
+export interface PaymentRequest {
+  /** The business record paying, e.g. "issuance/<id>": at most one successful payment per key. */
+  businessKey: string;
+  destination: string;
+  amount: bigint;
+  /** Text memo (<= 28 bytes) identifying the business record on chain. */
+  memo: string;
+}
+
+export interface PaymentConfirmation {
+  hash: string;
+  ledger: number;
+  attempt: number;
+  /** True when an earlier submission had already landed (a retry or replay paid nothing new). */
+  alreadyPaid: boolean;
+}
+
+export interface PaymentSubmitterOptions {
+  gateway: StellarGateway;
+  envelopes: EnvelopeStore;
+  channels: ChannelPool;
+  distribution: Keypair;
+  channelSigners: ReadonlyMap<string, Keypair>;
+  clock: Clock;
+  /** Upper time bound of each envelope, from its build time. */
+  transactionTimeoutSeconds: number;
+  /** A lease outlives its envelope's upper bound by this much (clock skew between us and the network). */
+  leaseMarginSeconds: number;
+  /** Fee per operation never goes above this, fee bumps included. */
+  maxFeePerOperation: number;
+  /** How long to wait for a free channel before reporting a (retryable) failure. */
+  channelWaitMs?: number;
+  /** Called between network round trips (activities heartbeat here). */
+  onProgress?: (step: string) => void;
+}
+
+/**
+ * Pays exactly once per business key, whatever fails in between.
+ *
+ * The protocol (each call re-runs it from what is persisted, so a retry, a replay or a crash
+ * recovery are all the same path):
+ * 1. An envelope already confirmed -> done, nothing paid again.
+ * 2. Read the latest closed ledger, THEN look every pending envelope's hash up. Found and
+ *    successful -> confirmed; found and failed -> final failure. (The ledger is read first:
+ *    a transaction that lands after the lookup must land in a ledger newer than the one read.)
+ * 3. The newest pending envelope not found: if the ledger read in step 2 closed past its upper
+ *    time bound it can never land -> expired, and a new envelope may be built; otherwise
+ *    resubmit the SAME envelope.
+ * 4. No pending envelope: lease a channel, read its sequence from the ledger, build and sign,
+ *    PERSIST (hash, XDR, upper bound), and only then submit.
+ * A timeout or 504 leaves the envelope pending and is reported as retryable.
+ */
+export class PaymentSubmitter {
+  constructor(private readonly options: PaymentSubmitterOptions) {}
+
+  async pay(request: PaymentRequest): Promise<PaymentConfirmation> {
+    const { gateway, envelopes } = this.options;
+    const existing = await envelopes.list(request.businessKey);
+    const confirmed = existing.find((e) => e.status === 'confirmed');
+    if (confirmed) return this.confirmation(confirmed, confirmed.ledger ?? 0, true);
+
+    const pending = existing.filter((e) => e.status === 'built' || e.status === 'submitted');
+    if (pending.length > 0) {
+      const ledger = await gateway.latestLedger();
+      for (const envelope of pending) {
+        this.progress('lookup');
+        const found = await gateway.lookup(envelope.hash);
+        await envelopes.recordAttempt(
+          envelope.id,
+          'lookup',
+          found.found ? (found.successful ? 'found-successful' : 'found-failed') : 'not-found',
+        );
+        if (found.found && found.successful) {
+          await this.settle(envelope, 'confirmed', { ledger: found.ledger });
+          return this.confirmation(envelope, found.ledger, true);
+        }
+        if (found.found && !found.successful) {
+          await this.settle(envelope, 'failed', { ledger: found.ledger, resultCodes: found.resultCodes });
+          throw new TransactionRejectedError(
+            `payment ${envelope.hash} failed on chain`,
+            found.resultCodes,
+            found.ledger,
+          );
+        }
+      }
+      const newest = pending[pending.length - 1]!;
+      if (ledger.closedAt.getTime() <= newest.maxTime.getTime()) {
+        return await this.submit(newest, false);
+      }
+      for (const envelope of pending) {
+        await envelopes.recordAttempt(
+          envelope.id,
+          'expire',
+          'expired',
+          `ledger ${ledger.sequence} closed at ${ledger.closedAt.toISOString()}`,
+        );
+        await this.settle(envelope, 'expired');
+      }
+    }
+
+    const attempt = existing.reduce((max, e) => Math.max(max, e.attempt), 0) + 1;
+    const built = await this.build(request, attempt);
+    if (!built) return await this.pay(request); // a concurrent caller stored this attempt first
+    return await this.submit(built, true);
+  }
+
+  private async build(request: PaymentRequest, attempt: number): Promise<StoredEnvelope | undefined> {
+    const { gateway, clock } = this.options;
+    const id = randomUUID();
+    const maxTime = new Date(clock.now().getTime() + this.options.transactionTimeoutSeconds * 1000);
+    const leaseUntil = new Date(maxTime.getTime() + this.options.leaseMarginSeconds * 1000);
+    const channel = await this.leaseChannel(id, leaseUntil);
+    try {
+      const signer = this.options.channelSigners.get(channel);
+      if (!signer) throw new Error(`no signing key for channel account ${channel}`);
+      this.progress('sequence');
+      const sequence = await gateway.sequenceOf(channel);
+      const fee = Math.min(await gateway.recommendedFee(), this.options.maxFeePerOperation);
+      const signed = gateway.buildPayment({
+        channel: signer,
+        channelSequence: sequence,
+        from: this.options.distribution,
+        destination: request.destination,
+        amount: request.amount,
+        memo: request.memo,
+        feePerOperation: fee,
+        maxTime,
+      });
+      const envelope = {
+        id,
+        businessKey: request.businessKey,
+        attempt,
+        hash: signed.hash,
+        envelopeXdr: signed.envelopeXdr,
+        channelAccount: channel,
+        sequence: sequence + 1n,
+        maxTime: signed.maxTime,
+        destination: request.destination,
+        amountStroops: request.amount,
+        memo: request.memo,
+      };
+      if (!(await this.options.envelopes.insert(envelope))) {
+        await this.options.channels.release(id);
+        return undefined;
+      }
+      return { ...envelope, feeBumpXdr: null, status: 'built', ledger: null };
+    } catch (error) {
+      await this.options.channels.release(id);
+      throw error;
+    }
+  }
+
+  private async submit(envelope: StoredEnvelope, first: boolean): Promise<PaymentConfirmation> {
+    const { gateway, envelopes } = this.options;
+    if (envelope.status === 'built') {
+      await envelopes.setStatus(envelope.id, 'submitted');
+      envelope = { ...envelope, status: 'submitted' };
+    }
+    this.progress(first ? 'submit' : 'resubmit');
+    try {
+      const { ledger } = await gateway.submit(envelope.feeBumpXdr ?? envelope.envelopeXdr, envelope.hash);
+      await envelopes.recordAttempt(envelope.id, 'submit', 'included', `ledger ${ledger}`);
+      await this.settle(envelope, 'confirmed', { ledger });
+      return this.confirmation(envelope, ledger, false);
+    } catch (raw) {
+      const error = translateStellarError(raw, envelope.hash);
+      await envelopes.recordAttempt(envelope.id, 'submit', error.type, error.message);
+      if (error instanceof TransactionRejectedError) {
+        if (error.resultCodes.transaction === 'tx_insufficient_fee' && !envelope.feeBumpXdr) {
+          return await this.submit(await this.feeBump(envelope), false);
+        }
+        if (!error.retryable) {
+          await this.settle(envelope, 'failed', { resultCodes: error.resultCodes, ledger: error.ledger });
+          throw error;
+        }
+      }
+      // Retryable: the envelope stays pending; the next call looks its hash up first.
+      throw error;
+    }
+  }
+
+  private async feeBump(envelope: StoredEnvelope): Promise<StoredEnvelope> {
+    const { gateway, envelopes } = this.options;
+    const fee = Math.min(Math.max((await gateway.recommendedFee()) * 2, 200), this.options.maxFeePerOperation);
+    // The fee bump pays for one operation plus the bump itself.
+    const feeBumpXdr = gateway.feeBump(envelope.envelopeXdr, this.options.distribution, fee);
+    await envelopes.setFeeBump(envelope.id, feeBumpXdr);
+    await envelopes.recordAttempt(envelope.id, 'fee-bump', 'built', `fee ${fee} per operation`);
+    return { ...envelope, feeBumpXdr };
+  }
+
+  private async leaseChannel(holder: string, until: Date): Promise<string> {
+    const deadline = Date.now() + (this.options.channelWaitMs ?? 5_000);
+    for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
+      const channel = await this.options.channels.lease(holder, until);
+      if (channel) return channel;
+      if (Date.now() >= deadline) throw new StellarUnavailableError('every channel account is busy');
+      this.progress('waiting for a channel');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+
+  private async settle(
+    envelope: StoredEnvelope,
+    status: 'confirmed' | 'failed' | 'expired',
+    details?: { ledger?: number; resultCodes?: ResultCodes },
+  ) {
+    await this.options.envelopes.setStatus(envelope.id, status, details);
+    await this.options.channels.release(envelope.id);
+  }
+
+  private confirmation(envelope: StoredEnvelope, ledger: number, alreadyPaid: boolean): PaymentConfirmation {
+    return { hash: envelope.hash, ledger, attempt: envelope.attempt, alreadyPaid };
+  }
+
+  private progress(step: string) {
+    this.options.onProgress?.(step);
+  }
+}

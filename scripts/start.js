@@ -6,7 +6,7 @@
  *   -> worker -> API. Ctrl-C / SIGTERM stops everything in reverse order; data persists.
  *
  * Environment (all optional): PORT (3000), TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233),
- * NOVA_PG_PORT (54329), NOVA_DATA_DIR (.data), ADMIN_API_KEY, LOG_LEVEL, and any platform
+ * NOVA_PG_PORT (54329), STELLAR_SANDBOX_PORT (8000), NOVA_DATA_DIR (.data), ADMIN_API_KEY, LOG_LEVEL, and any platform
  * variable; DATABASE_URL or TEMPORAL_ADDRESS point at external services instead.
  */
 const crypto = require('node:crypto');
@@ -23,6 +23,9 @@ const apiPort = Number(process.env.PORT || 3000);
 const temporalPort = Number(process.env.TEMPORAL_PORT || 7233);
 const temporalUiPort = Number(process.env.TEMPORAL_UI_PORT || 8233);
 const namespace = process.env.TEMPORAL_NAMESPACE || 'default';
+const sandboxPort = Number(process.env.STELLAR_SANDBOX_PORT || 8000);
+// The local sandbox network runs unless a real network (or another Horizon) is configured.
+const runSandbox = (process.env.STELLAR_NETWORK || 'sandbox') === 'sandbox' && !process.env.HORIZON_URL;
 const STOP_GRACE_MS = 35_000;
 const READY_TIMEOUT_MS = 180_000;
 
@@ -58,6 +61,7 @@ async function main() {
   const temporal = await prepareToolchain({ scope: SCOPE });
   const admin = adminApiKey();
   const temporalAddress = process.env.TEMPORAL_ADDRESS || `127.0.0.1:${temporalPort}`;
+  /** @type {NodeJS.ProcessEnv} */
   const env = {
     ...process.env,
     // The local cluster's URL is set once it runs; until then a well-formed stand-in lets the
@@ -70,10 +74,10 @@ async function main() {
     PORT: String(apiPort),
   };
   // Bad configuration stops everything here, naming the variable, before any process starts.
+  const config = require(require.resolve('@nova/config', { paths: [root] }));
   await step(SCOPE, 'configuration', () => {
-    const config = require(require.resolve('@nova/config', { paths: [root] }));
-    config.loadApiConfig(env);
-    config.loadWorkerConfig(env);
+    config.validateEnvironment('api', env);
+    config.validateEnvironment('worker', env);
   });
   const database = await prepareDatabase({ scope: SCOPE });
   env.DATABASE_URL = database.url;
@@ -125,6 +129,36 @@ async function main() {
         });
       });
     }
+    if (runSandbox) {
+      if (await isPortInUse(sandboxPort))
+        throw new Error(`port ${sandboxPort} is in use: set STELLAR_SANDBOX_PORT to another port`);
+      const sandboxDir = path.join(dataDir, 'stellar-sandbox');
+      await step(SCOPE, `Stellar sandbox on :${sandboxPort}`, async () => {
+        supervisor.start(
+          'stellar',
+          process.execPath,
+          ['--enable-source-maps', path.join(root, 'apps/stellar-sandbox/dist/src/main.js')],
+          {
+            env: {
+              ...process.env,
+              SANDBOX_DATA_DIR: sandboxDir,
+              SANDBOX_PORT: String(sandboxPort),
+              SANDBOX_HOST: '127.0.0.1',
+            },
+          },
+        );
+        await waitForReady(`http://127.0.0.1:${sandboxPort}/`, 60_000, () => shuttingDown);
+      });
+      Object.assign(env, {
+        HORIZON_URL: `http://127.0.0.1:${sandboxPort}`,
+        SOROBAN_RPC_URL: `http://127.0.0.1:${sandboxPort}/soroban/rpc`,
+        STELLAR_KEYS_FILE: path.join(sandboxDir, 'keys.json'),
+      });
+    }
+    await step(SCOPE, 'Stellar configuration', () => {
+      config.loadApiConfig(env);
+      config.loadWorkerConfig(env);
+    });
     if (await isPortInUse(apiPort)) throw new Error(`port ${apiPort} is in use: set PORT to another port`);
     await step(SCOPE, 'worker', () => {
       supervisor.start(
@@ -144,7 +178,7 @@ async function main() {
     );
   } catch (error) {
     say(SCOPE, `failed: ${/** @type {Error} */ (error).message}`);
-    for (const name of ['api', 'worker', 'temporal']) {
+    for (const name of ['api', 'worker', 'stellar', 'temporal']) {
       const tail = supervisor.tail(name, 15);
       if (tail) say(SCOPE, `last lines of ${supervisor.logFile(name)}:\n${tail}`);
     }
@@ -162,6 +196,7 @@ async function main() {
     `  Readiness       http://127.0.0.1:${apiPort}/health/ready`,
     `  Temporal Web UI ${uiUrl}`,
     `  Temporal        ${temporalAddress} (namespace ${namespace})`,
+    `  Stellar         ${env.HORIZON_URL || `${process.env.STELLAR_NETWORK} network`}${runSandbox ? ' (local sandbox; Soroban RPC at /soroban/rpc)' : ''}`,
     `  PostgreSQL      ${database.url.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@')}`,
     `  Admin API key   ${admin.key}  (${admin.source})`,
     `  Logs            ${path.join(dataDir, 'logs')}`,

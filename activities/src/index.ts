@@ -1,6 +1,9 @@
 import type { PrismaClient } from '@nova/db';
 import type { Clock } from './clock';
 import { createSelfCheckActivities } from './ledger/self-check';
+import { createPaymentActivities } from './stellar/payment-activities';
+import type { StellarGateway } from './stellar/gateway';
+import type { PaymentSubmitter } from './stellar/payment-submitter';
 
 export * from './clock';
 export * from './ledger/self-check';
@@ -12,12 +15,15 @@ export interface ActivityDependencies {
   db: PrismaClient;
   clock: Clock;
   workerIdentity: string;
+  gateway: StellarGateway;
+  submitter: PaymentSubmitter;
 }
 
 /** Every activity the platform's worker registers, built from its dependencies. */
 export function createActivities(deps: ActivityDependencies) {
   return {
     ...createSelfCheckActivities(deps),
+    ...createPaymentActivities(deps),
   };
 }
 

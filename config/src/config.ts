@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import { apiEnvSchema, workerEnvSchema } from './env';
+import { ConfigError } from './errors';
+import { stellarNetworkConfig, stellarSigners, type StellarNetworkConfig, type StellarSigners } from './stellar';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -25,21 +27,19 @@ interface CommonConfig {
 }
 
 export interface ApiConfig extends CommonConfig {
+  stellar: StellarNetworkConfig;
   http: { host: string; port: number };
   adminApiKey: string;
 }
 
 export interface WorkerConfig extends CommonConfig {
+  stellar: StellarNetworkConfig;
+  /** Secret keys: never log this object. */
+  signers: StellarSigners;
   worker: { shutdownGraceSeconds: number; workflowBundlePath?: string };
 }
 
-/** Raised when the environment does not describe a runnable process; names every bad variable. */
-export class ConfigError extends Error {
-  constructor(readonly problems: { variable: string; message: string }[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p.variable}: ${p.message}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError } from './errors';
 
 type Env = Record<string, string | undefined>;
 
@@ -84,6 +84,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     logLevel: parsed.LOG_LEVEL,
     databaseUrl: parsed.DATABASE_URL,
     temporal: temporalConfig(parsed),
+    stellar: stellarNetworkConfig(parsed),
     http: { host: parsed.HOST, port: parsed.PORT },
     adminApiKey: parsed.ADMIN_API_KEY,
   };
@@ -91,14 +92,25 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
 
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const parsed = parse(workerEnvSchema, env);
+  const stellar = stellarNetworkConfig(parsed);
   return {
     nodeEnv: parsed.NODE_ENV,
     logLevel: parsed.LOG_LEVEL,
     databaseUrl: parsed.DATABASE_URL,
     temporal: temporalConfig(parsed),
+    stellar,
+    signers: stellarSigners(parsed, stellar),
     worker: {
       shutdownGraceSeconds: parsed.WORKER_SHUTDOWN_GRACE_SECONDS,
       workflowBundlePath: parsed.WORKFLOW_BUNDLE_PATH,
     },
   };
+}
+
+/**
+ * Checks the variables' shapes only, without reading key files or resolving the network:
+ * lets a launcher refuse bad configuration before it starts anything.
+ */
+export function validateEnvironment(role: 'api' | 'worker', env: Env = process.env): void {
+  parse(role === 'api' ? apiEnvSchema : workerEnvSchema, env);
 }

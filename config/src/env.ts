@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { stellarShape } from './stellar';
 
 /**
  * The platform's configuration, read from environment variables once at process start.
@@ -85,8 +86,8 @@ function tlsPairRule(
   }
 }
 
-export const apiEnvSchema = z.object({ ...commonShape, ...apiShape }).superRefine(tlsPairRule);
-export const workerEnvSchema = z.object({ ...commonShape, ...workerShape }).superRefine(tlsPairRule);
+export const apiEnvSchema = z.object({ ...commonShape, ...stellarShape, ...apiShape }).superRefine(tlsPairRule);
+export const workerEnvSchema = z.object({ ...commonShape, ...stellarShape, ...workerShape }).superRefine(tlsPairRule);
 
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;

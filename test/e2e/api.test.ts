@@ -9,7 +9,8 @@ import { createApp } from '@nova/api';
 import { searchAttributes } from '@nova/workflows/definitions';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import { createActivities, systemClock } from '@nova/activities';
-import { connectToTemporal, createPlatformWorker, workflowSourceFor } from '@nova/worker';
+import { connectToTemporal, createPlatformWorker, createStellarServices, workflowSourceFor } from '@nova/worker';
+import { sandboxStellarConfig, startStellarFixture, type StellarFixture } from '../support/stellar';
 import {
   eventually,
   quietTemporalRuntime,
@@ -18,6 +19,7 @@ import {
   testApiConfig,
   testWorkerConfig,
   uniqueTaskQueue,
+  unreachableStellar,
 } from '../support/environment';
 
 quietTemporalRuntime();
@@ -30,20 +32,28 @@ describe('API end to end', () => {
   let connection: NativeConnection;
   let worker: Worker;
   let workerRun: Promise<void>;
+  let stellar: StellarFixture;
 
   before(async () => {
-    db = createPrismaClient({ databaseUrl: testApiConfig({ taskQueue }).databaseUrl, poolSize: 2 });
-    const workerConfig = testWorkerConfig({ taskQueue });
+    stellar = await startStellarFixture();
+    const stellarConfig = sandboxStellarConfig(stellar);
+    db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 2 });
+    const workerConfig = testWorkerConfig({ taskQueue, stellar: stellarConfig });
     connection = await connectToTemporal(workerConfig);
     worker = await createPlatformWorker({
       config: workerConfig,
       connection,
       identity: 'e2e-worker',
       workflowSource: workflowSourceFor(workerConfig),
-      activities: createActivities({ db, clock: systemClock, workerIdentity: 'e2e-worker' }),
+      activities: createActivities({
+        db,
+        clock: systemClock,
+        workerIdentity: 'e2e-worker',
+        ...(await createStellarServices(workerConfig, db, systemClock)),
+      }),
     });
     workerRun = worker.run();
-    app = await createApp(testApiConfig({ taskQueue }));
+    app = await createApp(testApiConfig({ taskQueue, stellar: stellarConfig.network }));
     await app.init();
   });
   after(async () => {
@@ -52,6 +62,7 @@ describe('API end to end', () => {
     await workerRun;
     await connection?.close();
     await db?.$disconnect();
+    await stellar?.stop();
   });
 
   it('GET /health answers while the process lives', async () => {
@@ -68,18 +79,22 @@ describe('API end to end', () => {
       { what: 'readiness 200' },
     );
     assert.equal(body.status, 'ready');
-    for (const name of ['database', 'temporal', 'worker']) assert.equal(body.checks[name].status, 'up', name);
+    for (const name of ['database', 'temporal', 'worker', 'stellar'])
+      assert.equal(body.checks[name].status, 'up', name);
     assert.match(body.checks.worker.detail, new RegExp(taskQueue));
   });
 
   it('GET /health/ready is 503 naming the worker when nobody polls the task queue', async () => {
-    const lonely = await createApp(testApiConfig({ taskQueue: uniqueTaskQueue('nobody-polls') }));
+    const lonely = await createApp(
+      testApiConfig({ taskQueue: uniqueTaskQueue('nobody-polls'), stellar: sandboxStellarConfig(stellar).network }),
+    );
     await lonely.init();
     try {
       const response = await request(lonely.getHttpServer()).get('/health/ready').expect(503);
       assert.equal(response.body.status, 'not-ready');
       assert.equal(response.body.checks.database.status, 'up');
       assert.equal(response.body.checks.temporal.status, 'up');
+      assert.equal(response.body.checks.stellar.status, 'up');
       assert.equal(response.body.checks.worker.status, 'down');
       assert.match(response.body.checks.worker.detail, /no workflow pollers/);
     } finally {
@@ -97,6 +112,31 @@ describe('API end to end', () => {
     } finally {
       await broken.close();
     }
+  });
+
+  it('GET /health/ready is 503 naming Stellar when Horizon is unreachable', async () => {
+    const offline = await createApp(testApiConfig({ taskQueue, stellar: unreachableStellar().network }));
+    await offline.init();
+    try {
+      const response = await request(offline.getHttpServer()).get('/health/ready').expect(503);
+      assert.equal(response.body.checks.stellar.status, 'down');
+      assert.equal(response.body.checks.database.status, 'up');
+    } finally {
+      await offline.close();
+    }
+  });
+
+  it('GET /v1/stellar tells a wallet what it needs, without authentication', async () => {
+    const response = await request(app.getHttpServer()).get('/v1/stellar').expect(200);
+    assert.deepEqual(response.body, {
+      network: 'sandbox',
+      networkPassphrase: stellar.sandbox.networkPassphrase,
+      horizonUrl: stellar.sandbox.url,
+      sorobanRpcUrl: stellar.sandbox.rpcUrl,
+      asset: { code: 'NOVA', issuer: stellar.sandbox.asset.issuer },
+      distributionAccount: stellar.distribution.publicKey(),
+    });
+    assert.ok(!JSON.stringify(response.body).includes(stellar.keys.distribution.secretKey), 'no secret in the answer');
   });
 
   it('admin routes refuse a missing or wrong key with the one error shape', async () => {
@@ -138,7 +178,9 @@ describe('API end to end', () => {
     // Operators find the workflow by the request id that started it.
     const client = new Client({ connection: await Connection.connect({ address: required('TEMPORAL_ADDRESS') }) });
     try {
-      const description = await client.workflow.getHandle(accepted.body.workflowId).describe();
+      const handle = client.workflow.getHandle(accepted.body.workflowId);
+      await handle.result(); // the read model is written by the activity, just before the workflow completes
+      const description = await handle.describe();
       assert.equal(description.status.name, 'COMPLETED');
       assert.deepEqual(description.memo, { requestId });
       assert.deepEqual(description.typedSearchAttributes.get(searchAttributes.requestId), requestId);

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
+import { Keypair } from '@stellar/stellar-sdk';
 import { required } from '../support/environment';
 import { spawnCollecting, waitForOutput, withTimeout } from '../support/processes';
 
@@ -43,6 +44,10 @@ describe('process entry points', () => {
         DATABASE_URL: required('DATABASE_URL'),
         TEMPORAL_ADDRESS: required('TEMPORAL_ADDRESS'),
         TEMPORAL_TASK_QUEUE: `proc-${process.pid}`,
+        NOVA_ASSET_ISSUER: Keypair.random().publicKey(),
+        DISTRIBUTION_SECRET: Keypair.random().secret(),
+        CHANNEL_SECRETS: Keypair.random().secret(),
+        CHANNEL_POOL_SIZE: '1',
         WORKER_SHUTDOWN_GRACE_SECONDS: '5',
       }),
     );
@@ -57,5 +62,6 @@ describe('process entry points', () => {
     spawned.child.kill('SIGTERM');
     assert.equal(await withTimeout(spawned.exited, 30_000, 'worker exit'), 0);
     assert.match(spawned.output(), /"msg":"worker stopped"/);
+    assert.ok(!spawned.output().includes('"secret'), 'no secret key reaches the log');
   });
 });

@@ -41,7 +41,17 @@ function freePort(): Promise<number> {
 /** The environment of a new user: none of the variables the test runner set for other tests. */
 function userEnvironment(overrides: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NOVA_QUIET: '1' };
-  for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'ADMIN_API_KEY', 'NODE_ENV', 'LOG_LEVEL']) delete env[name];
+  for (const name of [
+    'DATABASE_URL',
+    'TEMPORAL_ADDRESS',
+    'ADMIN_API_KEY',
+    'NODE_ENV',
+    'LOG_LEVEL',
+    'STELLAR_NETWORK',
+    'HORIZON_URL',
+    'STELLAR_KEYS_FILE',
+  ])
+    delete env[name];
   return { ...env, ...overrides };
 }
 
@@ -82,13 +92,20 @@ describe('START (npm start)', () => {
   });
 
   it('runs the platform, stops cleanly, and keeps its data across a restart', async () => {
-    const ports = { api: await freePort(), temporal: await freePort(), ui: await freePort(), pg: await freePort() };
+    const ports = {
+      api: await freePort(),
+      temporal: await freePort(),
+      ui: await freePort(),
+      pg: await freePort(),
+      stellar: await freePort(),
+    };
     const env = userEnvironment({
       NOVA_DATA_DIR: dataDir,
       PORT: String(ports.api),
       TEMPORAL_PORT: String(ports.temporal),
       TEMPORAL_UI_PORT: String(ports.ui),
       NOVA_PG_PORT: String(ports.pg),
+      STELLAR_SANDBOX_PORT: String(ports.stellar),
     });
     const api = `http://127.0.0.1:${ports.api}`;
 
@@ -101,6 +118,16 @@ describe('START (npm start)', () => {
     }
     assert.equal((await fetch(`${api}/health/ready`)).status, 200);
     assert.equal((await fetch(`http://127.0.0.1:${ports.ui}/`)).status, 200, 'Temporal Web UI answers');
+    const network = (await (await fetch(`${api}/v1/stellar`)).json()) as {
+      horizonUrl: string;
+      distributionAccount: string;
+    };
+    assert.equal(network.horizonUrl, `http://127.0.0.1:${ports.stellar}`);
+    assert.equal(
+      (await fetch(`${network.horizonUrl}/accounts/${network.distributionAccount}`)).status,
+      200,
+      'the sandbox runs and funded the distribution account',
+    );
     const listed = spawnSync(
       required('TEMPORAL_CLI_PATH'),
       ['operator', 'search-attribute', 'list', '--address', `127.0.0.1:${ports.temporal}`, '--output', 'json'],
@@ -133,6 +160,8 @@ describe('START (npm start)', () => {
     current = spawnCollecting(process.execPath, [startScript], env, root);
     const [, secondKey] = await waitForOutput(current, /Admin API key\s+(\S+)/, 240_000);
     assert.equal(secondKey, adminKey);
+    const again = (await (await fetch(`${api}/v1/stellar`)).json()) as { distributionAccount: string };
+    assert.equal(again.distributionAccount, network.distributionAccount, 'the sandbox kept its keys and ledger');
     const kept = (await (
       await fetch(`${api}${accepted.links.self}`, { headers: { 'X-API-Key': adminKey } })
     ).json()) as SelfCheck;

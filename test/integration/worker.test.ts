@@ -6,7 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import { createActivities, systemClock } from '@nova/activities';
-import { connectToTemporal, createPlatformWorker, workflowSourceFor } from '@nova/worker';
+import { connectToTemporal, createPlatformWorker, createStellarServices, workflowSourceFor } from '@nova/worker';
 import { selfCheckWorkflowId } from '@nova/workflows/definitions';
 import { quietTemporalRuntime, required, testWorkerConfig, uniqueTaskQueue } from '../support/environment';
 
@@ -44,7 +44,12 @@ describe('worker on the real Temporal dev server', () => {
       connection,
       identity: 'it-worker',
       workflowSource: workflowSourceFor(config),
-      activities: createActivities({ db, clock: systemClock, workerIdentity: 'it-worker' }),
+      activities: createActivities({
+        db,
+        clock: systemClock,
+        workerIdentity: 'it-worker',
+        ...(await createStellarServices(config, db, systemClock)),
+      }),
     });
     const id = randomUUID();
     await db.selfCheck.create({ data: { id, workflowId: selfCheckWorkflowId(id) } });

@@ -1,5 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import type { ApiConfig, WorkerConfig } from '@nova/config';
+import { Keypair } from '@stellar/stellar-sdk';
+import type { ApiConfig, StellarNetworkConfig, StellarSigners, WorkerConfig } from '@nova/config';
+
+/** A network no test listens on: for tests that never reach Stellar. */
+export function unreachableStellar(): { network: StellarNetworkConfig; signers: StellarSigners } {
+  const distribution = Keypair.random();
+  return {
+    network: {
+      network: 'sandbox',
+      horizonUrl: 'http://127.0.0.1:9',
+      sorobanRpcUrl: 'http://127.0.0.1:9/soroban/rpc',
+      networkPassphrase: 'Nova Sandbox Network ; 2026',
+      assetCode: 'NOVA',
+      assetIssuer: Keypair.random().publicKey(),
+      distributionAccount: distribution.publicKey(),
+      transactionTimeoutSeconds: 30,
+      maxFeePerOperation: 10_000,
+    },
+    signers: { distribution, channels: [Keypair.random()] },
+  };
+}
 
 /** Variables the test runner (scripts/test.js) sets after starting the real servers. */
 export function required(
@@ -15,8 +35,15 @@ export function uniqueTaskQueue(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-export function testWorkerConfig(overrides: { taskQueue: string; shutdownGraceSeconds?: number }): WorkerConfig {
+export function testWorkerConfig(overrides: {
+  taskQueue: string;
+  shutdownGraceSeconds?: number;
+  stellar?: { network: StellarNetworkConfig; signers: StellarSigners };
+}): WorkerConfig {
+  const stellar = overrides.stellar ?? unreachableStellar();
   return {
+    stellar: stellar.network,
+    signers: stellar.signers,
     nodeEnv: 'test',
     logLevel: 'silent',
     databaseUrl: required('DATABASE_URL'),
@@ -33,8 +60,13 @@ export function testWorkerConfig(overrides: { taskQueue: string; shutdownGraceSe
 
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 
-export function testApiConfig(overrides: { taskQueue: string; databaseUrl?: string }): ApiConfig {
+export function testApiConfig(overrides: {
+  taskQueue: string;
+  databaseUrl?: string;
+  stellar?: StellarNetworkConfig;
+}): ApiConfig {
   return {
+    stellar: overrides.stellar ?? unreachableStellar().network,
     nodeEnv: 'test',
     logLevel: 'silent',
     databaseUrl: overrides.databaseUrl ?? required('DATABASE_URL'),

@@ -10,6 +10,7 @@ import {
   type SandboxOptions,
 } from '@nova/stellar-sandbox';
 import { StellarGateway } from '@nova/activities';
+import type { StellarNetworkConfig, StellarSigners } from '@nova/config';
 
 export interface StellarFixture {
   sandbox: Sandbox;
@@ -114,4 +115,25 @@ export async function landedWithMemo(
 ): Promise<{ count: number; successful: number }> {
   const response = await fetch(`${fixture.sandbox.url}/sandbox/transactions?memo=${encodeURIComponent(memo)}`);
   return (await response.json()) as { count: number; successful: number };
+}
+
+/** The platform configuration that points at this sandbox. */
+export function sandboxStellarConfig(fixture: StellarFixture): {
+  network: StellarNetworkConfig;
+  signers: StellarSigners;
+} {
+  return {
+    network: {
+      network: 'sandbox',
+      horizonUrl: fixture.sandbox.url,
+      sorobanRpcUrl: fixture.sandbox.rpcUrl,
+      networkPassphrase: fixture.sandbox.networkPassphrase,
+      assetCode: fixture.sandbox.asset.code,
+      assetIssuer: fixture.sandbox.asset.issuer,
+      distributionAccount: fixture.distribution.publicKey(),
+      transactionTimeoutSeconds: 15,
+      maxFeePerOperation: 10_000,
+    },
+    signers: { distribution: fixture.distribution, channels: [...fixture.channelSigners.values()] },
+  };
 }

@@ -3,11 +3,20 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Keypair, Networks } from '@stellar/stellar-sdk';
 import { ConfigError, loadApiConfig, loadWorkerConfig, temporalConnectionOptions } from '@nova/config';
+
+const issuer = Keypair.random();
+const distribution = Keypair.random();
+const channels = [Keypair.random(), Keypair.random()];
 
 const valid = {
   DATABASE_URL: 'postgresql://nova:secret@db.internal:5432/nova',
   ADMIN_API_KEY: 'a'.repeat(32),
+  NOVA_ASSET_ISSUER: issuer.publicKey(),
+  DISTRIBUTION_SECRET: distribution.secret(),
+  CHANNEL_SECRETS: channels.map((c) => c.secret()).join(','),
+  CHANNEL_POOL_SIZE: '2',
 };
 
 function problemsOf(run: () => unknown): { variable: string; message: string }[] {
@@ -137,6 +146,74 @@ describe('configuration', () => {
     const config = loadWorkerConfig({ ...valid, TEMPORAL_TLS: 'true', TEMPORAL_TLS_CA_PATH: '/nonexistent/ca.pem' });
     const problems = problemsOf(() => temporalConnectionOptions(config.temporal));
     assert.equal(problems[0]?.variable, 'TEMPORAL_TLS_CA_PATH');
+  });
+
+  it('defaults to the local sandbox network', () => {
+    const config = loadApiConfig(valid);
+    assert.deepEqual(config.stellar, {
+      network: 'sandbox',
+      horizonUrl: 'http://127.0.0.1:8000',
+      sorobanRpcUrl: 'http://127.0.0.1:8000/soroban/rpc',
+      networkPassphrase: 'Nova Sandbox Network ; 2026',
+      assetCode: 'NOVA',
+      assetIssuer: issuer.publicKey(),
+      distributionAccount: distribution.publicKey(),
+      transactionTimeoutSeconds: 30,
+      maxFeePerOperation: 10_000,
+    });
+  });
+
+  it('switches to testnet by configuration only', () => {
+    const config = loadWorkerConfig({ ...valid, STELLAR_NETWORK: 'testnet' });
+    assert.equal(config.stellar.networkPassphrase, Networks.TESTNET);
+    assert.equal(config.stellar.horizonUrl, 'https://horizon-testnet.stellar.org');
+    assert.equal(config.signers.distribution.publicKey(), distribution.publicKey());
+    assert.deepEqual(
+      config.signers.channels.map((c) => c.publicKey()),
+      channels.map((c) => c.publicKey()),
+    );
+  });
+
+  it('needs a Soroban RPC URL on the public network', () => {
+    const problems = problemsOf(() => loadApiConfig({ ...valid, STELLAR_NETWORK: 'public' }));
+    assert.deepEqual(
+      problems.map((p) => p.variable),
+      ['SOROBAN_RPC_URL'],
+    );
+  });
+
+  it('reads keys from the sandbox keys file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nova-keys-'));
+    const file = join(dir, 'keys.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        issuer: { publicKey: issuer.publicKey(), secretKey: issuer.secret() },
+        distribution: { publicKey: distribution.publicKey(), secretKey: distribution.secret() },
+        channels: channels.map((c) => ({ publicKey: c.publicKey(), secretKey: c.secret() })),
+      }),
+    );
+    const config = loadWorkerConfig({
+      DATABASE_URL: valid.DATABASE_URL,
+      STELLAR_KEYS_FILE: file,
+      CHANNEL_POOL_SIZE: '2',
+    });
+    assert.equal(config.stellar.assetIssuer, issuer.publicKey());
+    assert.equal(config.stellar.distributionAccount, distribution.publicKey());
+    assert.equal(config.signers.channels.length, 2);
+  });
+
+  it('refuses malformed Stellar keys without echoing the secret', () => {
+    const problems = problemsOf(() => loadWorkerConfig({ ...valid, DISTRIBUTION_SECRET: 'SNOTASECRET' }));
+    assert.deepEqual(problems, [{ variable: 'DISTRIBUTION_SECRET', message: 'must hold Stellar secret seeds (S...)' }]);
+    const issuerProblems = problemsOf(() => loadApiConfig({ ...valid, NOVA_ASSET_ISSUER: 'GBAD' }));
+    assert.equal(issuerProblems[0]?.variable, 'NOVA_ASSET_ISSUER');
+  });
+
+  it('needs as many channel secrets as the pool size', () => {
+    const problems = problemsOf(() => loadWorkerConfig({ ...valid, CHANNEL_POOL_SIZE: '8' }));
+    assert.equal(problems[0]?.variable, 'CHANNEL_POOL_SIZE');
+    assert.match(problems[0]!.message, /holds 2 channel secrets/);
   });
 
   it('connects in plaintext to a local dev server', () => {

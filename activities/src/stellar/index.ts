@@ -2,3 +2,4 @@ export * from './amounts';
 export * from './errors';
 export * from './gateway';
 export * from './payment-submitter';
+export * from './payment-activities';

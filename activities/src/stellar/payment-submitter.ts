@@ -82,8 +82,6 @@ export interface PaymentSubmitterOptions {
   maxFeePerOperation: number;
   /** How long to wait for a free channel before reporting a (retryable) failure. */
   channelWaitMs?: number;
-  /** Called between network round trips (activities heartbeat here). */
-  onProgress?: (step: string) => void;
 }
 
 /**
@@ -105,7 +103,11 @@ export interface PaymentSubmitterOptions {
 export class PaymentSubmitter {
   constructor(private readonly options: PaymentSubmitterOptions) {}
 
-  async pay(request: PaymentRequest): Promise<PaymentConfirmation> {
+  /** @param onProgress called between network round trips (activities heartbeat there). */
+  async pay(
+    request: PaymentRequest,
+    onProgress: (step: string) => void = () => undefined,
+  ): Promise<PaymentConfirmation> {
     const { gateway, envelopes } = this.options;
     const existing = await envelopes.list(request.businessKey);
     const confirmed = existing.find((e) => e.status === 'confirmed');
@@ -115,7 +117,7 @@ export class PaymentSubmitter {
     if (pending.length > 0) {
       const ledger = await gateway.latestLedger();
       for (const envelope of pending) {
-        this.progress('lookup');
+        onProgress('lookup');
         const found = await gateway.lookup(envelope.hash);
         await envelopes.recordAttempt(
           envelope.id,
@@ -137,7 +139,7 @@ export class PaymentSubmitter {
       }
       const newest = pending[pending.length - 1]!;
       if (ledger.closedAt.getTime() <= newest.maxTime.getTime()) {
-        return await this.submit(newest, false);
+        return await this.submit(newest, false, onProgress);
       }
       for (const envelope of pending) {
         await envelopes.recordAttempt(
@@ -151,21 +153,25 @@ export class PaymentSubmitter {
     }
 
     const attempt = existing.reduce((max, e) => Math.max(max, e.attempt), 0) + 1;
-    const built = await this.build(request, attempt);
-    if (!built) return await this.pay(request); // a concurrent caller stored this attempt first
-    return await this.submit(built, true);
+    const built = await this.build(request, attempt, onProgress);
+    if (!built) return await this.pay(request, onProgress); // a concurrent caller stored this attempt first
+    return await this.submit(built, true, onProgress);
   }
 
-  private async build(request: PaymentRequest, attempt: number): Promise<StoredEnvelope | undefined> {
+  private async build(
+    request: PaymentRequest,
+    attempt: number,
+    onProgress: (step: string) => void,
+  ): Promise<StoredEnvelope | undefined> {
     const { gateway, clock } = this.options;
     const id = randomUUID();
     const maxTime = new Date(clock.now().getTime() + this.options.transactionTimeoutSeconds * 1000);
     const leaseUntil = new Date(maxTime.getTime() + this.options.leaseMarginSeconds * 1000);
-    const channel = await this.leaseChannel(id, leaseUntil);
+    const channel = await this.leaseChannel(id, leaseUntil, onProgress);
     try {
       const signer = this.options.channelSigners.get(channel);
       if (!signer) throw new Error(`no signing key for channel account ${channel}`);
-      this.progress('sequence');
+      onProgress('sequence');
       const sequence = await gateway.sequenceOf(channel);
       const fee = Math.min(await gateway.recommendedFee(), this.options.maxFeePerOperation);
       const signed = gateway.buildPayment({
@@ -202,13 +208,17 @@ export class PaymentSubmitter {
     }
   }
 
-  private async submit(envelope: StoredEnvelope, first: boolean): Promise<PaymentConfirmation> {
+  private async submit(
+    envelope: StoredEnvelope,
+    first: boolean,
+    onProgress: (step: string) => void,
+  ): Promise<PaymentConfirmation> {
     const { gateway, envelopes } = this.options;
     if (envelope.status === 'built') {
       await envelopes.setStatus(envelope.id, 'submitted');
       envelope = { ...envelope, status: 'submitted' };
     }
-    this.progress(first ? 'submit' : 'resubmit');
+    onProgress(first ? 'submit' : 'resubmit');
     try {
       const { ledger } = await gateway.submit(envelope.feeBumpXdr ?? envelope.envelopeXdr, envelope.hash);
       await envelopes.recordAttempt(envelope.id, 'submit', 'included', `ledger ${ledger}`);
@@ -219,7 +229,7 @@ export class PaymentSubmitter {
       await envelopes.recordAttempt(envelope.id, 'submit', error.type, error.message);
       if (error instanceof TransactionRejectedError) {
         if (error.resultCodes.transaction === 'tx_insufficient_fee' && !envelope.feeBumpXdr) {
-          return await this.submit(await this.feeBump(envelope), false);
+          return await this.submit(await this.feeBump(envelope), false, onProgress);
         }
         if (!error.retryable) {
           await this.settle(envelope, 'failed', { resultCodes: error.resultCodes, ledger: error.ledger });
@@ -241,13 +251,13 @@ export class PaymentSubmitter {
     return { ...envelope, feeBumpXdr };
   }
 
-  private async leaseChannel(holder: string, until: Date): Promise<string> {
+  private async leaseChannel(holder: string, until: Date, onProgress: (step: string) => void): Promise<string> {
     const deadline = Date.now() + (this.options.channelWaitMs ?? 5_000);
     for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
       const channel = await this.options.channels.lease(holder, until);
       if (channel) return channel;
       if (Date.now() >= deadline) throw new StellarUnavailableError('every channel account is busy');
-      this.progress('waiting for a channel');
+      onProgress('waiting for a channel');
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
@@ -263,9 +273,5 @@ export class PaymentSubmitter {
 
   private confirmation(envelope: StoredEnvelope, ledger: number, alreadyPaid: boolean): PaymentConfirmation {
     return { hash: envelope.hash, ledger, attempt: envelope.attempt, alreadyPaid };
-  }
-
-  private progress(step: string) {
-    this.options.onProgress?.(step);
   }
 }

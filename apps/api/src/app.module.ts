@@ -7,6 +7,7 @@ import { requestIdFor } from './common/request-id';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { StellarModule } from './stellar/stellar.module';
 import { TemporalModule } from './temporal/temporal.module';
 
 @Module({})
@@ -30,6 +31,7 @@ export class AppModule {
         DatabaseModule,
         TemporalModule,
         HealthModule,
+        StellarModule,
         AdminModule,
       ],
     };

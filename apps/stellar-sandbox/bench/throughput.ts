@@ -38,6 +38,18 @@ function envInt(name: string, fallback: number): number {
   return raw === undefined ? fallback : Number.parseInt(raw, 10);
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux only). */
+async function cpuSecondsOf(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+    // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 function say(message: string): void {
   process.stdout.write(`[bench] ${message}\n`);
 }
@@ -145,6 +157,7 @@ async function main(): Promise<void> {
     const statusOf = async (): Promise<{ transactions: number; latestLedger: number }> =>
       (await (await fetch(`${url}/sandbox/status`)).json()) as { transactions: number; latestLedger: number };
     const baseline = await statusOf();
+    const cpuBefore = await cpuSecondsOf(child.pid);
 
     say(`submitting ${TXS} transactions to /transactions_async, one chain per channel, ${chains.length} in flight`);
     const started = performance.now();
@@ -179,12 +192,19 @@ async function main(): Promise<void> {
       say(`  applied ${status.transactions - baseline.transactions}/${TXS - refused} (ledger ${status.latestLedger})`);
     }
     const finished = performance.now();
+    const cpuAfter = await cpuSecondsOf(child.pid);
     const seconds = (finished - started) / 1000;
     const ledgers = status.latestLedger - baseline.latestLedger;
     say(
       `RESULT: ${TXS - refused} payments applied in ${seconds.toFixed(2)} s wall (${ledgers} ledgers) = ${((TXS - refused) / seconds).toFixed(0)} tx/s` +
         ` (cap ${((MAX_OPS * 1000) / LEDGER_MS).toFixed(0)} ops/s by configuration)`,
     );
+    if (cpuBefore !== undefined && cpuAfter !== undefined) {
+      const perTx = ((cpuAfter - cpuBefore) * 1000) / (TXS - refused);
+      say(
+        `RESULT: sandbox process CPU ${perTx.toFixed(2)} ms per payment (submission + application) = ~${(1000 / perTx).toFixed(0)} tx/s per core`,
+      );
+    }
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));

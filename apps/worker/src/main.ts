@@ -2,6 +2,7 @@ import { ConfigError, createLogger, loadWorkerConfig } from '@nova/config';
 import { createPrismaClient } from '@nova/db';
 import { createActivities, systemClock } from '@nova/activities';
 import { connectToTemporal, createPlatformWorker, installRuntime, workerIdentity, workflowSourceFor } from './worker';
+import { createStellarServices } from './stellar';
 
 async function main(): Promise<void> {
   let config;
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
 
   const identity = workerIdentity();
   const db = createPrismaClient({ databaseUrl: config.databaseUrl });
+  const { gateway, submitter } = await createStellarServices(config, db, systemClock);
   const connection = await connectToTemporal(config);
   const workflowSource = workflowSourceFor(config);
   const worker = await createPlatformWorker({
@@ -27,7 +29,7 @@ async function main(): Promise<void> {
     connection,
     identity,
     workflowSource,
-    activities: createActivities({ db, clock: systemClock, workerIdentity: identity }),
+    activities: createActivities({ db, clock: systemClock, workerIdentity: identity, gateway, submitter }),
   });
 
   logger.info(
@@ -37,6 +39,9 @@ async function main(): Promise<void> {
       temporalAddress: config.temporal.address,
       workflowSource: 'bundlePath' in workflowSource ? 'bundle' : 'sources',
       identity,
+      stellarNetwork: config.stellar.network,
+      horizonUrl: config.stellar.horizonUrl,
+      channelAccounts: config.signers.channels.length,
     },
     'worker started',
   );

@@ -13,7 +13,12 @@ export interface DependencyStatus {
 
 export interface Readiness {
   status: 'ready' | 'not-ready';
-  checks: { database: DependencyStatus; temporal: DependencyStatus; worker: DependencyStatus };
+  checks: {
+    database: DependencyStatus;
+    temporal: DependencyStatus;
+    worker: DependencyStatus;
+    stellar: DependencyStatus;
+  };
 }
 
 /** Each probe answers within this budget, so a hung dependency cannot hang the probe. */
@@ -49,7 +54,7 @@ export class ReadinessService {
   ) {}
 
   async check(): Promise<Readiness> {
-    const [database, temporalStatus, worker] = await Promise.all([
+    const [database, temporalStatus, worker, stellar] = await Promise.all([
       probe(async () => {
         await this.db.$queryRaw`SELECT 1`;
         return undefined;
@@ -60,9 +65,22 @@ export class ReadinessService {
         return `server ${info.serverVersion ?? 'unknown'}`;
       }),
       probe(() => this.workerPolling()),
+      probe(() => this.horizonAnswers()),
     ]);
-    const ready = [database, temporalStatus, worker].every((c) => c.status === 'up');
-    return { status: ready ? 'ready' : 'not-ready', checks: { database, temporal: temporalStatus, worker } };
+    const ready = [database, temporalStatus, worker, stellar].every((c) => c.status === 'up');
+    return { status: ready ? 'ready' : 'not-ready', checks: { database, temporal: temporalStatus, worker, stellar } };
+  }
+
+  /** Horizon answers its root document for the configured network. */
+  private async horizonAnswers(): Promise<string> {
+    const { horizonUrl, networkPassphrase } = this.config.stellar;
+    const response = await fetch(`${horizonUrl}/`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    if (!response.ok) throw new Error(`Horizon ${horizonUrl} answered ${response.status}`);
+    const root = (await response.json()) as { network_passphrase?: string; history_latest_ledger?: number };
+    if (root.network_passphrase !== networkPassphrase) {
+      throw new Error(`Horizon ${horizonUrl} serves another network: ${root.network_passphrase ?? 'unknown'}`);
+    }
+    return `ledger ${root.history_latest_ledger ?? '?'} at ${horizonUrl}`;
   }
 
   /** A worker is polling when both the workflow and the activity side of the task queue have fresh pollers. */

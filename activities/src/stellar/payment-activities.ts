@@ -1,0 +1,97 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { StellarError, StellarUnavailableError, TransactionRejectedError } from './errors';
+import type { StellarGateway } from './gateway';
+import type { PaymentSubmitter } from './payment-submitter';
+
+export interface TrustlineCheckInput {
+  walletAddress: string;
+  /** Stroops, as a decimal string (activity payloads are JSON: no bigint). */
+  amountStroops: string;
+}
+
+export type TrustlineCheckResult =
+  | { status: 'ok' }
+  | { status: 'account-missing' }
+  | { status: 'trustline-missing' }
+  | { status: 'not-authorized' }
+  | { status: 'limit-exceeded'; headroomStroops: string };
+
+export interface PaymentInput {
+  businessKey: string;
+  walletAddress: string;
+  amountStroops: string;
+  memo: string;
+}
+
+export interface PaymentResult {
+  txHash: string;
+  ledger: number;
+  attempt: number;
+  alreadyPaid: boolean;
+}
+
+/** Turns a gateway error into the failure Temporal acts on: retry (with the server's delay) or stop. */
+export function toActivityFailure(error: unknown): unknown {
+  if (!(error instanceof StellarError)) return error;
+  const details =
+    error instanceof TransactionRejectedError ? [{ resultCodes: error.resultCodes, ledger: error.ledger }] : [];
+  return ApplicationFailure.create({
+    message: error.message,
+    type: error.type,
+    nonRetryable: !error.retryable,
+    details,
+    ...(error instanceof StellarUnavailableError && error.retryAfterSeconds !== undefined
+      ? { nextRetryDelay: `${error.retryAfterSeconds} seconds` }
+      : {}),
+  });
+}
+
+function heartbeat(step: string): void {
+  try {
+    Context.current().heartbeat(step);
+  } catch {
+    // Not inside an activity (e.g. a unit test calling the function directly).
+  }
+}
+
+/** Stellar side effects of the reward workflows. */
+export function createPaymentActivities(deps: { gateway: StellarGateway; submitter: PaymentSubmitter }) {
+  return {
+    async checkTrustline(input: TrustlineCheckInput): Promise<TrustlineCheckResult> {
+      try {
+        const check = await deps.gateway.checkTrustline(input.walletAddress, BigInt(input.amountStroops));
+        if (check.status === 'limit-exceeded')
+          return { status: check.status, headroomStroops: check.headroom.toString() };
+        return { status: check.status };
+      } catch (error) {
+        throw toActivityFailure(error);
+      }
+    },
+
+    /** Pays exactly once per business key (see PaymentSubmitter); safe to retry and to replay. */
+    async submitPayment(input: PaymentInput): Promise<PaymentResult> {
+      try {
+        const confirmation = await deps.submitter.pay(
+          {
+            businessKey: input.businessKey,
+            destination: input.walletAddress,
+            amount: BigInt(input.amountStroops),
+            memo: input.memo,
+          },
+          heartbeat,
+        );
+        return {
+          txHash: confirmation.hash,
+          ledger: confirmation.ledger,
+          attempt: confirmation.attempt,
+          alreadyPaid: confirmation.alreadyPaid,
+        };
+      } catch (error) {
+        throw toActivityFailure(error);
+      }
+    },
+  };
+}
+
+export type PaymentActivities = ReturnType<typeof createPaymentActivities>;

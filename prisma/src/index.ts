@@ -2,7 +2,17 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/client/client';
 
 export { PrismaClient };
-export type { SelfCheck } from '../generated/client/client';
+export type {
+  ApiKey,
+  Campaign,
+  ChannelAccount,
+  Issuance,
+  Merchant,
+  OutboxEvent,
+  PaymentEnvelope,
+  SelfCheck,
+  SubmissionAttempt,
+} from '../generated/client/client';
 export { Prisma } from '../generated/client/client';
 
 /** One client per process; the pg pool is sized for the process role (API or worker). */

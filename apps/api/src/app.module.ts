@@ -3,6 +3,7 @@ import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
 import { REDACTED_PATHS, type ApiConfig } from '@nova/config';
 import { AdminModule } from './admin/admin.module';
+import { AuthModule } from './auth/auth.module';
 import { requestIdFor } from './common/request-id';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
@@ -29,6 +30,7 @@ export class AppModule {
           },
         }),
         DatabaseModule,
+        AuthModule,
         TemporalModule,
         HealthModule,
         StellarModule,

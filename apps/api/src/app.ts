@@ -25,6 +25,10 @@ export async function createApp(config: ApiConfig): Promise<NestExpressApplicati
         'Merchants issue NOVA token rewards to Stellar wallets. Every mutation runs as a Temporal workflow.',
       )
       .setVersion('0.1.0')
+      .addApiKey(
+        { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Merchant API key (nk_...)' },
+        'merchant-key',
+      )
       .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Admin API key' }, 'admin-key')
       .build(),
   );

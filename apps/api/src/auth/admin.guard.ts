@@ -19,22 +19,22 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
+/** Constant-time comparison of digests, so the key cannot be guessed byte by byte. */
+export function isAdminKey(presented: string, adminApiKey: string): boolean {
+  return timingSafeEqual(digest(presented), digest(adminApiKey));
+}
+
 /** Admin routes: the caller must present the admin API key in X-API-Key. */
 @Injectable()
 export class AdminGuard implements CanActivate {
-  private readonly adminKeyDigest: Buffer;
-
-  constructor(@InjectConfig() config: ApiConfig) {
-    this.adminKeyDigest = digest(config.adminApiKey);
-  }
+  constructor(@InjectConfig() private readonly config: ApiConfig) {}
 
   canActivate(context: ExecutionContext): boolean {
     const presented = context.switchToHttp().getRequest<Request>().headers[API_KEY_HEADER];
     if (typeof presented !== 'string' || presented === '') {
       throw new UnauthorizedException('X-API-Key header is required');
     }
-    // Compare digests in constant time so the key cannot be guessed byte by byte.
-    if (!timingSafeEqual(digest(presented), this.adminKeyDigest)) {
+    if (!isAdminKey(presented, this.config.adminApiKey)) {
       throw new UnauthorizedException('X-API-Key is not a valid admin key');
     }
     return true;

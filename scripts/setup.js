@@ -36,7 +36,8 @@ async function bundleWorkflows() {
 }
 
 /**
- * Node dependencies, Temporal binaries, Prisma client, build (and the workflow bundle).
+ * Node dependencies, Temporal binaries, Prisma client, the native contract host, build (and
+ * the workflow bundle).
  * @param {{ scope?: string, bundle?: boolean }} [options]
  * @returns {Promise<{ cli: string, testServer: string }>} the Temporal binaries
  */
@@ -46,6 +47,14 @@ async function prepareToolchain(options = {}) {
   const { ensureTemporalBinaries } = require('./lib/temporal-binaries');
   const temporal = await step(scope, 'Temporal CLI and test server', ensureTemporalBinaries, (found) => found.source);
   await step(scope, 'Prisma client', require('./lib/prisma').ensurePrismaClient);
+  const contractHost = require('./lib/contract-host');
+  await step(
+    scope,
+    'contract host (cargo build)',
+    // A build from scratch takes minutes: a crate counter every 25 crates shows it is moving.
+    () => contractHost.ensureContractHost({ onCompiled: (n) => n % 25 === 0 && process.stdout.write(` ${n}`) }),
+    contractHost.describeContractHost,
+  );
   await step(scope, 'TypeScript build', build);
   if (options.bundle) await step(scope, 'workflow bundle', bundleWorkflows);
   return temporal;

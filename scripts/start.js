@@ -16,7 +16,14 @@ const { prepareToolchain, prepareDatabase } = require('./setup');
 const { step, say } = require('./lib/progress');
 const { root, dataDir } = require('./lib/paths');
 const { Supervisor } = require('./lib/supervisor');
-const { devServerArgs, waitForTemporal, platformSearchAttributes, isPortInUse } = require('./lib/temporal-server');
+const {
+  devServerArgs,
+  waitForTemporal,
+  platformSearchAttributes,
+  isPortInUse,
+  freePort,
+} = require('./lib/temporal-server');
+const { contractHostArgs, findContractHost } = require('./lib/contract-host');
 
 const SCOPE = 'start';
 const apiPort = Number(process.env.PORT || 3000);
@@ -133,19 +140,50 @@ async function main() {
       if (await isPortInUse(sandboxPort))
         throw new Error(`port ${sandboxPort} is in use: set STELLAR_SANDBOX_PORT to another port`);
       const sandboxDir = path.join(dataDir, 'stellar-sandbox');
+      /** @type {NodeJS.ProcessEnv} */
+      const sandboxEnv = {
+        ...process.env,
+        SANDBOX_DATA_DIR: sandboxDir,
+        SANDBOX_PORT: String(sandboxPort),
+        SANDBOX_HOST: '127.0.0.1',
+      };
+      // The real contracts run on the native contract host (built by setup) when there is one.
+      const contractHost = findContractHost();
+      if (contractHost.available) {
+        const binary = contractHost.binary;
+        /** @type {{ DEFAULT_NETWORK_PASSPHRASE: string, contractDeployer(networkPassphrase: string): string }} */
+        const sandboxLibrary = require(require.resolve('@nova/stellar-sandbox', { paths: [root] }));
+        const networkPassphrase = process.env.SANDBOX_NETWORK_PASSPHRASE || sandboxLibrary.DEFAULT_NETWORK_PASSPHRASE;
+        const port = await freePort();
+        await step(SCOPE, `contract host on :${port}`, async () => {
+          supervisor.start(
+            'contracts',
+            binary,
+            contractHostArgs({
+              port,
+              statePath: path.join(sandboxDir, 'contracts-state.json'),
+              // The sandbox deploys from the network's root account: the host serves the same ids.
+              deployer: sandboxLibrary.contractDeployer(networkPassphrase),
+              networkPassphrase,
+            }),
+          );
+          try {
+            await waitForReady(`http://127.0.0.1:${port}/health`, 30_000, () => shuttingDown);
+          } catch (error) {
+            const tail = supervisor.tail('contracts', 15);
+            throw new Error(`${/** @type {Error} */ (error).message}${tail ? `\n${tail}` : ''}`);
+          }
+        });
+        sandboxEnv.SANDBOX_CONTRACT_HOST_URL = `http://127.0.0.1:${port}`;
+      } else {
+        say(SCOPE, `contract host: not available (${contractHost.reason}): contracts run interface-only`);
+      }
       await step(SCOPE, `Stellar sandbox on :${sandboxPort}`, async () => {
         supervisor.start(
           'stellar',
           process.execPath,
           ['--enable-source-maps', path.join(root, 'apps/stellar-sandbox/dist/src/main.js')],
-          {
-            env: {
-              ...process.env,
-              SANDBOX_DATA_DIR: sandboxDir,
-              SANDBOX_PORT: String(sandboxPort),
-              SANDBOX_HOST: '127.0.0.1',
-            },
-          },
+          { env: sandboxEnv },
         );
         await waitForReady(`http://127.0.0.1:${sandboxPort}/`, 60_000, () => shuttingDown);
       });
@@ -178,7 +216,7 @@ async function main() {
     );
   } catch (error) {
     say(SCOPE, `failed: ${/** @type {Error} */ (error).message}`);
-    for (const name of ['api', 'worker', 'stellar', 'temporal']) {
+    for (const name of ['api', 'worker', 'stellar', 'contracts', 'temporal']) {
       const tail = supervisor.tail(name, 15);
       if (tail) say(SCOPE, `last lines of ${supervisor.logFile(name)}:\n${tail}`);
     }

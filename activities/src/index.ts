@@ -1,12 +1,14 @@
 import type { PrismaClient } from '@nova/db';
 import type { Clock } from './clock';
 import { createSelfCheckActivities } from './ledger/self-check';
+import { createIssuanceLedgerActivities } from './ledger/issuances';
 import { createPaymentActivities } from './stellar/payment-activities';
 import type { StellarGateway } from './stellar/gateway';
 import type { PaymentSubmitter } from './stellar/payment-submitter';
 
 export * from './clock';
 export * from './ledger/self-check';
+export * from './ledger/issuances';
 export * from './ledger/payment-envelopes';
 export * from './ledger/channel-pool';
 export * from './stellar';
@@ -24,6 +26,7 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     ...createSelfCheckActivities(deps),
     ...createPaymentActivities(deps),
+    ...createIssuanceLedgerActivities(deps),
   };
 }
 

@@ -1,2 +1,3 @@
 // The worker's workflowsPath: every workflow the platform runs, and nothing else.
 export { selfCheckWorkflow } from './self-check';
+export { issuanceWorkflow } from './issuance';

@@ -89,6 +89,18 @@ function resultCodesOf(resultXdr: string): ResultCodes {
   return { transaction: camelToSnake(inner.switch().name), operations };
 }
 
+/** The contract's numbered error, carried as an ScError topic of a diagnostic event. */
+function contractErrorCode(events: xdr.DiagnosticEvent[]): number | undefined {
+  for (const diagnostic of events) {
+    for (const topic of diagnostic.event().body().v0().topics()) {
+      if (topic.switch() === xdr.ScValType.scvError() && topic.error().switch() === xdr.ScErrorType.sceContract()) {
+        return topic.error().contractCode();
+      }
+    }
+  }
+  return undefined;
+}
+
 /** XDR enum names are camelCase ("paymentNoTrust"); Horizon reports "op_no_trust". */
 function camelToSnake(name: string): string {
   const known: Record<string, string> = { txSuccess: 'tx_success', txFailed: 'tx_failed', opInner: 'op_inner' };
@@ -368,9 +380,8 @@ export class StellarGateway {
       }
       if (status.status === rpc.Api.GetTransactionStatus.FAILED) {
         const codes = resultCodesOf(status.resultXdr.toXDR('base64'));
-        const diagnostic = JSON.stringify(status.diagnosticEventsXdr?.map((e) => e.toXDR('base64')) ?? []);
-        const match = CONTRACT_ERROR.exec(diagnostic);
-        if (match) throw new ContractError(`contract error #${match[1]}`, contractId, Number(match[1]));
+        const code = contractErrorCode(status.diagnosticEventsXdr ?? []);
+        if (code !== undefined) throw new ContractError(`contract error #${code}`, contractId, code);
         throw new TransactionRejectedError(`contract call failed: ${codes.transaction}`, codes, status.ledger);
       }
       if (status.latestLedgerCloseTime && Number(status.latestLedgerCloseTime) > maxTime) {

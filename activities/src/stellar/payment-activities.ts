@@ -91,7 +91,20 @@ export function createPaymentActivities(deps: { gateway: StellarGateway; submitt
         throw toActivityFailure(error);
       }
     },
+
+    /** Before failing a business record: was it paid after all? Retries while an envelope may still land. */
+    async resolvePayment(input: { businessKey: string }): Promise<PaymentResolution> {
+      try {
+        const confirmation = await deps.submitter.resolve(input.businessKey, heartbeat);
+        if (!confirmation) return { paid: false };
+        return { paid: true, txHash: confirmation.hash, ledger: confirmation.ledger, attempt: confirmation.attempt, alreadyPaid: true };
+      } catch (error) {
+        throw toActivityFailure(error);
+      }
+    },
   };
 }
+
+export type PaymentResolution = ({ paid: true } & PaymentResult) | { paid: false };
 
 export type PaymentActivities = ReturnType<typeof createPaymentActivities>;

@@ -158,6 +158,41 @@ export class PaymentSubmitter {
     return await this.submit(built, true, onProgress);
   }
 
+  /**
+   * Settles what earlier attempts left pending, without submitting or building anything:
+   * the last word before giving up on a business key. Paid -> the confirmation; nothing can
+   * land any more -> undefined; an envelope still within its time bound -> a retryable
+   * error (wait, then ask again).
+   */
+  async resolve(businessKey: string, onProgress: (step: string) => void = () => undefined): Promise<PaymentConfirmation | undefined> {
+    const { gateway, envelopes } = this.options;
+    const existing = await envelopes.list(businessKey);
+    const confirmed = existing.find((e) => e.status === 'confirmed');
+    if (confirmed) return this.confirmation(confirmed, confirmed.ledger ?? 0, true);
+    const pending = existing.filter((e) => e.status === 'built' || e.status === 'submitted');
+    if (pending.length === 0) return undefined;
+    const ledger = await gateway.latestLedger(); // before the lookups, as in pay()
+    for (const envelope of pending) {
+      onProgress('lookup');
+      const found = await gateway.lookup(envelope.hash);
+      await envelopes.recordAttempt(envelope.id, 'lookup', found.found ? (found.successful ? 'found-successful' : 'found-failed') : 'not-found');
+      if (found.found && found.successful) {
+        await this.settle(envelope, 'confirmed', { ledger: found.ledger });
+        return this.confirmation(envelope, found.ledger, true);
+      }
+      if (found.found) await this.settle(envelope, 'failed', { ledger: found.ledger, resultCodes: found.resultCodes });
+    }
+    const open = pending.filter((e) => ledger.closedAt.getTime() <= e.maxTime.getTime());
+    if (open.length > 0) {
+      throw new StellarUnavailableError(`envelope ${open[0]!.hash} may still land until ${open[0]!.maxTime.toISOString()}`, 1);
+    }
+    for (const envelope of pending) {
+      await envelopes.recordAttempt(envelope.id, 'expire', 'expired', `ledger ${ledger.sequence} closed at ${ledger.closedAt.toISOString()}`);
+      await this.settle(envelope, 'expired');
+    }
+    return undefined;
+  }
+
   private async build(
     request: PaymentRequest,
     attempt: number,

@@ -3,11 +3,15 @@ import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
 import { REDACTED_PATHS, type ApiConfig } from '@nova/config';
 import { AdminModule } from './admin/admin.module';
+import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
+import { CampaignsModule } from './campaigns/campaigns.module';
+import { RateLimitModule } from './common/rate-limit.module';
 import { requestIdFor } from './common/request-id';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { MerchantsModule } from './merchants/merchants.module';
 import { StellarModule } from './stellar/stellar.module';
 import { TemporalModule } from './temporal/temporal.module';
 
@@ -35,6 +39,10 @@ export class AppModule {
         HealthModule,
         StellarModule,
         AdminModule,
+        RateLimitModule.forRoot(config),
+        MerchantsModule,
+        ApiKeysModule,
+        CampaignsModule,
       ],
     };
   }

@@ -36,15 +36,17 @@ export interface AppliedOperation {
   result: xdr.OperationResult;
   payment?: PaymentEffect;
   invocation?: ContractInvocationEffect;
-  contractFailure?: ContractFailure;
+  /** A contract call that failed: what the host reports (the transaction's diagnostic events). */
+  invocationFailure?: { contractId: string; failure: ContractFailure };
 }
 
-export function applyOperation(
+/** Asynchronous only for contract calls, which the runtime may run out of process. */
+export async function applyOperation(
   overlay: EntryOverlay,
   operation: xdr.Operation,
   source: string,
   context: OperationContext,
-): AppliedOperation {
+): Promise<AppliedOperation> {
   const body = operation.body();
   switch (body.switch().name) {
     case 'createAccount':
@@ -202,18 +204,18 @@ function applyChangeTrust(overlay: EntryOverlay, op: xdr.ChangeTrustOp, source: 
   return { success: true, result: operationResults.changeTrust('changeTrustSuccess') };
 }
 
-function applyInvokeHostFunction(
+async function applyInvokeHostFunction(
   op: xdr.InvokeHostFunctionOp,
   source: string,
   context: OperationContext,
-): AppliedOperation {
+): Promise<AppliedOperation> {
   const hostFunction = op.hostFunction();
   if (hostFunction.switch().name !== 'hostFunctionTypeInvokeContract') {
     return { success: false, result: operationResults.notSupported() };
   }
   const call = decodeInvokeContract(hostFunction.invokeContract());
   if (!call) return { success: false, result: operationResults.invokeHostFunctionFailure('invokeHostFunctionTrapped') };
-  const outcome = context.runtime.invoke({
+  const outcome = await context.runtime.invoke({
     ...call,
     invoker: source,
     ledgerSequence: context.ledgerSeq,
@@ -223,7 +225,7 @@ function applyInvokeHostFunction(
     return {
       success: false,
       result: operationResults.invokeHostFunctionFailure('invokeHostFunctionTrapped'),
-      contractFailure: outcome.failure,
+      invocationFailure: { contractId: call.contractId, failure: outcome.failure },
     };
   }
   const preimage = new xdr.InvokeHostFunctionSuccessPreImage({

@@ -17,6 +17,11 @@ export interface SandboxOptions {
   faults?: FaultSpec[];
   /** How long POST /transactions waits for inclusion before answering 504 (Horizon: ~30 s). */
   submitTimeoutMs?: number;
+  /**
+   * A running nova-contract-host (contracts/host) serving the contracts at this sandbox's
+   * contract ids: contract calls then run the real contracts. Without it they run interface-only.
+   */
+  contractHost?: { url: string };
   /** Receives the JSON log records; nothing is logged when absent. */
   log?: (record: LogRecord) => void;
 }
@@ -27,7 +32,8 @@ export interface LogRecord {
   [field: string]: unknown;
 }
 
-export type ResolvedSandboxOptions = Required<Omit<SandboxOptions, 'log'>> & Pick<SandboxOptions, 'log'>;
+export type ResolvedSandboxOptions = Required<Omit<SandboxOptions, 'log' | 'contractHost'>> &
+  Pick<SandboxOptions, 'log' | 'contractHost'>;
 
 /** Capacity is also bounded by the TOID layout Horizon uses for paging tokens (12 bits per ledger). */
 export const MAX_TRANSACTIONS_PER_LEDGER = 4095;
@@ -43,6 +49,7 @@ export function resolveOptions(options: SandboxOptions): ResolvedSandboxOptions 
     networkPassphrase: options.networkPassphrase ?? DEFAULT_NETWORK_PASSPHRASE,
     faults: options.faults ?? [],
     submitTimeoutMs: options.submitTimeoutMs ?? 30_000,
+    contractHost: options.contractHost,
     log: options.log,
   };
   checkInteger('port', resolved.port, 0, 65_535);
@@ -51,6 +58,10 @@ export function resolveOptions(options: SandboxOptions): ResolvedSandboxOptions 
   checkInteger('channelAccounts', resolved.channelAccounts, 0, 1000);
   checkInteger('submitTimeoutMs', resolved.submitTimeoutMs, 1, 3_600_000);
   if (resolved.networkPassphrase.length === 0) throw new ConfigError('networkPassphrase', 'must not be empty');
+  if (resolved.contractHost) {
+    const reason = contractHostUrlProblem(resolved.contractHost.url);
+    if (reason) throw new ConfigError('contractHost.url', reason);
+  }
   return resolved;
 }
 
@@ -84,6 +95,12 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, cwd: string): SandboxOpti
   };
   if (options.host === '') throw new ConfigError('SANDBOX_HOST', 'must not be empty');
   if (options.networkPassphrase === '') throw new ConfigError('SANDBOX_NETWORK_PASSPHRASE', 'must not be empty');
+  const contractHostUrl = env.SANDBOX_CONTRACT_HOST_URL?.trim();
+  if (contractHostUrl) {
+    const reason = contractHostUrlProblem(contractHostUrl);
+    if (reason) throw new ConfigError('SANDBOX_CONTRACT_HOST_URL', reason);
+    options.contractHost = { url: contractHostUrl };
+  }
   const faultsJson = env.SANDBOX_FAULTS;
   if (faultsJson !== undefined && faultsJson.trim() !== '') {
     let parsed: unknown;
@@ -99,6 +116,22 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, cwd: string): SandboxOpti
     }
   }
   return options;
+}
+
+/** Why `url` cannot be a contract host's base URL (http://host:port), or undefined. */
+function contractHostUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `must be an http:// URL such as http://127.0.0.1:4100, got "${url}"`;
+  }
+  if (parsed.protocol !== 'http:')
+    return `must be an http:// URL (the host serves plain HTTP on loopback), got "${url}"`;
+  if (parsed.search || parsed.hash || (parsed.pathname !== '/' && parsed.pathname !== '')) {
+    return `must be the host's base URL (no path or query), got "${url}"`;
+  }
+  return undefined;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

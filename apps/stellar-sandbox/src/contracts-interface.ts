@@ -1,7 +1,8 @@
 /**
- * The platform's Soroban contracts as the sandbox knows them today: their declared interface
- * (function -> argument ScVal types) and a ContractRuntime that checks calls against it.
- * A native contract host can replace InterfaceOnlyContractRuntime behind the same interface.
+ * The platform's Soroban contracts as the sandbox knows them: their declared interface
+ * (function -> argument ScVal types) and the ContractRuntime that runs calls. Two runtimes:
+ * InterfaceOnlyContractRuntime (checks calls against the interface, keeps no contract state)
+ * and NativeContractRuntime (native-contract-runtime.ts: the real contracts on nova-contract-host).
  */
 import { Address, StrKey, xdr } from '@stellar/stellar-sdk';
 import { sha256 } from './envelope';
@@ -21,10 +22,14 @@ type InterfaceTable = Record<ContractName, Record<string, readonly ContractArgSp
 
 const arg = (name: string, type: ContractArgType): ContractArgSpec => ({ name, type });
 
-/** Mirrors contracts/ (campaign, redemption, vesting): keep in step with the Rust crates. */
+/**
+ * Mirrors contracts/ (campaign, redemption, vesting): keep in step with the Rust crates
+ * (test/native-contracts.test.ts compares it with what nova-contract-host serves).
+ */
 export const CONTRACT_INTERFACES: InterfaceTable = {
   campaign: {
     initialize: [arg('admin', 'Address')],
+    admin: [],
     register: [
       arg('id', 'String'),
       arg('merchant', 'Address'),
@@ -39,6 +44,7 @@ export const CONTRACT_INTERFACES: InterfaceTable = {
   },
   redemption: {
     initialize: [arg('admin', 'Address')],
+    admin: [],
     open: [arg('id', 'String'), arg('holder', 'Address'), arg('merchant', 'Address'), arg('amount', 'i128')],
     confirm: [arg('id', 'String')],
     cancel: [arg('id', 'String'), arg('reason', 'Symbol')],
@@ -46,6 +52,7 @@ export const CONTRACT_INTERFACES: InterfaceTable = {
   },
   vesting: {
     initialize: [arg('admin', 'Address')],
+    admin: [],
     create_schedule: [
       arg('id', 'String'),
       arg('beneficiary', 'Address'),
@@ -80,10 +87,44 @@ export interface EmittedContractEvent {
   data: xdr.ScVal;
 }
 
-/** A host-level failure as soroban-env-host names it (ScErrorType, ScErrorCode) or a contract error number. */
+/** soroban-env-host's ScErrorType names. */
+export const HOST_ERROR_TYPES = [
+  'Contract',
+  'WasmVm',
+  'Context',
+  'Storage',
+  'Object',
+  'Crypto',
+  'Events',
+  'Budget',
+  'Value',
+  'Auth',
+] as const;
+export type HostErrorType = (typeof HOST_ERROR_TYPES)[number];
+
+/** soroban-env-host's ScErrorCode names (the code of every error type but Contract). */
+export const HOST_ERROR_CODES = [
+  'ArithDomain',
+  'IndexBounds',
+  'InvalidInput',
+  'MissingValue',
+  'ExistingValue',
+  'ExceededLimit',
+  'InvalidAction',
+  'InternalError',
+  'UnexpectedType',
+  'UnexpectedSize',
+] as const;
+export type HostErrorCode = (typeof HOST_ERROR_CODES)[number];
+
+/**
+ * A failed call as soroban-env-host reports it: `Error(Contract, #<n>)` for the contract's own
+ * numbered error, else `Error(<ScErrorType>, <ScErrorCode>)`, with the host's message about it.
+ */
 export interface ContractFailure {
-  type: 'WasmVm' | 'Value' | 'Storage' | 'Contract';
-  code: string | number;
+  type: HostErrorType;
+  /** The contract's error number for type Contract, else an ScErrorCode name. */
+  code: HostErrorCode | number;
   message: string;
 }
 
@@ -91,59 +132,80 @@ export type ContractOutcome =
   { ok: true; returnValue: xdr.ScVal; events: EmittedContractEvent[] } | { ok: false; failure: ContractFailure };
 
 export interface ContractRuntime {
+  /** How calls run: 'interface-only' or 'native' (logged once at start, served by /sandbox/contracts). */
+  readonly mode: string;
   readonly deployments: readonly ContractDeployment[];
   /** Runs a call without committing anything (simulateTransaction). */
-  simulate(call: ContractCall): ContractOutcome;
-  /** Runs a call inside a closing ledger; the caller commits the outcome. */
-  invoke(call: ContractCall): ContractOutcome;
+  simulate(call: ContractCall): Promise<ContractOutcome>;
+  /**
+   * Runs a call inside a closing ledger and keeps its effects when it succeeds. Calls arrive one
+   * at a time, in ledger order: the closer awaits each before applying the next transaction.
+   */
+  invoke(call: ContractCall): Promise<ContractOutcome>;
+  /** Called once the contracts are deployed (genesis) and before any request is served; may refuse to start. */
+  ready?(): Promise<void>;
+  /** Releases what the runtime holds (connections); Sandbox.close() calls it last. */
+  close?(): Promise<void>;
+}
+
+/** The deployment and interface a call is addressed to, or the failure the network reports for a call it cannot make. */
+export function checkContractCall(
+  deployments: readonly ContractDeployment[],
+  call: Pick<ContractCall, 'contractId' | 'functionName' | 'args'>,
+): { ok: true; deployment: ContractDeployment } | { ok: false; failure: ContractFailure } {
+  const deployment = deployments.find((candidate) => candidate.contractId === call.contractId);
+  if (!deployment) {
+    return failure('Storage', 'MissingValue', `contract ${call.contractId} is not deployed on this network`);
+  }
+  const functions = CONTRACT_INTERFACES[deployment.name as ContractName];
+  const specs = Object.prototype.hasOwnProperty.call(functions, call.functionName)
+    ? functions[call.functionName]
+    : undefined;
+  if (!specs) {
+    return failure(
+      'WasmVm',
+      'MissingValue',
+      `trying to invoke non-existent contract function ${deployment.name}.${call.functionName}`,
+    );
+  }
+  if (call.args.length !== specs.length) {
+    return failure(
+      'WasmVm',
+      'UnexpectedSize',
+      `${deployment.name}.${call.functionName} takes ${specs.length} arguments, got ${call.args.length}`,
+    );
+  }
+  for (const [index, spec] of specs.entries()) {
+    const value = call.args[index] as xdr.ScVal;
+    if (!matchesType(value, spec.type)) {
+      return failure(
+        'Value',
+        'UnexpectedType',
+        `argument ${index} (${spec.name}) of ${deployment.name}.${call.functionName} must be ${spec.type}, got ${describe(value)}`,
+      );
+    }
+  }
+  return { ok: true, deployment };
 }
 
 /** Checks calls against CONTRACT_INTERFACES and emits one event per accepted call; keeps no contract state. */
 export class InterfaceOnlyContractRuntime implements ContractRuntime {
+  readonly mode = 'interface-only';
+
   /** Read live: deployments made after construction (at genesis) are callable at once. */
   constructor(readonly deployments: readonly ContractDeployment[]) {}
 
-  simulate(call: ContractCall): ContractOutcome {
-    return this.check(call);
+  simulate(call: ContractCall): Promise<ContractOutcome> {
+    return Promise.resolve(this.check(call));
   }
 
-  invoke(call: ContractCall): ContractOutcome {
-    return this.check(call);
+  invoke(call: ContractCall): Promise<ContractOutcome> {
+    return Promise.resolve(this.check(call));
   }
 
   private check(call: ContractCall): ContractOutcome {
-    const deployment = this.deployments.find((candidate) => candidate.contractId === call.contractId);
-    if (!deployment) {
-      return failure('Storage', 'MissingValue', `contract ${call.contractId} is not deployed on this network`);
-    }
-    const functions = CONTRACT_INTERFACES[deployment.name as ContractName];
-    const specs = Object.prototype.hasOwnProperty.call(functions, call.functionName)
-      ? functions[call.functionName]
-      : undefined;
-    if (!specs) {
-      return failure(
-        'WasmVm',
-        'MissingValue',
-        `trying to invoke non-existent contract function ${deployment.name}.${call.functionName}`,
-      );
-    }
-    if (call.args.length !== specs.length) {
-      return failure(
-        'WasmVm',
-        'UnexpectedSize',
-        `${deployment.name}.${call.functionName} takes ${specs.length} arguments, got ${call.args.length}`,
-      );
-    }
-    for (const [index, spec] of specs.entries()) {
-      const value = call.args[index] as xdr.ScVal;
-      if (!matchesType(value, spec.type)) {
-        return failure(
-          'Value',
-          'UnexpectedType',
-          `argument ${index} (${spec.name}) of ${deployment.name}.${call.functionName} must be ${spec.type}, got ${describe(value)}`,
-        );
-      }
-    }
+    const checked = checkContractCall(this.deployments, call);
+    if (!checked.ok) return checked;
     const topics: xdr.ScVal[] = [xdr.ScVal.scvSymbol(call.functionName)];
     const first = call.args[0];
     if (first) topics.push(first);
@@ -155,7 +217,11 @@ export class InterfaceOnlyContractRuntime implements ContractRuntime {
   }
 }
 
-function failure(type: ContractFailure['type'], code: string | number, message: string): ContractOutcome {
+function failure(
+  type: HostErrorType,
+  code: HostErrorCode | number,
+  message: string,
+): { ok: false; failure: ContractFailure } {
   return { ok: false, failure: { type, code, message } };
 }
 
@@ -184,10 +250,52 @@ function describe(value: xdr.ScVal): string {
   return kind === 'scvBytes' ? `Bytes(${value.bytes().length})` : kind.replace(/^scv/, '');
 }
 
+/** `Error(Contract, #3)`, `Error(Auth, InvalidAction)`: how soroban-env-host prints an error. */
+export function hostErrorText(failure: Pick<ContractFailure, 'type' | 'code'>): string {
+  const code = typeof failure.code === 'number' ? `#${failure.code}` : failure.code;
+  return `Error(${failure.type}, ${code})`;
+}
+
 /** The message shape soroban-env-host gives simulation and diagnostic errors. */
 export function hostErrorMessage(failure: ContractFailure): string {
-  const code = typeof failure.code === 'number' ? `#${failure.code}` : failure.code;
-  return `HostError: Error(${failure.type}, ${code})\n\nEvent log (newest first):\n   0: ${failure.message}`;
+  return `HostError: ${hostErrorText(failure)}\n\nEvent log (newest first):\n   0: ${failure.message}`;
+}
+
+/** The ScVal of an error (`ScVal::Error`), as the host puts it in a diagnostic event's topics. */
+export function hostErrorScVal(failure: Pick<ContractFailure, 'type' | 'code'>): xdr.ScVal {
+  if (failure.type === 'Contract') {
+    return xdr.ScVal.scvError(xdr.ScError.sceContract(typeof failure.code === 'number' ? failure.code : 0));
+  }
+  // Only a contract error carries a number; anything else numbered is the host's internal error.
+  const code =
+    typeof failure.code === 'number' ? xdr.ScErrorCode.scecInternalError() : xdr.ScErrorCode[`scec${failure.code}`]();
+  return xdr.ScVal.scvError(xdr.ScError[`sce${failure.type}`](code));
+}
+
+/**
+ * The diagnostic event the host emits when a call fails (what RPC returns with a failed
+ * transaction or simulation): topics `[Symbol("error"), Error(<type>, <code>)]`, data the message.
+ */
+export function failureDiagnosticEvent(contractId: string | undefined, failure: ContractFailure): xdr.DiagnosticEvent {
+  return new xdr.DiagnosticEvent({
+    inSuccessfulContractCall: false,
+    event: new xdr.ContractEvent({
+      ext: new xdr.ExtensionPoint(0),
+      // The typings declare Hash as Opaque[]; at run time js-xdr takes (and returns) a Buffer.
+      contractId:
+        contractId && StrKey.isValidContract(contractId)
+          ? (StrKey.decodeContract(contractId) as unknown as xdr.ContractId)
+          : null,
+      type: xdr.ContractEventType.diagnostic(),
+      body: new xdr.ContractEventBody(
+        0,
+        new xdr.ContractEventV0({
+          topics: [xdr.ScVal.scvSymbol('error'), hostErrorScVal(failure)],
+          data: xdr.ScVal.scvString(failure.message),
+        }),
+      ),
+    }),
+  });
 }
 
 /**

@@ -14,6 +14,8 @@ export interface ControlDependencies {
   state: LedgerState;
   closer: LedgerCloser;
   faults: FaultRegistry;
+  /** How contract calls run ('interface-only' or 'native'). */
+  contractRuntime: string;
 }
 
 export const CONTROL_PREFIX = '/sandbox/';
@@ -31,7 +33,7 @@ export async function handleControl(ctx: RequestContext, deps: ControlDependenci
     }
   }
   if (path === '/sandbox/close-ledger' && method === 'POST') {
-    const ledger = deps.closer.closeLedger();
+    const ledger = await deps.closer.closeLedger();
     return sendJson(ctx.res, 200, {
       sequence: ledger.sequence,
       hash: ledger.hash,
@@ -55,6 +57,7 @@ export async function handleControl(ctx: RequestContext, deps: ControlDependenci
           },
         ]),
       ),
+      runtime: deps.contractRuntime,
     });
   }
   if (path === '/sandbox/invocations' && method === 'GET') {

@@ -120,7 +120,7 @@ export interface GenesisDependencies {
 }
 
 /** Brings the ledger to the expected starting point; returns whether anything changed. */
-export function ensureGenesis({ state, closer, submitter, keys }: GenesisDependencies): boolean {
+export async function ensureGenesis({ state, closer, submitter, keys }: GenesisDependencies): Promise<boolean> {
   const passphrase = state.networkPassphrase;
   let changed = false;
 
@@ -132,7 +132,7 @@ export function ensureGenesis({ state, closer, submitter, keys }: GenesisDepende
   for (let start = 0; start < wanted.length; start += 100) {
     const root = rootKeypair(passphrase).publicKey();
     const transaction = fundingTransaction(passphrase, closer.currentSequence(root), wanted.slice(start, start + 100));
-    submitAndClose(submitter, closer, transaction.toEnvelope().toXDR('base64'), 'fund the sandbox accounts');
+    await submitAndClose(submitter, closer, transaction.toEnvelope().toXDR('base64'), 'fund the sandbox accounts');
     changed = true;
   }
 
@@ -158,7 +158,7 @@ export function ensureGenesis({ state, closer, submitter, keys }: GenesisDepende
       .setTimeout(TimeoutInfinite)
       .build();
     transaction.sign(Keypair.fromSecret(keys.distribution.secretKey), Keypair.fromSecret(keys.issuer.secretKey));
-    submitAndClose(
+    await submitAndClose(
       submitter,
       closer,
       transaction.toEnvelope().toXDR('base64'),
@@ -188,12 +188,12 @@ export function ensureGenesis({ state, closer, submitter, keys }: GenesisDepende
   return changed;
 }
 
-function submitAndClose(
+async function submitAndClose(
   submitter: TransactionSubmitter,
   closer: LedgerCloser,
   envelopeXdr: string,
   purpose: string,
-): void {
+): Promise<void> {
   const decision = submitter.submit(envelopeXdr, { applyFaults: false });
   if (decision.kind === 'rejected') {
     throw new Error(`genesis: could not ${purpose}: ${JSON.stringify(horizonResultCodes(decision.result))}`);
@@ -204,6 +204,6 @@ function submitAndClose(
   decision.pending.waiters.push((result) => {
     outcome = result.kind === 'applied' && result.record.successful ? 'ok' : JSON.stringify(result);
   });
-  closer.closeLedger();
+  await closer.closeLedger();
   if (outcome !== 'ok') throw new Error(`genesis: could not ${purpose}: ${outcome ?? 'not included'}`);
 }

@@ -8,11 +8,12 @@ import { resolveOptions, type LogRecord, type SandboxOptions } from './config';
 import { InterfaceOnlyContractRuntime, type ContractRuntime } from './contracts-interface';
 import { networkIdOf } from './envelope';
 import { FaultRegistry, type ActiveFault, type FaultSpec } from './faults';
-import { ASSET_CODE, createGenesisLedger, ensureGenesis, extendKeys, generateKeys } from './genesis';
+import { ASSET_CODE, createGenesisLedger, ensureGenesis, extendKeys, generateKeys, rootKeypair } from './genesis';
 import { CancellableSleeps } from './http-kit';
 import { isoTime } from './horizon-json';
 import { LedgerCloser } from './ledger-closer';
 import { LedgerState } from './ledger-state';
+import { NativeContractRuntime } from './native-contract-runtime';
 import { loadState, readKeys, StatePersister, writeContracts, writeKeys, type SandboxKeys } from './persistence';
 import { createSandboxServer } from './server';
 import { RPC_PATH } from './soroban-rpc';
@@ -30,7 +31,11 @@ export type {
   ContractOutcome,
   ContractRuntime,
   EmittedContractEvent,
+  HostErrorCode,
+  HostErrorType,
 } from './contracts-interface';
+export { ContractHostUnavailableError, NativeContractRuntime } from './native-contract-runtime';
+export type { NativeContractRuntimeOptions } from './native-contract-runtime';
 export { FAULT_KINDS } from './faults';
 export type { ActiveFault, FaultKind, FaultSpec } from './faults';
 export type { KeyPairRecord, SandboxKeys } from './persistence';
@@ -62,21 +67,31 @@ export interface Sandbox {
   readonly asset: { code: string; issuer: string };
   /** Contract name -> contract id (C...). */
   readonly contracts: Readonly<Record<string, string>>;
+  /** How contract calls run: 'native' (nova-contract-host) or 'interface-only'. */
+  readonly contractRuntime: string;
   readonly faults: {
     add(spec: FaultSpec): ActiveFault;
     list(): ActiveFault[];
     clear(id?: number): number;
   };
-  /** Closes a ledger now (as POST /sandbox/close-ledger). */
-  closeLedger(): ClosedLedgerSummary;
+  /** Closes a ledger now (as POST /sandbox/close-ledger), after any close in progress. */
+  closeLedger(): Promise<ClosedLedgerSummary>;
   latestLedgerSequence(): number;
   /** Stops the ledger clock and the server, and saves the ledger. */
   close(): Promise<void>;
 }
 
 export interface StartSandboxExtras {
-  /** Replaces the interface-only contract runtime (e.g. a native contract host). */
+  /** Replaces the contract runtime chosen from the options (interface-only, or native with `contractHost`). */
   contractRuntime?: (state: { deployments: LedgerState['contracts'] }) => ContractRuntime;
+}
+
+/**
+ * The account the sandbox deploys its contracts from (the network's root account, derived from
+ * the passphrase): a nova-contract-host serving this sandbox runs with `--deployer` set to it.
+ */
+export function contractDeployer(networkPassphrase: string): string {
+  return rootKeypair(networkPassphrase).publicKey();
 }
 
 export async function startSandbox(options: SandboxOptions, extras: StartSandboxExtras = {}): Promise<Sandbox> {
@@ -110,9 +125,17 @@ export async function startSandbox(options: SandboxOptions, extras: StartSandbox
 
   const faults = new FaultRegistry();
   for (const spec of config.faults) faults.add(spec);
-  const runtime =
+  const runtime: ContractRuntime =
     extras.contractRuntime?.({ deployments: ledgerState.contracts }) ??
-    new InterfaceOnlyContractRuntime(ledgerState.contracts);
+    (config.contractHost
+      ? new NativeContractRuntime({
+          url: config.contractHost.url,
+          deployments: ledgerState.contracts,
+          deployer: contractDeployer(config.networkPassphrase),
+          networkPassphrase: config.networkPassphrase,
+          log,
+        })
+      : new InterfaceOnlyContractRuntime(ledgerState.contracts));
   const persister = new StatePersister(config.dataDir, ledgerState, (error) =>
     log('error', 'could not save the ledger', { error: error.message }),
   );
@@ -141,10 +164,23 @@ export async function startSandbox(options: SandboxOptions, extras: StartSandbox
     log,
   });
 
-  const changed = ensureGenesis({ state: ledgerState, closer, submitter, keys });
+  const changed = await ensureGenesis({ state: ledgerState, closer, submitter, keys });
   if (fresh || changed) persister.markDirty();
   await persister.flush();
   await writeContracts(config.dataDir, ledgerState.contracts);
+  try {
+    await runtime.ready?.();
+  } catch (error) {
+    await runtime.close?.();
+    throw error;
+  }
+  log(
+    'info',
+    runtime.mode === 'native'
+      ? 'contracts run natively on nova-contract-host'
+      : `contracts run ${runtime.mode}: calls are checked against their interface, no contract state is kept`,
+    { contractRuntime: runtime.mode, ...(config.contractHost ? { contractHost: config.contractHost.url } : {}) },
+  );
 
   const sleeps = new CancellableSleeps();
   const contracts = Object.fromEntries(
@@ -158,7 +194,7 @@ export async function startSandbox(options: SandboxOptions, extras: StartSandbox
   const asset = { code: ASSET_CODE, issuer: accounts.issuer };
   const { server, releaseHungRequests } = createSandboxServer({
     faults,
-    control: { state: ledgerState, closer, faults },
+    control: { state: ledgerState, closer, faults, contractRuntime: runtime.mode },
     horizon: {
       state: ledgerState,
       closer,
@@ -170,6 +206,7 @@ export async function startSandbox(options: SandboxOptions, extras: StartSandbox
         accounts,
         asset,
         contracts,
+        contract_runtime: runtime.mode,
         ledger_interval_ms: config.ledgerIntervalMs,
         max_ops_per_ledger: config.maxOpsPerLedger,
         queued_transactions: closer.queueLength,
@@ -191,14 +228,16 @@ export async function startSandbox(options: SandboxOptions, extras: StartSandbox
   const url = `http://${hostForUrl}:${port}`;
 
   let ledgerTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  // The next interval starts when a close has finished (contract calls may take a while).
   const scheduleClose = (): void => {
     ledgerTimer = setTimeout(() => {
-      try {
-        closer.closeLedger();
-      } catch (error) {
-        log('error', 'ledger close failed', { error: (error as Error).message });
-      }
-      scheduleClose();
+      closer
+        .closeLedger()
+        .catch((error: unknown) => log('error', 'ledger close failed', { error: (error as Error).message }))
+        .finally(() => {
+          if (!stopped) scheduleClose();
+        });
     }, config.ledgerIntervalMs);
   };
   scheduleClose();
@@ -210,7 +249,7 @@ export async function startSandbox(options: SandboxOptions, extras: StartSandbox
   });
 
   let closing: Promise<void> | undefined;
-  const summary = (ledger: ReturnType<LedgerCloser['closeLedger']>): ClosedLedgerSummary => ({
+  const summary = (ledger: Awaited<ReturnType<LedgerCloser['closeLedger']>>): ClosedLedgerSummary => ({
     sequence: ledger.sequence,
     hash: ledger.hash,
     closedAt: isoTime(ledger.closedAt),
@@ -226,16 +265,20 @@ export async function startSandbox(options: SandboxOptions, extras: StartSandbox
     accounts,
     asset,
     contracts,
+    contractRuntime: runtime.mode,
     faults: {
       add: (spec) => faults.add(spec),
       list: () => faults.list(),
       clear: (id) => faults.clear(id),
     },
-    closeLedger: () => summary(closer.closeLedger()),
+    closeLedger: async () => summary(await closer.closeLedger()),
     latestLedgerSequence: () => ledgerState.latestLedger().sequence,
     close: () => {
       closing ??= (async () => {
+        stopped = true;
         if (ledgerTimer) clearTimeout(ledgerTimer);
+        // A ledger being closed finishes first: its contract calls have already run.
+        await closer.idle();
         closer.abandonAll();
         sleeps.cancelAll();
         releaseHungRequests();
@@ -245,6 +288,7 @@ export async function startSandbox(options: SandboxOptions, extras: StartSandbox
         });
         persister.markDirty();
         await persister.flush();
+        await runtime.close?.();
         log('info', 'sandbox stopped', { latestLedger: ledgerState.latestLedger().sequence });
       })();
       return closing;

@@ -5,6 +5,13 @@
  * core does when it applies a transaction set. Invalid ones are dropped with their code
  * (no fee, no sequence bump); valid ones are charged, bump their sequence and apply their
  * operations atomically, successful or not.
+ *
+ * A close is asynchronous only because contract calls may run out of process (the native
+ * contract host). Closes run one at a time, transactions in set order, each contract call
+ * awaited before the next transaction applies, so the outcome is what a synchronous close
+ * gives. Effects collect in the ledger's own write set and are published in one synchronous
+ * step at the end: readers and submissions see the state before or after a ledger, never
+ * half of one.
  */
 import { StrKey, xdr } from '@stellar/stellar-sdk';
 import {
@@ -14,7 +21,7 @@ import {
   type ContractInvocationEffect,
 } from './apply-operations';
 import { MAX_TRANSACTIONS_PER_LEDGER } from './config';
-import { contractNameOf, type ContractRuntime } from './contracts-interface';
+import { contractNameOf, failureDiagnosticEvent, type ContractRuntime } from './contracts-interface';
 import { accountsInvolved, baseAccountOf, operationSource, sha256, type ParsedEnvelope } from './envelope';
 import { entryChangesXdr } from './ledger-entries-xdr';
 import {
@@ -53,6 +60,15 @@ export interface PendingTransaction {
   waiters: Array<(outcome: InclusionOutcome) => void>;
 }
 
+/** A transaction applied in a closing ledger, with what is recorded when the ledger is published. */
+interface AppliedTransaction {
+  record: TransactionRecord;
+  result: xdr.TransactionResult;
+  feeCharged: bigint;
+  operations: AppliedOperation[];
+  invocation: ContractInvocationEffect | undefined;
+}
+
 export interface LedgerCloserOptions {
   maxOpsPerLedger: number;
   runtime: ContractRuntime;
@@ -68,6 +84,8 @@ export class LedgerCloser {
   /** Sequence numbers queued per source account, in order (the next submission builds on the last). */
   private readonly queuedSequences = new Map<string, bigint[]>();
   private readonly now: () => number;
+  /** The close in progress (or the last one): the next close starts after it. */
+  private closing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly state: LedgerState,
@@ -132,40 +150,55 @@ export class LedgerCloser {
     this.queuedSequences.clear();
   }
 
-  /** Closes one ledger now (synchronously: nothing else runs while a ledger closes). */
-  closeLedger(): LedgerRecord {
+  /** Closes one ledger, after any close in progress: closes never overlap and run in call order. */
+  closeLedger(): Promise<LedgerRecord> {
+    const closed = this.closing.then(() => this.closeNow());
+    this.closing = closed.catch(() => undefined);
+    return closed;
+  }
+
+  /** Resolves once no ledger is closing (closes requested meanwhile included). */
+  async idle(): Promise<void> {
+    let current: Promise<unknown>;
+    do {
+      current = this.closing;
+      await current;
+    } while (current !== this.closing);
+  }
+
+  private async closeNow(): Promise<LedgerRecord> {
     const previous = this.state.latestLedger();
     const sequence = previous.sequence + 1;
     // Close times are whole seconds and never go backwards; sub-second ledgers share a second.
     const closeTime = BigInt(Math.max(Math.floor(this.now() / 1000), previous.closedAt));
     const selected = this.selectTransactionSet(sequence);
 
+    // This ledger's write set: every transaction builds on it, the state sees it only when published.
+    const ledgerEntries = new EntryOverlay(this.state, sequence);
     const validation: ValidationContext = {
-      account: (id) => this.state.account(id),
-      currentSequence: (id) => this.state.account(id)?.seqNum ?? 0n,
+      account: (id) => ledgerEntries.peekAccount(id),
+      currentSequence: (id) => ledgerEntries.peekAccount(id)?.seqNum ?? 0n,
       closeTimeLowerBound: closeTime,
       closeTimeUpperBound: closeTime,
       ledgerSeq: sequence,
       checkSignatures: false,
     };
-    const applied: Array<{ pending: PendingTransaction; record: TransactionRecord; result: xdr.TransactionResult }> =
-      [];
+    const applied: Array<{ pending: PendingTransaction } & AppliedTransaction> = [];
     const rejected: Array<{ pending: PendingTransaction; result: xdr.TransactionResult }> = [];
     let feePool = BigInt(previous.feePool);
     let operationCount = 0;
     let txSetOperationCount = 0;
     for (const pending of selected) {
-      this.forgetQueued(pending);
       const validity = validateTransaction(pending.envelope, validation);
       if (!validity.ok) {
         rejected.push({ pending, result: validity.result });
         continue;
       }
-      const outcome = this.applyTransaction(pending, sequence, closeTime, applied.length + 1);
+      const outcome = await this.applyTransaction(ledgerEntries, pending, sequence, closeTime, applied.length + 1);
       feePool += outcome.feeCharged;
       txSetOperationCount += pending.envelope.inner.operations.length;
       if (outcome.record.successful) operationCount += pending.envelope.inner.operations.length;
-      applied.push({ pending, record: outcome.record, result: outcome.result });
+      applied.push({ pending, ...outcome });
     }
 
     const ledger = this.buildLedger(
@@ -177,8 +210,15 @@ export class LedgerCloser {
       operationCount,
       txSetOperationCount,
     );
+    // Publish: from here to the end nothing awaits.
+    ledgerEntries.commit();
     this.state.addLedger(ledger);
-    for (const { record } of applied) this.state.addTransaction(record);
+    for (const { record, operations, invocation } of applied) {
+      this.state.addTransaction(record);
+      this.recordOperations(record, operations);
+      if (record.successful && invocation) this.recordInvocation(record, invocation);
+    }
+    for (const pending of selected) this.forgetQueued(pending);
 
     for (const { pending, record } of applied)
       for (const waiter of pending.waiters) waiter({ kind: 'applied', record });
@@ -230,18 +270,19 @@ export class LedgerCloser {
     if (list.length === 0) this.queuedSequences.delete(source);
   }
 
-  private applyTransaction(
+  private async applyTransaction(
+    ledgerEntries: EntryOverlay,
     pending: PendingTransaction,
     ledgerSeq: number,
     closeTime: bigint,
     applicationOrder: number,
-  ): { record: TransactionRecord; result: xdr.TransactionResult; feeCharged: bigint } {
+  ): Promise<AppliedTransaction> {
     const envelope = pending.envelope;
     const inner = envelope.inner;
     const feeSourceId = feeSourceOf(envelope);
 
     // Fee processing: the network charges the inclusion fee (no surge pricing here), never more than bid.
-    const feeOverlay = new EntryOverlay(this.state, ledgerSeq);
+    const feeOverlay = new EntryOverlay(ledgerEntries, ledgerSeq);
     const feeSource = feeOverlay.loadAccount(feeSourceId);
     const bid = envelope.feeBump ? envelope.feeBump.fee : inner.fee;
     const due = requiredFee(envelope) < bid ? requiredFee(envelope) : bid;
@@ -251,7 +292,7 @@ export class LedgerCloser {
     feeOverlay.commit();
 
     // The sequence number is consumed whatever the operations do.
-    const sequenceOverlay = new EntryOverlay(this.state, ledgerSeq);
+    const sequenceOverlay = new EntryOverlay(ledgerEntries, ledgerSeq);
     const source = sequenceOverlay.loadAccount(inner.source);
     if (source) {
       source.seqNum = inner.seqNum;
@@ -261,14 +302,14 @@ export class LedgerCloser {
     const sequenceChanges = sequenceOverlay.changes();
     sequenceOverlay.commit();
 
-    const operationsOverlay = new EntryOverlay(this.state, ledgerSeq);
+    const operationsOverlay = new EntryOverlay(ledgerEntries, ledgerSeq);
     const results: xdr.OperationResult[] = [];
     const operationChanges: EntryChange[][] = [];
     const appliedOperations: AppliedOperation[] = [];
     let allSucceeded = true;
-    inner.operations.forEach((operation) => {
+    for (const operation of inner.operations) {
       const operationOverlay = new EntryOverlay(operationsOverlay, ledgerSeq);
-      const outcome = applyOperation(operationOverlay, operation, operationSource(operation, inner.source), {
+      const outcome = await applyOperation(operationOverlay, operation, operationSource(operation, inner.source), {
         ledgerSeq,
         closeTime,
         runtime: this.options.runtime,
@@ -282,7 +323,7 @@ export class LedgerCloser {
         allSucceeded = false;
         operationChanges.push([]);
       }
-    });
+    }
     if (allSucceeded) operationsOverlay.commit();
 
     const outcome: TxOutcome = { code: allSucceeded ? 'txSuccess' : 'txFailed', operations: results };
@@ -290,6 +331,7 @@ export class LedgerCloser {
       ? feeBumpResult(feeCharged, inner.hashBytes, outcome)
       : transactionResult(feeCharged, outcome);
     const invocation = appliedOperations.find((operation) => operation.invocation)?.invocation;
+    const invocationFailure = appliedOperations.find((operation) => operation.invocationFailure)?.invocationFailure;
     const isSoroban = inner.sorobanData !== undefined;
     const meta = new xdr.TransactionMeta(
       3,
@@ -305,7 +347,10 @@ export class LedgerCloser {
               ext: new xdr.SorobanTransactionMetaExt(0),
               events: allSucceeded && invocation ? invocation.events.map(contractEventXdr) : [],
               returnValue: allSucceeded && invocation ? invocation.returnValue : xdr.ScVal.scvVoid(),
-              diagnosticEvents: [],
+              // What the host reports about a failed call (RPC serves them as diagnosticEventsXdr).
+              diagnosticEvents: invocationFailure
+                ? [failureDiagnosticEvent(invocationFailure.contractId, invocationFailure.failure)]
+                : [],
             })
           : null,
       }),
@@ -321,9 +366,7 @@ export class LedgerCloser {
       resultMetaXdr: meta.toXDR('base64'),
       feeMetaXdr: feeChangesXdr(feeChanges),
     });
-    this.recordOperations(record, appliedOperations, applicationOrder);
-    if (allSucceeded && invocation) this.recordInvocation(record, invocation, applicationOrder);
-    return { record, result, feeCharged };
+    return { record, result, feeCharged, operations: appliedOperations, invocation };
   }
 
   private transactionRecord(
@@ -384,7 +427,8 @@ export class LedgerCloser {
     return record;
   }
 
-  private recordOperations(record: TransactionRecord, operations: AppliedOperation[], applicationOrder: number): void {
+  private recordOperations(record: TransactionRecord, operations: AppliedOperation[]): void {
+    const applicationOrder = record.applicationOrder;
     operations.forEach((operation, index) => {
       const payment = operation.payment;
       if (!payment) return;
@@ -419,11 +463,8 @@ export class LedgerCloser {
     });
   }
 
-  private recordInvocation(
-    record: TransactionRecord,
-    invocation: ContractInvocationEffect,
-    applicationOrder: number,
-  ): void {
+  private recordInvocation(record: TransactionRecord, invocation: ContractInvocationEffect): void {
+    const applicationOrder = record.applicationOrder;
     const contract = contractNameOf(this.state.contracts, invocation.contractId) ?? 'unknown';
     this.state.invocations.push({
       contract,

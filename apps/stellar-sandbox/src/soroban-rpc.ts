@@ -5,11 +5,12 @@
  * submission, transaction status and contract events.
  */
 import { xdr } from '@stellar/stellar-sdk';
-import { decodeInvokeContract } from './apply-operations';
+import { contractEventXdr, decodeInvokeContract } from './apply-operations';
 import {
   contractCodeKey,
   contractInstanceEntry,
   contractInstanceKey,
+  failureDiagnosticEvent,
   hostErrorMessage,
   type ContractRuntime,
 } from './contracts-interface';
@@ -73,7 +74,7 @@ export async function handleRpc(ctx: RequestContext, deps: RpcDependencies): Pro
   }
   let result: MethodResult;
   try {
-    result = dispatch(request.method, request.params ?? {}, ctx, deps);
+    result = await dispatch(request.method, request.params ?? {}, ctx, deps);
   } catch (error) {
     const code = error instanceof RpcError ? error.code : -32603;
     return sendJson(ctx.res, 200, { jsonrpc: '2.0', id, error: { code, message: (error as Error).message } });
@@ -87,7 +88,12 @@ export async function handleRpc(ctx: RequestContext, deps: RpcDependencies): Pro
   sendJson(ctx.res, 200, { jsonrpc: '2.0', id, result });
 }
 
-function dispatch(method: string, params: unknown, ctx: RequestContext, deps: RpcDependencies): MethodResult {
+async function dispatch(
+  method: string,
+  params: unknown,
+  ctx: RequestContext,
+  deps: RpcDependencies,
+): Promise<MethodResult> {
   const args = (typeof params === 'object' && params !== null ? params : {}) as Record<string, unknown>;
   switch (method) {
     case 'getHealth':
@@ -259,7 +265,10 @@ function getLedgerEntries(args: Record<string, unknown>, deps: RpcDependencies):
   return { entries, latestLedger: deps.state.latestLedger().sequence };
 }
 
-function simulateTransaction(args: Record<string, unknown>, deps: RpcDependencies): Record<string, unknown> {
+async function simulateTransaction(
+  args: Record<string, unknown>,
+  deps: RpcDependencies,
+): Promise<Record<string, unknown>> {
   const latestLedger = deps.state.latestLedger().sequence;
   if (typeof args.transaction !== 'string')
     throw new RpcError(INVALID_PARAMS, 'transaction must be a base64 TransactionEnvelope');
@@ -285,13 +294,20 @@ function simulateTransaction(args: Record<string, unknown>, deps: RpcDependencie
   const call = decodeInvokeContract(hostFunction.invokeContract());
   if (!call)
     return { error: 'HostError: Error(Value, InvalidInput)\n\ninvokeContract target is not a contract', latestLedger };
-  const outcome = deps.runtime.simulate({
+  // Simulated on top of `latestLedger`, which the answer names even if a ledger closes meanwhile.
+  const outcome = await deps.runtime.simulate({
     ...call,
     invoker: source,
     ledgerSequence: latestLedger + 1,
     closeTime: Number(deps.closer.nowSeconds()),
   });
-  if (!outcome.ok) return { error: hostErrorMessage(outcome.failure), events: [], latestLedger };
+  if (!outcome.ok) {
+    return {
+      error: hostErrorMessage(outcome.failure),
+      events: [failureDiagnosticEvent(call.contractId, outcome.failure).toXDR('base64')],
+      latestLedger,
+    };
+  }
 
   const deployment = deps.state.contracts.find((candidate) => candidate.contractId === call.contractId);
   const argumentBytes = call.args.reduce((total, value) => total + value.toXDR().length, 0);
@@ -313,7 +329,10 @@ function simulateTransaction(args: Record<string, unknown>, deps: RpcDependencie
   return {
     transactionData: transactionData.toXDR('base64'),
     minResourceFee: resourceFee.toString(),
-    events: [],
+    // The contract events the call would emit, as diagnostic events (what RPC returns).
+    events: outcome.events.map((event) =>
+      new xdr.DiagnosticEvent({ inSuccessfulContractCall: true, event: contractEventXdr(event) }).toXDR('base64'),
+    ),
     results: [{ auth: [], xdr: outcome.returnValue.toXDR('base64') }],
     latestLedger,
   };
@@ -359,6 +378,7 @@ function getTransaction(args: Record<string, unknown>, deps: RpcDependencies): R
   if (!record) return { status: 'NOT_FOUND', txHash: hash.toLowerCase(), ...retention(deps) };
   const meta = xdr.TransactionMeta.fromXDR(record.resultMetaXdr, 'base64');
   const sorobanMeta = meta.switch() === 3 ? meta.v3().sorobanMeta() : null;
+  const diagnosticEvents = sorobanMeta ? sorobanMeta.diagnosticEvents() : [];
   return {
     status: record.successful ? 'SUCCESS' : 'FAILED',
     txHash: hash.toLowerCase(),
@@ -374,6 +394,10 @@ function getTransaction(args: Record<string, unknown>, deps: RpcDependencies): R
       transactionEventsXdr: [],
       contractEventsXdr: [sorobanMeta ? sorobanMeta.events().map((event) => event.toXDR('base64')) : []],
     },
+    // A failed call's error, e.g. topics [error, Error(Contract, #3)].
+    ...(diagnosticEvents.length > 0
+      ? { diagnosticEventsXdr: diagnosticEvents.map((event) => event.toXDR('base64')) }
+      : {}),
   };
 }
 

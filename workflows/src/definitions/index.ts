@@ -1,3 +1,4 @@
 export * from './activity-profiles';
 export * from './search-attributes';
 export * from './self-check';
+export * from './issuance';

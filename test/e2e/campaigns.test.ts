@@ -1,0 +1,443 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { NotFoundException } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createApp } from '@nova/api';
+import { CampaignsService } from '@nova/api/dist/campaigns/campaigns.service';
+import { createPrismaClient, type PrismaClient } from '@nova/db';
+import { required, TEST_ADMIN_KEY, testApiConfig, uniqueTaskQueue } from '../support/environment';
+
+interface CampaignView {
+  id: string;
+  name: string;
+  budget: string;
+  reserved: string;
+  paid: string;
+  remaining: string;
+  maxPerWallet: string | null;
+  startsAt: string;
+  endsAt: string;
+  status: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const STARTS = '2026-03-01T00:00:00.000Z';
+const ENDS = '2026-06-01T00:00:00.000Z';
+
+function fields(body: { details?: { field: string }[] }): string[] {
+  return (body.details ?? []).map((d) => d.field);
+}
+
+// Campaigns through the real app and PostgreSQL (Temporal is never reached).
+describe('campaigns', () => {
+  let app: NestExpressApplication;
+  let db: PrismaClient;
+  const http = () => request(app.getHttpServer());
+  let merchantA: { id: string; key: string };
+  let merchantB: { id: string; key: string };
+
+  async function createMerchant(): Promise<{ id: string; key: string }> {
+    const response = await http()
+      .post('/v1/merchants')
+      .set('X-API-Key', TEST_ADMIN_KEY)
+      .send({ name: `Campaigner ${randomUUID().slice(0, 8)}` })
+      .expect(201);
+    return { id: response.body.merchant.id, key: response.body.apiKey.key };
+  }
+
+  async function createCampaign(key: string, body: Record<string, unknown> = {}): Promise<CampaignView> {
+    const response = await http()
+      .post('/v1/campaigns')
+      .set('X-API-Key', key)
+      .send({ name: 'Spring bonus', budget: '1000', startsAt: STARTS, endsAt: ENDS, ...body })
+      .expect(201);
+    return response.body as CampaignView;
+  }
+
+  before(async () => {
+    db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 2 });
+    app = await createApp(testApiConfig({ taskQueue: uniqueTaskQueue('e2e-campaigns') }));
+    await app.init();
+    merchantA = await createMerchant();
+    merchantB = await createMerchant();
+  });
+  after(async () => {
+    await app?.close();
+    await db?.$disconnect();
+  });
+
+  describe('POST /v1/campaigns', () => {
+    it('201: the campaign view, amounts as 7-decimal strings, remaining = budget', async () => {
+      const campaign = await createCampaign(merchantA.key, {
+        name: '  Spring bonus ',
+        budget: '1000.5',
+        maxPerWallet: '25.0000001',
+        startsAt: '2026-03-01T01:00:00+01:00',
+      });
+      assert.deepEqual(Object.keys(campaign).sort(), [
+        'budget',
+        'createdAt',
+        'endsAt',
+        'id',
+        'maxPerWallet',
+        'name',
+        'paid',
+        'remaining',
+        'reserved',
+        'startsAt',
+        'status',
+        'updatedAt',
+      ]);
+      assert.equal(campaign.name, 'Spring bonus');
+      assert.equal(campaign.budget, '1000.5000000');
+      assert.equal(campaign.reserved, '0.0000000');
+      assert.equal(campaign.paid, '0.0000000');
+      assert.equal(campaign.remaining, '1000.5000000');
+      assert.equal(campaign.maxPerWallet, '25.0000001');
+      assert.equal(campaign.startsAt, STARTS, 'normalised to UTC');
+      assert.equal(campaign.endsAt, ENDS);
+      assert.equal(campaign.status, 'active');
+      const row = await db.campaign.findUniqueOrThrow({ where: { id: campaign.id } });
+      assert.equal(row.merchantId, merchantA.id);
+      assert.equal(row.budgetStroops, 10_005_000_000n);
+      assert.equal(row.maxPerWalletStroops, 250_000_001n);
+    });
+
+    it('maxPerWallet is optional (null: no cap)', async () => {
+      assert.equal((await createCampaign(merchantA.key)).maxPerWallet, null);
+      assert.equal((await createCampaign(merchantA.key, { maxPerWallet: null })).maxPerWallet, null);
+    });
+
+    it('400 names the field', async () => {
+      const cases: [Record<string, unknown>, string][] = [
+        [{ name: undefined }, 'name'],
+        [{ name: ' ' }, 'name'],
+        [{ budget: undefined }, 'budget'],
+        [{ budget: 1000 }, 'budget'],
+        [{ budget: '0' }, 'budget'],
+        [{ budget: '-5' }, 'budget'],
+        [{ budget: '1.12345678' }, 'budget'],
+        [{ budget: '1e3' }, 'budget'],
+        [{ budget: '999999999999.9999999' }, 'budget'], // beyond int64 stroops
+        [{ maxPerWallet: '0' }, 'maxPerWallet'],
+        [{ maxPerWallet: 5 }, 'maxPerWallet'],
+        [{ startsAt: 'tomorrow' }, 'startsAt'],
+        [{ startsAt: '2026-03-01T00:00:00' }, 'startsAt'], // no time zone
+        [{ startsAt: '2026-02-30T00:00:00Z' }, 'startsAt'],
+        [{ endsAt: undefined }, 'endsAt'],
+        [{ endsAt: '2026-02-01T00:00:00Z' }, 'endsAt'], // before startsAt
+        [{ endsAt: STARTS }, 'endsAt'], // equal to startsAt
+        [{ status: 'paused' }, 'status'], // not settable at creation
+        [{ reserved: '5' }, 'reserved'],
+      ];
+      for (const [override, field] of cases) {
+        const body = { name: 'x', budget: '10', startsAt: STARTS, endsAt: ENDS, ...override };
+        const response = await http().post('/v1/campaigns').set('X-API-Key', merchantA.key).send(body).expect(400);
+        assert.equal(response.body.statusCode, 400);
+        assert.equal(response.body.error, 'Bad Request');
+        assert.deepEqual(fields(response.body), [field], JSON.stringify(override));
+        assert.match(response.body.message, new RegExp(field));
+      }
+      const before = await http().post('/v1/campaigns').set('X-API-Key', merchantA.key).send({}).expect(400);
+      assert.deepEqual(fields(before.body).sort(), ['budget', 'endsAt', 'name', 'startsAt']);
+    });
+
+    it('401 without a key, with an unknown, a forged or a revoked key; 403 with the admin key', async () => {
+      const body = { name: 'x', budget: '10', startsAt: STARTS, endsAt: ENDS };
+      const missing = await http().post('/v1/campaigns').send(body).expect(401);
+      assert.deepEqual(missing.body, {
+        statusCode: 401,
+        error: 'Unauthorized',
+        message: 'X-API-Key header is required',
+      });
+      await http().post('/v1/campaigns').set('X-API-Key', 'nonsense').send(body).expect(401);
+      const forged = `${merchantA.key.split('.')[0]}.${'A'.repeat(43)}`;
+      await http().post('/v1/campaigns').set('X-API-Key', forged).send(body).expect(401);
+
+      const doomed = await createMerchant();
+      const keyRow = await db.apiKey.findFirstOrThrow({ where: { merchantId: doomed.id } });
+      await http().delete(`/v1/api-keys/${keyRow.id}`).set('X-API-Key', TEST_ADMIN_KEY).expect(204);
+      const revoked = await http().post('/v1/campaigns').set('X-API-Key', doomed.key).send(body).expect(401);
+      assert.equal(revoked.body.message, 'X-API-Key is not a valid merchant API key');
+
+      const admin = await http().post('/v1/campaigns').set('X-API-Key', TEST_ADMIN_KEY).send(body).expect(403);
+      assert.equal(admin.body.statusCode, 403);
+      assert.equal(admin.body.error, 'Forbidden');
+      await http().get('/v1/campaigns').set('X-API-Key', TEST_ADMIN_KEY).expect(403);
+      assert.equal(await db.campaign.count({ where: { merchantId: doomed.id } }), 0);
+    });
+  });
+
+  describe('GET /v1/campaigns/:id', () => {
+    it('200 for the owner; 404 (never 403) for another merchant; 404 unknown; 400 naming id', async () => {
+      const campaign = await createCampaign(merchantA.key);
+      const own = await http().get(`/v1/campaigns/${campaign.id}`).set('X-API-Key', merchantA.key).expect(200);
+      assert.deepEqual(own.body, campaign);
+
+      const foreign = await http().get(`/v1/campaigns/${campaign.id}`).set('X-API-Key', merchantB.key).expect(404);
+      assert.equal(foreign.body.statusCode, 404);
+      assert.equal(foreign.body.error, 'Not Found');
+      assert.equal(foreign.body.message, `campaign ${campaign.id} not found`);
+      const unknownId = randomUUID();
+      const unknown = await http().get(`/v1/campaigns/${unknownId}`).set('X-API-Key', merchantB.key).expect(404);
+      assert.equal(unknown.body.message, `campaign ${unknownId} not found`);
+      assert.deepEqual({ ...foreign.body, message: '', details: [] }, { ...unknown.body, message: '', details: [] });
+
+      const malformed = await http().get('/v1/campaigns/42').set('X-API-Key', merchantA.key).expect(400);
+      assert.deepEqual(fields(malformed.body), ['id']);
+      await http().get(`/v1/campaigns/${campaign.id}`).expect(401);
+    });
+
+    it('remaining = budget - reserved - paid, as the issuance workflows move the counters', async () => {
+      const campaign = await createCampaign(merchantA.key, { budget: '1000' });
+      // The counters are written by activities, never by the API: simulate them.
+      await db.campaign.update({
+        where: { id: campaign.id },
+        data: { reservedStroops: 1_202_500_000n, paidStroops: 3_000_000_001n },
+      });
+      const response = await http().get(`/v1/campaigns/${campaign.id}`).set('X-API-Key', merchantA.key).expect(200);
+      assert.equal(response.body.budget, '1000.0000000');
+      assert.equal(response.body.reserved, '120.2500000');
+      assert.equal(response.body.paid, '300.0000001');
+      assert.equal(response.body.remaining, '579.7499999');
+    });
+  });
+
+  describe('PATCH /v1/campaigns/:id', () => {
+    it('200: renames, pauses, resumes and moves endsAt; leaves the counters alone', async () => {
+      const campaign = await createCampaign(merchantA.key);
+      await db.campaign.update({ where: { id: campaign.id }, data: { reservedStroops: 5n, paidStroops: 7n } });
+      const patch = (body: object) =>
+        http().patch(`/v1/campaigns/${campaign.id}`).set('X-API-Key', merchantA.key).send(body).expect(200);
+
+      const paused = await patch({ status: 'paused', name: 'Renamed' });
+      assert.equal(paused.body.status, 'paused');
+      assert.equal(paused.body.name, 'Renamed');
+      assert.equal(paused.body.reserved, '0.0000005');
+      assert.equal(paused.body.paid, '0.0000007');
+      assert.equal(paused.body.budget, campaign.budget);
+      assert.ok(Date.parse(paused.body.updatedAt) >= Date.parse(campaign.updatedAt));
+
+      const moved = await patch({ endsAt: '2026-07-01T12:00:00+02:00' });
+      assert.equal(moved.body.endsAt, '2026-07-01T10:00:00.000Z');
+      assert.equal(moved.body.status, 'paused');
+      assert.equal(moved.body.name, 'Renamed');
+
+      const resumed = await patch({ status: 'active' });
+      assert.equal(resumed.body.status, 'active');
+      const unchanged = await patch({});
+      assert.deepEqual({ ...unchanged.body, updatedAt: '' }, { ...resumed.body, updatedAt: '' });
+      const stored = await db.campaign.findUniqueOrThrow({ where: { id: campaign.id } });
+      assert.equal(stored.status, 'active');
+      assert.equal(stored.reservedStroops, 5n);
+    });
+
+    it('400 names the field: unchangeable fields, bad values, endsAt not after startsAt', async () => {
+      const campaign = await createCampaign(merchantA.key);
+      const cases: [Record<string, unknown>, string][] = [
+        [{ budget: '5000' }, 'budget'],
+        [{ startsAt: STARTS }, 'startsAt'],
+        [{ maxPerWallet: '1' }, 'maxPerWallet'],
+        [{ reserved: '0' }, 'reserved'],
+        [{ status: 'ended' }, 'status'],
+        [{ status: null }, 'status'],
+        [{ name: null }, 'name'],
+        [{ name: '' }, 'name'],
+        [{ endsAt: 'soon' }, 'endsAt'],
+        [{ endsAt: null }, 'endsAt'],
+        [{ endsAt: '2026-02-01T00:00:00Z' }, 'endsAt'],
+        [{ endsAt: STARTS }, 'endsAt'],
+      ];
+      for (const [body, field] of cases) {
+        const response = await http()
+          .patch(`/v1/campaigns/${campaign.id}`)
+          .set('X-API-Key', merchantA.key)
+          .send(body)
+          .expect(400);
+        assert.deepEqual(fields(response.body), [field], JSON.stringify(body));
+        assert.match(response.body.message, new RegExp(field));
+      }
+      const stored = await db.campaign.findUniqueOrThrow({ where: { id: campaign.id } });
+      assert.equal(stored.endsAt.toISOString(), ENDS, 'nothing changed');
+      assert.equal(stored.status, 'active');
+    });
+
+    it("404 for another merchant's campaign, which stays untouched; 401/403 as elsewhere", async () => {
+      const campaign = await createCampaign(merchantA.key);
+      await http()
+        .patch(`/v1/campaigns/${campaign.id}`)
+        .set('X-API-Key', merchantB.key)
+        .send({ status: 'paused' })
+        .expect(404);
+      assert.equal((await db.campaign.findUniqueOrThrow({ where: { id: campaign.id } })).status, 'active');
+      await http().patch(`/v1/campaigns/${campaign.id}`).send({ status: 'paused' }).expect(401);
+      await http()
+        .patch(`/v1/campaigns/${campaign.id}`)
+        .set('X-API-Key', TEST_ADMIN_KEY)
+        .send({ status: 'paused' })
+        .expect(403);
+    });
+  });
+
+  describe('GET /v1/campaigns (cursor pagination)', () => {
+    it('walks every page newest first: no duplicates, no gaps, despite inserts during the walk and equal timestamps', async () => {
+      const owner = await createMerchant();
+      const created: string[] = [];
+      for (let i = 0; i < 23; i += 1) created.push((await createCampaign(owner.key, { name: `c${i}` })).id);
+      // Rows sharing one millisecond: only the id breaks the tie.
+      const sameInstant = new Date();
+      for (let i = 0; i < 4; i += 1) {
+        const id = randomUUID();
+        await db.campaign.create({
+          data: {
+            id,
+            merchantId: owner.id,
+            name: `tie${i}`,
+            budgetStroops: 1n,
+            startsAt: new Date(STARTS),
+            endsAt: new Date(ENDS),
+            createdAt: sameInstant,
+          },
+        });
+        created.push(id);
+      }
+      const expected = await db.campaign.findMany({
+        where: { merchantId: owner.id },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        select: { id: true },
+      });
+      assert.equal(expected.length, 27);
+
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const query: Record<string, string | number> = { limit: 5 };
+        if (cursor) query.cursor = cursor;
+        const response = await http().get('/v1/campaigns').query(query).set('X-API-Key', owner.key).expect(200);
+        assert.deepEqual(Object.keys(response.body).sort(), ['data', 'nextCursor']);
+        assert.ok(response.body.data.length <= 5);
+        seen.push(...response.body.data.map((c: CampaignView) => c.id));
+        cursor = response.body.nextCursor;
+        pages += 1;
+        if (pages === 1) {
+          // Concurrent inserts sort before the cursor: they must not shift later pages.
+          for (let i = 0; i < 3; i += 1) await createCampaign(owner.key, { name: `late${i}` });
+        }
+      } while (cursor !== null);
+
+      assert.equal(pages, 6, '27 rows at 5 a page');
+      assert.equal(new Set(seen).size, seen.length, 'no duplicates');
+      assert.deepEqual(
+        seen,
+        expected.map((row) => row.id),
+        'every row that existed, in (createdAt desc, id desc) order',
+      );
+      assert.deepEqual(new Set(seen), new Set(created));
+    });
+
+    it('defaults to 20 a page, returns only the caller’s campaigns, and a null cursor on the last page', async () => {
+      const owner = await createMerchant();
+      const mine: string[] = [];
+      for (let i = 0; i < 21; i += 1) mine.push((await createCampaign(owner.key)).id);
+      const first = await http().get('/v1/campaigns').set('X-API-Key', owner.key).expect(200);
+      assert.equal(first.body.data.length, 20);
+      assert.equal(typeof first.body.nextCursor, 'string');
+      assert.match(first.body.nextCursor, /^[A-Za-z0-9_-]+$/, 'base64url');
+      const second = await http()
+        .get('/v1/campaigns')
+        .query({ cursor: first.body.nextCursor })
+        .set('X-API-Key', owner.key)
+        .expect(200);
+      assert.equal(second.body.data.length, 1);
+      assert.equal(second.body.nextCursor, null);
+      assert.deepEqual(
+        [...first.body.data, ...second.body.data].map((c: CampaignView) => c.id),
+        [...mine].reverse(),
+      );
+
+      const exact = await http().get('/v1/campaigns').query({ limit: 21 }).set('X-API-Key', owner.key).expect(200);
+      assert.equal(exact.body.data.length, 21);
+      assert.equal(exact.body.nextCursor, null, 'no empty extra page');
+
+      const other = await http().get('/v1/campaigns').query({ limit: 100 }).set('X-API-Key', merchantB.key).expect(200);
+      assert.ok(!other.body.data.some((c: CampaignView) => mine.includes(c.id)));
+    });
+
+    it('400 naming limit or cursor when they are malformed, or for an unknown parameter', async () => {
+      const cases: [Record<string, string>, string][] = [
+        [{ limit: '0' }, 'limit'],
+        [{ limit: '101' }, 'limit'],
+        [{ limit: 'ten' }, 'limit'],
+        [{ limit: '2.5' }, 'limit'],
+        [{ cursor: 'garbage' }, 'cursor'],
+        [{ cursor: Buffer.from('["yesterday","x"]').toString('base64url') }, 'cursor'],
+        [{ cursor: Buffer.from(`["2026-01-01T00:00:00.000Z","${randomUUID()}",1]`).toString('base64url') }, 'cursor'],
+        [{ sort: 'asc' }, 'sort'],
+      ];
+      for (const [query, field] of cases) {
+        const response = await http().get('/v1/campaigns').query(query).set('X-API-Key', merchantA.key).expect(400);
+        assert.deepEqual(fields(response.body), [field], JSON.stringify(query));
+      }
+    });
+  });
+
+  describe('CampaignsService.findForMerchant (for the issuances module)', () => {
+    it("returns the merchant's own row; 404 naming campaignId otherwise", async () => {
+      const service = app.get(CampaignsService);
+      const campaign = await createCampaign(merchantA.key, { budget: '12.5' });
+      const row = await service.findForMerchant(merchantA.id, campaign.id);
+      assert.equal(row.id, campaign.id);
+      assert.equal(row.budgetStroops, 125_000_000n);
+      for (const [merchantId, id] of [
+        [merchantB.id, campaign.id],
+        [merchantA.id, randomUUID()],
+        [merchantA.id, 'not-a-uuid'],
+      ] as const) {
+        await assert.rejects(service.findForMerchant(merchantId, id), (error: unknown) => {
+          assert.ok(error instanceof NotFoundException);
+          const body = error.getResponse() as { message: string; details: { field: string }[] };
+          assert.equal(body.message, `campaign ${id} not found`);
+          assert.deepEqual(
+            body.details.map((d) => d.field),
+            ['campaignId'],
+          );
+          return true;
+        });
+      }
+    });
+  });
+
+  it('the OpenAPI document describes the campaign routes and the page shape', async () => {
+    const doc = (await http().get('/docs-json').expect(200)).body;
+    const list = doc.paths['/v1/campaigns'].get;
+    assert.deepEqual(list.tags, ['campaigns']);
+    assert.deepEqual(list.security, [{ 'merchant-key': [] }]);
+    assert.deepEqual(list.parameters.map((p: { name: string }) => p.name).sort(), ['cursor', 'limit']);
+    assert.equal(list.responses['200'].content['application/json'].schema.$ref, '#/components/schemas/CampaignPage');
+    for (const status of ['401', '403', '429']) assert.ok(list.responses[status], status);
+    const create = doc.paths['/v1/campaigns'].post;
+    assert.equal(
+      create.requestBody.content['application/json'].schema.$ref,
+      '#/components/schemas/CreateCampaignRequest',
+    );
+    assert.equal(create.responses['201'].content['application/json'].schema.$ref, '#/components/schemas/CampaignView');
+    const patch = doc.paths['/v1/campaigns/{id}'].patch;
+    assert.deepEqual(Object.keys(doc.components.schemas.UpdateCampaignRequest.properties).sort(), [
+      'endsAt',
+      'name',
+      'status',
+    ]);
+    assert.ok(patch.responses['404']);
+    assert.deepEqual(doc.components.schemas.CreateCampaignRequest.required.sort(), [
+      'budget',
+      'endsAt',
+      'name',
+      'startsAt',
+    ]);
+    assert.equal(doc.components.schemas.CampaignPage.properties.data.items.$ref, '#/components/schemas/CampaignView');
+  });
+});

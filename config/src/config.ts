@@ -30,6 +30,9 @@ export interface ApiConfig extends CommonConfig {
   stellar: StellarNetworkConfig;
   http: { host: string; port: number };
   adminApiKey: string;
+  rateLimit: { perMinute: number };
+  /** Retryable payment errors retry within this budget; then the issuance fails RetriesExhausted. */
+  issuance: { paymentBudgetSeconds: number };
 }
 
 export interface WorkerConfig extends CommonConfig {
@@ -87,6 +90,8 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     stellar: stellarNetworkConfig(parsed),
     http: { host: parsed.HOST, port: parsed.PORT },
     adminApiKey: parsed.ADMIN_API_KEY,
+    rateLimit: { perMinute: parsed.RATE_LIMIT_PER_MINUTE },
+    issuance: { paymentBudgetSeconds: parsed.ISSUANCE_PAYMENT_BUDGET_SECONDS },
   };
 }
 

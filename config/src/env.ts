@@ -65,6 +65,8 @@ const apiShape = {
     .pipe(z.number().int().min(0).max(65535, 'must be a port number (0-65535)'))
     .default(3000),
   ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters'),
+  RATE_LIMIT_PER_MINUTE: positiveInt('requests').default(600),
+  ISSUANCE_PAYMENT_BUDGET_SECONDS: positiveInt('seconds').default(3600),
 };
 
 const workerShape = {

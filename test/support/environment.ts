@@ -64,6 +64,8 @@ export function testApiConfig(overrides: {
   taskQueue: string;
   databaseUrl?: string;
   stellar?: StellarNetworkConfig;
+  rateLimitPerMinute?: number;
+  paymentBudgetSeconds?: number;
 }): ApiConfig {
   return {
     stellar: overrides.stellar ?? unreachableStellar().network,
@@ -79,6 +81,8 @@ export function testApiConfig(overrides: {
     },
     http: { host: '127.0.0.1', port: 0 },
     adminApiKey: TEST_ADMIN_KEY,
+    rateLimit: { perMinute: overrides.rateLimitPerMinute ?? 100_000 },
+    issuance: { paymentBudgetSeconds: overrides.paymentBudgetSeconds ?? 300 },
   };
 }
 
@@ -123,15 +127,19 @@ export async function createTimeSkippingEnvironment() {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { TestWorkflowEnvironment } = require('@temporalio/testing') as typeof import('@temporalio/testing');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { platformSearchAttributes } = require('@nova/workflows/definitions') as typeof import('@nova/workflows/definitions');
+  const { platformSearchAttributes } =
+    require('@nova/workflows/definitions') as typeof import('@nova/workflows/definitions');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { encodeSearchAttributeIndexedValueType } = require('@temporalio/common/lib/search-attributes') as typeof import('@temporalio/common/lib/search-attributes');
+  const { encodeSearchAttributeIndexedValueType } =
+    require('@temporalio/common/lib/search-attributes') as typeof import('@temporalio/common/lib/search-attributes');
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: required('TEMPORAL_TEST_SERVER_PATH') } },
   });
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(platformSearchAttributes.map((a) => [a.name, encodeSearchAttributeIndexedValueType(a.type)!])),
+    searchAttributes: Object.fromEntries(
+      platformSearchAttributes.map((a) => [a.name, encodeSearchAttributeIndexedValueType(a.type)!]),
+    ),
   });
   return env;
 }

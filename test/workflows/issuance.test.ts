@@ -29,7 +29,12 @@ function mockActivities(overrides: Partial<Activities> = {}) {
     confirmIssuance: record('confirmIssuance', async () => undefined),
     failIssuance: record('failIssuance', async () => undefined),
     checkTrustline: record('checkTrustline', async () => ({ status: 'ok' })),
-    submitPayment: record('submitPayment', async () => ({ txHash: 'ab'.repeat(32), ledger: 42, attempt: 1, alreadyPaid: false })),
+    submitPayment: record('submitPayment', async () => ({
+      txHash: 'ab'.repeat(32),
+      ledger: 42,
+      attempt: 1,
+      alreadyPaid: false,
+    })),
     resolvePayment: record('resolvePayment', async () => ({ paid: false })),
   };
   return { activities, calls, names: () => calls.map((c) => c.name) };
@@ -63,9 +68,18 @@ describe('issuanceWorkflow (time-skipping server, mocked activities)', () => {
 
   async function run(mock: ReturnType<typeof mockActivities>, workflowInput = input()) {
     const taskQueue = uniqueTaskQueue('issuance-wf');
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('@nova/workflows'), activities: mock.activities });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath: require.resolve('@nova/workflows'),
+      activities: mock.activities,
+    });
     return await worker.runUntil(
-      env.client.workflow.execute('issuanceWorkflow', { workflowId: issuanceWorkflowId(workflowInput.issuanceId), taskQueue, args: [workflowInput] }),
+      env.client.workflow.execute('issuanceWorkflow', {
+        workflowId: issuanceWorkflowId(workflowInput.issuanceId),
+        taskQueue,
+        args: [workflowInput],
+      }),
     );
   }
 
@@ -85,14 +99,25 @@ describe('issuanceWorkflow (time-skipping server, mocked activities)', () => {
     const workflowInput = input();
     const outcome = await run(mock, workflowInput);
     assert.deepEqual(outcome, { status: 'confirmed', txHash: 'ab'.repeat(32), ledger: 42, alreadyPaid: false });
-    assert.deepEqual(mock.names(), ['beginIssuanceRun', 'reserveBudget', 'checkTrustline', 'markIssuanceSubmitted', 'submitPayment', 'confirmIssuance']);
+    assert.deepEqual(mock.names(), [
+      'beginIssuanceRun',
+      'reserveBudget',
+      'checkTrustline',
+      'markIssuanceSubmitted',
+      'submitPayment',
+      'confirmIssuance',
+    ]);
     assert.deepEqual(mock.calls.find((c) => c.name === 'submitPayment')?.input, {
       businessKey: `issuance/${workflowInput.issuanceId}`,
       walletAddress: workflowInput.walletAddress,
       amountStroops: '125000000',
       memo: workflowInput.memo,
     });
-    assert.deepEqual(mock.calls.at(-1)?.input, { issuanceId: workflowInput.issuanceId, txHash: 'ab'.repeat(32), ledger: 42 });
+    assert.deepEqual(mock.calls.at(-1)?.input, {
+      issuanceId: workflowInput.issuanceId,
+      txHash: 'ab'.repeat(32),
+      ledger: 42,
+    });
   });
 
   it('budget exhausted: fails with the reservation type, pays nothing, compensates', async () => {

@@ -38,13 +38,21 @@ const TRUSTLINE_FAILURES: Record<Exclude<TrustlineCheckResult['status'], 'ok'>, 
 /** The failure type an issuance ends with: the activity's business type, or RetriesExhausted. */
 function failureOf(error: unknown): { type: string; message: string } {
   const cause = error instanceof ActivityFailure ? error.cause : error;
-  const gaveUp = error instanceof ActivityFailure && (error.retryState === 'TIMEOUT' || error.retryState === 'MAXIMUM_ATTEMPTS_REACHED');
+  const gaveUp =
+    error instanceof ActivityFailure &&
+    (error.retryState === 'TIMEOUT' || error.retryState === 'MAXIMUM_ATTEMPTS_REACHED');
   if (gaveUp && !(cause instanceof ApplicationFailure && cause.nonRetryable)) {
     const last = cause instanceof Error ? cause.message : 'timed out';
-    return { type: 'RetriesExhausted', message: `retryable errors did not clear within the payment budget (last: ${last})` };
+    return {
+      type: 'RetriesExhausted',
+      message: `retryable errors did not clear within the payment budget (last: ${last})`,
+    };
   }
   if (cause instanceof TimeoutFailure) {
-    return { type: 'RetriesExhausted', message: `retryable errors did not clear within the payment budget (${cause.message})` };
+    return {
+      type: 'RetriesExhausted',
+      message: `retryable errors did not clear within the payment budget (${cause.message})`,
+    };
   }
   if (cause instanceof ApplicationFailure) {
     return { type: cause.type ?? 'IssuanceFailed', message: cause.message };
@@ -78,7 +86,10 @@ export async function issuanceWorkflow(input: IssuanceWorkflowInput): Promise<Is
       amountStroops: input.amountStroops,
     });
     if (trustline.status !== 'ok') {
-      throw ApplicationFailure.nonRetryable(`wallet ${input.walletAddress}: ${trustline.status}`, TRUSTLINE_FAILURES[trustline.status]);
+      throw ApplicationFailure.nonRetryable(
+        `wallet ${input.walletAddress}: ${trustline.status}`,
+        TRUSTLINE_FAILURES[trustline.status],
+      );
     }
 
     progress.step = 'paying';
@@ -93,7 +104,11 @@ export async function issuanceWorkflow(input: IssuanceWorkflowInput): Promise<Is
     });
 
     progress.step = 'confirming';
-    await ledger('confirm').confirmIssuance({ issuanceId: input.issuanceId, txHash: payment.txHash, ledger: payment.ledger });
+    await ledger('confirm').confirmIssuance({
+      issuanceId: input.issuanceId,
+      txHash: payment.txHash,
+      ledger: payment.ledger,
+    });
     progress.txHash = payment.txHash;
     progress.step = 'done';
     setStatus('confirmed');
@@ -105,13 +120,24 @@ export async function issuanceWorkflow(input: IssuanceWorkflowInput): Promise<Is
     const resolved = await CancellationScope.nonCancellable(async () => {
       if (paymentStarted) {
         // Never report failure while an envelope might still land: settle it first.
-        const settled = await stellar('resolve-payment').resolvePayment({ businessKey: issuancePaymentKey(input.issuanceId) });
+        const settled = await stellar('resolve-payment').resolvePayment({
+          businessKey: issuancePaymentKey(input.issuanceId),
+        });
         if (settled.paid) {
-          await ledger('confirm').confirmIssuance({ issuanceId: input.issuanceId, txHash: settled.txHash, ledger: settled.ledger });
+          await ledger('confirm').confirmIssuance({
+            issuanceId: input.issuanceId,
+            txHash: settled.txHash,
+            ledger: settled.ledger,
+          });
           return settled;
         }
       }
-      await ledger('compensate').failIssuance({ issuanceId: input.issuanceId, run: input.run, failureType: failure.type, message: failure.message });
+      await ledger('compensate').failIssuance({
+        issuanceId: input.issuanceId,
+        run: input.run,
+        failureType: failure.type,
+        message: failure.message,
+      });
       return undefined;
     });
     progress.step = 'done';

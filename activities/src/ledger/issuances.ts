@@ -30,8 +30,11 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
   const { db, clock } = deps;
 
   async function lockIssuance(tx: Prisma.TransactionClient, issuanceId: string): Promise<Issuance> {
-    const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM issuances WHERE id = ${issuanceId}::uuid FOR UPDATE`;
-    if (rows.length === 0) throw ApplicationFailure.nonRetryable(`issuance ${issuanceId} does not exist`, 'IssuanceMissing');
+    const rows = await tx.$queryRaw<
+      { id: string }[]
+    >`SELECT id FROM issuances WHERE id = ${issuanceId}::uuid FOR UPDATE`;
+    if (rows.length === 0)
+      throw ApplicationFailure.nonRetryable(`issuance ${issuanceId} does not exist`, 'IssuanceMissing');
     return await tx.issuance.findUniqueOrThrow({ where: { id: issuanceId } });
   }
 
@@ -56,7 +59,10 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
           throw ApplicationFailure.nonRetryable(`campaign ${campaign.id} is ${campaign.status}`, 'CampaignInactive');
         }
         if (now < campaign.startsAt || now >= campaign.endsAt) {
-          const when = now < campaign.startsAt ? `starts at ${campaign.startsAt.toISOString()}` : `ended at ${campaign.endsAt.toISOString()}`;
+          const when =
+            now < campaign.startsAt
+              ? `starts at ${campaign.startsAt.toISOString()}`
+              : `ended at ${campaign.endsAt.toISOString()}`;
           throw ApplicationFailure.nonRetryable(`campaign ${campaign.id} ${when}`, 'CampaignInactive');
         }
         const remaining = campaign.budgetStroops - campaign.reservedStroops - campaign.paidStroops;
@@ -68,7 +74,11 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
         }
         if (campaign.maxPerWalletStroops !== null) {
           const held = await tx.issuance.aggregate({
-            where: { campaignId: campaign.id, walletAddress: issuance.walletAddress, reservation: { in: ['reserved', 'paid'] } },
+            where: {
+              campaignId: campaign.id,
+              walletAddress: issuance.walletAddress,
+              reservation: { in: ['reserved', 'paid'] },
+            },
             _sum: { amountStroops: true },
           });
           const total = (held._sum.amountStroops ?? 0n) + issuance.amountStroops;
@@ -79,14 +89,20 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
             );
           }
         }
-        await tx.campaign.update({ where: { id: campaign.id }, data: { reservedStroops: { increment: issuance.amountStroops } } });
+        await tx.campaign.update({
+          where: { id: campaign.id },
+          data: { reservedStroops: { increment: issuance.amountStroops } },
+        });
         await tx.issuance.update({ where: { id: issuance.id }, data: { reservation: 'reserved' } });
         return { reserved: true };
       });
     },
 
     async markIssuanceSubmitted(input: { issuanceId: string }): Promise<void> {
-      await db.issuance.updateMany({ where: { id: input.issuanceId, status: 'pending' }, data: { status: 'submitted' } });
+      await db.issuance.updateMany({
+        where: { id: input.issuanceId, status: 'pending' },
+        data: { status: 'submitted' },
+      });
     },
 
     /** reserved -> paid, status confirmed, and the issuance.confirmed event, in one transaction. */
@@ -97,15 +113,28 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
         if (issuance.reservation === 'reserved') {
           await tx.campaign.update({
             where: { id: issuance.campaignId },
-            data: { reservedStroops: { decrement: issuance.amountStroops }, paidStroops: { increment: issuance.amountStroops } },
+            data: {
+              reservedStroops: { decrement: issuance.amountStroops },
+              paidStroops: { increment: issuance.amountStroops },
+            },
           });
         } else if (issuance.reservation !== 'paid') {
           // Paid without a live reservation (e.g. it was released, then the payment was found): count it.
-          await tx.campaign.update({ where: { id: issuance.campaignId }, data: { paidStroops: { increment: issuance.amountStroops } } });
+          await tx.campaign.update({
+            where: { id: issuance.campaignId },
+            data: { paidStroops: { increment: issuance.amountStroops } },
+          });
         }
         const updated = await tx.issuance.update({
           where: { id: issuance.id },
-          data: { status: 'confirmed', reservation: 'paid', txHash: input.txHash, ledger: input.ledger, failureType: null, failureMessage: null },
+          data: {
+            status: 'confirmed',
+            reservation: 'paid',
+            txHash: input.txHash,
+            ledger: input.ledger,
+            failureType: null,
+            failureMessage: null,
+          },
         });
         await tx.outboxEvent.upsert({
           where: { dedupeKey: `issuance.confirmed/${issuance.id}` },
@@ -122,12 +151,20 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
     },
 
     /** Compensation: the reservation is released, status failed with a typed reason, and the event. */
-    async failIssuance(input: { issuanceId: string; run: number; failureType: string; message: string }): Promise<void> {
+    async failIssuance(input: {
+      issuanceId: string;
+      run: number;
+      failureType: string;
+      message: string;
+    }): Promise<void> {
       await db.$transaction(async (tx) => {
         const issuance = await lockIssuance(tx, input.issuanceId);
         if (issuance.status === 'confirmed') return; // never un-confirm a payment
         if (issuance.reservation === 'reserved') {
-          await tx.campaign.update({ where: { id: issuance.campaignId }, data: { reservedStroops: { decrement: issuance.amountStroops } } });
+          await tx.campaign.update({
+            where: { id: issuance.campaignId },
+            data: { reservedStroops: { decrement: issuance.amountStroops } },
+          });
         }
         const updated = await tx.issuance.update({
           where: { id: issuance.id },
@@ -141,7 +178,13 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
         const dedupeKey = `issuance.failed/${issuance.id}/${input.run}`;
         await tx.outboxEvent.upsert({
           where: { dedupeKey },
-          create: { merchantId: issuance.merchantId, type: 'issuance.failed', aggregateId: issuance.id, dedupeKey, payload: issuanceEvent(updated) as Prisma.InputJsonValue },
+          create: {
+            merchantId: issuance.merchantId,
+            type: 'issuance.failed',
+            aggregateId: issuance.id,
+            dedupeKey,
+            payload: issuanceEvent(updated) as Prisma.InputJsonValue,
+          },
           update: {},
         });
       });

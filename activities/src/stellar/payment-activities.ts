@@ -97,7 +97,13 @@ export function createPaymentActivities(deps: { gateway: StellarGateway; submitt
       try {
         const confirmation = await deps.submitter.resolve(input.businessKey, heartbeat);
         if (!confirmation) return { paid: false };
-        return { paid: true, txHash: confirmation.hash, ledger: confirmation.ledger, attempt: confirmation.attempt, alreadyPaid: true };
+        return {
+          paid: true,
+          txHash: confirmation.hash,
+          ledger: confirmation.ledger,
+          attempt: confirmation.attempt,
+          alreadyPaid: true,
+        };
       } catch (error) {
         throw toActivityFailure(error);
       }

@@ -164,7 +164,10 @@ export class PaymentSubmitter {
    * land any more -> undefined; an envelope still within its time bound -> a retryable
    * error (wait, then ask again).
    */
-  async resolve(businessKey: string, onProgress: (step: string) => void = () => undefined): Promise<PaymentConfirmation | undefined> {
+  async resolve(
+    businessKey: string,
+    onProgress: (step: string) => void = () => undefined,
+  ): Promise<PaymentConfirmation | undefined> {
     const { gateway, envelopes } = this.options;
     const existing = await envelopes.list(businessKey);
     const confirmed = existing.find((e) => e.status === 'confirmed');
@@ -175,7 +178,11 @@ export class PaymentSubmitter {
     for (const envelope of pending) {
       onProgress('lookup');
       const found = await gateway.lookup(envelope.hash);
-      await envelopes.recordAttempt(envelope.id, 'lookup', found.found ? (found.successful ? 'found-successful' : 'found-failed') : 'not-found');
+      await envelopes.recordAttempt(
+        envelope.id,
+        'lookup',
+        found.found ? (found.successful ? 'found-successful' : 'found-failed') : 'not-found',
+      );
       if (found.found && found.successful) {
         await this.settle(envelope, 'confirmed', { ledger: found.ledger });
         return this.confirmation(envelope, found.ledger, true);
@@ -184,10 +191,18 @@ export class PaymentSubmitter {
     }
     const open = pending.filter((e) => ledger.closedAt.getTime() <= e.maxTime.getTime());
     if (open.length > 0) {
-      throw new StellarUnavailableError(`envelope ${open[0]!.hash} may still land until ${open[0]!.maxTime.toISOString()}`, 1);
+      throw new StellarUnavailableError(
+        `envelope ${open[0]!.hash} may still land until ${open[0]!.maxTime.toISOString()}`,
+        1,
+      );
     }
     for (const envelope of pending) {
-      await envelopes.recordAttempt(envelope.id, 'expire', 'expired', `ledger ${ledger.sequence} closed at ${ledger.closedAt.toISOString()}`);
+      await envelopes.recordAttempt(
+        envelope.id,
+        'expire',
+        'expired',
+        `ledger ${ledger.sequence} closed at ${ledger.closedAt.toISOString()}`,
+      );
       await this.settle(envelope, 'expired');
     }
     return undefined;

@@ -11,6 +11,7 @@ import { requestIdFor } from './common/request-id';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { IssuancesModule } from './issuances/issuances.module';
 import { MerchantsModule } from './merchants/merchants.module';
 import { StellarModule } from './stellar/stellar.module';
 import { TemporalModule } from './temporal/temporal.module';
@@ -43,6 +44,7 @@ export class AppModule {
         MerchantsModule,
         ApiKeysModule,
         CampaignsModule,
+        IssuancesModule,
       ],
     };
   }

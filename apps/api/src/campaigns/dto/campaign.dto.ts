@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
 import { PageOf } from '../../common/pagination';
-import { IsAfter, IsInstant, IsStellarAmount } from './validators';
+import { IsAfter, IsInstant, IsStellarAmount } from '../../common/validators';
 
 export const CAMPAIGN_STATUSES = ['active', 'paused'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];

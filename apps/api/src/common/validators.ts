@@ -1,4 +1,5 @@
 import { isISO8601, ValidateBy, type ValidationArguments, type ValidationOptions } from 'class-validator';
+import { StrKey } from '@stellar/stellar-sdk';
 import { isValidAmount } from '@nova/activities';
 
 function isAmount(value: unknown): boolean {
@@ -65,6 +66,21 @@ export function IsAfter(property: string, options?: ValidationOptions): Property
           return new Date(value).getTime() > new Date(other).getTime();
         },
         defaultMessage: (args?: ValidationArguments) => `${args?.property ?? 'date'} must be after ${property}`,
+      },
+    },
+    options,
+  );
+}
+
+/** A Stellar account address (G...), checked with the SDK's StrKey (checksum included). */
+export function IsStellarAccount(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isStellarAccount',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && StrKey.isValidEd25519PublicKey(value),
+        defaultMessage: (args?: ValidationArguments) =>
+          `${args?.property ?? 'walletAddress'} must be a Stellar account address (G...)`,
       },
     },
     options,

@@ -1,0 +1,136 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+} from 'class-validator';
+import { PageOf, PageQuery } from '../../common/pagination';
+import { IsStellarAccount, IsStellarAmount } from '../../common/validators';
+
+export const ISSUANCE_STATUSES = ['pending', 'submitted', 'confirmed', 'failed'] as const;
+
+export class CreateIssuanceDto {
+  @ApiProperty({ format: 'uuid', description: 'A campaign of yours that is active and has budget left' })
+  @IsUUID('4', { message: 'campaignId must be a UUID' })
+  campaignId!: string;
+
+  @ApiProperty({
+    example: 'GBRPYHIL2CI3FNQ4BXLFMNDLFJUNPU2HY3ZMFSHONUCEOASW7QC7OX2H',
+    description: 'The customer wallet (G...)',
+  })
+  @IsStellarAccount()
+  walletAddress!: string;
+
+  @ApiProperty({ example: '12.5', description: 'NOVA, a decimal string with at most 7 decimals' })
+  @IsStellarAmount()
+  amount!: string;
+
+  @ApiPropertyOptional({ example: 'order-18311', description: 'Your own reference, returned as is', maxLength: 128 })
+  @IsOptional()
+  @IsString({ message: 'reference must be a string' })
+  @MaxLength(128, { message: 'reference must be at most 128 characters' })
+  reference?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'Free-form JSON object (at most 4 KiB)',
+  })
+  @IsOptional()
+  @IsObject({ message: 'metadata must be a JSON object' })
+  metadata?: Record<string, unknown>;
+}
+
+export class IssuanceFailureView {
+  @ApiProperty({ example: 'TrustlineMissing' }) type!: string;
+  @ApiProperty({ example: 'wallet G...: trustline-missing' }) message!: string;
+}
+
+export class IssuanceLinks {
+  @ApiProperty({ example: '/v1/rewards/issuances/8a1f...' }) self!: string;
+  @ApiProperty({ example: 'http://127.0.0.1:8233/namespaces/default/workflows/issuance%2F8a1f...' })
+  temporalUi!: string;
+}
+
+export class IssuanceView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: ISSUANCE_STATUSES }) status!: string;
+  @ApiProperty({ format: 'uuid' }) campaignId!: string;
+  @ApiProperty() walletAddress!: string;
+  @ApiProperty({ example: '12.5000000' }) amount!: string;
+  @ApiPropertyOptional({ type: String, nullable: true }) reference!: string | null;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true }) metadata!: Record<
+    string,
+    unknown
+  > | null;
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'The Stellar transaction that paid it' }) txHash!:
+    string | null;
+  @ApiPropertyOptional({ type: Number, nullable: true }) ledger!: number | null;
+  @ApiPropertyOptional({ type: IssuanceFailureView, nullable: true }) failure!: IssuanceFailureView | null;
+  @ApiProperty({ description: 'Runs of the issuance workflow: 1, plus one per admin replay' }) attempts!: number;
+  @ApiProperty({ example: 'issuance/8a1f...' }) workflowId!: string;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+  @ApiProperty({ type: IssuanceLinks }) links!: IssuanceLinks;
+}
+
+export class IssuancePage extends PageOf(IssuanceView) {}
+
+export class IssuanceListQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: ISSUANCE_STATUSES })
+  @IsOptional()
+  @IsIn(ISSUANCE_STATUSES, { message: `status must be one of ${ISSUANCE_STATUSES.join(', ')}` })
+  status?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID('4', { message: 'campaignId must be a UUID' })
+  campaignId?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsStellarAccount()
+  walletAddress?: string;
+}
+
+export class AdminIssuanceListQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: ISSUANCE_STATUSES })
+  @IsOptional()
+  @IsIn(ISSUANCE_STATUSES, { message: `status must be one of ${ISSUANCE_STATUSES.join(', ')}` })
+  status?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID('4', { message: 'merchantId must be a UUID' })
+  merchantId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID('4', { message: 'campaignId must be a UUID' })
+  campaignId?: string;
+}
+
+export class ReplayManyDto {
+  @ApiProperty({ type: [String], format: 'uuid', maxItems: 100 })
+  @IsArray({ message: 'ids must be an array of issuance ids' })
+  @ArrayMinSize(1, { message: 'ids must name at least one issuance' })
+  @ArrayMaxSize(100, { message: 'ids must name at most 100 issuances' })
+  @IsUUID('4', { each: true, message: 'ids must be UUIDs' })
+  ids!: string[];
+}
+
+export class ReplayResultView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: ['replaying', 'already-replaying', 'not-failed', 'not-found'] }) outcome!: string;
+  @ApiPropertyOptional({ type: IssuanceView }) issuance?: IssuanceView;
+}
+
+export class ReplayManyView {
+  @ApiProperty({ type: [ReplayResultView] }) results!: ReplayResultView[];
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { CampaignsModule } from '../campaigns/campaigns.module';
+import { AdminIssuancesController } from './admin-issuances.controller';
+import { IssuanceWorkflows } from './issuance-workflows';
+import { IssuancesController } from './issuances.controller';
+import { IssuancesService } from './issuances.service';
+
+@Module({
+  imports: [CampaignsModule],
+  controllers: [IssuancesController, AdminIssuancesController],
+  providers: [IssuancesService, IssuanceWorkflows],
+})
+export class IssuancesModule {}

@@ -1,0 +1,257 @@
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  BadRequestException,
+  ConflictException,
+  Inject,
+  Injectable,
+  NotFoundException,
+  ServiceUnavailableException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import { Prisma, PrismaClient, type Campaign, type Issuance } from '@nova/db';
+import { fromStroops, toStroops } from '@nova/activities';
+import { issuanceWorkflowId } from '@nova/workflows/definitions';
+import { CampaignsService } from '../campaigns/campaigns.service';
+import { afterCursor, NEWEST_FIRST, pageSize, toPage, type Page } from '../common/pagination';
+import type {
+  AdminIssuanceListQuery,
+  CreateIssuanceDto,
+  IssuanceListQuery,
+  IssuanceView,
+  ReplayResultView,
+} from './dto/issuance.dto';
+import { IssuanceWorkflows } from './issuance-workflows';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const MAX_METADATA_BYTES = 4096;
+
+function conflict(reason: string, message: string): ConflictException {
+  return new ConflictException({ message, details: { reason } });
+}
+
+function badField(field: string, message: string): BadRequestException {
+  return new BadRequestException({ message, details: [{ field, messages: [message] }] });
+}
+
+/** JSON with sorted keys, so equal bodies hash equally whatever their key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value as Record<string, unknown>)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+@Injectable()
+export class IssuancesService {
+  constructor(
+    @Inject(PrismaClient) private readonly db: PrismaClient,
+    private readonly campaigns: CampaignsService,
+    private readonly workflows: IssuanceWorkflows,
+  ) {}
+
+  /**
+   * Idempotent per (merchant, Idempotency-Key): the same key and body return the same issuance
+   * (created: false); the same key with another body is refused (422).
+   */
+  async create(
+    merchantId: string,
+    idempotencyKey: string | undefined,
+    body: CreateIssuanceDto,
+    requestId: string,
+  ): Promise<{ issuance: IssuanceView; created: boolean }> {
+    if (idempotencyKey === undefined || idempotencyKey === '') {
+      throw badField('Idempotency-Key', 'the Idempotency-Key header is required on POST /v1/rewards/issuances');
+    }
+    if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw badField('Idempotency-Key', 'Idempotency-Key must be 1-255 printable ASCII characters without spaces');
+    }
+    if (body.metadata && Buffer.byteLength(JSON.stringify(body.metadata)) > MAX_METADATA_BYTES) {
+      throw badField('metadata', `metadata must be at most ${MAX_METADATA_BYTES} bytes of JSON`);
+    }
+    const amountStroops = toStroops(body.amount);
+    const requestHash = createHash('sha256')
+      .update(
+        canonical({
+          campaignId: body.campaignId,
+          walletAddress: body.walletAddress,
+          amountStroops: amountStroops.toString(),
+          reference: body.reference ?? null,
+          metadata: body.metadata ?? null,
+        }),
+      )
+      .digest('hex');
+
+    const existing = await this.findByKey(merchantId, idempotencyKey, requestHash);
+    if (existing) return { issuance: existing, created: false };
+
+    const campaign = await this.campaigns.findForMerchant(merchantId, body.campaignId, 'campaignId');
+    await this.checkCampaign(campaign, body.walletAddress, amountStroops);
+
+    const id = randomUUID();
+    let row: Issuance;
+    try {
+      row = await this.db.issuance.create({
+        data: {
+          id,
+          merchantId,
+          campaignId: campaign.id,
+          walletAddress: body.walletAddress,
+          amountStroops,
+          reference: body.reference ?? null,
+          metadata: (body.metadata as Prisma.InputJsonValue | undefined) ?? Prisma.JsonNull,
+          idempotencyKey,
+          requestHash,
+          requestId,
+          workflowId: issuanceWorkflowId(id),
+        },
+      });
+    } catch (error) {
+      // A concurrent request with the same key won the insert: answer with its issuance.
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+        const winner = await this.findByKey(merchantId, idempotencyKey, requestHash);
+        if (winner) return { issuance: winner, created: false };
+      }
+      throw error;
+    }
+    await this.startFirstRun(row);
+    return { issuance: this.toView(row), created: true };
+  }
+
+  async get(merchantId: string | undefined, id: string): Promise<IssuanceView> {
+    const row = await this.db.issuance.findFirst({ where: { id, ...(merchantId ? { merchantId } : {}) } });
+    if (!row)
+      throw new NotFoundException({
+        message: `issuance ${id} not found`,
+        details: [{ field: 'id', messages: [`issuance ${id} not found`] }],
+      });
+    return this.toView(row);
+  }
+
+  async list(merchantId: string, query: IssuanceListQuery): Promise<Page<IssuanceView>> {
+    const size = pageSize(query);
+    const rows = await this.db.issuance.findMany({
+      where: {
+        merchantId,
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.campaignId ? { campaignId: query.campaignId } : {}),
+        ...(query.walletAddress ? { walletAddress: query.walletAddress } : {}),
+        ...afterCursor(query.cursor),
+      },
+      orderBy: NEWEST_FIRST,
+      take: size + 1,
+    });
+    return toPage(rows, size, (row) => this.toView(row));
+  }
+
+  async listForAdmin(query: AdminIssuanceListQuery): Promise<Page<IssuanceView>> {
+    const size = pageSize(query);
+    const rows = await this.db.issuance.findMany({
+      where: {
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.merchantId ? { merchantId: query.merchantId } : {}),
+        ...(query.campaignId ? { campaignId: query.campaignId } : {}),
+        ...afterCursor(query.cursor),
+      },
+      orderBy: NEWEST_FIRST,
+      take: size + 1,
+    });
+    return toPage(rows, size, (row) => this.toView(row));
+  }
+
+  /**
+   * Admin replay: a new run of a failed issuance. The run finds any payment that landed
+   * before building a new one, so a replay never pays twice; two replays at once start one run.
+   */
+  async replay(id: string): Promise<ReplayResultView> {
+    const row = await this.db.issuance.findUnique({ where: { id } });
+    if (!row) return { id, outcome: 'not-found' };
+    if (row.status !== 'failed') return { id, outcome: 'not-failed', issuance: this.toView(row) };
+    const started = await this.workflows.start(row, row.attempts + 1);
+    return { id, outcome: started ? 'replaying' : 'already-replaying', issuance: this.toView(row) };
+  }
+
+  private async findByKey(
+    merchantId: string,
+    idempotencyKey: string,
+    requestHash: string,
+  ): Promise<IssuanceView | undefined> {
+    const row = await this.db.issuance.findUnique({
+      where: { merchantId_idempotencyKey: { merchantId, idempotencyKey } },
+    });
+    if (!row) return undefined;
+    if (row.requestHash !== requestHash) {
+      throw new UnprocessableEntityException({
+        message: `Idempotency-Key ${idempotencyKey} was already used with a different request body`,
+        details: { reason: 'IdempotencyKeyReused', issuanceId: row.id },
+      });
+    }
+    // The earlier request may have died between the insert and the workflow start.
+    if (row.attempts === 0 && row.status === 'pending') await this.startFirstRun(row);
+    return this.toView(row);
+  }
+
+  private async startFirstRun(row: Issuance): Promise<void> {
+    try {
+      await this.workflows.start(row, 1);
+    } catch (error) {
+      // The record stays; the same request (same key) starts the workflow when retried.
+      throw new ServiceUnavailableException(
+        `the issuance was recorded but Temporal did not accept its workflow; retry with the same Idempotency-Key (${(error as Error).message})`,
+      );
+    }
+  }
+
+  /** Fast refusals at the door; the workflow's reservation is the authority (atomic). */
+  private async checkCampaign(campaign: Campaign, walletAddress: string, amount: bigint): Promise<void> {
+    const now = new Date();
+    if (campaign.status === 'paused') throw conflict('CampaignPaused', `campaign ${campaign.id} is paused`);
+    if (now < campaign.startsAt)
+      throw conflict('CampaignNotStarted', `campaign ${campaign.id} starts at ${campaign.startsAt.toISOString()}`);
+    if (now >= campaign.endsAt)
+      throw conflict('CampaignEnded', `campaign ${campaign.id} ended at ${campaign.endsAt.toISOString()}`);
+    const remaining = campaign.budgetStroops - campaign.reservedStroops - campaign.paidStroops;
+    if (remaining < amount) {
+      throw conflict(
+        'CampaignBudgetExhausted',
+        `campaign ${campaign.id} has ${fromStroops(remaining)} left; ${fromStroops(amount)} asked`,
+      );
+    }
+    if (campaign.maxPerWalletStroops !== null) {
+      const held = await this.db.issuance.aggregate({
+        where: { campaignId: campaign.id, walletAddress, status: { not: 'failed' } },
+        _sum: { amountStroops: true },
+      });
+      const total = (held._sum.amountStroops ?? 0n) + amount;
+      if (total > campaign.maxPerWalletStroops) {
+        throw conflict(
+          'WalletLimitExceeded',
+          `wallet ${walletAddress} would receive ${fromStroops(total)} from campaign ${campaign.id}; the limit is ${fromStroops(campaign.maxPerWalletStroops)}`,
+        );
+      }
+    }
+  }
+
+  toView(row: Issuance): IssuanceView {
+    return {
+      id: row.id,
+      status: row.status,
+      campaignId: row.campaignId,
+      walletAddress: row.walletAddress,
+      amount: fromStroops(row.amountStroops),
+      reference: row.reference,
+      metadata: (row.metadata as Record<string, unknown> | null) ?? null,
+      txHash: row.txHash,
+      ledger: row.ledger,
+      failure: row.failureType ? { type: row.failureType, message: row.failureMessage ?? '' } : null,
+      attempts: row.attempts,
+      workflowId: row.workflowId,
+      createdAt: row.createdAt.toISOString(),
+      updatedAt: row.updatedAt.toISOString(),
+      links: { self: `/v1/rewards/issuances/${row.id}`, temporalUi: this.workflows.temporalUiLink(row.workflowId) },
+    };
+  }
+}

@@ -1,0 +1,489 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { Keypair, Operation, TransactionBuilder, Horizon, Asset } from '@stellar/stellar-sdk';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from '@nova/api';
+import { createPrismaClient, type PrismaClient } from '@nova/db';
+import { createActivities, systemClock } from '@nova/activities';
+import { connectToTemporal, createPlatformWorker, createStellarServices, workflowSourceFor } from '@nova/worker';
+import { issuanceMemo, searchAttributes } from '@nova/workflows/definitions';
+import {
+  eventually,
+  quietTemporalRuntime,
+  required,
+  TEST_ADMIN_KEY,
+  testApiConfig,
+  testWorkerConfig,
+  uniqueTaskQueue,
+} from '../support/environment';
+import {
+  createWallets,
+  landedWithMemo,
+  sandboxStellarConfig,
+  startStellarFixture,
+  type StellarFixture,
+} from '../support/stellar';
+
+quietTemporalRuntime();
+
+interface IssuanceView {
+  id: string;
+  status: string;
+  campaignId: string;
+  walletAddress: string;
+  amount: string;
+  txHash: string | null;
+  failure: { type: string; message: string } | null;
+  attempts: number;
+  workflowId: string;
+  links: { self: string; temporalUi: string };
+}
+
+const hoursFromNow = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
+
+// The platform's main path on the real stack: API -> Temporal dev server -> worker -> sandbox ledger.
+describe('reward issuance end to end', () => {
+  let stellar: StellarFixture;
+  let db: PrismaClient;
+  let app: NestExpressApplication;
+  let connection: NativeConnection;
+  let worker: Worker;
+  let workerRun: Promise<void>;
+  let temporal: Client;
+  const taskQueue = uniqueTaskQueue('e2e-issuance');
+  const http = () => request(app.getHttpServer());
+  let merchant: { id: string; key: string };
+
+  async function startWorker(queue: string) {
+    const config = testWorkerConfig({ taskQueue: queue, stellar: sandboxStellarConfig(stellar) });
+    const started = await createPlatformWorker({
+      config,
+      connection,
+      identity: `e2e-${queue}`,
+      workflowSource: workflowSourceFor(config),
+      activities: createActivities({
+        db,
+        clock: systemClock,
+        workerIdentity: 'e2e',
+        ...(await createStellarServices(config, db, systemClock)),
+      }),
+    });
+    return { worker: started, run: started.run() };
+  }
+
+  async function createMerchant() {
+    const response = await http()
+      .post('/v1/merchants')
+      .set('X-API-Key', TEST_ADMIN_KEY)
+      .send({ name: `Shop ${randomUUID().slice(0, 6)}` })
+      .expect(201);
+    return { id: response.body.merchant.id as string, key: response.body.apiKey.key as string };
+  }
+
+  async function createCampaign(key: string, body: Record<string, unknown> = {}) {
+    const response = await http()
+      .post('/v1/campaigns')
+      .set('X-API-Key', key)
+      .send({
+        name: 'Welcome bonus',
+        budget: '1000',
+        startsAt: new Date(Date.now() - 60_000).toISOString(),
+        endsAt: hoursFromNow(24),
+        ...body,
+      })
+      .expect(201);
+    return response.body as { id: string; remaining: string; reserved: string; paid: string };
+  }
+
+  function issue(key: string, body: Record<string, unknown>, idempotencyKey: string | null = randomUUID()) {
+    const call = http().post('/v1/rewards/issuances').set('X-API-Key', key);
+    if (idempotencyKey !== null) call.set('Idempotency-Key', idempotencyKey);
+    return call.send(body);
+  }
+
+  async function settled(key: string, id: string, timeoutMs = 60_000): Promise<IssuanceView> {
+    return await eventually(
+      async () => {
+        const response = await http().get(`/v1/rewards/issuances/${id}`).set('X-API-Key', key).expect(200);
+        const view = response.body as IssuanceView;
+        return view.status === 'confirmed' || view.status === 'failed' ? view : undefined;
+      },
+      { what: `issuance ${id} to settle`, timeoutMs },
+    );
+  }
+
+  async function campaign(key: string, id: string) {
+    return (await http().get(`/v1/campaigns/${id}`).set('X-API-Key', key).expect(200)).body as {
+      remaining: string;
+      reserved: string;
+      paid: string;
+    };
+  }
+
+  async function addTrustline(wallet: Keypair) {
+    const horizon = new Horizon.Server(stellar.sandbox.url, { allowHttp: true });
+    const account = await horizon.loadAccount(wallet.publicKey());
+    const trust = new TransactionBuilder(account, { fee: '100', networkPassphrase: stellar.sandbox.networkPassphrase })
+      .addOperation(
+        Operation.changeTrust({ asset: new Asset(stellar.sandbox.asset.code, stellar.sandbox.asset.issuer) }),
+      )
+      .setTimeout(30)
+      .build();
+    trust.sign(wallet);
+    await horizon.submitTransaction(trust);
+  }
+
+  before(async () => {
+    stellar = await startStellarFixture({ ledgerIntervalMs: 250, submitTimeoutMs: 3_000 });
+    db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 5 });
+    connection = await connectToTemporal(testWorkerConfig({ taskQueue }));
+    temporal = new Client({ connection: await Connection.connect({ address: required('TEMPORAL_ADDRESS') }) });
+    ({ worker, run: workerRun } = await startWorker(taskQueue));
+    app = await createApp(
+      testApiConfig({ taskQueue, stellar: sandboxStellarConfig(stellar).network, paymentBudgetSeconds: 120 }),
+    );
+    await app.init();
+    merchant = await createMerchant();
+  });
+  after(async () => {
+    await app?.close();
+    worker?.shutdown();
+    await workerRun;
+    await temporal?.connection.close();
+    await connection?.close();
+    await db?.$disconnect();
+    await stellar?.stop();
+  });
+
+  it('pays a reward exactly once and confirms it', async () => {
+    const [wallet] = await createWallets(stellar, 1);
+    const { id: campaignId } = await createCampaign(merchant.key);
+    const accepted = await issue(merchant.key, {
+      campaignId,
+      walletAddress: wallet!.publicKey(),
+      amount: '12.5',
+      reference: 'order-1',
+    }).expect(202);
+    const body = accepted.body as IssuanceView;
+    assert.equal(accepted.headers.location, `/v1/rewards/issuances/${body.id}`);
+    assert.equal(body.status, 'pending');
+    assert.equal(body.amount, '12.5000000');
+    assert.equal(body.workflowId, `issuance/${body.id}`);
+    assert.match(body.links.temporalUi, /workflows\/issuance%2F/);
+
+    const done = await settled(merchant.key, body.id);
+    assert.equal(done.status, 'confirmed', JSON.stringify(done.failure));
+    assert.match(done.txHash ?? '', /^[0-9a-f]{64}$/);
+    assert.equal(done.attempts, 1);
+    const landed = await landedWithMemo(stellar, issuanceMemo(body.id));
+    assert.deepEqual([landed.count, landed.successful], [1, 1]);
+    const budget = await campaign(merchant.key, campaignId);
+    assert.deepEqual([budget.remaining, budget.reserved, budget.paid], ['987.5000000', '0.0000000', '12.5000000']);
+    const events = await db.outboxEvent.findMany({ where: { aggregateId: body.id } });
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['issuance.confirmed'],
+    );
+
+    // Operators find it in Temporal by merchant, campaign, wallet and status.
+    const description = await temporal.workflow.getHandle(body.workflowId).describe();
+    assert.equal(description.typedSearchAttributes.get(searchAttributes.merchantId), merchant.id);
+    assert.equal(description.typedSearchAttributes.get(searchAttributes.campaignId), campaignId);
+    assert.equal(description.typedSearchAttributes.get(searchAttributes.walletAddress), wallet!.publicKey());
+    assert.equal(description.typedSearchAttributes.get(searchAttributes.issuanceStatus), 'confirmed');
+  });
+
+  it('is idempotent: same key and body -> same issuance (200); another body -> 422; no key -> 400', async () => {
+    const [wallet] = await createWallets(stellar, 1);
+    const { id: campaignId } = await createCampaign(merchant.key);
+    const key = randomUUID();
+    const body = { campaignId, walletAddress: wallet!.publicKey(), amount: '1' };
+    const first = await issue(merchant.key, body, key).expect(202);
+    const again = await issue(merchant.key, { ...body, amount: '1.0' }, key).expect(200);
+    assert.equal(again.body.id, first.body.id);
+    const other = await issue(merchant.key, { ...body, amount: '2' }, key).expect(422);
+    assert.equal(other.body.statusCode, 422);
+    assert.match(other.body.message, /already used with a different request body/);
+    const missing = await issue(merchant.key, body, null).expect(400);
+    assert.deepEqual(
+      missing.body.details.map((d: { field: string }) => d.field),
+      ['Idempotency-Key'],
+    );
+    await settled(merchant.key, first.body.id);
+    assert.equal((await landedWithMemo(stellar, issuanceMemo(first.body.id))).successful, 1);
+  });
+
+  it('50 concurrent requests with one key -> one issuance, one payment', async () => {
+    const [wallet] = await createWallets(stellar, 1);
+    const { id: campaignId } = await createCampaign(merchant.key);
+    const key = randomUUID();
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        issue(merchant.key, { campaignId, walletAddress: wallet!.publicKey(), amount: '3' }, key),
+      ),
+    );
+    const ids = new Set(responses.map((r) => r.body.id as string));
+    assert.equal(ids.size, 1, 'one issuance');
+    assert.deepEqual(
+      responses.map((r) => r.status).filter((s) => s === 202).length,
+      1,
+      'exactly one 202, the rest 200',
+    );
+    assert.ok(responses.every((r) => r.status === 202 || r.status === 200));
+    const [id] = [...ids];
+    assert.equal((await settled(merchant.key, id!)).status, 'confirmed');
+    assert.equal((await landedWithMemo(stellar, issuanceMemo(id!))).successful, 1);
+    assert.equal(await db.issuance.count({ where: { merchantId: merchant.id, idempotencyKey: key } }), 1);
+  });
+
+  it('refuses bad input naming the field, and unusable campaigns with the reason', async () => {
+    const [wallet] = await createWallets(stellar, 1);
+    const address = wallet!.publicKey();
+    const { id: campaignId } = await createCampaign(merchant.key, { budget: '10', maxPerWallet: '4' });
+    const field = async (body: Record<string, unknown>) =>
+      (await issue(merchant.key, body).expect(400)).body.details.map((d: { field: string }) => d.field);
+    assert.deepEqual(await field({ campaignId, walletAddress: 'GNOTAWALLET', amount: '1' }), ['walletAddress']);
+    assert.deepEqual(await field({ campaignId, walletAddress: Keypair.random().secret(), amount: '1' }), [
+      'walletAddress',
+    ]);
+    assert.deepEqual(await field({ campaignId, walletAddress: address, amount: '1.00000001' }), ['amount']);
+    assert.deepEqual(await field({ campaignId, walletAddress: address, amount: 5 }), ['amount']);
+    assert.deepEqual(await field({ campaignId: 'nope', walletAddress: address, amount: '1' }), ['campaignId']);
+    assert.deepEqual(await field({ campaignId, walletAddress: address, amount: '1', surprise: true }), ['surprise']);
+
+    const unknown = await issue(merchant.key, { campaignId: randomUUID(), walletAddress: address, amount: '1' }).expect(
+      404,
+    );
+    assert.equal(unknown.body.details[0].field, 'campaignId');
+    const over = await issue(merchant.key, { campaignId, walletAddress: address, amount: '11' }).expect(409);
+    assert.equal(over.body.details.reason, 'CampaignBudgetExhausted');
+    const perWallet = await issue(merchant.key, { campaignId, walletAddress: address, amount: '5' }).expect(409);
+    assert.equal(perWallet.body.details.reason, 'WalletLimitExceeded');
+
+    await http()
+      .patch(`/v1/campaigns/${campaignId}`)
+      .set('X-API-Key', merchant.key)
+      .send({ status: 'paused' })
+      .expect(200);
+    const paused = await issue(merchant.key, { campaignId, walletAddress: address, amount: '1' }).expect(409);
+    assert.equal(paused.body.details.reason, 'CampaignPaused');
+    const { id: ended } = await createCampaign(merchant.key, {
+      startsAt: '2025-01-01T00:00:00Z',
+      endsAt: '2025-02-01T00:00:00Z',
+    });
+    assert.equal(
+      (await issue(merchant.key, { campaignId: ended, walletAddress: address, amount: '1' }).expect(409)).body.details
+        .reason,
+      'CampaignEnded',
+    );
+    const { id: future } = await createCampaign(merchant.key, { startsAt: hoursFromNow(5), endsAt: hoursFromNow(10) });
+    assert.equal(
+      (await issue(merchant.key, { campaignId: future, walletAddress: address, amount: '1' }).expect(409)).body.details
+        .reason,
+      'CampaignNotStarted',
+    );
+  });
+
+  it("another merchant's issuances and campaigns are 404", async () => {
+    const [wallet] = await createWallets(stellar, 1);
+    const { id: campaignId } = await createCampaign(merchant.key);
+    const mine = await issue(merchant.key, { campaignId, walletAddress: wallet!.publicKey(), amount: '1' }).expect(202);
+    const stranger = await createMerchant();
+    await http().get(`/v1/rewards/issuances/${mine.body.id}`).set('X-API-Key', stranger.key).expect(404);
+    await issue(stranger.key, { campaignId, walletAddress: wallet!.publicKey(), amount: '1' }).expect(404);
+    const list = await http().get('/v1/rewards/issuances').set('X-API-Key', stranger.key).expect(200);
+    assert.deepEqual(list.body.data, []);
+    await settled(merchant.key, mine.body.id);
+  });
+
+  it('a missing trustline fails the issuance and releases the reservation; after the trustline, a replay pays once', async () => {
+    const [wallet] = await createWallets(stellar, 1, { trustline: false });
+    const { id: campaignId } = await createCampaign(merchant.key, { budget: '100' });
+    const accepted = await issue(merchant.key, { campaignId, walletAddress: wallet!.publicKey(), amount: '7' }).expect(
+      202,
+    );
+    const failed = await settled(merchant.key, accepted.body.id);
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.failure?.type, 'TrustlineMissing');
+    const released = await campaign(merchant.key, campaignId);
+    assert.deepEqual([released.remaining, released.reserved, released.paid], ['100.0000000', '0.0000000', '0.0000000']);
+    assert.deepEqual(
+      (await db.outboxEvent.findMany({ where: { aggregateId: accepted.body.id } })).map((e) => e.type),
+      ['issuance.failed'],
+    );
+
+    const admin = await http()
+      .get(`/v1/admin/issuances?status=failed&merchantId=${merchant.id}`)
+      .set('X-API-Key', TEST_ADMIN_KEY)
+      .expect(200);
+    assert.ok(admin.body.data.some((i: IssuanceView) => i.id === accepted.body.id));
+
+    // The wallet adds its trustline; an admin replays.
+    await addTrustline(wallet!);
+
+    await http().post(`/v1/admin/issuances/${accepted.body.id}/replay`).set('X-API-Key', TEST_ADMIN_KEY).expect(202);
+    const confirmed = await eventually(
+      async () => {
+        const view = (await http().get(`/v1/rewards/issuances/${accepted.body.id}`).set('X-API-Key', merchant.key))
+          .body as IssuanceView;
+        return view.status === 'confirmed' ? view : undefined;
+      },
+      { what: 'replayed issuance confirmed' },
+    );
+    assert.equal(confirmed.attempts, 2);
+    assert.equal((await landedWithMemo(stellar, issuanceMemo(accepted.body.id))).successful, 1);
+    const paid = await campaign(merchant.key, campaignId);
+    assert.deepEqual([paid.remaining, paid.reserved, paid.paid], ['93.0000000', '0.0000000', '7.0000000']);
+
+    // Replaying what is not failed is refused.
+    const refused = await http()
+      .post(`/v1/admin/issuances/${accepted.body.id}/replay`)
+      .set('X-API-Key', TEST_ADMIN_KEY)
+      .expect(409);
+    assert.equal(refused.body.details.reason, 'NotFailed');
+    await http().post(`/v1/admin/issuances/${randomUUID()}/replay`).set('X-API-Key', TEST_ADMIN_KEY).expect(404);
+    await http().post(`/v1/admin/issuances/${accepted.body.id}/replay`).set('X-API-Key', merchant.key).expect(401);
+  });
+
+  it('replaying an issuance whose payment already landed confirms it without paying again, even with two replays at once', async () => {
+    const [wallet] = await createWallets(stellar, 1, { trustline: false });
+    const { id: campaignId } = await createCampaign(merchant.key);
+    const accepted = await issue(merchant.key, { campaignId, walletAddress: wallet!.publicKey(), amount: '2' }).expect(
+      202,
+    );
+    assert.equal((await settled(merchant.key, accepted.body.id)).failure?.type, 'TrustlineMissing');
+    await addTrustline(wallet!);
+    // An earlier attempt's envelope landed (paid through the same exactly-once store).
+    const { submitter } = await createStellarServices(
+      testWorkerConfig({ taskQueue, stellar: sandboxStellarConfig(stellar) }),
+      db,
+      systemClock,
+    );
+    const paid = await submitter.pay({
+      businessKey: `issuance/${accepted.body.id}`,
+      destination: wallet!.publicKey(),
+      amount: 20_000_000n,
+      memo: issuanceMemo(accepted.body.id),
+    });
+    assert.equal((await landedWithMemo(stellar, issuanceMemo(accepted.body.id))).successful, 1);
+
+    const replays = await Promise.all(
+      [1, 2].map(() =>
+        http()
+          .post('/v1/admin/issuances/replay')
+          .set('X-API-Key', TEST_ADMIN_KEY)
+          .send({ ids: [accepted.body.id] }),
+      ),
+    );
+    const outcomes = replays.map((r) => r.body.results[0].outcome as string).sort();
+    assert.deepEqual(outcomes, ['already-replaying', 'replaying']);
+    const confirmed = await eventually(
+      async () => {
+        const view = (await http().get(`/v1/rewards/issuances/${accepted.body.id}`).set('X-API-Key', merchant.key))
+          .body as IssuanceView;
+        return view.status === 'confirmed' ? view : undefined;
+      },
+      { what: 'replayed issuance confirmed' },
+    );
+    assert.equal(confirmed.txHash, paid.hash, 'confirmed with the payment that had landed');
+    assert.equal((await landedWithMemo(stellar, issuanceMemo(accepted.body.id))).successful, 1, 'no second payment');
+    const many = await http()
+      .post('/v1/admin/issuances/replay')
+      .set('X-API-Key', TEST_ADMIN_KEY)
+      .send({ ids: [accepted.body.id, randomUUID()] })
+      .expect(202);
+    assert.deepEqual(
+      many.body.results.map((r: { outcome: string }) => r.outcome),
+      ['not-failed', 'not-found'],
+    );
+    const invalid = await http()
+      .post('/v1/admin/issuances/replay')
+      .set('X-API-Key', TEST_ADMIN_KEY)
+      .send({ ids: [] })
+      .expect(400);
+    assert.equal(invalid.body.details[0].field, 'ids');
+  });
+
+  it('the workflow is the authority on the budget: of two issuances that passed the door, one is refused', async () => {
+    const queue = uniqueTaskQueue('e2e-budget');
+    const gated = await createApp(testApiConfig({ taskQueue: queue, stellar: sandboxStellarConfig(stellar).network }));
+    await gated.init();
+    try {
+      const wallets = await createWallets(stellar, 2);
+      const { id: campaignId } = await createCampaign(merchant.key, { budget: '5' });
+      // No worker polls `queue` yet: both requests pass the API's budget check.
+      const ids: string[] = [];
+      for (const wallet of wallets) {
+        const response = await request(gated.getHttpServer())
+          .post('/v1/rewards/issuances')
+          .set('X-API-Key', merchant.key)
+          .set('Idempotency-Key', randomUUID())
+          .send({ campaignId, walletAddress: wallet.publicKey(), amount: '5' })
+          .expect(202);
+        ids.push(response.body.id);
+      }
+      const late = await startWorker(queue);
+      try {
+        const outcomes = await Promise.all(ids.map((id) => settled(merchant.key, id)));
+        assert.deepEqual(outcomes.map((o) => o.status).sort(), ['confirmed', 'failed']);
+        assert.equal(outcomes.find((o) => o.status === 'failed')?.failure?.type, 'CampaignBudgetExhausted');
+        const final = await campaign(merchant.key, campaignId);
+        assert.deepEqual([final.remaining, final.reserved, final.paid], ['0.0000000', '0.0000000', '5.0000000']);
+      } finally {
+        late.worker.shutdown();
+        await late.run;
+      }
+    } finally {
+      await gated.close();
+    }
+  });
+
+  for (const fault of [{ kind: 'respond504ButApply' as const }, { kind: 'drop' as const }]) {
+    it(`sandbox fault ${fault.kind}: still exactly one payment`, async () => {
+      const [wallet] = await createWallets(stellar, 1);
+      const { id: campaignId } = await createCampaign(merchant.key);
+      stellar.sandbox.faults.add({ ...fault, count: 1, sourceAccount: stellar.distribution.publicKey() });
+      try {
+        const accepted = await issue(merchant.key, {
+          campaignId,
+          walletAddress: wallet!.publicKey(),
+          amount: '4',
+        }).expect(202);
+        assert.equal((await settled(merchant.key, accepted.body.id, 90_000)).status, 'confirmed');
+        const landed = await landedWithMemo(stellar, issuanceMemo(accepted.body.id));
+        assert.equal(landed.successful, 1);
+      } finally {
+        stellar.sandbox.faults.clear();
+      }
+    });
+  }
+
+  it('lists with filters and cursor pagination', async () => {
+    const [wallet] = await createWallets(stellar, 1);
+    const { id: campaignId } = await createCampaign(merchant.key);
+    const ids = [];
+    for (let i = 0; i < 3; i++)
+      ids.push(
+        (await issue(merchant.key, { campaignId, walletAddress: wallet!.publicKey(), amount: '1' }).expect(202)).body
+          .id,
+      );
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { data: IssuanceView[]; nextCursor: string | null } } = await http()
+        .get(`/v1/rewards/issuances?campaignId=${campaignId}&limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+        .set('X-API-Key', merchant.key)
+        .expect(200);
+      seen.push(...page.body.data.map((i) => i.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    assert.deepEqual(seen, [...ids].reverse());
+    const bad = await http().get('/v1/rewards/issuances?status=lost').set('X-API-Key', merchant.key).expect(400);
+    assert.equal(bad.body.details[0].field, 'status');
+    for (const id of ids) await settled(merchant.key, id);
+  });
+});

@@ -118,28 +118,3 @@ export function quietTemporalRuntime(): void {
     telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
   });
 }
-
-/**
- * The time-skipping test server with the platform's search attributes registered (workflows
- * upsert them; an unknown one fails the workflow task).
- */
-export async function createTimeSkippingEnvironment() {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { TestWorkflowEnvironment } = require('@temporalio/testing') as typeof import('@temporalio/testing');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { platformSearchAttributes } =
-    require('@nova/workflows/definitions') as typeof import('@nova/workflows/definitions');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { encodeSearchAttributeIndexedValueType } =
-    require('@temporalio/common/lib/search-attributes') as typeof import('@temporalio/common/lib/search-attributes');
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: required('TEMPORAL_TEST_SERVER_PATH') } },
-  });
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(
-      platformSearchAttributes.map((a) => [a.name, encodeSearchAttributeIndexedValueType(a.type)!]),
-    ),
-  });
-  return env;
-}

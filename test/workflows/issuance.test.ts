@@ -7,7 +7,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { IssuanceLedgerActivities, PaymentActivities } from '@nova/activities';
 import { issuanceMemo, issuanceWorkflowId, type IssuanceWorkflowInput } from '@nova/workflows/definitions';
-import { createTimeSkippingEnvironment, quietTemporalRuntime, uniqueTaskQueue } from '../support/environment';
+import { quietTemporalRuntime, uniqueTaskQueue } from '../support/environment';
+import { createTimeSkippingEnvironment } from '../support/time-skipping';
 
 quietTemporalRuntime();
 

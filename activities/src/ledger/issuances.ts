@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { Prisma, type Issuance, type PrismaClient } from '@nova/db';
+import type { Issuance, Prisma, PrismaClient } from '@nova/db';
 import type { Clock } from '../clock';
 import { fromStroops } from '../stellar/amounts';
 

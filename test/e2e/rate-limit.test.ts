@@ -1,24 +1,17 @@
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from '@nova/api';
-import {
-  DEFAULT_RATE_LIMIT_PER_MINUTE,
-  resolveRateLimit,
-  type RateLimitedApiConfig,
-} from '@nova/api/dist/common/rate-limit';
-import { ConfigError } from '@nova/config';
+import type { ApiConfig } from '@nova/config';
 import { TEST_ADMIN_KEY, testApiConfig, uniqueTaskQueue } from '../support/environment';
 
 const LIMIT = 3;
 const BY_IP = 'client address without a valid API key';
 
-function configWithLimit(perMinute?: number): RateLimitedApiConfig {
-  const config: RateLimitedApiConfig = testApiConfig({ taskQueue: uniqueTaskQueue('e2e-rate-limit') });
-  if (perMinute !== undefined) config.rateLimit = { perMinute };
-  return config;
+function configWithLimit(perMinute: number): ApiConfig {
+  return testApiConfig({ taskQueue: uniqueTaskQueue('e2e-rate-limit'), rateLimitPerMinute: perMinute });
 }
 
 // Each test gets an app of its own, so that its counters start at zero.
@@ -125,42 +118,5 @@ describe('rate limit per API key', () => {
     const tooMany = doc.paths['/v1/campaigns'].get.responses['429'];
     assert.equal(tooMany.content['application/json'].schema.$ref, '#/components/schemas/ErrorResponse');
     assert.ok(tooMany.headers['Retry-After']);
-  });
-
-  describe('RATE_LIMIT_PER_MINUTE', () => {
-    const saved = process.env.RATE_LIMIT_PER_MINUTE;
-    after(() => {
-      if (saved === undefined) delete process.env.RATE_LIMIT_PER_MINUTE;
-      else process.env.RATE_LIMIT_PER_MINUTE = saved;
-    });
-
-    it('defaults to 600 and is read from the environment when the config does not carry it', async () => {
-      const config = configWithLimit();
-      assert.deepEqual(resolveRateLimit(config, {}), { perMinute: DEFAULT_RATE_LIMIT_PER_MINUTE });
-      assert.equal(DEFAULT_RATE_LIMIT_PER_MINUTE, 600);
-      assert.deepEqual(resolveRateLimit(config, { RATE_LIMIT_PER_MINUTE: '' }), { perMinute: 600 });
-      assert.deepEqual(resolveRateLimit(config, { RATE_LIMIT_PER_MINUTE: '42' }), { perMinute: 42 });
-      assert.deepEqual(resolveRateLimit(configWithLimit(7), { RATE_LIMIT_PER_MINUTE: '42' }), { perMinute: 7 });
-
-      process.env.RATE_LIMIT_PER_MINUTE = '2';
-      app = await createApp(configWithLimit());
-      await app.init();
-      const ok = await http().get('/v1/campaigns').set('X-API-Key', merchantB.key).expect(200);
-      assert.equal(ok.headers['x-ratelimit-limit'], '2');
-      await http().get('/v1/campaigns').set('X-API-Key', merchantB.key).expect(200);
-      await http().get('/v1/campaigns').set('X-API-Key', merchantB.key).expect(429);
-    });
-
-    it('a malformed value stops the app at start, naming the variable', async () => {
-      for (const value of ['abc', '0', '-1', '1.5', '10 ', '99999999999999999999']) {
-        process.env.RATE_LIMIT_PER_MINUTE = value;
-        await assert.rejects(createApp(configWithLimit()), (error: unknown) => {
-          assert.ok(error instanceof ConfigError, String(error));
-          assert.match(error.message, /RATE_LIMIT_PER_MINUTE: must be a positive whole number/);
-          return true;
-        });
-      }
-      assert.throws(() => resolveRateLimit(configWithLimit(0), {}), /RATE_LIMIT_PER_MINUTE/);
-    });
   });
 });

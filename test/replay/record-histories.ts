@@ -1,56 +1,131 @@
 /**
  * Records the histories that replay.test.ts replays. Run after adding a workflow or a
- * branch worth pinning (never to "fix" a failing replay: that failure is the point):
+ * branch worth pinning; existing files are kept (never re-record to "fix" a failing replay:
+ * that failure is the point):
  *
  *   TEMPORAL_TEST_SERVER_PATH=.tools/venv/bin/temporal-test-server \
  *     node test/dist/replay/record-histories.js
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { SelfCheckActivities } from '@nova/activities';
-import { selfCheckWorkflowId } from '@nova/workflows/definitions';
+import type { IssuanceLedgerActivities, PaymentActivities, SelfCheckActivities } from '@nova/activities';
+import {
+  issuanceMemo,
+  issuanceWorkflowId,
+  selfCheckWorkflowId,
+  type IssuanceWorkflowInput,
+} from '@nova/workflows/definitions';
 import { historiesDir } from './histories';
-import { required } from '../support/environment';
+import { createTimeSkippingEnvironment } from '../support/time-skipping';
+
+type Activities = SelfCheckActivities & IssuanceLedgerActivities & PaymentActivities;
+
+function activities(overrides: Partial<Activities> = {}): Activities {
+  let selfCheckFailures = 0;
+  return {
+    async completeSelfCheck(input) {
+      // One transient failure, so the history pins the retry path too.
+      if (selfCheckFailures++ === 0) throw new Error('transient database error');
+      return {
+        selfCheckId: input.selfCheckId,
+        status: 'completed',
+        workerIdentity: 'recorder',
+        completedAt: '2026-11-21T00:00:00.000Z',
+      };
+    },
+    beginIssuanceRun: async () => undefined,
+    reserveBudget: async () => ({ reserved: true }),
+    markIssuanceSubmitted: async () => undefined,
+    confirmIssuance: async () => undefined,
+    failIssuance: async () => undefined,
+    checkTrustline: async () => ({ status: 'ok' }),
+    submitPayment: async () => ({ txHash: 'ab'.repeat(32), ledger: 42, attempt: 1, alreadyPaid: false }),
+    resolvePayment: async () => ({ paid: false }),
+    ...overrides,
+  };
+}
+
+function issuanceInput(issuanceId: string): IssuanceWorkflowInput {
+  return {
+    issuanceId,
+    merchantId: '00000000-0000-4000-8000-0000000000aa',
+    campaignId: '00000000-0000-4000-8000-0000000000bb',
+    walletAddress: 'GBRPYHIL2CI3FNQ4BXLFMNDLFJUNPU2HY3ZMFSHONUCEOASW7QC7OX2H',
+    amount: '12.5',
+    amountStroops: '125000000',
+    memo: issuanceMemo(issuanceId),
+    run: 1,
+    paymentBudgetSeconds: 3600,
+  };
+}
+
+const recordings: {
+  file: string;
+  workflowType: string;
+  workflowId: string;
+  args: unknown[];
+  overrides?: Partial<Activities>;
+}[] = [
+  {
+    file: 'self-check.completed-after-retry.json',
+    workflowType: 'selfCheckWorkflow',
+    workflowId: selfCheckWorkflowId('00000000-0000-4000-8000-000000000001'),
+    args: [{ selfCheckId: '00000000-0000-4000-8000-000000000001' }],
+  },
+  {
+    file: 'issuance.confirmed.json',
+    workflowType: 'issuanceWorkflow',
+    workflowId: issuanceWorkflowId('00000000-0000-4000-8000-000000000002'),
+    args: [issuanceInput('00000000-0000-4000-8000-000000000002')],
+  },
+  {
+    file: 'issuance.failed-trustline-missing.json',
+    workflowType: 'issuanceWorkflow',
+    workflowId: issuanceWorkflowId('00000000-0000-4000-8000-000000000003'),
+    args: [issuanceInput('00000000-0000-4000-8000-000000000003')],
+    overrides: { checkTrustline: async () => ({ status: 'trustline-missing' }) },
+  },
+  {
+    file: 'issuance.payment-rejected.json',
+    workflowType: 'issuanceWorkflow',
+    workflowId: issuanceWorkflowId('00000000-0000-4000-8000-000000000004'),
+    args: [issuanceInput('00000000-0000-4000-8000-000000000004')],
+    overrides: {
+      submitPayment: async () => {
+        throw ApplicationFailure.nonRetryable('op_no_trust', 'TrustlineMissing');
+      },
+    },
+  },
+];
 
 async function main(): Promise<void> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: required('TEMPORAL_TEST_SERVER_PATH') } },
-  });
+  const env = await createTimeSkippingEnvironment();
   try {
-    let failures = 0;
-    const activities: SelfCheckActivities = {
-      async completeSelfCheck(input) {
-        // One transient failure, so the history pins the retry path too.
-        if (failures++ === 0) throw new Error('transient database error');
-        return {
-          selfCheckId: input.selfCheckId,
-          status: 'completed',
-          workerIdentity: 'recorder',
-          completedAt: '2026-11-21T00:00:00.000Z',
-        };
-      },
-    };
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: 'record-histories',
-      workflowsPath: require.resolve('@nova/workflows'),
-      activities,
-    });
-    const workflowId = selfCheckWorkflowId('00000000-0000-4000-8000-000000000001');
-    await worker.runUntil(
-      env.client.workflow.execute('selfCheckWorkflow', {
-        workflowId,
-        taskQueue: 'record-histories',
-        args: [{ selfCheckId: '00000000-0000-4000-8000-000000000001' }],
-      }),
-    );
-    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
-    const file = join(historiesDir, 'self-check.completed-after-retry.json');
-    writeFileSync(file, JSON.stringify(JSON.parse(historyToJSON(history)), null, 2) + '\n');
-    console.log(`wrote ${file}`);
+    for (const recording of recordings) {
+      const file = join(historiesDir, recording.file);
+      if (existsSync(file) && !process.argv.includes('--force')) {
+        console.log(`kept ${file}`);
+        continue;
+      }
+      const taskQueue = `record-${recording.file}`;
+      const worker = await Worker.create({
+        connection: env.nativeConnection,
+        taskQueue,
+        workflowsPath: require.resolve('@nova/workflows'),
+        activities: activities(recording.overrides),
+      });
+      await worker.runUntil(
+        env.client.workflow
+          .execute(recording.workflowType, { workflowId: recording.workflowId, taskQueue, args: recording.args })
+          .catch(() => undefined), // failed runs are histories worth keeping too
+      );
+      const history = await env.client.workflow.getHandle(recording.workflowId).fetchHistory();
+      writeFileSync(file, JSON.stringify(JSON.parse(historyToJSON(history)), null, 2) + '\n');
+      console.log(`wrote ${file}`);
+    }
   } finally {
     await env.teardown();
   }

@@ -109,6 +109,21 @@ describe('configuration', () => {
     assert.match(error.message, /^Invalid configuration:\n {2}- /);
   });
 
+  it('reads the API rate limit and payment budget, refusing malformed values by name', () => {
+    const config = loadApiConfig({ ...valid, RATE_LIMIT_PER_MINUTE: '42', ISSUANCE_PAYMENT_BUDGET_SECONDS: '90' });
+    assert.deepEqual(config.rateLimit, { perMinute: 42 });
+    assert.deepEqual(config.issuance, { paymentBudgetSeconds: 90 });
+    assert.deepEqual(loadApiConfig(valid).rateLimit, { perMinute: 600 });
+    for (const value of ['abc', '0', '-1', '1.5']) {
+      const problems = problemsOf(() => loadApiConfig({ ...valid, RATE_LIMIT_PER_MINUTE: value }));
+      assert.deepEqual(
+        problems.map((p) => p.variable),
+        ['RATE_LIMIT_PER_MINUTE'],
+        value,
+      );
+    }
+  });
+
   it('refuses a worker grace period that is not a positive whole number', () => {
     const problems = problemsOf(() => loadWorkerConfig({ ...valid, WORKER_SHUTDOWN_GRACE_SECONDS: '-3' }));
     assert.equal(problems[0]?.variable, 'WORKER_SHUTDOWN_GRACE_SECONDS');

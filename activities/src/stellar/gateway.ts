@@ -324,13 +324,17 @@ export class StellarGateway {
   ): Promise<{ hash: string; ledger: number; returnValue?: xdr.ScVal }> {
     if (!StrKey.isValidContract(invocation.contractId))
       throw new Error(`not a contract address: ${invocation.contractId}`);
+    // The upper time bound is what lets a lost call be declared lost: every call has one.
+    const timeoutSeconds = invocation.timeoutSeconds ?? 30;
+    if (!(timeoutSeconds > 0))
+      throw new RangeError('contract calls need a positive timeoutSeconds (an upper time bound)');
     let simulation: rpc.Api.SimulateTransactionResponse;
     let built: Transaction;
     try {
       const account = await this.rpc.getAccount(invocation.source.publicKey());
       built = new TransactionBuilder(account, { fee: '100', networkPassphrase: this.network.networkPassphrase })
         .addOperation(new Contract(invocation.contractId).call(invocation.method, ...invocation.args))
-        .setTimeout(invocation.timeoutSeconds ?? 30)
+        .setTimeout(timeoutSeconds)
         .build();
       simulation = await this.rpc.simulateTransaction(built);
     } catch (error) {

@@ -2,13 +2,8 @@ import { Module, type DynamicModule, type ExecutionContext } from '@nestjs/commo
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { HealthController } from '../health/health.controller';
-import {
-  RateLimitGuard,
-  RateLimitTracker,
-  resolveRateLimit,
-  throttlerOptions,
-  type RateLimitedApiConfig,
-} from './rate-limit';
+import type { ApiConfig } from '@nova/config';
+import { RateLimitGuard, RateLimitTracker, throttlerOptions } from './rate-limit';
 
 // Probes must never be refused: an orchestrator would restart a healthy but busy API.
 const isHealthProbe = (context: ExecutionContext): boolean => context.getClass() === HealthController;
@@ -16,9 +11,8 @@ const isHealthProbe = (context: ExecutionContext): boolean => context.getClass()
 /** Registers the per-API-key rate limit as a global guard. */
 @Module({})
 export class RateLimitModule {
-  /** Resolves the limit here, while the app is being built, so bad config fails createApp itself. */
-  static forRoot(config: RateLimitedApiConfig): DynamicModule {
-    const options = throttlerOptions(resolveRateLimit(config), isHealthProbe);
+  static forRoot(config: ApiConfig): DynamicModule {
+    const options = throttlerOptions(config.rateLimit, isHealthProbe);
     return {
       module: RateLimitModule,
       imports: [ThrottlerModule.forRoot(options)],

@@ -11,7 +11,7 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import type { Request } from 'express';
-import { ConfigError, type ApiConfig } from '@nova/config';
+import type { ApiConfig } from '@nova/config';
 import { PrismaClient } from '@nova/db';
 import { API_KEY_HEADER, isAdminKey } from '../auth/admin.guard';
 import { parseApiKey, secretMatches } from '../auth/api-keys';
@@ -33,41 +33,11 @@ import { ErrorResponse } from './error-response';
  * limit. A shared store (e.g. Redis) would make it exact.
  */
 
-export const RATE_LIMIT_VARIABLE = 'RATE_LIMIT_PER_MINUTE';
-export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
 const WINDOW_MS = 60_000;
 
 export interface RateLimitConfig {
-  /** Requests per rolling minute for one caller. */
+  /** Requests per rolling minute for one caller (RATE_LIMIT_PER_MINUTE, validated by config/). */
   perMinute: number;
-}
-
-/** ApiConfig once it carries the limit; until then the limit comes from the environment. */
-export type RateLimitedApiConfig = ApiConfig & { rateLimit?: RateLimitConfig };
-
-function invalid(message: string): ConfigError {
-  return new ConfigError([{ variable: RATE_LIMIT_VARIABLE, message }]);
-}
-
-/**
- * The limit from the configuration if it carries one, else from RATE_LIMIT_PER_MINUTE
- * (default 600). A malformed value stops the app at start with an error naming the variable.
- */
-export function resolveRateLimit(
-  config: RateLimitedApiConfig,
-  env: Record<string, string | undefined> = process.env,
-): RateLimitConfig {
-  const message = 'must be a positive whole number of requests per minute';
-  if (config.rateLimit !== undefined) {
-    const { perMinute } = config.rateLimit;
-    if (!Number.isSafeInteger(perMinute) || perMinute < 1) throw invalid(message);
-    return { perMinute };
-  }
-  const raw = env[RATE_LIMIT_VARIABLE];
-  if (raw === undefined || raw === '') return { perMinute: DEFAULT_RATE_LIMIT_PER_MINUTE };
-  const perMinute = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(perMinute) || perMinute < 1) throw invalid(message);
-  return { perMinute };
 }
 
 export function throttlerOptions(limit: RateLimitConfig, skipIf: (context: ExecutionContext) => boolean) {

@@ -23,6 +23,7 @@ import {
   StellarUnavailableError,
   systemClock,
   toStroops,
+  TransactionRejectedError,
   type PaymentConfirmation,
   type PaymentRequest,
 } from '@nova/activities';
@@ -167,7 +168,9 @@ async function main(): Promise<void> {
             return { request, finalError, attempts, latencyMs: Date.now() - started, lastAttemptMs: 0 };
           }
           retries += 1;
-          retriesByType.set(error.type, (retriesByType.get(error.type) ?? 0) + 1);
+          const kind =
+            error instanceof TransactionRejectedError ? `${error.type}(${error.resultCodes.transaction})` : error.type;
+          retriesByType.set(kind, (retriesByType.get(kind) ?? 0) + 1);
           await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempts, error)));
         }
       }

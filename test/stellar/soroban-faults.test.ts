@@ -1,10 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   Contract,
   type FeeBumpTransaction,
-  type Keypair,
+  Keypair,
   nativeToScVal,
   rpc,
   scValToNative,
@@ -13,11 +16,22 @@ import {
   xdr,
 } from '@stellar/stellar-sdk';
 import {
+  InterfaceOnlyContractRuntime,
+  readSandboxKeys,
+  startSandbox,
+  type ContractCall,
+  type ContractOutcome,
+  type ContractRuntime,
+  type Sandbox,
+} from '@nova/stellar-sandbox';
+import {
+  ContractError,
   SimulationFailedError,
   StellarError,
   StellarGateway,
   StellarUnavailableError,
   SubmissionIndeterminateError,
+  TransactionRejectedError,
   type ContractEvent,
 } from '@nova/activities';
 import { eventually } from '../support/environment';
@@ -250,32 +264,26 @@ describe('Soroban calls under faults', () => {
       );
     });
 
-    it(
-      'a call without an upper time bound (timeoutSeconds: 0) is either refused before sending or followed until it lands',
-      {
-        todo:
-          'gateway.ts pollContractTransaction: with setTimeout(0) the envelope has maxTime 0, so the first NOT_FOUND ' +
-          'poll throws SubmissionIndeterminateError ("not found after its upper time bound") although the call lands',
-      },
-      async () => {
-        const source = sources[7]!;
-        const sequenceBefore = await fixture.gateway.sequenceOf(source.publicKey());
-        try {
-          const result = await fixture.gateway.invokeContract({
-            ...pause(`nobound-${run}`),
-            source,
-            timeoutSeconds: 0,
-          });
-          assert.deepEqual(
-            (await invocationsBy(source)).map((i) => i.txHash),
-            [result.hash],
-          );
-        } catch (error) {
-          assert.ok(!(error instanceof SubmissionIndeterminateError), `reported ${String(error)}`);
-          assert.equal(await fixture.gateway.sequenceOf(source.publicKey()), sequenceBefore, 'nothing was sent');
-        }
-      },
-    );
+    it('a call without an upper time bound (timeoutSeconds: 0) is refused before anything is sent', async () => {
+      // Without an upper bound a lost call could never be declared lost (and an earlier version
+      // reported every such call as "not found after its upper time bound" at its first poll).
+      const source = sources[7]!;
+      const sequenceBefore = await fixture.gateway.sequenceOf(source.publicKey());
+      await assert.rejects(
+        fixture.gateway.invokeContract({ ...pause(`nobound-${run}`), source, timeoutSeconds: 0 }),
+        RangeError,
+      );
+      const result = await fixture.gateway.invokeContract({ ...pause(`nobound-${run}`), source });
+      assert.deepEqual(
+        (await invocationsBy(source)).map((i) => i.txHash),
+        [result.hash],
+      );
+      assert.equal(
+        await fixture.gateway.sequenceOf(source.publicKey()),
+        sequenceBefore + 1n,
+        'only the second call reached the network',
+      );
+    });
   });
 
   describe('contract events', () => {
@@ -398,3 +406,98 @@ function topicString(event: ContractEvent, index: number): string {
   );
   return String(scValToNative(topic));
 }
+
+/**
+ * Simulation accepts every well-formed call; application refuses `pause` of ids that start with
+ * "race-" as the contract would after its state changed between simulation and inclusion
+ * (`Error(Contract, #3)`), and of ids that start with "budget-" with a host error.
+ */
+class StateChangedRuntime implements ContractRuntime {
+  readonly mode = 'interface-only, refusing some calls at application';
+  private readonly inner: InterfaceOnlyContractRuntime;
+  constructor(readonly deployments: ContractRuntime['deployments']) {
+    this.inner = new InterfaceOnlyContractRuntime(deployments);
+  }
+  simulate(call: ContractCall): Promise<ContractOutcome> {
+    return this.inner.simulate(call);
+  }
+  invoke(call: ContractCall): Promise<ContractOutcome> {
+    const id = call.args[0]?.switch() === xdr.ScValType.scvString() ? String(scValToNative(call.args[0])) : '';
+    if (call.functionName === 'pause' && id.startsWith('race-')) {
+      return Promise.resolve({ ok: false, failure: { type: 'Contract', code: 3, message: 'campaign is not active' } });
+    }
+    if (call.functionName === 'pause' && id.startsWith('budget-')) {
+      return Promise.resolve({
+        ok: false,
+        failure: { type: 'Budget', code: 'ExceededLimit', message: 'cpu instructions exceeded' },
+      });
+    }
+    return this.inner.invoke(call);
+  }
+}
+
+// Calls that pass simulation and fail when the ledger applies them: the gateway reads the
+// contract's error from the transaction's diagnostic events.
+describe('Soroban calls that fail in the ledger', () => {
+  let sandbox: Sandbox;
+  let dataDir: string;
+  let gateway: StellarGateway;
+  let source: Keypair;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'nova-soroban-apply-'));
+    sandbox = await startSandbox(
+      { port: 0, host: '127.0.0.1', ledgerIntervalMs: 250, dataDir },
+      { contractRuntime: ({ deployments }) => new StateChangedRuntime(deployments) },
+    );
+    const keys = await readSandboxKeys(dataDir);
+    source = Keypair.fromSecret(keys.distribution.secretKey);
+    gateway = new StellarGateway(
+      {
+        horizonUrl: sandbox.url,
+        sorobanRpcUrl: sandbox.rpcUrl,
+        networkPassphrase: sandbox.networkPassphrase,
+        assetCode: sandbox.asset.code,
+        assetIssuer: sandbox.asset.issuer,
+      },
+      { readTimeoutMs: 2_000, pollIntervalMs: 100 },
+    );
+  });
+  after(async () => {
+    await sandbox?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const pauseOn = (id: string) => ({
+    contractId: sandbox.contracts.campaign!,
+    method: 'pause',
+    args: [nativeToScVal(id, { type: 'string' })],
+    source,
+  });
+
+  it('the contract’s numbered error: ContractError with its code (final); the failed call still used a sequence number', async () => {
+    const sequenceBefore = await gateway.sequenceOf(source.publicKey());
+    await assert.rejects(gateway.invokeContract(pauseOn('race-1')), (error: unknown) => {
+      assert.ok(error instanceof ContractError, `got ${String(error)}`);
+      assert.equal(error.code, 3);
+      assert.equal(error.contractId, sandbox.contracts.campaign);
+      assert.equal(error.retryable, false);
+      assert.equal(error.type, 'ContractError');
+      return true;
+    });
+    assert.equal(await gateway.sequenceOf(source.publicKey()), sequenceBefore + 1n, 'included, as a failed call');
+    const ok = await gateway.invokeContract(pauseOn('fine-1'));
+    assert.ok(ok.ledger > 0, 'the account can go on calling');
+  });
+
+  it('a host error (not the contract’s): a final TransactionRejectedError, not a ContractError', async () => {
+    await assert.rejects(gateway.invokeContract(pauseOn('budget-1')), (error: unknown) => {
+      assert.ok(error instanceof TransactionRejectedError, `got ${String(error)}`);
+      assert.ok(!(error instanceof ContractError));
+      assert.equal(error.retryable, false);
+      assert.equal(error.resultCodes.transaction, 'tx_failed');
+      assert.ok(error.ledger !== undefined && error.ledger > 0, 'it names the ledger that included it');
+      return true;
+    });
+  });
+});

@@ -1,0 +1,204 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import request from 'supertest';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createApp } from '@nova/api';
+import { createPrismaClient, type PrismaClient } from '@nova/db';
+import { issuanceMemo, platformSearchAttributes } from '@nova/workflows/definitions';
+import { eventually, required, TEST_ADMIN_KEY, testApiConfig, uniqueTaskQueue } from '../support/environment';
+import { spawnCollecting, waitForOutput, withTimeout, type Spawned } from '../support/processes';
+import {
+  createWallets,
+  landedWithMemo,
+  sandboxStellarConfig,
+  startStellarFixture,
+  type StellarFixture,
+} from '../support/stellar';
+
+const root = resolve(__dirname, '..', '..', '..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        address && typeof address === 'object' ? resolvePort(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+// Crashes in the middle of a payment: the worker process killed right after submitting, and
+// the Temporal server restarted mid-flight. Each time: one payment, issuance confirmed.
+describe('crash recovery end to end', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nova-crash-'));
+  chmodSync(dir, 0o755);
+  const taskQueue = uniqueTaskQueue('e2e-crash');
+  let stellar: StellarFixture;
+  let db: PrismaClient;
+  let app: NestExpressApplication;
+  let temporalServer: Spawned | undefined;
+  let workerProcess: Spawned | undefined;
+  let temporalPort = 0;
+  let uiPort = 0;
+  let merchantKey = '';
+  let campaignId = '';
+  const http = () => request(app.getHttpServer());
+
+  async function startTemporal() {
+    const args = [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(temporalPort),
+      '--ui-port',
+      String(uiPort),
+      '--log-level',
+      'error',
+      '--db-filename',
+      join(dir, 'temporal.db'),
+    ];
+    for (const attribute of platformSearchAttributes)
+      args.push('--search-attribute', `${attribute.name}=${attribute.type}`);
+    temporalServer = spawnCollecting(required('TEMPORAL_CLI_PATH'), args, process.env);
+    await eventually(
+      async () => {
+        const response = await fetch(`http://127.0.0.1:${uiPort}/`).catch(() => undefined);
+        return response?.ok ? true : undefined;
+      },
+      { what: 'Temporal dev server', timeoutMs: 60_000 },
+    );
+  }
+
+  function startWorker() {
+    workerProcess = spawnCollecting(process.execPath, [join(root, 'apps/worker/dist/main.js')], {
+      PATH: process.env.PATH,
+      DATABASE_URL: required('DATABASE_URL'),
+      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      HORIZON_URL: stellar.sandbox.url,
+      SOROBAN_RPC_URL: stellar.sandbox.rpcUrl,
+      NETWORK_PASSPHRASE: stellar.sandbox.networkPassphrase,
+      STELLAR_KEYS_FILE: join(stellar.sandbox.dataDir, 'keys.json'),
+      CHANNEL_POOL_SIZE: '8',
+      LOG_LEVEL: 'info',
+      WORKER_SHUTDOWN_GRACE_SECONDS: '2',
+    });
+    return workerProcess;
+  }
+
+  async function issueAndWaitForSubmission(): Promise<string> {
+    const [wallet] = await createWallets(stellar, 1);
+    // Inclusion is delayed by a few ledgers, so the submission is in flight when the crash comes.
+    stellar.sandbox.faults.add({
+      kind: 'delayInclusion',
+      count: 1,
+      ledgers: 12,
+      sourceAccount: stellar.distribution.publicKey(),
+    });
+    const accepted = await http()
+      .post('/v1/rewards/issuances')
+      .set('X-API-Key', merchantKey)
+      .set('Idempotency-Key', randomUUID())
+      .send({ campaignId, walletAddress: wallet!.publicKey(), amount: '3' })
+      .expect(202);
+    const id = accepted.body.id as string;
+    await eventually(
+      async () =>
+        (await db.paymentEnvelope.count({ where: { businessKey: `issuance/${id}`, status: 'submitted' } })) > 0
+          ? true
+          : undefined,
+      { what: 'the payment to be submitted', timeoutMs: 60_000 },
+    );
+    return id;
+  }
+
+  async function confirmedOnce(id: string) {
+    const view = await eventually(
+      async () => {
+        const response = await http().get(`/v1/rewards/issuances/${id}`).set('X-API-Key', merchantKey).expect(200);
+        return response.body.status === 'confirmed' || response.body.status === 'failed' ? response.body : undefined;
+      },
+      { what: `issuance ${id} settled`, timeoutMs: 120_000 },
+    );
+    assert.equal(view.status, 'confirmed', JSON.stringify(view.failure));
+    const landed = await landedWithMemo(stellar, issuanceMemo(id));
+    assert.equal(landed.successful, 1, 'exactly one payment on the ledger');
+  }
+
+  before(async () => {
+    temporalPort = await freePort();
+    uiPort = await freePort();
+    await startTemporal();
+    stellar = await startStellarFixture({ ledgerIntervalMs: 250, submitTimeoutMs: 30_000 });
+    db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 2 });
+    const config = testApiConfig({ taskQueue, stellar: sandboxStellarConfig(stellar).network });
+    app = await createApp({ ...config, temporal: { ...config.temporal, address: `127.0.0.1:${temporalPort}` } });
+    await app.init();
+    const merchant = await http()
+      .post('/v1/merchants')
+      .set('X-API-Key', TEST_ADMIN_KEY)
+      .send({ name: 'Crashy' })
+      .expect(201);
+    merchantKey = merchant.body.apiKey.key;
+    const campaign = await http()
+      .post('/v1/campaigns')
+      .set('X-API-Key', merchantKey)
+      .send({
+        name: 'c',
+        budget: '100',
+        startsAt: new Date(Date.now() - 60_000).toISOString(),
+        endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+      })
+      .expect(201);
+    campaignId = campaign.body.id;
+    const worker = startWorker();
+    await waitForOutput(worker, /"msg":"worker started"/, 60_000);
+  });
+
+  after(async () => {
+    await app?.close();
+    for (const spawned of [workerProcess, temporalServer]) {
+      if (spawned && spawned.child.exitCode === null) {
+        spawned.child.kill('SIGKILL');
+        await spawned.exited;
+      }
+    }
+    await db?.$disconnect();
+    await stellar?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the worker is killed right after submitting: a new worker finishes it, one payment', async () => {
+    const id = await issueAndWaitForSubmission();
+    workerProcess!.child.kill('SIGKILL');
+    await withTimeout(workerProcess!.exited, 10_000, 'worker death');
+    const next = startWorker();
+    await waitForOutput(next, /"msg":"worker started"/, 60_000);
+    await confirmedOnce(id);
+    // The new worker looked the persisted envelope up and found it paid: no second envelope.
+    const envelopes = await db.paymentEnvelope.findMany({
+      where: { businessKey: `issuance/${id}` },
+      include: { attempts: true },
+    });
+    assert.equal(envelopes.length, 1);
+    assert.ok(envelopes[0]!.attempts.some((a) => a.action === 'lookup' && a.outcome === 'found-successful'));
+  });
+
+  it('the Temporal server restarts mid-flight: the workflow resumes from its history, one payment', async () => {
+    const id = await issueAndWaitForSubmission();
+    temporalServer!.child.kill('SIGTERM');
+    await withTimeout(temporalServer!.exited, 30_000, 'Temporal server stop');
+    await startTemporal();
+    await confirmedOnce(id);
+  });
+});

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  GatewayInternalError,
   StellarRequestError,
   StellarUnavailableError,
   SubmissionIndeterminateError,
@@ -80,6 +81,12 @@ describe('Stellar error translation', () => {
   it('a connection refused on a read is retryable', () => {
     const error = translateStellarError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:8000' });
     assert.ok(error instanceof StellarUnavailableError);
+  });
+
+  it('a local fault (not an answer from the network) is final, not retried forever', () => {
+    const error = translateStellarError(new TypeError("Cannot read properties of undefined (reading 'publicKey')"));
+    assert.ok(error instanceof GatewayInternalError);
+    assert.equal(error.retryable, false);
   });
 
   it('another 4xx is a final request error', () => {

@@ -113,6 +113,16 @@ export class SimulationFailedError extends StellarError {
   }
 }
 
+/** The gateway failed before anything reached the network (a programming error or bad input). */
+export class GatewayInternalError extends StellarError {
+  readonly retryable = false;
+  readonly type = 'GatewayInternalError';
+  constructor(message: string) {
+    super(message);
+    this.name = 'GatewayInternalError';
+  }
+}
+
 /** A Soroban contract returned one of its numbered errors (always final: the contract said no). */
 export class ContractError extends StellarError {
   readonly retryable = false;
@@ -201,5 +211,9 @@ export function translateStellarError(error: unknown, submittedHash?: string): S
       status,
     );
   }
-  return new StellarUnavailableError(`unexpected response ${status ?? ''}: ${e.message ?? String(error)}`.trim());
+  if (status === undefined) {
+    // Not an answer from the network: a local fault (a bug, bad input). Retrying cannot help.
+    return new GatewayInternalError(e.message ?? String(error));
+  }
+  return new StellarUnavailableError(`unexpected response ${status}: ${e.message ?? ''}`.trim());
 }

@@ -80,7 +80,7 @@ export interface PaymentSubmitterOptions {
   leaseMarginSeconds: number;
   /** Fee per operation never goes above this, fee bumps included. */
   maxFeePerOperation: number;
-  /** How long to wait for a free channel before reporting a (retryable) failure. */
+  /** How long to wait for a free channel (heartbeating) before reporting a retryable failure; default 15 s. */
   channelWaitMs?: number;
 }
 
@@ -175,6 +175,7 @@ export class PaymentSubmitter {
     const pending = existing.filter((e) => e.status === 'built' || e.status === 'submitted');
     if (pending.length === 0) return undefined;
     const ledger = await gateway.latestLedger(); // before the lookups, as in pay()
+    const notFound: StoredEnvelope[] = [];
     for (const envelope of pending) {
       onProgress('lookup');
       const found = await gateway.lookup(envelope.hash);
@@ -188,15 +189,16 @@ export class PaymentSubmitter {
         return this.confirmation(envelope, found.ledger, true);
       }
       if (found.found) await this.settle(envelope, 'failed', { ledger: found.ledger, resultCodes: found.resultCodes });
+      else notFound.push(envelope);
     }
-    const open = pending.filter((e) => ledger.closedAt.getTime() <= e.maxTime.getTime());
+    const open = notFound.filter((e) => ledger.closedAt.getTime() <= e.maxTime.getTime());
     if (open.length > 0) {
       throw new StellarUnavailableError(
         `envelope ${open[0]!.hash} may still land until ${open[0]!.maxTime.toISOString()}`,
         1,
       );
     }
-    for (const envelope of pending) {
+    for (const envelope of notFound) {
       await envelopes.recordAttempt(
         envelope.id,
         'expire',
@@ -215,9 +217,8 @@ export class PaymentSubmitter {
   ): Promise<StoredEnvelope | undefined> {
     const { gateway, clock } = this.options;
     const id = randomUUID();
-    const maxTime = new Date(clock.now().getTime() + this.options.transactionTimeoutSeconds * 1000);
-    const leaseUntil = new Date(maxTime.getTime() + this.options.leaseMarginSeconds * 1000);
-    const channel = await this.leaseChannel(id, leaseUntil, onProgress);
+    // The upper time bound is fixed when the lease is granted, not before waiting for one.
+    const { channel, maxTime } = await this.leaseChannel(id, onProgress);
     try {
       const signer = this.options.channelSigners.get(channel);
       if (!signer) throw new Error(`no signing key for channel account ${channel}`);
@@ -301,12 +302,22 @@ export class PaymentSubmitter {
     return { ...envelope, feeBumpXdr };
   }
 
-  private async leaseChannel(holder: string, until: Date, onProgress: (step: string) => void): Promise<string> {
-    const deadline = Date.now() + (this.options.channelWaitMs ?? 5_000);
+  /**
+   * Leases a free channel until the new envelope's upper time bound plus the margin; both are
+   * computed at each try, so time spent waiting never shortens (or outlives) the lease.
+   */
+  private async leaseChannel(
+    holder: string,
+    onProgress: (step: string) => void,
+  ): Promise<{ channel: string; maxTime: Date }> {
+    const deadline = Date.now() + (this.options.channelWaitMs ?? 15_000);
     for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
+      const maxTime = new Date(this.options.clock.now().getTime() + this.options.transactionTimeoutSeconds * 1000);
+      const until = new Date(maxTime.getTime() + this.options.leaseMarginSeconds * 1000);
       const channel = await this.options.channels.lease(holder, until);
-      if (channel) return channel;
-      if (Date.now() >= deadline) throw new StellarUnavailableError('every channel account is busy');
+      if (channel) return { channel, maxTime };
+      // About one ledger: a channel frees up when its payment is confirmed.
+      if (Date.now() >= deadline) throw new StellarUnavailableError('every channel account is busy', 1);
       onProgress('waiting for a channel');
       await new Promise((resolve) => setTimeout(resolve, delay));
     }

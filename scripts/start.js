@@ -191,6 +191,8 @@ async function main() {
         HORIZON_URL: `http://127.0.0.1:${sandboxPort}`,
         SOROBAN_RPC_URL: `http://127.0.0.1:${sandboxPort}/soroban/rpc`,
         STELLAR_KEYS_FILE: path.join(sandboxDir, 'keys.json'),
+        // The contract ids the sandbox deployed: campaigns go on its campaign contract.
+        STELLAR_CONTRACTS_FILE: path.join(sandboxDir, 'contracts.json'),
       });
     }
     await step(SCOPE, 'Stellar configuration', () => {

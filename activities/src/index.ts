@@ -2,6 +2,9 @@ import type { PrismaClient } from '@nova/db';
 import type { Clock } from './clock';
 import { createSelfCheckActivities } from './ledger/self-check';
 import { createIssuanceLedgerActivities } from './ledger/issuances';
+import { createCampaignChainLedgerActivities } from './ledger/campaign-chain';
+import { createCampaignContractActivities } from './stellar/campaign-contract';
+import type { ContractCallSubmitter } from './stellar/contract-call-submitter';
 import { createPaymentActivities } from './stellar/payment-activities';
 import type { StellarGateway } from './stellar/gateway';
 import type { PaymentSubmitter } from './stellar/payment-submitter';
@@ -11,6 +14,8 @@ export * from './ledger/self-check';
 export * from './ledger/issuances';
 export * from './ledger/payment-envelopes';
 export * from './ledger/channel-pool';
+export * from './ledger/campaign-chain';
+export * from './ledger/contract-calls';
 export * from './stellar';
 
 export interface ActivityDependencies {
@@ -19,6 +24,10 @@ export interface ActivityDependencies {
   workerIdentity: string;
   gateway: StellarGateway;
   submitter: PaymentSubmitter;
+  /** Soroban calls signed by the platform account (the contracts' admin), each at most once. */
+  contractCalls: ContractCallSubmitter;
+  /** The campaign contract; unset when campaign sync is not configured. */
+  campaignContractId?: string;
 }
 
 /** Every activity the platform's worker registers, built from its dependencies. */
@@ -27,6 +36,8 @@ export function createActivities(deps: ActivityDependencies) {
     ...createSelfCheckActivities(deps),
     ...createPaymentActivities(deps),
     ...createIssuanceLedgerActivities(deps),
+    ...createCampaignChainLedgerActivities(deps),
+    ...createCampaignContractActivities(deps),
   };
 }
 

@@ -56,6 +56,13 @@ export const stellarShape = {
     .transform(Number)
     .pipe(z.number().int().min(5, 'must be at least 5 seconds').max(3600))
     .default(30),
+  /** The campaign contract (C...). Unset, with no STELLAR_CONTRACTS_FILE either: campaign sync is off. */
+  CAMPAIGN_CONTRACT_ID: z
+    .string()
+    .refine((v) => StrKey.isValidContract(v), 'must be a Soroban contract address (C...)')
+    .optional(),
+  /** The sandbox's contracts.json shape: { campaign: { contractId }, redemption: {...}, vesting: {...} }. */
+  STELLAR_CONTRACTS_FILE: z.string().min(1).optional(),
   STELLAR_MAX_FEE: z
     .string()
     .regex(/^\d+$/, 'must be a whole number of stroops')
@@ -77,6 +84,11 @@ export interface StellarNetworkConfig {
   distributionAccount: string;
   transactionTimeoutSeconds: number;
   maxFeePerOperation: number;
+  /**
+   * The campaign contract the campaign workflows write to. Absent: campaign sync is off (the
+   * API starts no campaign workflow and shows `onChain: null`).
+   */
+  campaignContractId?: string;
 }
 
 /** The signing keys; only the worker loads them. Never logged, never stored in read models. */
@@ -100,6 +112,28 @@ function readKeysFile(path: string | undefined): KeysFile | undefined {
       { variable: 'STELLAR_KEYS_FILE', message: `cannot read ${path}: ${(error as Error).message}` },
     ]);
   }
+}
+
+/** The campaign contract's id: CAMPAIGN_CONTRACT_ID, else the `campaign` entry of STELLAR_CONTRACTS_FILE. */
+function campaignContractId(env: StellarEnv): string | undefined {
+  if (env.CAMPAIGN_CONTRACT_ID) return env.CAMPAIGN_CONTRACT_ID;
+  if (!env.STELLAR_CONTRACTS_FILE) return undefined;
+  const variable = 'STELLAR_CONTRACTS_FILE';
+  let document: unknown;
+  try {
+    document = JSON.parse(readFileSync(env.STELLAR_CONTRACTS_FILE, 'utf8'));
+  } catch (error) {
+    throw new ConfigError([
+      { variable, message: `cannot read ${env.STELLAR_CONTRACTS_FILE}: ${(error as Error).message}` },
+    ]);
+  }
+  const id = (document as { campaign?: { contractId?: unknown } } | null)?.campaign?.contractId;
+  if (typeof id !== 'string' || !StrKey.isValidContract(id)) {
+    throw new ConfigError([
+      { variable, message: `${env.STELLAR_CONTRACTS_FILE} holds no campaign.contractId (a C... address)` },
+    ]);
+  }
+  return id;
 }
 
 function readSecretFile(variable: string, path: string): string {
@@ -154,6 +188,7 @@ export function stellarNetworkConfig(env: StellarEnv): StellarNetworkConfig {
     });
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  const campaignContract = campaignContractId(env);
   return {
     network: env.STELLAR_NETWORK,
     horizonUrl: (env.HORIZON_URL ?? defaults.horizonUrl).replace(/\/+$/, ''),
@@ -164,6 +199,7 @@ export function stellarNetworkConfig(env: StellarEnv): StellarNetworkConfig {
     distributionAccount: distributionAccount as string,
     transactionTimeoutSeconds: env.STELLAR_TX_TIMEOUT_SECONDS,
     maxFeePerOperation: env.STELLAR_MAX_FEE,
+    ...(campaignContract ? { campaignContractId: campaignContract } : {}),
   };
 }
 

@@ -5,7 +5,9 @@ export { PrismaClient };
 export type {
   ApiKey,
   Campaign,
+  CampaignChainChange,
   ChannelAccount,
+  ContractCall,
   Issuance,
   Merchant,
   OutboxEvent,

@@ -20,7 +20,7 @@
  * confirmed and paid exactly once on the ledger. Every process it started is stopped at the end.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -34,6 +34,7 @@ import { createPrismaClient } from '@nova/db';
 import { issuanceMemo, issuanceWorkflowId, platformSearchAttributes } from '@nova/workflows/definitions';
 import { freePort, startProcess, waitUntil, type StackProcess } from './issuance-stack';
 import { loadAverage, MACHINE, POSTGRES, readMemory, ResourceSampler } from './issuance-resources';
+import { compareScrapes, scrapeTemporalMetrics, type OperationFigures } from './issuance-temporal-metrics';
 
 const ROOT = resolve(__dirname, '../../..');
 const LEDGER_INTERVAL_MS = 1_000;
@@ -218,9 +219,10 @@ interface Stack {
   workDir: string;
 }
 
-async function startTemporal(options: Options, stack: Stack): Promise<string> {
+async function startTemporal(options: Options, stack: Stack): Promise<{ address: string; metricsUrl: string }> {
   const port = await freePort();
   const uiPort = await freePort();
+  const metricsPort = await freePort();
   const args = [
     'server',
     'start-dev',
@@ -231,6 +233,8 @@ async function startTemporal(options: Options, stack: Stack): Promise<string> {
     '--ui-port',
     String(uiPort),
     '--headless',
+    '--metrics-port',
+    String(metricsPort),
     '--log-level',
     'error',
     ...platformSearchAttributes.flatMap((attribute) => ['--search-attribute', `${attribute.name}=Keyword`]),
@@ -253,7 +257,7 @@ async function startTemporal(options: Options, stack: Stack): Promise<string> {
     },
     { timeoutMs: 60_000, intervalMs: 500, watched: [server] },
   );
-  return address;
+  return { address, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
 }
 
 async function startSandbox(options: Options, stack: Stack, closes: LedgerClose[]): Promise<string> {
@@ -612,6 +616,8 @@ interface StepTimes {
 
 interface HistoryFigures {
   workflows: number;
+  /** Issuance id -> when Temporal recorded its workflow's start (server clock, same machine). */
+  startedAt: Map<string, number>;
   workflowMs: number[];
   workflowTaskWaitMs: number[];
   workflowTaskRunMs: number[];
@@ -628,6 +634,7 @@ async function analyseHistories(connection: Connection, ids: readonly string[]):
   }
   const figures: HistoryFigures = {
     workflows: sample.length,
+    startedAt: new Map(),
     workflowMs: [],
     workflowTaskWaitMs: [],
     workflowTaskRunMs: [],
@@ -643,10 +650,12 @@ async function analyseHistories(connection: Connection, ids: readonly string[]):
     return times;
   };
   for (let at = 0; at < sample.length; at += 10) {
+    const batch = sample.slice(at, at + 10);
     const histories = await Promise.all(
-      sample.slice(at, at + 10).map((id) => client.workflow.getHandle(issuanceWorkflowId(id)).fetchHistory()),
+      batch.map((id) => client.workflow.getHandle(issuanceWorkflowId(id)).fetchHistory()),
     );
-    for (const history of histories) {
+    for (const [index, history] of histories.entries()) {
+      const issuanceId = batch[index]!;
       const events = history.events ?? [];
       const times = new Map<string, number>();
       const activities = new Map<string, { name: string; scheduled: number; started?: number }>();
@@ -659,6 +668,7 @@ async function analyseHistories(connection: Connection, ids: readonly string[]):
         switch (event.eventType) {
           case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
             workflowStarted = time;
+            figures.startedAt.set(issuanceId, time);
             break;
           case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
           case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
@@ -793,6 +803,29 @@ async function checkLedger(sandboxUrl: string, records: readonly IssuanceRecord[
 
 // ---------------------------------------------------------------- main
 
+/** Refuses a database without every migration of this checkout (the API would answer 500s). */
+async function checkDatabase(databaseUrl: string): Promise<void> {
+  const wanted = readdirSync(join(ROOT, 'prisma/migrations'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name);
+  const db = createPrismaClient({ databaseUrl, poolSize: 1 });
+  try {
+    const applied = await db.$queryRaw<{ migration_name: string }[]>`
+      SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
+    const missing = wanted.filter((name) => !applied.some((row) => row.migration_name === name));
+    if (missing.length > 0) {
+      throw new Error(
+        `the database lacks migrations ${missing.join(', ')}: run DATABASE_URL=... node scripts/migrate.js first`,
+      );
+    }
+    const existing = await db.issuance.count();
+    if (existing > 0)
+      say(`warning: the database already holds ${existing} issuances; use a fresh one for clean numbers`);
+  } finally {
+    await db.$disconnect();
+  }
+}
+
 async function main(): Promise<void> {
   const options = readOptions();
   const run = randomBytes(3).toString('hex');
@@ -818,32 +851,25 @@ async function main(): Promise<void> {
   let ticker: NodeJS.Timeout | undefined;
   try {
     const closes: LedgerClose[] = [];
-    const existing = await (async () => {
-      const db = createPrismaClient({ databaseUrl: options.databaseUrl, poolSize: 1 });
-      try {
-        return await db.issuance.count();
-      } finally {
-        await db.$disconnect();
-      }
-    })();
-    if (existing > 0)
-      say(`warning: the database already holds ${existing} issuances; use a fresh one for clean numbers`);
+    await checkDatabase(options.databaseUrl);
 
     const bundlePath = join(stack.workDir, 'workflow-bundle.js');
-    const [temporalAddress, sandboxUrl] = await step('starting Temporal and the sandbox; bundling the workflows', () =>
-      Promise.all([
-        startTemporal(options, stack),
-        startSandbox(options, stack, closes),
-        (async () => {
-          // Built here so that the worker's peak RSS is its running figure, not webpack's.
-          const silent = () => undefined;
-          const { code } = await bundleWorkflowCode({
-            workflowsPath: require.resolve('@nova/workflows'),
-            logger: { trace: silent, debug: silent, info: silent, warn: silent, error: console.error, log: silent },
-          });
-          await writeFile(bundlePath, code);
-        })(),
-      ]),
+    const [{ address: temporalAddress, metricsUrl }, sandboxUrl] = await step(
+      'starting Temporal and the sandbox; bundling the workflows',
+      () =>
+        Promise.all([
+          startTemporal(options, stack),
+          startSandbox(options, stack, closes),
+          (async () => {
+            // Built here so that the worker's peak RSS is its running figure, not webpack's.
+            const silent = () => undefined;
+            const { code } = await bundleWorkflowCode({
+              workflowsPath: require.resolve('@nova/workflows'),
+              logger: { trace: silent, debug: silent, info: silent, warn: silent, error: console.error, log: silent },
+            });
+            await writeFile(bundlePath, code);
+          })(),
+        ]),
     );
     say(`Temporal at ${temporalAddress}, sandbox at ${sandboxUrl}`);
 
@@ -918,6 +944,7 @@ async function main(): Promise<void> {
     sampler.start();
     say(`issuing ${options.issuances} rewards (${mode}) and polling for confirmations every ${POLL_INTERVAL_MS} ms`);
     const windowStart = sampler.sample();
+    const metricsBefore = await scrapeTemporalMetrics(metricsUrl);
     const progress = () =>
       say(
         `  sent ${tracker.records.filter((r) => r.sentAt !== undefined).length}/${options.issuances}, ` +
@@ -946,11 +973,11 @@ async function main(): Promise<void> {
     let maxLagMs = NaN;
     if (options.concurrency !== undefined) await issueClosedLoop(tracker, options.concurrency, issue);
     else maxLagMs = (await issueOpenLoop(tracker, options.rate, issue)).maxLagMs;
-    const issuingEnded = Date.now();
-    waitDeadline = issuingEnded + options.waitSeconds * 1000;
+    waitDeadline = Date.now() + options.waitSeconds * 1000;
     issuingDone = true;
     await polling;
     const windowEnd = sampler.sample();
+    const temporalFigures = compareScrapes(metricsBefore, await scrapeTemporalMetrics(metricsUrl));
     clearInterval(ticker);
     progress();
     // Peak RSS is read before anything is stopped: the kernel's high-water mark of each process.
@@ -982,6 +1009,7 @@ async function main(): Promise<void> {
     const accepted = records.filter((r) => r.acceptedAt !== undefined);
     const confirmed = records.filter((r) => r.confirmedAt !== undefined);
     const firstSent = Math.min(...records.map((r) => r.sentAt ?? Infinity));
+    const lastSent = Math.max(...records.map((r) => r.sentAt ?? -Infinity));
     const firstAccept = Math.min(...accepted.map((r) => r.acceptedAt!));
     const lastAccept = Math.max(...accepted.map((r) => r.acceptedAt!));
     const confirmTimes = confirmed.map((r) => r.confirmedAt!).sort((a, b) => a - b);
@@ -1009,7 +1037,7 @@ async function main(): Promise<void> {
       ['throughput', ''],
       [
         '  offered (sent)',
-        `${(records.length / ((issuingEnded - firstSent) / 1000)).toFixed(1)} issuances/s` +
+        `${((records.length - 1) / ((lastSent - firstSent) / 1000)).toFixed(1)} issuances/s` +
           (Number.isFinite(maxLagMs) ? ` (sender max lag ${ms(maxLagMs)})` : ''),
       ],
       [
@@ -1031,17 +1059,48 @@ async function main(): Promise<void> {
       ['  accept -> confirmed (seen by the poller)', `${triple(toObserved, secs)}  (${tracker.polls} polls)`],
     ]);
     say('');
+    // Accept latency split at two instants the platform recorded: the issuance row's createdAt
+    // (the API's checks are done) and the workflow's start event (Temporal accepted the start).
+    const split = accepted.filter((r) => histories.startedAt.has(r.id!));
+    const apiChecks = split.map((r) => r.createdAt! - r.sentAt!);
+    const startWorkflow = split.map((r) => histories.startedAt.get(r.id!)! - r.createdAt!);
+    const respond = split.map((r) => r.acceptedAt! - histories.startedAt.get(r.id!)!);
+    table([
+      ['accept latency split (p50 / p95 / p99)', ''],
+      ['  POST sent -> issuance row created', triple(apiChecks, ms)],
+      ['  row created -> workflow start recorded', triple(startWorkflow, ms)],
+      ['  workflow start recorded -> 202 read', triple(respond, ms)],
+    ]);
+    say('');
     const cpu = (name: string) => sampler!.cpu(name, windowStart, windowEnd);
+    const windowSeconds = (windowEnd - windowStart) / 1000;
+    /** CPU milliseconds spent per confirmed issuance over the window. */
+    const perIssuance = (percent: number) =>
+      Number.isFinite(percent) && confirmed.length > 0
+        ? `${Math.round(((percent / 100) * windowSeconds * 1000) / confirmed.length)} ms`
+        : '-';
     const processRows = WATCHED.map((name) => [
       `  ${name}`,
       mib(peaks.get(name) ?? NaN),
       mib(sampler!.maxSampledRss(name)),
       pct(cpu(name).meanPercent),
       pct(cpu(name).peakPercent),
+      perIssuance(cpu(name).meanPercent),
     ]);
-    const ours = [...WATCHED, POSTGRES].reduce((sum, name) => sum + (cpu(name).meanPercent || 0), 0);
+    const platform = ['api', 'worker', 'temporal', 'sandbox', POSTGRES].reduce(
+      (sum, name) => sum + (cpu(name).meanPercent || 0),
+      0,
+    );
+    const ours = platform + (cpu('bench').meanPercent || 0);
     table([
-      ['process (window)', 'peak RSS', 'max VmRSS', 'CPU mean', 'CPU peak 5 s'],
+      [
+        `process (window ${windowSeconds.toFixed(0)} s)`,
+        'peak RSS',
+        'max VmRSS',
+        'CPU mean',
+        'CPU peak 5 s',
+        'CPU/issuance',
+      ],
       ...processRows,
       [
         `  postgres (${options.databaseName} backends)`,
@@ -1049,9 +1108,11 @@ async function main(): Promise<void> {
         '-',
         pct(cpu(POSTGRES).meanPercent),
         pct(cpu(POSTGRES).peakPercent),
+        perIssuance(cpu(POSTGRES).meanPercent),
       ],
-      ['  whole machine (2 cores = 200%)', '-', '-', pct(cpu(MACHINE).meanPercent), pct(cpu(MACHINE).peakPercent)],
-      ['  of which not this benchmark', '-', '-', pct(cpu(MACHINE).meanPercent - ours), '-'],
+      ['  platform (all but bench)', '-', '-', pct(platform), '-', perIssuance(platform)],
+      ['  whole machine (2 cores = 200%)', '-', '-', pct(cpu(MACHINE).meanPercent), pct(cpu(MACHINE).peakPercent), ''],
+      ['  of which not this benchmark', '-', '-', pct(cpu(MACHINE).meanPercent - ours), '-', ''],
     ]);
     say(`load average after: ${loadAverage()}`);
     say('');
@@ -1079,6 +1140,21 @@ async function main(): Promise<void> {
     }
     stepRows.push(['  whole workflow', triple(histories.workflowMs, secs), '', '', '', '']);
     table(stepRows);
+    const busiest = (figures: OperationFigures[]) =>
+      figures
+        .slice(0, 5)
+        .map((f) => `${f.operation} ${f.count} x ${f.meanMs.toFixed(1)} ms`)
+        .join(', ');
+    const persistenceMs = temporalFigures.persistence.reduce((sum, f) => sum + f.totalMs, 0);
+    const { polls } = temporalFigures;
+    say(
+      `Temporal server: task polls answered ${polls.answered} (${pct((polls.sync / Math.max(1, polls.answered)) * 100)} sync match), ` +
+        `timed out ${polls.timedOut}; busiest calls: ${busiest(temporalFigures.service)}`,
+    );
+    say(
+      `Temporal persistence: ${secs(persistenceMs)} in ${temporalFigures.persistence.reduce((sum, f) => sum + f.count, 0)} operations ` +
+        `(${pct((persistenceMs / (windowEnd - windowStart)) * 100)} of the window); busiest: ${busiest(temporalFigures.persistence)}`,
+    );
     const holdMean = mean(envelopes.holdMs);
     say(
       `payments: ${envelopes.envelopes} envelopes (${envelopes.confirmedEnvelopes} confirmed) on ${envelopes.channelsUsed}/${options.channels} channels; ` +

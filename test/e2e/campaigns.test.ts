@@ -22,6 +22,7 @@ interface CampaignView {
   status: string;
   createdAt: string;
   updatedAt: string;
+  onChain: unknown;
 }
 
 const STARTS = '2026-03-01T00:00:00.000Z';
@@ -31,7 +32,8 @@ function fields(body: { details?: { field: string }[] }): string[] {
   return (body.details ?? []).map((d) => d.field);
 }
 
-// Campaigns through the real app and PostgreSQL (Temporal is never reached).
+// Campaigns through the real app and PostgreSQL (Temporal is never reached: no campaign
+// contract is configured, so campaign sync is off; test/e2e/campaign-chain.test.ts has it on).
 describe('campaigns', () => {
   let app: NestExpressApplication;
   let db: PrismaClient;
@@ -84,6 +86,7 @@ describe('campaigns', () => {
         'id',
         'maxPerWallet',
         'name',
+        'onChain',
         'paid',
         'remaining',
         'reserved',
@@ -91,6 +94,8 @@ describe('campaigns', () => {
         'status',
         'updatedAt',
       ]);
+      assert.equal(campaign.onChain, null, 'campaign sync is off: nothing goes on chain');
+      assert.equal(await db.campaignChainChange.count({ where: { campaignId: campaign.id } }), 0);
       assert.equal(campaign.name, 'Spring bonus');
       assert.equal(campaign.budget, '1000.5000000');
       assert.equal(campaign.reserved, '0.0000000');
@@ -233,12 +238,40 @@ describe('campaigns', () => {
       const stored = await db.campaign.findUniqueOrThrow({ where: { id: campaign.id } });
       assert.equal(stored.status, 'active');
       assert.equal(stored.reservedStroops, 5n);
+      assert.equal(unchanged.body.onChain, null);
+      assert.equal(await db.campaignChainChange.count({ where: { campaignId: campaign.id } }), 0, 'sync is off');
+    });
+
+    it('200: changes the budget (remaining follows); 409 BudgetBelowCommitted below reserved + paid', async () => {
+      const campaign = await createCampaign(merchantA.key, { budget: '1000' });
+      await db.campaign.update({
+        where: { id: campaign.id },
+        data: { reservedStroops: 1_000_000_000n, paidStroops: 500_000_000n },
+      });
+      const patch = (body: object) =>
+        http().patch(`/v1/campaigns/${campaign.id}`).set('X-API-Key', merchantA.key).send(body);
+
+      const raised = await patch({ budget: '2500.5' }).expect(200);
+      assert.deepEqual([raised.body.budget, raised.body.remaining], ['2500.5000000', '2350.5000000']);
+      const exact = await patch({ budget: '150' }).expect(200);
+      assert.equal(exact.body.remaining, '0.0000000', 'down to exactly what is committed');
+
+      const refused = await patch({ budget: '149.9999999', name: 'not applied either' }).expect(409);
+      assert.equal(refused.body.statusCode, 409);
+      assert.equal(refused.body.details.reason, 'BudgetBelowCommitted');
+      assert.equal(refused.body.details.committed, '150.0000000');
+      const stored = await db.campaign.findUniqueOrThrow({ where: { id: campaign.id } });
+      assert.equal(stored.budgetStroops, 1_500_000_000n);
+      assert.equal(stored.name, 'Spring bonus');
     });
 
     it('400 names the field: unchangeable fields, bad values, endsAt not after startsAt', async () => {
       const campaign = await createCampaign(merchantA.key);
       const cases: [Record<string, unknown>, string][] = [
-        [{ budget: '5000' }, 'budget'],
+        [{ budget: '0' }, 'budget'],
+        [{ budget: 5000 }, 'budget'],
+        [{ budget: null }, 'budget'],
+        [{ budget: '1.12345678' }, 'budget'],
         [{ startsAt: STARTS }, 'startsAt'],
         [{ maxPerWallet: '1' }, 'maxPerWallet'],
         [{ reserved: '0' }, 'reserved'],
@@ -263,6 +296,7 @@ describe('campaigns', () => {
       const stored = await db.campaign.findUniqueOrThrow({ where: { id: campaign.id } });
       assert.equal(stored.endsAt.toISOString(), ENDS, 'nothing changed');
       assert.equal(stored.status, 'active');
+      assert.equal(stored.budgetStroops, 10_000_000_000n);
     });
 
     it("404 for another merchant's campaign, which stays untouched; 401/403 as elsewhere", async () => {
@@ -427,11 +461,16 @@ describe('campaigns', () => {
     assert.equal(create.responses['201'].content['application/json'].schema.$ref, '#/components/schemas/CampaignView');
     const patch = doc.paths['/v1/campaigns/{id}'].patch;
     assert.deepEqual(Object.keys(doc.components.schemas.UpdateCampaignRequest.properties).sort(), [
+      'budget',
       'endsAt',
       'name',
       'status',
     ]);
     assert.ok(patch.responses['404']);
+    assert.ok(patch.responses['409']);
+    const onChain = doc.components.schemas.CampaignOnChainView;
+    assert.deepEqual(onChain.properties.status.enum, ['pending', 'synced', 'failed']);
+    assert.deepEqual(Object.keys(onChain.properties).sort(), ['error', 'ledger', 'status', 'txHash']);
     assert.deepEqual(doc.components.schemas.CreateCampaignRequest.required.sort(), [
       'budget',
       'endsAt',

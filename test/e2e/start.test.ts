@@ -50,6 +50,8 @@ function userEnvironment(overrides: Record<string, string>): NodeJS.ProcessEnv {
     'STELLAR_NETWORK',
     'HORIZON_URL',
     'STELLAR_KEYS_FILE',
+    'STELLAR_CONTRACTS_FILE',
+    'CAMPAIGN_CONTRACT_ID',
   ])
     delete env[name];
   return { ...env, ...overrides };
@@ -147,6 +149,39 @@ describe('START (npm start)', () => {
         return body.status === 'completed' ? body : undefined;
       },
       { what: 'self-check completed', timeoutMs: 60_000 },
+    );
+
+    // Campaign sync is on: START hands the sandbox's contracts file to the API and the worker.
+    const json = { 'Content-Type': 'application/json' };
+    const merchant = (await (
+      await fetch(`${api}/v1/merchants`, {
+        method: 'POST',
+        headers: { ...json, 'X-API-Key': adminKey },
+        body: JSON.stringify({ name: 'Start shop' }),
+      })
+    ).json()) as { apiKey: { key: string } };
+    const campaign = (await (
+      await fetch(`${api}/v1/campaigns`, {
+        method: 'POST',
+        headers: { ...json, 'X-API-Key': merchant.apiKey.key },
+        body: JSON.stringify({
+          name: 'Launch',
+          budget: '10',
+          startsAt: '2026-01-01T00:00:00Z',
+          endsAt: '2030-01-01T00:00:00Z',
+        }),
+      })
+    ).json()) as { id: string; onChain: { status: string } | null };
+    assert.equal(campaign.onChain?.status, 'pending');
+    await eventually(
+      async () => {
+        const view = (await (
+          await fetch(`${api}/v1/campaigns/${campaign.id}`, { headers: { 'X-API-Key': merchant.apiKey.key } })
+        ).json()) as { onChain: { status: string; txHash: string | null } };
+        assert.notEqual(view.onChain.status, 'failed', JSON.stringify(view.onChain));
+        return view.onChain.status === 'synced' ? view : undefined;
+      },
+      { what: 'the campaign on the sandbox campaign contract', timeoutMs: 60_000 },
     );
 
     // SIGTERM (what Ctrl-C does too): exit 0, every port closed, no process left behind.

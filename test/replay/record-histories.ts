@@ -11,17 +11,61 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { IssuanceLedgerActivities, PaymentActivities, SelfCheckActivities } from '@nova/activities';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
+  CAMPAIGN_CONTRACT_ERRORS,
+  ContractError,
+  contractRefusal,
+  type CampaignChainLedgerActivities,
+  type CampaignChange,
+  type CampaignContractActivities,
+  type IssuanceLedgerActivities,
+  type PaymentActivities,
+  type SelfCheckActivities,
+} from '@nova/activities';
+import {
+  campaignChangeSignal,
+  campaignWorkflowId,
   issuanceMemo,
   issuanceWorkflowId,
   selfCheckWorkflowId,
+  type CampaignWorkflowInput,
   type IssuanceWorkflowInput,
 } from '@nova/workflows/definitions';
 import { historiesDir } from './histories';
 import { createTimeSkippingEnvironment } from '../support/time-skipping';
 
-type Activities = SelfCheckActivities & IssuanceLedgerActivities & PaymentActivities;
+type Activities = SelfCheckActivities &
+  IssuanceLedgerActivities &
+  PaymentActivities &
+  CampaignChainLedgerActivities &
+  CampaignContractActivities;
+
+const CAMPAIGN_ID = '00000000-0000-4000-8000-0000000000cc';
+const MERCHANT_ID = '00000000-0000-4000-8000-0000000000aa';
+
+/** A campaign's queue of changes: register, an update the contract refuses, pause, resume. */
+const campaignChanges: CampaignChange[] = [
+  {
+    campaignId: CAMPAIGN_ID,
+    merchantId: MERCHANT_ID,
+    seq: 1,
+    kind: 'register',
+    budgetStroops: '10000000000',
+    startsAt: '2026-03-01T00:00:00.000Z',
+    endsAt: '2026-06-01T00:00:00.000Z',
+  },
+  {
+    campaignId: CAMPAIGN_ID,
+    merchantId: MERCHANT_ID,
+    seq: 2,
+    kind: 'update',
+    budgetStroops: '20000000000',
+    endsAt: '2026-02-01T00:00:00.000Z',
+  },
+  { campaignId: CAMPAIGN_ID, merchantId: MERCHANT_ID, seq: 3, kind: 'pause' },
+  { campaignId: CAMPAIGN_ID, merchantId: MERCHANT_ID, seq: 4, kind: 'resume' },
+];
 
 function activities(overrides: Partial<Activities> = {}): Activities {
   let selfCheckFailures = 0;
@@ -44,8 +88,39 @@ function activities(overrides: Partial<Activities> = {}): Activities {
     checkTrustline: async () => ({ status: 'ok' }),
     submitPayment: async () => ({ txHash: 'ab'.repeat(32), ledger: 42, attempt: 1, alreadyPaid: false }),
     resolvePayment: async () => ({ paid: false }),
+    pendingCampaignChanges: async (input) =>
+      campaignChanges.filter((c) => c.seq > input.afterSeq && c.seq <= input.upToSeq),
+    settleCampaignChange: async () => ({ status: 'synced' }),
+    applyCampaignChange: async (change) => {
+      if (change.seq === 2) {
+        throw contractRefusal(
+          new ContractError('contract error #6', 'CBINQWUJC6J3VHLG2CCD5E5TYZWNBLGC52HLUE6JBHE5TKHBGLTDXRI6', 6),
+          'update',
+          CAMPAIGN_CONTRACT_ERRORS,
+        );
+      }
+      return { txHash: change.seq.toString(16).padStart(64, '0'), ledger: 40 + change.seq, alreadyApplied: false };
+    },
     ...overrides,
   };
+}
+
+/** What the API does: signal-with-start; returns the run to keep (the first one, even if it continued as new). */
+async function signalCampaign(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  seq: number,
+  input: Partial<CampaignWorkflowInput> = {},
+): Promise<string> {
+  const handle = await env.client.workflow.signalWithStart('campaignWorkflow', {
+    workflowId: campaignWorkflowId(CAMPAIGN_ID),
+    taskQueue,
+    args: [{ campaignId: CAMPAIGN_ID, merchantId: MERCHANT_ID, ...input }],
+    signal: campaignChangeSignal,
+    signalArgs: [{ seq }],
+  });
+  await handle.result();
+  return handle.signaledRunId;
 }
 
 function issuanceInput(issuanceId: string): IssuanceWorkflowInput {
@@ -68,6 +143,8 @@ const recordings: {
   workflowId: string;
   args: unknown[];
   overrides?: Partial<Activities>;
+  /** Starts the workflow its own way (e.g. signal-with-start); returns the run id whose history to keep. */
+  run?: (env: TestWorkflowEnvironment, taskQueue: string) => Promise<string>;
 }[] = [
   {
     file: 'self-check.completed-after-retry.json',
@@ -99,6 +176,20 @@ const recordings: {
       },
     },
   },
+  {
+    file: 'campaign.changes-with-refusal.json',
+    workflowType: 'campaignWorkflow',
+    workflowId: campaignWorkflowId(CAMPAIGN_ID),
+    args: [],
+    run: (env, taskQueue) => signalCampaign(env, taskQueue, 4),
+  },
+  {
+    file: 'campaign.continued-as-new.json',
+    workflowType: 'campaignWorkflow',
+    workflowId: campaignWorkflowId(CAMPAIGN_ID),
+    args: [],
+    run: (env, taskQueue) => signalCampaign(env, taskQueue, 4, { maxHistoryEvents: 20 }),
+  },
 ];
 
 async function main(): Promise<void> {
@@ -117,12 +208,15 @@ async function main(): Promise<void> {
         workflowsPath: require.resolve('@nova/workflows'),
         activities: activities(recording.overrides),
       });
-      await worker.runUntil(
-        env.client.workflow
-          .execute(recording.workflowType, { workflowId: recording.workflowId, taskQueue, args: recording.args })
-          .catch(() => undefined), // failed runs are histories worth keeping too
+      const runId = await worker.runUntil(
+        recording.run
+          ? recording.run(env, taskQueue)
+          : env.client.workflow
+              .execute(recording.workflowType, { workflowId: recording.workflowId, taskQueue, args: recording.args })
+              .then(() => undefined)
+              .catch(() => undefined), // failed runs are histories worth keeping too
       );
-      const history = await env.client.workflow.getHandle(recording.workflowId).fetchHistory();
+      const history = await env.client.workflow.getHandle(recording.workflowId, runId).fetchHistory();
       writeFileSync(file, JSON.stringify(JSON.parse(historyToJSON(history)), null, 2) + '\n');
       console.log(`wrote ${file}`);
     }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Keypair, Networks } from '@stellar/stellar-sdk';
+import { Keypair, Networks, StrKey } from '@stellar/stellar-sdk';
 import { ConfigError, loadApiConfig, loadWorkerConfig, temporalConnectionOptions } from '@nova/config';
 
 const issuer = Keypair.random();
@@ -229,6 +229,67 @@ describe('configuration', () => {
     const problems = problemsOf(() => loadWorkerConfig({ ...valid, CHANNEL_POOL_SIZE: '8' }));
     assert.equal(problems[0]?.variable, 'CHANNEL_POOL_SIZE');
     assert.match(problems[0]!.message, /holds 2 channel secrets/);
+  });
+
+  describe('the campaign contract (campaign sync)', () => {
+    const contractId = StrKey.encodeContract(Buffer.alloc(32, 7));
+    const otherId = StrKey.encodeContract(Buffer.alloc(32, 9));
+    const contractsFile = (document: unknown): string => {
+      const file = join(mkdtempSync(join(tmpdir(), 'nova-contracts-')), 'contracts.json');
+      writeFileSync(file, typeof document === 'string' ? document : JSON.stringify(document));
+      return file;
+    };
+
+    it('is off when neither CAMPAIGN_CONTRACT_ID nor STELLAR_CONTRACTS_FILE is set', () => {
+      assert.equal(loadApiConfig(valid).stellar.campaignContractId, undefined);
+      assert.equal(loadWorkerConfig(valid).stellar.campaignContractId, undefined);
+    });
+
+    it('reads CAMPAIGN_CONTRACT_ID, for the API and the worker alike', () => {
+      assert.equal(
+        loadApiConfig({ ...valid, CAMPAIGN_CONTRACT_ID: contractId }).stellar.campaignContractId,
+        contractId,
+      );
+      assert.equal(
+        loadWorkerConfig({ ...valid, CAMPAIGN_CONTRACT_ID: contractId }).stellar.campaignContractId,
+        contractId,
+      );
+    });
+
+    it('reads the campaign entry of the sandbox contracts file; CAMPAIGN_CONTRACT_ID wins over it', () => {
+      const file = contractsFile({
+        campaign: { contractId, wasmHash: 'ab'.repeat(32), deployedAtLedger: 1 },
+        redemption: { contractId: otherId, wasmHash: 'cd'.repeat(32), deployedAtLedger: 1 },
+      });
+      assert.equal(loadWorkerConfig({ ...valid, STELLAR_CONTRACTS_FILE: file }).stellar.campaignContractId, contractId);
+      assert.equal(
+        loadApiConfig({ ...valid, STELLAR_CONTRACTS_FILE: file, CAMPAIGN_CONTRACT_ID: otherId }).stellar
+          .campaignContractId,
+        otherId,
+      );
+    });
+
+    it('refuses a malformed id or an unusable file, naming the variable', () => {
+      for (const bad of [distribution.publicKey(), 'CNOTACONTRACT', contractId.toLowerCase()]) {
+        const problems = problemsOf(() => loadApiConfig({ ...valid, CAMPAIGN_CONTRACT_ID: bad }));
+        assert.deepEqual(problems, [
+          { variable: 'CAMPAIGN_CONTRACT_ID', message: 'must be a Soroban contract address (C...)' },
+        ]);
+      }
+      for (const file of [
+        join(tmpdir(), `nova-missing-${Date.now()}.json`),
+        contractsFile('{ not json'),
+        contractsFile({ redemption: { contractId } }),
+        contractsFile({ campaign: { contractId: distribution.publicKey() } }),
+      ]) {
+        const problems = problemsOf(() => loadWorkerConfig({ ...valid, STELLAR_CONTRACTS_FILE: file }));
+        assert.deepEqual(
+          problems.map((p) => p.variable),
+          ['STELLAR_CONTRACTS_FILE'],
+          file,
+        );
+      }
+    });
   });
 
   it('connects in plaintext to a local dev server', () => {

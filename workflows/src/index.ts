@@ -1,3 +1,4 @@
 // The worker's workflowsPath: every workflow the platform runs, and nothing else.
 export { selfCheckWorkflow } from './self-check';
 export { issuanceWorkflow } from './issuance';
+export { campaignWorkflow } from './campaign';

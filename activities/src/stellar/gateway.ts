@@ -58,7 +58,19 @@ export interface ContractInvocation {
   args: xdr.ScVal[];
   source: Keypair;
   timeoutSeconds?: number;
+  /**
+   * Called with the signed transaction after simulation and before its first submission:
+   * the place to persist it, so that a retry can look its hash up and resubmit the same
+   * envelope instead of calling the contract a second time. Nothing is sent if it throws.
+   */
+  beforeSubmit?: (envelope: SignedEnvelope) => Promise<void>;
 }
+
+/** A contract transaction looked up by hash through Soroban RPC. */
+export type ContractTransactionLookup =
+  | { found: false; latestLedger: number; latestLedgerCloseTime: Date }
+  | { found: true; successful: true; ledger: number }
+  | { found: true; successful: false; ledger: number; resultCodes: ResultCodes; contractErrorCode?: number };
 
 export interface ContractEvent {
   id: string;
@@ -99,6 +111,16 @@ function contractErrorCode(events: xdr.DiagnosticEvent[]): number | undefined {
     }
   }
   return undefined;
+}
+
+/** A refused simulation: the contract's numbered error, or a final SimulationFailedError. */
+function simulationError(
+  simulation: rpc.Api.SimulateTransactionErrorResponse,
+  call: { contractId: string; method: string },
+): ContractError | SimulationFailedError {
+  const match = CONTRACT_ERROR.exec(simulation.error);
+  if (match) return new ContractError(`contract error #${match[1]}`, call.contractId, Number(match[1]));
+  return new SimulationFailedError(`simulation refused ${call.method}: ${simulation.error}`);
 }
 
 /** XDR enum names are camelCase ("paymentNoTrust"); Horizon reports "op_no_trust". */
@@ -340,19 +362,35 @@ export class StellarGateway {
     } catch (error) {
       throw translateStellarError(error);
     }
-    if (rpc.Api.isSimulationError(simulation)) {
-      const match = CONTRACT_ERROR.exec(simulation.error);
-      if (match) throw new ContractError(`contract error #${match[1]}`, invocation.contractId, Number(match[1]));
-      throw new SimulationFailedError(`simulation refused ${invocation.method}: ${simulation.error}`);
-    }
+    if (rpc.Api.isSimulationError(simulation)) throw simulationError(simulation, invocation);
     const prepared = rpc.assembleTransaction(built, simulation).build();
     prepared.sign(invocation.source);
-    const hash = prepared.hash().toString('hex');
-    const maxTime = Number(prepared.timeBounds?.maxTime ?? 0);
+    const envelope: SignedEnvelope = {
+      hash: prepared.hash().toString('hex'),
+      envelopeXdr: prepared.toEnvelope().toXDR('base64'),
+      maxTime: new Date(Number(prepared.timeBounds?.maxTime ?? 0) * 1000),
+    };
+    await invocation.beforeSubmit?.(envelope);
+    return await this.submitContractTransaction(envelope, invocation.contractId);
+  }
 
+  /**
+   * Sends a signed contract transaction (the first time, or again after an indeterminate
+   * outcome: the same envelope is never applied twice, the node answers DUPLICATE or
+   * the transaction fails on its used sequence number) and polls it by hash until it is
+   * in a ledger or a ledger closed past its upper time bound.
+   */
+  async submitContractTransaction(
+    envelope: SignedEnvelope,
+    contractId: string,
+  ): Promise<{ hash: string; ledger: number; returnValue?: xdr.ScVal }> {
+    const hash = envelope.hash;
+    const maxTime = Math.floor(envelope.maxTime.getTime() / 1000);
+    const transaction = TransactionBuilder.fromXDR(envelope.envelopeXdr, this.network.networkPassphrase) as
+      Transaction | FeeBumpTransaction;
     let sent: rpc.Api.SendTransactionResponse;
     try {
-      sent = await this.rpc.sendTransaction(prepared);
+      sent = await this.rpc.sendTransaction(transaction);
     } catch (error) {
       throw translateStellarError(error, hash);
     }
@@ -363,7 +401,61 @@ export class StellarGateway {
         : { transaction: 'tx_failed', operations: [] };
       throw new TransactionRejectedError(`contract call refused: ${codes.transaction}`, codes);
     }
-    return await this.pollContractTransaction(hash, maxTime, invocation.contractId);
+    return await this.pollContractTransaction(hash, maxTime, contractId);
+  }
+
+  /** Finds a contract transaction by hash; when it is not found, says how far the ledger has got. */
+  async contractTransaction(hash: string): Promise<ContractTransactionLookup> {
+    let status: rpc.Api.GetTransactionResponse;
+    try {
+      status = await this.rpc.getTransaction(hash);
+    } catch (error) {
+      throw translateStellarError(error);
+    }
+    if (status.status === rpc.Api.GetTransactionStatus.SUCCESS) {
+      return { found: true, successful: true, ledger: status.ledger };
+    }
+    if (status.status === rpc.Api.GetTransactionStatus.FAILED) {
+      const code = contractErrorCode(status.diagnosticEventsXdr ?? []);
+      return {
+        found: true,
+        successful: false,
+        ledger: status.ledger,
+        resultCodes: resultCodesOf(status.resultXdr.toXDR('base64')),
+        ...(code !== undefined ? { contractErrorCode: code } : {}),
+      };
+    }
+    return {
+      found: false,
+      latestLedger: status.latestLedger,
+      latestLedgerCloseTime: new Date(Number(status.latestLedgerCloseTime) * 1000),
+    };
+  }
+
+  /**
+   * Calls a contract function in simulation only (a getter such as `get` or `admin`): its
+   * return value, or ContractError with the contract's numbered error. Nothing is sent.
+   * @param source an existing account to simulate from (reads need no authorization)
+   */
+  async readContract(call: {
+    contractId: string;
+    method: string;
+    args: xdr.ScVal[];
+    source: string;
+  }): Promise<xdr.ScVal> {
+    let simulation: rpc.Api.SimulateTransactionResponse;
+    try {
+      const account = await this.rpc.getAccount(call.source);
+      const built = new TransactionBuilder(account, { fee: '100', networkPassphrase: this.network.networkPassphrase })
+        .addOperation(new Contract(call.contractId).call(call.method, ...call.args))
+        .setTimeout(30)
+        .build();
+      simulation = await this.rpc.simulateTransaction(built);
+    } catch (error) {
+      throw translateStellarError(error);
+    }
+    if (rpc.Api.isSimulationError(simulation)) throw simulationError(simulation, call);
+    return simulation.result?.retval ?? xdr.ScVal.scvVoid();
   }
 
   private async pollContractTransaction(

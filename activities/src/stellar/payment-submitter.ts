@@ -215,7 +215,7 @@ export class PaymentSubmitter {
     attempt: number,
     onProgress: (step: string) => void,
   ): Promise<StoredEnvelope | undefined> {
-    const { gateway, clock } = this.options;
+    const { gateway } = this.options;
     const id = randomUUID();
     // The upper time bound is fixed when the lease is granted, not before waiting for one.
     const { channel, maxTime } = await this.leaseChannel(id, onProgress);

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
 
   const identity = workerIdentity();
   const db = createPrismaClient({ databaseUrl: config.databaseUrl });
-  const { gateway, submitter } = await createStellarServices(config, db, systemClock);
+  const stellar = await createStellarServices(config, db, systemClock);
   const connection = await connectToTemporal(config);
   const workflowSource = workflowSourceFor(config);
   const worker = await createPlatformWorker({
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     connection,
     identity,
     workflowSource,
-    activities: createActivities({ db, clock: systemClock, workerIdentity: identity, gateway, submitter }),
+    activities: createActivities({ db, clock: systemClock, workerIdentity: identity, ...stellar }),
   });
 
   logger.info(
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
       stellarNetwork: config.stellar.network,
       horizonUrl: config.stellar.horizonUrl,
       channelAccounts: config.signers.channels.length,
+      campaignContract: config.stellar.campaignContractId ?? 'none: campaign sync is off',
     },
     'worker started',
   );

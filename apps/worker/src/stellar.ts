@@ -1,11 +1,22 @@
 import type { WorkerConfig } from '@nova/config';
 import type { PrismaClient } from '@nova/db';
-import { PaymentSubmitter, PrismaChannelPool, PrismaEnvelopeStore, StellarGateway, type Clock } from '@nova/activities';
+import {
+  ContractCallSubmitter,
+  PaymentSubmitter,
+  PrismaChannelPool,
+  PrismaContractCallStore,
+  PrismaEnvelopeStore,
+  StellarGateway,
+  type Clock,
+} from '@nova/activities';
 
 /** Seconds a channel lease outlives its envelope's upper time bound (covers clock skew with the network). */
 const LEASE_MARGIN_SECONDS = 15;
 
-/** The gateway, the channel pool and the exactly-once submitter, built from configuration. */
+/**
+ * The gateway, the channel pool, the exactly-once payment submitter and the contract-call
+ * submitter, built from configuration.
+ */
 export async function createStellarServices(config: WorkerConfig, db: PrismaClient, clock: Clock) {
   const gateway = new StellarGateway({
     horizonUrl: config.stellar.horizonUrl,
@@ -28,5 +39,25 @@ export async function createStellarServices(config: WorkerConfig, db: PrismaClie
     leaseMarginSeconds: LEASE_MARGIN_SECONDS,
     maxFeePerOperation: config.stellar.maxFeePerOperation,
   });
-  return { gateway, channels, submitter };
+  // Contract calls are sourced from the distribution account (the contracts' admin; payments
+  // only use it as an operation source, which consumes no sequence number). A lease on it in
+  // the same table keeps every worker process to one call in flight at a time.
+  const sourceLock = new PrismaChannelPool(db, clock, [config.signers.distribution.publicKey()]);
+  await sourceLock.register();
+  const contractCalls = new ContractCallSubmitter({
+    gateway,
+    calls: new PrismaContractCallStore(db),
+    sourceLock,
+    source: config.signers.distribution,
+    clock,
+    transactionTimeoutSeconds: config.stellar.transactionTimeoutSeconds,
+    leaseMarginSeconds: LEASE_MARGIN_SECONDS,
+  });
+  return {
+    gateway,
+    channels,
+    submitter,
+    contractCalls,
+    ...(config.stellar.campaignContractId ? { campaignContractId: config.stellar.campaignContractId } : {}),
+  };
 }

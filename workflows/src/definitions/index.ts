@@ -2,3 +2,4 @@ export * from './activity-profiles';
 export * from './search-attributes';
 export * from './self-check';
 export * from './issuance';
+export * from './campaign';

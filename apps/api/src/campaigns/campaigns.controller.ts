@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiConflictResponse,
   ApiCreatedResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -11,6 +12,7 @@ import { CurrentMerchant, MerchantAuth, type AuthenticatedMerchant } from '../au
 import { ErrorResponse } from '../common/error-response';
 import { PageQuery } from '../common/pagination';
 import { RateLimited } from '../common/rate-limit';
+import { RequestId } from '../common/request-id';
 import { CampaignsService } from './campaigns.service';
 import {
   CampaignIdParams,
@@ -28,14 +30,20 @@ export class CampaignsController {
   constructor(private readonly campaigns: CampaignsService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create a reward campaign with a budget and an active window' })
+  @ApiOperation({
+    summary: 'Create a reward campaign with a budget and an active window',
+    description:
+      'With campaign sync configured, the campaign is also registered on the campaign contract by its workflow: ' +
+      'onChain.status is pending until then (issuances do not wait for it).',
+  })
   @ApiCreatedResponse({ type: CampaignView })
   @ApiBadRequestResponse({ type: ErrorResponse, description: 'Invalid body; details name the field' })
   async create(
     @CurrentMerchant() merchant: AuthenticatedMerchant,
     @Body() body: CreateCampaignRequest,
+    @RequestId() requestId: string,
   ): Promise<CampaignView> {
-    return await this.campaigns.create(merchant.merchantId, body);
+    return await this.campaigns.create(merchant.merchantId, body, requestId);
   }
 
   @Get()
@@ -63,17 +71,25 @@ export class CampaignsController {
 
   @Patch(':id')
   @ApiOperation({
-    summary: 'Rename, reschedule the end of, pause or resume a campaign',
-    description: 'Only name, endsAt and status (active|paused) may change; any other field is a 400 naming it.',
+    summary: 'Rename, change the budget of, reschedule the end of, pause or resume a campaign',
+    description:
+      'Only name, budget, endsAt and status (active|paused) may change; any other field is a 400 naming it. ' +
+      'With campaign sync configured, budget, endsAt and status changes go to the campaign contract in the order ' +
+      'they were made (onChain.status pending until written; the name stays off chain).',
   })
   @ApiOkResponse({ type: CampaignView })
   @ApiBadRequestResponse({ type: ErrorResponse, description: 'Invalid or unchangeable field; details name it' })
   @ApiNotFoundResponse({ type: ErrorResponse, description: "No such campaign (or another merchant's)" })
+  @ApiConflictResponse({
+    type: ErrorResponse,
+    description: 'budget below what is already reserved and paid (details.reason BudgetBelowCommitted)',
+  })
   async update(
     @CurrentMerchant() merchant: AuthenticatedMerchant,
     @Param() params: CampaignIdParams,
     @Body() body: UpdateCampaignRequest,
+    @RequestId() requestId: string,
   ): Promise<CampaignView> {
-    return await this.campaigns.update(merchant.merchantId, params.id, body);
+    return await this.campaigns.update(merchant.merchantId, params.id, body, requestId);
   }
 }

@@ -66,6 +66,15 @@ export class UpdateCampaignRequest {
   @MaxLength(200, { message: 'name must be at most 200 characters' })
   name?: string;
 
+  @ApiPropertyOptional({
+    example: '12000',
+    pattern: AMOUNT_PATTERN,
+    description: 'The new total budget; at least what is already reserved and paid (else 409 BudgetBelowCommitted)',
+  })
+  @ValidateIf(present)
+  @IsStellarAmount()
+  budget?: string;
+
   @ApiPropertyOptional({ format: 'date-time', description: 'Must stay after startsAt' })
   @ValidateIf(present)
   @IsInstant()
@@ -75,6 +84,44 @@ export class UpdateCampaignRequest {
   @ValidateIf(present)
   @IsIn(CAMPAIGN_STATUSES, { message: `status must be one of: ${CAMPAIGN_STATUSES.join(', ')}` })
   status?: CampaignStatus;
+}
+
+export const ON_CHAIN_STATUSES = ['pending', 'synced', 'failed'] as const;
+export type OnChainStatusView = (typeof ON_CHAIN_STATUSES)[number];
+
+export class CampaignOnChainError {
+  @ApiProperty({
+    example: 'CampaignExists',
+    description:
+      "The refusal's type: the contract's error name (CampaignExists, CampaignNotFound, ...) or a Stellar failure type",
+  })
+  type!: string;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 3,
+    description: "The contract's numbered error, when it refused",
+  })
+  code!: number | null;
+  @ApiProperty({ example: 'register refused by contract CB...: CampaignExists (#3)' }) message!: string;
+  @ApiProperty({ enum: ['register', 'update', 'pause', 'resume'], description: 'The change that was refused' })
+  change!: string;
+}
+
+export class CampaignOnChainView {
+  @ApiProperty({
+    enum: ON_CHAIN_STATUSES,
+    description:
+      'pending: a change is accepted and not yet written; synced: every change is on the campaign contract; ' +
+      'failed: the contract (or the network) refused a change and no later change has made up for it',
+  })
+  status!: OnChainStatusView;
+  @ApiProperty({ type: String, nullable: true, description: 'Hash of the last change that landed' })
+  txHash!: string | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Ledger of the last change that landed' })
+  ledger!: number | null;
+  @ApiPropertyOptional({ type: CampaignOnChainError, description: 'Only when status is failed' })
+  error?: CampaignOnChainError;
 }
 
 export class CampaignView {
@@ -90,6 +137,14 @@ export class CampaignView {
   @ApiProperty({ enum: CAMPAIGN_STATUSES }) status!: string;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({
+    type: CampaignOnChainView,
+    nullable: true,
+    description:
+      'The campaign on the campaign contract (budget, dates, paused/active; the name stays off chain). ' +
+      'null when campaign sync is not configured, or for a campaign created while it was not (put on chain at its next change).',
+  })
+  onChain!: CampaignOnChainView | null;
 }
 
 export class CampaignPage extends PageOf(CampaignView) {}

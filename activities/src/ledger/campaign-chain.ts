@@ -1,0 +1,160 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { CampaignChainChange, Prisma, PrismaClient } from '@nova/db';
+import type { Clock } from '../clock';
+
+export type CampaignChangeKind = 'register' | 'update' | 'pause' | 'resume';
+export const CAMPAIGN_CHANGE_KINDS: readonly CampaignChangeKind[] = ['register', 'update', 'pause', 'resume'];
+
+export type OnChainStatus = 'pending' | 'synced' | 'failed';
+
+/** A change for the campaign contract, as the workflow carries it (JSON: no bigint, no Date). */
+export interface CampaignChange {
+  campaignId: string;
+  merchantId: string;
+  seq: number;
+  kind: CampaignChangeKind;
+  /** register, update: the budget in stroops, as a decimal string. */
+  budgetStroops?: string;
+  /** register: ISO-8601 instants (the contract gets unix seconds). */
+  startsAt?: string;
+  /** register, update. */
+  endsAt?: string;
+}
+
+export type CampaignChangeOutcome =
+  | { status: 'synced'; txHash: string; ledger: number }
+  | { status: 'failed'; failureType: string; failureCode: number | null; message: string };
+
+/**
+ * What a change is about, for deciding whether a refusal still stands: a refused change stops
+ * counting once a later change about the same thing has landed (a later update carries the
+ * whole budget and end again; a later pause or resume sets the status again). A refused
+ * registration stands for good: nothing after it can put the campaign on chain.
+ */
+const ASPECTS: readonly CampaignChangeKind[][] = [['register'], ['update'], ['pause', 'resume']];
+
+function changeOf(row: CampaignChainChange, merchantId: string): CampaignChange {
+  return {
+    campaignId: row.campaignId,
+    merchantId,
+    seq: row.seq,
+    kind: row.kind as CampaignChangeKind,
+    ...(row.budgetStroops !== null ? { budgetStroops: row.budgetStroops.toString() } : {}),
+    ...(row.startsAt ? { startsAt: row.startsAt.toISOString() } : {}),
+    ...(row.endsAt ? { endsAt: row.endsAt.toISOString() } : {}),
+  };
+}
+
+/**
+ * Read-model side of the campaign workflow: the queue of changes the API wrote
+ * (campaign_chain_changes), and the campaign's on-chain status. Idempotent: settling a
+ * change twice changes nothing the first time did not.
+ */
+export function createCampaignChainLedgerActivities(deps: { db: PrismaClient; clock: Clock }) {
+  const { db, clock } = deps;
+
+  return {
+    /** The pending changes with afterSeq < seq <= upToSeq, in order. */
+    async pendingCampaignChanges(input: {
+      campaignId: string;
+      afterSeq: number;
+      upToSeq: number;
+    }): Promise<CampaignChange[]> {
+      const campaign = await db.campaign.findUnique({ where: { id: input.campaignId }, select: { merchantId: true } });
+      if (!campaign)
+        throw ApplicationFailure.nonRetryable(`campaign ${input.campaignId} does not exist`, 'CampaignMissing');
+      const rows = await db.campaignChainChange.findMany({
+        where: { campaignId: input.campaignId, status: 'pending', seq: { gt: input.afterSeq, lte: input.upToSeq } },
+        orderBy: { seq: 'asc' },
+      });
+      return rows.map((row) => changeOf(row, campaign.merchantId));
+    },
+
+    /**
+     * Records a change's outcome and recomputes the campaign's on-chain status: pending while
+     * an accepted change is unsettled; else failed if a refusal still stands (see ASPECTS);
+     * else synced. The hash and ledger shown are the last landed change's.
+     */
+    async settleCampaignChange(input: {
+      campaignId: string;
+      seq: number;
+      outcome: CampaignChangeOutcome;
+    }): Promise<{ status: OnChainStatus }> {
+      return await db.$transaction(async (tx) => {
+        await tx.$queryRaw`SELECT id FROM campaigns WHERE id = ${input.campaignId}::uuid FOR UPDATE`;
+        const campaign = await tx.campaign.findUnique({ where: { id: input.campaignId } });
+        if (!campaign)
+          throw ApplicationFailure.nonRetryable(`campaign ${input.campaignId} does not exist`, 'CampaignMissing');
+        const key = { campaignId_seq: { campaignId: input.campaignId, seq: input.seq } };
+        const change = await tx.campaignChainChange.findUnique({ where: key });
+        if (!change) {
+          throw ApplicationFailure.nonRetryable(
+            `campaign ${input.campaignId} has no change ${input.seq}`,
+            'CampaignChangeMissing',
+          );
+        }
+        if (change.status === 'pending') {
+          const { outcome } = input;
+          await tx.campaignChainChange.update({
+            where: key,
+            data:
+              outcome.status === 'synced'
+                ? { status: 'synced', txHash: outcome.txHash, ledger: outcome.ledger, settledAt: clock.now() }
+                : {
+                    status: 'failed',
+                    failureType: outcome.failureType,
+                    failureCode: outcome.failureCode,
+                    failureMessage: outcome.message.slice(0, 1000),
+                    settledAt: clock.now(),
+                  },
+          });
+        }
+        return {
+          status: await recomputeOnChain(tx, campaign.id, campaign.chainChangeSeq, campaign.chainSettledSeq, input.seq),
+        };
+      });
+    },
+  };
+}
+
+async function recomputeOnChain(
+  tx: Prisma.TransactionClient,
+  campaignId: string,
+  acceptedSeq: number,
+  settledSeq: number,
+  seq: number,
+): Promise<OnChainStatus> {
+  const settled = Math.max(settledSeq, seq);
+  const latestPerAspect = await Promise.all(
+    ASPECTS.map((kinds) =>
+      tx.campaignChainChange.findFirst({
+        where: { campaignId, kind: { in: kinds }, status: { in: ['synced', 'failed'] } },
+        orderBy: { seq: 'desc' },
+      }),
+    ),
+  );
+  const standing = latestPerAspect
+    .filter((row): row is CampaignChainChange => row?.status === 'failed')
+    .sort((a, b) => b.seq - a.seq)[0];
+  const landed = await tx.campaignChainChange.findFirst({
+    where: { campaignId, status: 'synced' },
+    orderBy: { seq: 'desc' },
+  });
+  const status: OnChainStatus = acceptedSeq > settled ? 'pending' : standing ? 'failed' : 'synced';
+  await tx.campaign.update({
+    where: { id: campaignId },
+    data: {
+      chainSettledSeq: settled,
+      onChainStatus: status,
+      onChainTxHash: landed?.txHash ?? null,
+      onChainLedger: landed?.ledger ?? null,
+      onChainFailureType: standing?.failureType ?? null,
+      onChainFailureCode: standing?.failureCode ?? null,
+      onChainFailureMessage: standing?.failureMessage ?? null,
+      onChainFailureChange: standing?.kind ?? null,
+    },
+  });
+  return status;
+}
+
+export type CampaignChainLedgerActivities = ReturnType<typeof createCampaignChainLedgerActivities>;

@@ -1,0 +1,192 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { Address, nativeToScVal, scValToNative, StrKey, type xdr } from '@stellar/stellar-sdk';
+import type { CampaignChange } from '../ledger/campaign-chain';
+import type { ContractCallSubmitter } from './contract-call-submitter';
+import { ContractError } from './errors';
+import type { StellarGateway } from './gateway';
+import { toActivityFailure } from './payment-activities';
+
+/** The campaign contract's numbered errors (contracts/README.md): the failure types they surface as. */
+export const CAMPAIGN_CONTRACT_ERRORS: Readonly<Record<number, string>> = {
+  1: 'AlreadyInitialized',
+  2: 'NotInitialized',
+  3: 'CampaignExists',
+  4: 'CampaignNotFound',
+  5: 'InvalidBudget',
+  6: 'InvalidSchedule',
+  7: 'InvalidId',
+  8: 'AlreadyPaused',
+  9: 'NotPaused',
+};
+const ALREADY_INITIALIZED = 1;
+const NOT_INITIALIZED = 2;
+
+/**
+ * The Stellar address that stands for a merchant on the campaign contract: the ed25519
+ * "public key" sha256('nova-merchant:' + merchantId), as a G... strkey. Deterministic (anyone
+ * can recompute it from the merchant id), an identifier only: no account exists at it, it
+ * holds nothing, and nobody has a key that signs for it; the contract never asks it to.
+ */
+export function merchantChainAddress(merchantId: string): string {
+  return StrKey.encodeEd25519PublicKey(createHash('sha256').update(`nova-merchant:${merchantId}`).digest());
+}
+
+/** The business key of a change's contract call: each change lands at most once. */
+export function campaignChangeKey(campaignId: string, seq: number): string {
+  return `campaign/${campaignId}/change/${seq}`;
+}
+
+/** Unix seconds (the contract's u64 times) of an ISO-8601 instant, rounded down. */
+export function unixSeconds(instant: string): bigint {
+  const ms = Date.parse(instant);
+  if (Number.isNaN(ms)) throw new RangeError(`not an instant: ${instant}`);
+  return BigInt(Math.floor(ms / 1000));
+}
+
+function required<T>(value: T | undefined, what: string, change: CampaignChange): T {
+  if (value === undefined) {
+    throw ApplicationFailure.nonRetryable(`${change.kind} change ${change.seq} carries no ${what}`, 'InvalidChange');
+  }
+  return value;
+}
+
+/** The contract function's arguments for a change (contracts/README.md, campaign). */
+export function campaignContractArgs(change: CampaignChange): xdr.ScVal[] {
+  const id = nativeToScVal(change.campaignId, { type: 'string' });
+  const budget = () => nativeToScVal(BigInt(required(change.budgetStroops, 'budget', change)), { type: 'i128' });
+  const endsAt = () => nativeToScVal(unixSeconds(required(change.endsAt, 'endsAt', change)), { type: 'u64' });
+  switch (change.kind) {
+    case 'register':
+      return [
+        id,
+        new Address(merchantChainAddress(change.merchantId)).toScVal(),
+        budget(),
+        nativeToScVal(unixSeconds(required(change.startsAt, 'startsAt', change)), { type: 'u64' }),
+        endsAt(),
+      ];
+    case 'update':
+      return [id, budget(), endsAt()];
+    case 'pause':
+    case 'resume':
+      return [id];
+  }
+}
+
+/** A contract refusal as the workflow sees it: final, typed by the contract's error name, the code in details. */
+export function contractRefusal(error: ContractError, method: string, names: Readonly<Record<number, string>>) {
+  const name = names[error.code] ?? 'ContractError';
+  return ApplicationFailure.create({
+    message: `${method} refused by contract ${error.contractId}: ${name} (#${error.code})`,
+    type: name,
+    nonRetryable: true,
+    details: [{ kind: 'ContractError', contractId: error.contractId, code: error.code, error: name }],
+  });
+}
+
+export interface CampaignChangeApplied {
+  txHash: string;
+  ledger: number;
+  /** True when an earlier attempt of this change had already landed. */
+  alreadyApplied: boolean;
+}
+
+function heartbeat(step: string): void {
+  try {
+    Context.current().heartbeat(step);
+  } catch {
+    // Not inside an activity (e.g. a unit test calling the function directly).
+  }
+}
+
+/**
+ * Writes campaign changes to the campaign contract, signed by the platform account (the
+ * contract's admin), each at most once (ContractCallSubmitter). The contract is initialized
+ * lazily with the platform account as admin, the first time this process needs it.
+ */
+export function createCampaignContractActivities(deps: {
+  gateway: StellarGateway;
+  contractCalls: ContractCallSubmitter;
+  /** Unset: campaign sync is not configured for this worker, and every change fails CampaignSyncDisabled. */
+  campaignContractId?: string;
+}) {
+  const { gateway, contractCalls } = deps;
+  const admin = contractCalls.sourceAccount;
+  const initialized = new Set<string>();
+
+  function checkAdmin(contractId: string, value: xdr.ScVal): void {
+    const current: unknown = scValToNative(value);
+    // The sandbox's interface-only runtime answers every call with Void: nothing to compare.
+    if (typeof current === 'string' && current !== admin) {
+      throw ApplicationFailure.nonRetryable(
+        `contract ${contractId} is administered by ${current}, not by the platform account ${admin}`,
+        'ContractAdminMismatch',
+      );
+    }
+  }
+
+  /** admin() answers -> initialized; NotInitialized -> initialize(platform account); AlreadyInitialized is fine. */
+  async function ensureInitialized(contractId: string): Promise<void> {
+    if (initialized.has(contractId)) return;
+    const readAdmin = () => gateway.readContract({ contractId, method: 'admin', args: [], source: admin });
+    try {
+      checkAdmin(contractId, await readAdmin());
+    } catch (error) {
+      if (!(error instanceof ContractError && error.code === NOT_INITIALIZED)) throw error;
+      heartbeat('initialize');
+      try {
+        // A key of its own per try: whether it landed is read from the contract, not from a record.
+        await contractCalls.invoke(
+          {
+            businessKey: `contract/${contractId}/initialize/${randomUUID()}`,
+            contractId,
+            method: 'initialize',
+            args: [new Address(admin).toScVal()],
+          },
+          heartbeat,
+        );
+      } catch (initError) {
+        if (!(initError instanceof ContractError && initError.code === ALREADY_INITIALIZED)) throw initError;
+      }
+      checkAdmin(contractId, await readAdmin());
+    }
+    initialized.add(contractId);
+  }
+
+  return {
+    /**
+     * Applies one change to the campaign contract. A contract refusal is a final failure typed
+     * with the contract's error name (CampaignExists, CampaignNotFound, ...; the numbered code
+     * in details); Soroban RPC and network trouble is retryable (StellarError classification).
+     */
+    async applyCampaignChange(change: CampaignChange): Promise<CampaignChangeApplied> {
+      const contractId = deps.campaignContractId;
+      if (!contractId) {
+        throw ApplicationFailure.nonRetryable(
+          'this worker has no campaign contract configured (CAMPAIGN_CONTRACT_ID or STELLAR_CONTRACTS_FILE)',
+          'CampaignSyncDisabled',
+        );
+      }
+      const args = campaignContractArgs(change);
+      try {
+        await ensureInitialized(contractId);
+        const confirmation = await contractCalls.invoke(
+          { businessKey: campaignChangeKey(change.campaignId, change.seq), contractId, method: change.kind, args },
+          heartbeat,
+        );
+        return { txHash: confirmation.hash, ledger: confirmation.ledger, alreadyApplied: confirmation.alreadyLanded };
+      } catch (error) {
+        if (error instanceof ContractError && error.code === NOT_INITIALIZED) {
+          // The contract lost its state under us (e.g. a reset network): initialize again on the next attempt.
+          initialized.delete(contractId);
+          throw ApplicationFailure.retryable(`contract ${contractId} is not initialized`, 'ContractNotInitialized');
+        }
+        if (error instanceof ContractError) throw contractRefusal(error, change.kind, CAMPAIGN_CONTRACT_ERRORS);
+        throw toActivityFailure(error);
+      }
+    },
+  };
+}
+
+export type CampaignContractActivities = ReturnType<typeof createCampaignContractActivities>;

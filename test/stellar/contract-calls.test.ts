@@ -1,0 +1,156 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { nativeToScVal } from '@stellar/stellar-sdk';
+import { createPrismaClient, type PrismaClient } from '@nova/db';
+import {
+  ContractCallSubmitter,
+  PrismaChannelPool,
+  PrismaContractCallStore,
+  StellarError,
+  SubmissionIndeterminateError,
+  systemClock,
+  type ContractCallRequest,
+} from '@nova/activities';
+import { eventually, required } from '../support/environment';
+import { startStellarFixture, type StellarFixture } from '../support/stellar';
+
+interface InvocationRecord {
+  functionName: string;
+  invoker: string;
+  txHash: string;
+}
+
+// The contract-call protocol (persist, then submit; look up before calling again) against the
+// sandbox's Soroban RPC under faults, with the real PostgreSQL store: whatever the network does,
+// each business key's call runs on the contract once.
+describe('contract calls at most once per business key, under faults', () => {
+  let fixture: StellarFixture;
+  let db: PrismaClient;
+  let submitter: ContractCallSubmitter;
+  let campaign: string;
+  const run = randomUUID().slice(0, 8);
+
+  before(async () => {
+    fixture = await startStellarFixture({ ledgerIntervalMs: 250, submitTimeoutMs: 2_000 });
+    campaign = fixture.sandbox.contracts.campaign!;
+    db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 5 });
+    const sourceLock = new PrismaChannelPool(db, systemClock, [fixture.distribution.publicKey()]);
+    await sourceLock.register();
+    submitter = new ContractCallSubmitter({
+      gateway: fixture.gateway,
+      calls: new PrismaContractCallStore(db),
+      sourceLock,
+      source: fixture.distribution,
+      clock: systemClock,
+      transactionTimeoutSeconds: 3,
+      leaseMarginSeconds: 2,
+    });
+  });
+  after(async () => {
+    fixture?.sandbox.faults.clear();
+    await db?.channelAccount.deleteMany({ where: { publicKey: fixture.distribution.publicKey() } });
+    await db?.$disconnect();
+    await fixture?.stop();
+  });
+
+  const pause = (name: string): ContractCallRequest => ({
+    businessKey: `test/${run}/${name}`,
+    contractId: campaign,
+    method: 'pause',
+    args: [nativeToScVal(`${run}-${name}`, { type: 'string' })],
+  });
+
+  /** The contract invocations the sandbox applied, with this argument. */
+  async function appliedFor(request: ContractCallRequest): Promise<InvocationRecord[]> {
+    const response = await fetch(`${fixture.sandbox.url}/sandbox/invocations`);
+    const body = (await response.json()) as { invocations: (InvocationRecord & { args?: unknown })[] };
+    const calls = await db.contractCall.findMany({ where: { businessKey: request.businessKey } });
+    const hashes = new Set(calls.map((call) => call.hash));
+    return body.invocations.filter((invocation) => hashes.has(invocation.txHash));
+  }
+
+  async function statuses(request: ContractCallRequest): Promise<string[]> {
+    const calls = await db.contractCall.findMany({
+      where: { businessKey: request.businessKey },
+      orderBy: { attempt: 'asc' },
+    });
+    return calls.map((call) => `${call.attempt}:${call.status}`);
+  }
+
+  it('lands once and is persisted before it was sent; calling again calls nothing', async () => {
+    const request = pause('plain');
+    const first = await submitter.invoke(request);
+    assert.equal(first.alreadyLanded, false);
+    assert.deepEqual(await statuses(request), ['1:landed']);
+    const again = await submitter.invoke(request);
+    assert.deepEqual(again, { ...first, alreadyLanded: true });
+    assert.equal((await appliedFor(request)).length, 1);
+  });
+
+  it('504 on send (applied anyway): the retry finds the landed call by its hash, and calls nothing again', async () => {
+    const request = pause('504');
+    fixture.sandbox.faults.add({
+      kind: 'respond504ButApply',
+      count: 1,
+      sourceAccount: fixture.distribution.publicKey(),
+    });
+    await assert.rejects(submitter.invoke(request), (error: unknown) => {
+      assert.ok(error instanceof SubmissionIndeterminateError, String(error));
+      return true;
+    });
+    assert.deepEqual(await statuses(request), ['1:submitted'], 'the outcome is unknown: still pending');
+    const [pending] = await db.contractCall.findMany({ where: { businessKey: request.businessKey } });
+    await eventually(
+      async () => ((await fixture.gateway.contractTransaction(pending!.hash)).found ? true : undefined),
+      { what: 'the 504ed call to land' },
+    );
+    // What Temporal does with a retryable failure: the same activity again.
+    const retried = await submitter.invoke(request);
+    assert.equal(retried.hash, pending!.hash);
+    assert.equal(retried.alreadyLanded, true);
+    assert.deepEqual(await statuses(request), ['1:landed']);
+    const applied = await appliedFor(request);
+    assert.deepEqual(
+      applied.map((invocation) => invocation.txHash),
+      [retried.hash],
+    );
+  });
+
+  it('TRY_AGAIN_LATER after it was persisted: the retry resubmits the SAME envelope', async () => {
+    const request = pause('try-again');
+    fixture.sandbox.faults.add({ kind: 'tryAgainLater', count: 1, sourceAccount: fixture.distribution.publicKey() });
+    await assert.rejects(
+      submitter.invoke(request),
+      (error: unknown) => error instanceof StellarError && error.retryable,
+    );
+    const [pending] = await db.contractCall.findMany({ where: { businessKey: request.businessKey } });
+    const retried = await submitter.invoke(request);
+    assert.equal(retried.hash, pending?.hash, 'the persisted envelope, not a new one');
+    assert.deepEqual(await statuses(request), ['1:landed']);
+    assert.equal((await appliedFor(request)).length, 1);
+  });
+
+  it('dropped: once a ledger closed past its upper bound, it is expired and a new envelope lands once', async () => {
+    const request = pause('dropped');
+    fixture.sandbox.faults.add({ kind: 'drop', count: 1, sourceAccount: fixture.distribution.publicKey() });
+    await assert.rejects(
+      submitter.invoke(request),
+      (error: unknown) => error instanceof StellarError && error.retryable,
+    );
+    const retried = await submitter.invoke(request);
+    assert.equal(retried.attempt, 2);
+    assert.deepEqual(await statuses(request), ['1:expired', '2:landed']);
+    assert.deepEqual(
+      (await appliedFor(request)).map((invocation) => invocation.txHash),
+      [retried.hash],
+    );
+  });
+
+  it('calls for different business keys at once take turns on the source account: all land, none clash', async () => {
+    const requests = Array.from({ length: 4 }, (_, i) => pause(`parallel-${i}`));
+    const results = await Promise.all(requests.map((request) => submitter.invoke(request)));
+    assert.equal(new Set(results.map((result) => result.hash)).size, 4);
+    for (const request of requests) assert.deepEqual(await statuses(request), ['1:landed']);
+  });
+});

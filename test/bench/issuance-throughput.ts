@@ -5,7 +5,8 @@
 // Optional: BENCH_ISSUANCES (300), BENCH_RATE (30 per second, open loop) or BENCH_CONCURRENCY
 // (closed loop, replaces the rate), BENCH_CHANNELS (8), BENCH_WAIT_SECONDS (how long to wait for
 // the last confirmation after the last accept; max(180, N/2)), BENCH_TEMPORAL_DYNAMIC_CONFIG
-// (comma-separated KEY=JSON pairs for the dev server's --dynamic-config-value).
+// (comma-separated KEY=JSON pairs for the dev server's --dynamic-config-value), BENCH_CPU_PROFILE
+// (worker,api: run them under node --cpu-prof and print where their CPU went in the window).
 /**
  * Throughput of reward issuance through the WHOLE stack (a benchmark, not a test):
  * POST /v1/rewards/issuances -> API -> Temporal workflow -> worker activities -> sandbox ledger.
@@ -18,37 +19,36 @@
  * CPU and peak RSS of each process, where the time went (workflow histories, payment
  * envelopes, ledger packing), and a correctness line; exits 0 only when every issuance was
  * confirmed and paid exactly once on the ledger. Every process it started is stopped at the end.
+ *
+ * Its parts: issuance-stack (child processes), issuance-tracker (the load and the poller),
+ * issuance-resources (CPU and RSS from /proc), issuance-probes (component round trips and
+ * database sessions), issuance-temporal-metrics (the dev server's Prometheus figures),
+ * issuance-analysis (histories, envelopes, ledger check) and issuance-report (the output).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { Asset, Horizon, Keypair, Operation, TransactionBuilder } from '@stellar/stellar-sdk';
-import { Client, Connection } from '@temporalio/client';
-import { tsToMs } from '@temporalio/common/lib/time';
-import { temporal } from '@temporalio/proto';
+import { Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { createPrismaClient } from '@nova/db';
-import { issuanceMemo, issuanceWorkflowId, platformSearchAttributes } from '@nova/workflows/definitions';
+import { platformSearchAttributes } from '@nova/workflows/definitions';
+import { analyseEnvelopes, analyseHistories, checkLedger } from './issuance-analysis';
+import { expectStatus, http, say, step } from './issuance-common';
+import { ComponentProbes } from './issuance-probes';
+import { LEDGER_INTERVAL_MS, printReport, type LedgerClose, type Watched } from './issuance-report';
+import { loadAverage, readMemory, ResourceSampler } from './issuance-resources';
 import { freePort, startProcess, waitUntil, type StackProcess } from './issuance-stack';
-import { loadAverage, MACHINE, POSTGRES, readMemory, ResourceSampler } from './issuance-resources';
-import { compareScrapes, scrapeTemporalMetrics, type OperationFigures } from './issuance-temporal-metrics';
+import { monotonicMicros, summariseProfiles } from './issuance-profile';
+import { compareScrapes, scrapeTemporalMetrics } from './issuance-temporal-metrics';
+import { IssuanceTracker, issueClosedLoop, issueOne, issueOpenLoop, type IssuanceRecord } from './issuance-tracker';
 
 const ROOT = resolve(__dirname, '../../..');
-const LEDGER_INTERVAL_MS = 1_000;
-const AMOUNT = '1.25';
 const POLL_INTERVAL_MS = 250;
-const POLL_PAGE_SIZE = 100;
-/** One tick in this many polls the failed list instead of the confirmed one. */
-const FAILED_POLL_EVERY = 8;
 const PROGRESS_INTERVAL_MS = 2_000;
-const MAX_HISTORIES = 300;
 const STOP_GRACE_MS = 15_000;
-const { EventType } = temporal.api.enums.v1;
-const WATCHED = ['api', 'worker', 'temporal', 'sandbox', 'bench'] as const;
-type Watched = (typeof WATCHED)[number];
 
 // ---------------------------------------------------------------- options and output
 
@@ -62,6 +62,8 @@ interface Options {
   channels: number;
   waitSeconds: number;
   dynamicConfig: string[];
+  /** Processes to run under node --cpu-prof. */
+  cpuProfile: Set<string>;
 }
 
 function fail(message: string): never {
@@ -89,6 +91,15 @@ function readOptions(): Options {
     .split(',')
     .map((pair) => pair.trim())
     .filter((pair) => pair !== '');
+  const cpuProfile = new Set(
+    (process.env.BENCH_CPU_PROFILE ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== ''),
+  );
+  for (const name of cpuProfile) {
+    if (name !== 'api' && name !== 'worker') fail(`BENCH_CPU_PROFILE: "${name}" is neither api nor worker`);
+  }
   for (const pair of dynamicConfig) {
     if (!/^[A-Za-z0-9_.]+=.+$/.test(pair)) fail(`BENCH_TEMPORAL_DYNAMIC_CONFIG: "${pair}" is not KEY=JSON`);
   }
@@ -105,93 +116,8 @@ function readOptions(): Options {
     channels: positiveInt('BENCH_CHANNELS', 8),
     waitSeconds: positiveInt('BENCH_WAIT_SECONDS', Math.max(180, Math.ceil(issuances / 2))),
     dynamicConfig,
+    cpuProfile,
   };
-}
-
-function say(message: string): void {
-  process.stdout.write(`[bench] ${message}\n`);
-}
-
-async function step<T>(what: string, action: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  say(`${what} ...`);
-  const result = await action();
-  say(`${what}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return result;
-}
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
-}
-
-const mean = (values: readonly number[]) =>
-  values.length === 0 ? NaN : values.reduce((sum, value) => sum + value, 0) / values.length;
-const ms = (value: number) => (Number.isFinite(value) ? `${Math.round(value)} ms` : '-');
-const secs = (value: number) => (Number.isFinite(value) ? `${(value / 1000).toFixed(2)} s` : '-');
-const mib = (kib: number) => (Number.isFinite(kib) ? `${(kib / 1024).toFixed(0)} MiB` : '-');
-const pct = (value: number) => (Number.isFinite(value) ? `${value.toFixed(0)}%` : '-');
-const triple = (values: readonly number[], unit: (value: number) => string) =>
-  `${unit(percentile(values, 50))} / ${unit(percentile(values, 95))} / ${unit(percentile(values, 99))}`;
-
-function table(rows: readonly (readonly string[])[]): void {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  for (const row of rows)
-    say(
-      `  ${row
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd()}`,
-    );
-}
-
-/** A decimal NOVA amount as stroops (7 decimals). */
-function stroops(amount: string): bigint {
-  const [whole = '0', fraction = ''] = amount.split('.');
-  return BigInt(whole) * 10_000_000n + BigInt(fraction.padEnd(7, '0').slice(0, 7));
-}
-
-// ---------------------------------------------------------------- HTTP
-
-interface HttpResult<T> {
-  status: number;
-  body: T;
-}
-
-async function http<T>(
-  method: 'GET' | 'POST',
-  url: string,
-  options: { apiKey?: string; headers?: Record<string, string>; body?: unknown } = {},
-): Promise<HttpResult<T>> {
-  const response = await fetch(url, {
-    method,
-    headers: {
-      ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}),
-      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...options.headers,
-    },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    // Not JSON: keep the text for the error message.
-  }
-  return { status: response.status, body: body as T };
-}
-
-async function expectStatus<T>(what: string, expected: number, call: Promise<HttpResult<T>>): Promise<T> {
-  const result = await call;
-  if (result.status !== expected) {
-    throw new Error(`${what}: expected ${expected}, got ${result.status} ${JSON.stringify(result.body).slice(0, 500)}`);
-  }
-  return result.body;
 }
 
 // ---------------------------------------------------------------- the stack
@@ -201,13 +127,6 @@ function baseEnvironment(): NodeJS.ProcessEnv {
   const platformVariable =
     /^(SANDBOX_|TEMPORAL_|STELLAR_|NOVA_|CHANNEL_|DISTRIBUTION_|HORIZON_|SOROBAN_|WORKER_|WORKFLOW_|ISSUANCE_|RATE_LIMIT|BENCH_)|^(NETWORK_PASSPHRASE|ADMIN_API_KEY|PORT|HOST|LOG_LEVEL|NODE_ENV|DATABASE_URL)$/;
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !platformVariable.test(name)));
-}
-
-interface LedgerClose {
-  at: number;
-  ledger: number;
-  transactions: number;
-  queued: number;
 }
 
 interface Stack {
@@ -414,393 +333,6 @@ async function createWallets(
   return wallets;
 }
 
-// ---------------------------------------------------------------- issuing and watching
-
-interface IssuanceRecord {
-  index: number;
-  wallet: string;
-  sentAt?: number;
-  /** Until the response body of the 202 was read, in ms (performance.now()). */
-  acceptMs?: number;
-  acceptedAt?: number;
-  /** POST attempts (a network error is retried with the same Idempotency-Key). */
-  posts: number;
-  id?: string;
-  createdAt?: number;
-  refused?: string;
-  /** When the poller saw it confirmed. */
-  observedAt?: number;
-  /** When the worker wrote it confirmed (the issuance's updatedAt). */
-  confirmedAt?: number;
-  txHash?: string;
-  failure?: string;
-}
-
-interface IssuanceView {
-  id: string;
-  status: string;
-  txHash: string | null;
-  createdAt: string;
-  updatedAt: string;
-  failure: { type: string; message: string } | null;
-}
-
-interface Page {
-  data: IssuanceView[];
-  nextCursor: string | null;
-}
-
-class IssuanceTracker {
-  readonly records: IssuanceRecord[];
-  private readonly byId = new Map<string, IssuanceRecord>();
-  /** Accepted and neither confirmed nor failed yet. */
-  private readonly open = new Map<string, IssuanceRecord>();
-  private cursor: string | undefined;
-  private ticks = 0;
-  polls = 0;
-  confirmed = 0;
-  failed = 0;
-
-  constructor(
-    wallets: readonly Keypair[],
-    private readonly apiUrl: string,
-    private readonly apiKey: string,
-  ) {
-    this.records = wallets.map((wallet, index) => ({ index, wallet: wallet.publicKey(), posts: 0 }));
-  }
-
-  get accepted(): number {
-    return this.records.filter((record) => record.id !== undefined).length;
-  }
-
-  get refused(): number {
-    return this.records.filter((record) => record.refused !== undefined).length;
-  }
-
-  get inFlight(): number {
-    return this.open.size;
-  }
-
-  accept(record: IssuanceRecord, view: IssuanceView): void {
-    record.id = view.id;
-    record.createdAt = Date.parse(view.createdAt);
-    this.byId.set(view.id, record);
-    if (record.observedAt === undefined && record.failure === undefined) this.open.set(view.id, record);
-  }
-
-  /**
-   * One request per tick. The confirmed list is newest first; a walk goes down from the top
-   * only until it passes the oldest issuance still open (everything older was seen), so it
-   * is short when confirmations keep up, and it starts over from the top when done.
-   */
-  async poll(): Promise<void> {
-    this.ticks += 1;
-    const lookForFailures = this.ticks % FAILED_POLL_EVERY === 0;
-    const query = lookForFailures
-      ? `status=failed&limit=${POLL_PAGE_SIZE}`
-      : `status=confirmed&limit=${POLL_PAGE_SIZE}${this.cursor ? `&cursor=${encodeURIComponent(this.cursor)}` : ''}`;
-    this.polls += 1;
-    const page = await expectStatus(
-      'GET /v1/rewards/issuances',
-      200,
-      http<Page>('GET', `${this.apiUrl}/v1/rewards/issuances?${query}`, { apiKey: this.apiKey }),
-    );
-    const now = Date.now();
-    for (const view of page.data) {
-      const record = this.byId.get(view.id);
-      if (!record || !this.open.has(view.id)) continue;
-      this.open.delete(view.id);
-      if (view.status === 'confirmed') {
-        record.observedAt = now;
-        record.confirmedAt = Date.parse(view.updatedAt);
-        record.txHash = view.txHash ?? undefined;
-        this.confirmed += 1;
-      } else {
-        record.failure = view.failure ? `${view.failure.type}: ${view.failure.message}` : view.status;
-        this.failed += 1;
-      }
-    }
-    if (lookForFailures) return;
-    let oldestOpen = Infinity;
-    for (const record of this.open.values()) oldestOpen = Math.min(oldestOpen, record.createdAt ?? Infinity);
-    const last = page.data[page.data.length - 1];
-    const walkedPastOpen = last === undefined || Date.parse(last.createdAt) < oldestOpen;
-    this.cursor = page.nextCursor === null || walkedPastOpen ? undefined : page.nextCursor;
-  }
-}
-
-async function issueOne(
-  tracker: IssuanceTracker,
-  record: IssuanceRecord,
-  context: { apiUrl: string; apiKey: string; campaignId: string; run: string },
-): Promise<void> {
-  const body = {
-    campaignId: context.campaignId,
-    walletAddress: record.wallet,
-    amount: AMOUNT,
-    reference: `bench-${context.run}-${record.index}`,
-  };
-  record.sentAt = Date.now();
-  const started = performance.now();
-  for (;;) {
-    record.posts += 1;
-    let result: HttpResult<IssuanceView>;
-    try {
-      result = await http<IssuanceView>('POST', `${context.apiUrl}/v1/rewards/issuances`, {
-        apiKey: context.apiKey,
-        headers: { 'idempotency-key': `bench-${context.run}-${record.index}` },
-        body,
-      });
-    } catch (error) {
-      // The request may or may not have reached the API: the same Idempotency-Key makes a retry safe.
-      if (record.posts < 3) continue;
-      record.refused = `network: ${(error as Error).message}`;
-      return;
-    }
-    // 200: an earlier attempt of this request (lost on the way back) created it.
-    if (result.status === 202 || (result.status === 200 && record.posts > 1)) {
-      record.acceptMs = performance.now() - started;
-      record.acceptedAt = Date.now();
-      tracker.accept(record, result.body);
-    } else {
-      record.refused = `${result.status} ${JSON.stringify(result.body).slice(0, 300)}`;
-    }
-    return;
-  }
-}
-
-/** Open loop: request i is sent at start + i / rate, whether or not earlier ones were answered. */
-async function issueOpenLoop(
-  tracker: IssuanceTracker,
-  rate: number,
-  issue: (record: IssuanceRecord) => Promise<void>,
-): Promise<{ maxLagMs: number }> {
-  const start = Date.now();
-  const inFlight: Promise<void>[] = [];
-  let maxLagMs = 0;
-  for (const record of tracker.records) {
-    const due = start + (record.index * 1000) / rate;
-    const wait = due - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    maxLagMs = Math.max(maxLagMs, Date.now() - due);
-    inFlight.push(issue(record));
-  }
-  await Promise.all(inFlight);
-  return { maxLagMs };
-}
-
-/** Closed loop: `concurrency` clients, each sending its next request when the last one was answered. */
-async function issueClosedLoop(
-  tracker: IssuanceTracker,
-  concurrency: number,
-  issue: (record: IssuanceRecord) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < tracker.records.length) await issue(tracker.records[next++]!);
-    }),
-  );
-}
-
-// ---------------------------------------------------------------- where the time went
-
-interface StepTimes {
-  /** Scheduled -> started of the last attempt: queueing, plus earlier attempts and their backoff. */
-  waitMs: number[];
-  /** Started -> closed of the last attempt. */
-  runMs: number[];
-  attempts: number[];
-  lastFailures: Map<string, number>;
-}
-
-interface HistoryFigures {
-  workflows: number;
-  /** Issuance id -> when Temporal recorded its workflow's start (server clock, same machine). */
-  startedAt: Map<string, number>;
-  workflowMs: number[];
-  workflowTaskWaitMs: number[];
-  workflowTaskRunMs: number[];
-  workflowTasksPerWorkflow: number[];
-  steps: Map<string, StepTimes>;
-}
-
-async function analyseHistories(connection: Connection, ids: readonly string[]): Promise<HistoryFigures> {
-  const client = new Client({ connection });
-  const stride = Math.max(1, ids.length / MAX_HISTORIES);
-  const sample: string[] = [];
-  for (let at = 0; Math.floor(at) < ids.length && sample.length < MAX_HISTORIES; at += stride) {
-    sample.push(ids[Math.floor(at)]!);
-  }
-  const figures: HistoryFigures = {
-    workflows: sample.length,
-    startedAt: new Map(),
-    workflowMs: [],
-    workflowTaskWaitMs: [],
-    workflowTaskRunMs: [],
-    workflowTasksPerWorkflow: [],
-    steps: new Map(),
-  };
-  const stepOf = (name: string): StepTimes => {
-    let times = figures.steps.get(name);
-    if (!times) {
-      times = { waitMs: [], runMs: [], attempts: [], lastFailures: new Map() };
-      figures.steps.set(name, times);
-    }
-    return times;
-  };
-  for (let at = 0; at < sample.length; at += 10) {
-    const batch = sample.slice(at, at + 10);
-    const histories = await Promise.all(
-      batch.map((id) => client.workflow.getHandle(issuanceWorkflowId(id)).fetchHistory()),
-    );
-    for (const [index, history] of histories.entries()) {
-      const issuanceId = batch[index]!;
-      const events = history.events ?? [];
-      const times = new Map<string, number>();
-      const activities = new Map<string, { name: string; scheduled: number; started?: number }>();
-      let workflowTasks = 0;
-      let workflowStarted = NaN;
-      for (const event of events) {
-        const time = tsToMs(event.eventTime);
-        const id = String(event.eventId);
-        times.set(id, time);
-        switch (event.eventType) {
-          case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-            workflowStarted = time;
-            figures.startedAt.set(issuanceId, time);
-            break;
-          case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
-          case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
-            figures.workflowMs.push(time - workflowStarted);
-            break;
-          case EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED: {
-            workflowTasks += 1;
-            const scheduled = times.get(String(event.workflowTaskStartedEventAttributes?.scheduledEventId));
-            if (scheduled !== undefined) figures.workflowTaskWaitMs.push(time - scheduled);
-            break;
-          }
-          case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED: {
-            const started = times.get(String(event.workflowTaskCompletedEventAttributes?.startedEventId));
-            if (started !== undefined) figures.workflowTaskRunMs.push(time - started);
-            break;
-          }
-          case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: {
-            const attributes = event.activityTaskScheduledEventAttributes;
-            activities.set(id, {
-              name: attributes?.activityId ?? attributes?.activityType?.name ?? '?',
-              scheduled: time,
-            });
-            break;
-          }
-          case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED: {
-            const attributes = event.activityTaskStartedEventAttributes;
-            const activity = activities.get(String(attributes?.scheduledEventId));
-            if (!activity) break;
-            activity.started = time;
-            const times = stepOf(activity.name);
-            times.waitMs.push(time - activity.scheduled);
-            times.attempts.push(attributes?.attempt ?? 1);
-            const message = attributes?.lastFailure?.message;
-            if (message) {
-              const key = message.slice(0, 80);
-              times.lastFailures.set(key, (times.lastFailures.get(key) ?? 0) + 1);
-            }
-            break;
-          }
-          case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-          case EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
-          case EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: {
-            const attributes =
-              event.activityTaskCompletedEventAttributes ??
-              event.activityTaskFailedEventAttributes ??
-              event.activityTaskTimedOutEventAttributes;
-            const activity = activities.get(String(attributes?.scheduledEventId));
-            if (activity?.started !== undefined) stepOf(activity.name).runMs.push(time - activity.started);
-            break;
-          }
-          default:
-            break;
-        }
-      }
-      figures.workflowTasksPerWorkflow.push(workflowTasks);
-    }
-  }
-  return figures;
-}
-
-interface EnvelopeFigures {
-  envelopes: number;
-  confirmedEnvelopes: number;
-  channelsUsed: number;
-  /** Envelope built -> confirmed: how long a channel is held per payment (the lease starts a little earlier). */
-  holdMs: number[];
-  attemptOutcomes: Map<string, number>;
-  leaseCounts: number[];
-}
-
-async function analyseEnvelopes(databaseUrl: string, ids: readonly string[]): Promise<EnvelopeFigures> {
-  const db = createPrismaClient({ databaseUrl, poolSize: 2 });
-  try {
-    const keys = ids.map((id) => `issuance/${id}`);
-    const envelopes = await db.paymentEnvelope.findMany({
-      where: { businessKey: { in: keys } },
-      select: { id: true, channelAccount: true, status: true, createdAt: true, updatedAt: true },
-    });
-    const attempts = await db.submissionAttempt.groupBy({
-      by: ['action', 'outcome'],
-      where: { envelopeId: { in: envelopes.map((envelope) => envelope.id) } },
-      _count: { _all: true },
-    });
-    const channels = await db.channelAccount.findMany({ select: { leasedCount: true } });
-    const confirmed = envelopes.filter((envelope) => envelope.status === 'confirmed');
-    return {
-      envelopes: envelopes.length,
-      confirmedEnvelopes: confirmed.length,
-      channelsUsed: new Set(envelopes.map((envelope) => envelope.channelAccount)).size,
-      holdMs: confirmed.map((envelope) => envelope.updatedAt.getTime() - envelope.createdAt.getTime()),
-      attemptOutcomes: new Map(attempts.map((row) => [`${row.action}:${row.outcome}`, row._count._all])),
-      leaseCounts: channels.map((channel) => Number(channel.leasedCount)),
-    };
-  } finally {
-    await db.$disconnect();
-  }
-}
-
-// ---------------------------------------------------------------- correctness
-
-interface LedgerCheck {
-  checked: number;
-  wrong: string[];
-}
-
-async function checkLedger(sandboxUrl: string, records: readonly IssuanceRecord[]): Promise<LedgerCheck> {
-  const wrong: string[] = [];
-  const accepted = records.filter((record) => record.id !== undefined);
-  for (let at = 0; at < accepted.length; at += 25) {
-    await Promise.all(
-      accepted.slice(at, at + 25).map(async (record) => {
-        const memo = issuanceMemo(record.id!);
-        const landed = await expectStatus(
-          'GET /sandbox/transactions',
-          200,
-          http<{ count: number; successful: number; transactions: { hash: string; successful: boolean }[] }>(
-            'GET',
-            `${sandboxUrl}/sandbox/transactions?memo=${encodeURIComponent(memo)}`,
-          ),
-        );
-        const paid = landed.transactions.filter((transaction) => transaction.successful);
-        if (landed.count !== 1 || landed.successful !== 1) {
-          wrong.push(`${record.id} (${memo}): ${landed.count} landed, ${landed.successful} successful`);
-        } else if (record.txHash !== undefined && paid[0]?.hash !== record.txHash) {
-          wrong.push(`${record.id} (${memo}): the API says ${record.txHash}, the ledger holds ${paid[0]?.hash}`);
-        }
-      }),
-    );
-  }
-  return { checked: accepted.length, wrong };
-}
-
 // ---------------------------------------------------------------- main
 
 /** Refuses a database without every migration of this checkout (the API would answer 500s). */
@@ -826,6 +358,20 @@ async function checkDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
+function printProfiles(directory: string, window: { start: number; end: number }): void {
+  for (const name of ['worker', 'api']) {
+    for (const summary of summariseProfiles(join(directory, name), window)) {
+      say(
+        `CPU profile of the ${name} over the window (${(summary.busyMs / 1000).toFixed(1)} s busy; ${join(directory, name, summary.file)}): ` +
+          summary.shares
+            .slice(0, 12)
+            .map(([owner, share]) => `${owner} ${(share * 100).toFixed(0)}%`)
+            .join(', '),
+      );
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const options = readOptions();
   const run = randomBytes(3).toString('hex');
@@ -841,14 +387,20 @@ async function main(): Promise<void> {
   say(`load average before: ${loadAverage()} (2-core figures: anything near 2 means the machine is already busy)`);
 
   const stack: Stack = { workDir: await mkdtemp(join(tmpdir(), 'nova-bench-issuance-')) };
+  // Outside the work folder, which is removed at the end: the profiles are kept for a closer look.
+  const profileDir = join(tmpdir(), `nova-bench-issuance-profiles-${run}`);
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= stopStack(stack));
-  process.once('SIGINT', () => {
-    say('interrupted: stopping every process');
-    void stop().finally(() => process.exit(130));
-  });
   let sampler: ResourceSampler | undefined;
+  let probes: ComponentProbes | undefined;
   let ticker: NodeJS.Timeout | undefined;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      clearInterval(ticker);
+      say(`${signal}: stopping every process`);
+      void stop().finally(() => process.exit(130));
+    });
+  }
   try {
     const closes: LedgerClose[] = [];
     await checkDatabase(options.databaseUrl);
@@ -885,11 +437,15 @@ async function main(): Promise<void> {
     const apiUrl = `http://127.0.0.1:${settings.apiPort}`;
     await step('starting the worker and the API; waiting for /health/ready', async () => {
       const env = platformEnvironment(options, settings);
-      stack.worker = startProcess('worker', process.execPath, [join(ROOT, 'apps/worker/dist/main.js')], {
+      const nodeArgs = (name: string, main: string) => [
+        ...(options.cpuProfile.has(name) ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : []),
+        join(ROOT, main),
+      ];
+      stack.worker = startProcess('worker', process.execPath, nodeArgs('worker', 'apps/worker/dist/main.js'), {
         env,
         cwd: ROOT,
       });
-      stack.api = startProcess('api', process.execPath, [join(ROOT, 'apps/api/dist/main.js')], { env, cwd: ROOT });
+      stack.api = startProcess('api', process.execPath, nodeArgs('api', 'apps/api/dist/main.js'), { env, cwd: ROOT });
       await waitUntil(
         'GET /health/ready == 200',
         async () => ((await http('GET', `${apiUrl}/health/ready`)).status === 200 ? true : undefined),
@@ -944,7 +500,10 @@ async function main(): Promise<void> {
     sampler.start();
     say(`issuing ${options.issuances} rewards (${mode}) and polling for confirmations every ${POLL_INTERVAL_MS} ms`);
     const windowStart = sampler.sample();
+    const windowStartMicros = monotonicMicros();
     const metricsBefore = await scrapeTemporalMetrics(metricsUrl);
+    probes = new ComponentProbes(options.databaseUrl, apiUrl, stack.temporalConnection!);
+    probes.start();
     const progress = () =>
       say(
         `  sent ${tracker.records.filter((r) => r.sentAt !== undefined).length}/${options.issuances}, ` +
@@ -977,7 +536,9 @@ async function main(): Promise<void> {
     issuingDone = true;
     await polling;
     const windowEnd = sampler.sample();
+    const windowEndMicros = monotonicMicros();
     const temporalFigures = compareScrapes(metricsBefore, await scrapeTemporalMetrics(metricsUrl));
+    const probeFigures = await probes.stop();
     clearInterval(ticker);
     progress();
     // Peak RSS is read before anything is stopped: the kernel's high-water mark of each process.
@@ -1002,211 +563,39 @@ async function main(): Promise<void> {
     const histories = await step('reading workflow histories', () =>
       analyseHistories(stack.temporalConnection!, acceptedIds),
     );
-    const envelopes = await analyseEnvelopes(options.databaseUrl, acceptedIds);
+    const envelopes = await analyseEnvelopes(options.databaseUrl, acceptedIds, [stellar.distributionAccount]);
 
-    // ---- report
-    const records = tracker.records;
-    const accepted = records.filter((r) => r.acceptedAt !== undefined);
-    const confirmed = records.filter((r) => r.confirmedAt !== undefined);
-    const firstSent = Math.min(...records.map((r) => r.sentAt ?? Infinity));
-    const lastSent = Math.max(...records.map((r) => r.sentAt ?? -Infinity));
-    const firstAccept = Math.min(...accepted.map((r) => r.acceptedAt!));
-    const lastAccept = Math.max(...accepted.map((r) => r.acceptedAt!));
-    const confirmTimes = confirmed.map((r) => r.confirmedAt!).sort((a, b) => a - b);
-    const lastConfirm = confirmTimes[confirmTimes.length - 1] ?? NaN;
-    const overallRate = confirmed.length / ((lastConfirm - firstAccept) / 1000);
-    const i10 = Math.floor(0.1 * (confirmTimes.length - 1));
-    const i90 = Math.ceil(0.9 * (confirmTimes.length - 1));
-    const middleRate = (i90 - i10) / ((confirmTimes[i90]! - confirmTimes[i10]!) / 1000);
-    const acceptMs = accepted.map((r) => r.acceptMs!);
-    const toConfirmed = confirmed.map((r) => r.confirmedAt! - r.acceptedAt!);
-    const toObserved = confirmed.map((r) => r.observedAt! - r.acceptedAt!);
-    const perFiveSeconds: number[] = [];
-    for (const at of confirmTimes) {
-      const bucket = Math.max(0, Math.floor((at - firstAccept) / 5_000));
-      while (perFiveSeconds.length <= bucket) perFiveSeconds.push(0);
-      perFiveSeconds[bucket]! += 1;
-    }
-    const windowCloses = closes.filter((close) => close.at >= firstAccept && close.at <= lastConfirm + 500);
-    const ledgersInWindow = Math.max(1, Math.round((lastConfirm - firstAccept) / LEDGER_INTERVAL_MS));
-    const paymentsPerLedger = windowCloses.map((close) => close.transactions);
-
-    say('');
-    say(`---- results: run ${run}, ${options.issuances} issuances, ${mode}, ${options.channels} channels ----`);
-    table([
-      ['throughput', ''],
-      [
-        '  offered (sent)',
-        `${((records.length - 1) / ((lastSent - firstSent) / 1000)).toFixed(1)} issuances/s` +
-          (Number.isFinite(maxLagMs) ? ` (sender max lag ${ms(maxLagMs)})` : ''),
-      ],
-      [
-        '  accepted (first to last 202)',
-        `${(accepted.length / ((lastAccept - firstAccept) / 1000)).toFixed(1)} issuances/s`,
-      ],
-      [
-        '  confirmed, first accept -> last confirmation',
-        `${overallRate.toFixed(2)} issuances/s over ${secs(lastConfirm - firstAccept)}`,
-      ],
-      ['  confirmed, steady middle (10th-90th pct)', `${middleRate.toFixed(2)} issuances/s`],
-      ['  confirmed per 5 s', perFiveSeconds.join(' ')],
-      ['latency (p50 / p95 / p99)', ''],
-      [
-        '  accept (POST -> 202 body)',
-        `${triple(acceptMs, (v) => `${v.toFixed(1)} ms`)}  max ${ms(Math.max(...acceptMs))}`,
-      ],
-      ['  accept -> confirmed (worker wrote it)', triple(toConfirmed, secs)],
-      ['  accept -> confirmed (seen by the poller)', `${triple(toObserved, secs)}  (${tracker.polls} polls)`],
-    ]);
-    say('');
-    // Accept latency split at two instants the platform recorded: the issuance row's createdAt
-    // (the API's checks are done) and the workflow's start event (Temporal accepted the start).
-    const split = accepted.filter((r) => histories.startedAt.has(r.id!));
-    const apiChecks = split.map((r) => r.createdAt! - r.sentAt!);
-    const startWorkflow = split.map((r) => histories.startedAt.get(r.id!)! - r.createdAt!);
-    const respond = split.map((r) => r.acceptedAt! - histories.startedAt.get(r.id!)!);
-    table([
-      ['accept latency split (p50 / p95 / p99)', ''],
-      ['  POST sent -> issuance row created', triple(apiChecks, ms)],
-      ['  row created -> workflow start recorded', triple(startWorkflow, ms)],
-      ['  workflow start recorded -> 202 read', triple(respond, ms)],
-    ]);
-    say('');
-    const cpu = (name: string) => sampler!.cpu(name, windowStart, windowEnd);
-    const windowSeconds = (windowEnd - windowStart) / 1000;
-    /** CPU milliseconds spent per confirmed issuance over the window. */
-    const perIssuance = (percent: number) =>
-      Number.isFinite(percent) && confirmed.length > 0
-        ? `${Math.round(((percent / 100) * windowSeconds * 1000) / confirmed.length)} ms`
-        : '-';
-    const processRows = WATCHED.map((name) => [
-      `  ${name}`,
-      mib(peaks.get(name) ?? NaN),
-      mib(sampler!.maxSampledRss(name)),
-      pct(cpu(name).meanPercent),
-      pct(cpu(name).peakPercent),
-      perIssuance(cpu(name).meanPercent),
-    ]);
-    const platform = ['api', 'worker', 'temporal', 'sandbox', POSTGRES].reduce(
-      (sum, name) => sum + (cpu(name).meanPercent || 0),
-      0,
-    );
-    const ours = platform + (cpu('bench').meanPercent || 0);
-    table([
-      [
-        `process (window ${windowSeconds.toFixed(0)} s)`,
-        'peak RSS',
-        'max VmRSS',
-        'CPU mean',
-        'CPU peak 5 s',
-        'CPU/issuance',
-      ],
-      ...processRows,
-      [
-        `  postgres (${options.databaseName} backends)`,
-        '-',
-        '-',
-        pct(cpu(POSTGRES).meanPercent),
-        pct(cpu(POSTGRES).peakPercent),
-        perIssuance(cpu(POSTGRES).meanPercent),
-      ],
-      ['  platform (all but bench)', '-', '-', pct(platform), '-', perIssuance(platform)],
-      ['  whole machine (2 cores = 200%)', '-', '-', pct(cpu(MACHINE).meanPercent), pct(cpu(MACHINE).peakPercent), ''],
-      ['  of which not this benchmark', '-', '-', pct(cpu(MACHINE).meanPercent - ours), '-', ''],
-    ]);
-    say(`load average after: ${loadAverage()}`);
-    say('');
-    say(`where the time went (${histories.workflows} workflow histories; wait = scheduled -> last attempt started):`);
-    const stepRows: string[][] = [
-      ['step', 'wait p50 / p95', 'run p50 / p95', 'attempts max', 'retried', 'last failures'],
-      [
-        '  workflow tasks',
-        `${ms(percentile(histories.workflowTaskWaitMs, 50))} / ${ms(percentile(histories.workflowTaskWaitMs, 95))}`,
-        `${ms(percentile(histories.workflowTaskRunMs, 50))} / ${ms(percentile(histories.workflowTaskRunMs, 95))}`,
-        `${Math.max(0, ...histories.workflowTasksPerWorkflow)} per wf`,
-        '-',
-        '',
-      ],
-    ];
-    for (const [name, times] of histories.steps) {
-      stepRows.push([
-        `  ${name}`,
-        `${ms(percentile(times.waitMs, 50))} / ${ms(percentile(times.waitMs, 95))}`,
-        `${ms(percentile(times.runMs, 50))} / ${ms(percentile(times.runMs, 95))}`,
-        String(Math.max(0, ...times.attempts)),
-        String(times.attempts.filter((attempt) => attempt > 1).length),
-        [...times.lastFailures].map(([message, count]) => `${count}x ${message}`).join('; '),
-      ]);
-    }
-    stepRows.push(['  whole workflow', triple(histories.workflowMs, secs), '', '', '', '']);
-    table(stepRows);
-    const busiest = (figures: OperationFigures[]) =>
-      figures
-        .slice(0, 5)
-        .map((f) => `${f.operation} ${f.count} x ${f.meanMs.toFixed(1)} ms`)
-        .join(', ');
-    const persistenceMs = temporalFigures.persistence.reduce((sum, f) => sum + f.totalMs, 0);
-    const { polls } = temporalFigures;
-    say(
-      `Temporal server: task polls answered ${polls.answered} (${pct((polls.sync / Math.max(1, polls.answered)) * 100)} sync match), ` +
-        `timed out ${polls.timedOut}; busiest calls: ${busiest(temporalFigures.service)}`,
-    );
-    say(
-      `Temporal persistence: ${secs(persistenceMs)} in ${temporalFigures.persistence.reduce((sum, f) => sum + f.count, 0)} operations ` +
-        `(${pct((persistenceMs / (windowEnd - windowStart)) * 100)} of the window); busiest: ${busiest(temporalFigures.persistence)}`,
-    );
-    const holdMean = mean(envelopes.holdMs);
-    say(
-      `payments: ${envelopes.envelopes} envelopes (${envelopes.confirmedEnvelopes} confirmed) on ${envelopes.channelsUsed}/${options.channels} channels; ` +
-        `channel held per payment (built -> confirmed) p50 ${ms(percentile(envelopes.holdMs, 50))}, mean ${ms(holdMean)} ` +
-        `=> pool capacity ~${((options.channels * 1000) / holdMean).toFixed(1)} payments/s; ` +
-        `channel busy ${pct((envelopes.holdMs.reduce((s, v) => s + v, 0) / (options.channels * (lastConfirm - firstAccept))) * 100)} of the window`,
-    );
-    say(
-      `ledger packing in the window: ${ledgersInWindow} ledgers, ${windowCloses.length} with transactions; per ledger ` +
-        `max ${Math.max(0, ...paymentsPerLedger)}, mean ${(paymentsPerLedger.reduce((s, v) => s + v, 0) / ledgersInWindow).toFixed(2)}; ` +
-        `sandbox queue at close max ${Math.max(0, ...windowCloses.map((close) => close.queued))}`,
-    );
-    say(
-      `submission attempts: ${[...envelopes.attemptOutcomes].map(([key, count]) => `${key} ${count}`).join(', ')}; ` +
-        `leases per channel: ${envelopes.leaseCounts.join(' ')}`,
-    );
-
-    // ---- verdict
-    const refusals = records.filter((r) => r.refused !== undefined);
-    const failures = records.filter((r) => r.failure !== undefined);
-    const expectedPaid = stroops(AMOUNT) * BigInt(accepted.length);
-    const campaignOk = stroops(campaign.paid) === expectedPaid && stroops(campaign.reserved) === 0n;
-    const correct =
-      refusals.length === 0 &&
-      failures.length === 0 &&
-      !timedOut &&
-      confirmed.length === options.issuances &&
-      ledger.wrong.length === 0 &&
-      ledger.checked === options.issuances &&
-      campaignOk;
-    for (const r of refusals.slice(0, 5)) say(`refused #${r.index}: ${r.refused}`);
-    for (const r of failures.slice(0, 5)) say(`failed ${r.id}: ${r.failure}`);
-    for (const line of ledger.wrong.slice(0, 10)) say(`ledger: ${line}`);
-    if (!campaignOk)
-      say(
-        `campaign: paid ${campaign.paid}, reserved ${campaign.reserved}; expected paid ${accepted.length} x ${AMOUNT}, reserved 0`,
-      );
-    const target = middleRate >= 20 && percentile(acceptMs, 99) < 100;
-    say(
-      `target (>= 20 confirmed/s sustained, accept p99 < 100 ms): ${target ? 'MET' : 'NOT MET'} ` +
-        `(${middleRate.toFixed(2)}/s, p99 ${percentile(acceptMs, 99).toFixed(1)} ms)`,
-    );
-    say(
-      `correctness: ${correct ? 'OK' : 'FAILED'} - ${accepted.length}/${options.issuances} accepted, ` +
-        `${confirmed.length} confirmed, ${failures.length} failed, ${refusals.length} refused; ledger: ` +
-        `${ledger.checked - ledger.wrong.length}/${ledger.checked} memos with exactly one successful payment; ` +
-        `campaign paid ${campaign.paid}, reserved ${campaign.reserved}`,
-    );
+    const correct = printReport({
+      run,
+      mode,
+      issuances: options.issuances,
+      channels: options.channels,
+      databaseName: options.databaseName,
+      records: tracker.records,
+      polls: tracker.polls,
+      maxLagMs,
+      window: { start: windowStart, end: windowEnd },
+      sampler,
+      peaks,
+      probes: probeFigures,
+      temporal: temporalFigures,
+      histories,
+      envelopes,
+      closes,
+      ledger,
+      campaign,
+      timedOut,
+    });
     if (!correct) process.exitCode = 1;
+    if (options.cpuProfile.size > 0) {
+      // Profiles are written when the processes exit.
+      await Promise.all([stack.api?.stop(STOP_GRACE_MS), stack.worker?.stop(STOP_GRACE_MS)]);
+      printProfiles(profileDir, { start: windowStartMicros, end: windowEndMicros });
+    }
   } catch (error) {
     clearInterval(ticker);
     sampler?.stop();
+    await probes?.stop().catch(() => undefined);
     process.exitCode = 1;
     process.stderr.write(
       `[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
@@ -1220,4 +609,5 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+// Exits when done even if a failed run left a timer or a connection behind.
+void main().finally(() => process.exit());

@@ -81,7 +81,7 @@ export function createCampaignChainLedgerActivities(deps: { db: PrismaClient; cl
       outcome: CampaignChangeOutcome;
     }): Promise<{ status: OnChainStatus }> {
       return await db.$transaction(async (tx) => {
-        await tx.$queryRaw`SELECT id FROM campaigns WHERE id = ${input.campaignId}::uuid FOR UPDATE`;
+        await tx.$queryRaw`SELECT id FROM campaigns WHERE id = ${input.campaignId}::uuid FOR NO KEY UPDATE`;
         const campaign = await tx.campaign.findUnique({ where: { id: input.campaignId } });
         if (!campaign)
           throw ApplicationFailure.nonRetryable(`campaign ${input.campaignId} does not exist`, 'CampaignMissing');

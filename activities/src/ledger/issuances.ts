@@ -52,7 +52,8 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
       return await db.$transaction(async (tx) => {
         const issuance = await lockIssuance(tx, input.issuanceId);
         if (issuance.reservation === 'reserved' || issuance.reservation === 'paid') return { reserved: false };
-        await tx.$queryRaw`SELECT id FROM campaigns WHERE id = ${issuance.campaignId}::uuid FOR UPDATE`;
+        // NO KEY: serialises reservations without blocking the API's issuance inserts (their FK check).
+        await tx.$queryRaw`SELECT id FROM campaigns WHERE id = ${issuance.campaignId}::uuid FOR NO KEY UPDATE`;
         const campaign = await tx.campaign.findUniqueOrThrow({ where: { id: issuance.campaignId } });
         const now = clock.now();
         if (campaign.status !== 'active') {

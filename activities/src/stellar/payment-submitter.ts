@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Keypair } from '@stellar/stellar-sdk';
 import type { Clock } from '../clock';
 import { StellarUnavailableError, TransactionRejectedError, translateStellarError, type ResultCodes } from './errors';
-import type { StellarGateway } from './gateway';
+import type { StellarGateway, TransactionLookup } from './gateway';
 
 export type EnvelopeStatus = 'built' | 'submitted' | 'confirmed' | 'failed' | 'expired';
 
@@ -117,19 +117,9 @@ export class PaymentSubmitter {
     if (pending.length > 0) {
       const ledger = await gateway.latestLedger();
       for (const envelope of pending) {
-        onProgress('lookup');
-        const found = await gateway.lookup(envelope.hash);
-        await envelopes.recordAttempt(
-          envelope.id,
-          'lookup',
-          found.found ? (found.successful ? 'found-successful' : 'found-failed') : 'not-found',
-        );
-        if (found.found && found.successful) {
-          await this.settle(envelope, 'confirmed', { ledger: found.ledger });
-          return this.confirmation(envelope, found.ledger, true);
-        }
-        if (found.found && !found.successful) {
-          await this.settle(envelope, 'failed', { ledger: found.ledger, resultCodes: found.resultCodes });
+        const found = await this.lookUp(envelope, onProgress);
+        if (found.found && found.successful) return this.confirmation(envelope, found.ledger, true);
+        if (found.found) {
           throw new TransactionRejectedError(
             `payment ${envelope.hash} failed on chain`,
             found.resultCodes,
@@ -141,15 +131,7 @@ export class PaymentSubmitter {
       if (ledger.closedAt.getTime() <= newest.maxTime.getTime()) {
         return await this.submit(newest, false, onProgress);
       }
-      for (const envelope of pending) {
-        await envelopes.recordAttempt(
-          envelope.id,
-          'expire',
-          'expired',
-          `ledger ${ledger.sequence} closed at ${ledger.closedAt.toISOString()}`,
-        );
-        await this.settle(envelope, 'expired');
-      }
+      await this.expire(pending, ledger);
     }
 
     const attempt = existing.reduce((max, e) => Math.max(max, e.attempt), 0) + 1;
@@ -177,19 +159,9 @@ export class PaymentSubmitter {
     const ledger = await gateway.latestLedger(); // before the lookups, as in pay()
     const notFound: StoredEnvelope[] = [];
     for (const envelope of pending) {
-      onProgress('lookup');
-      const found = await gateway.lookup(envelope.hash);
-      await envelopes.recordAttempt(
-        envelope.id,
-        'lookup',
-        found.found ? (found.successful ? 'found-successful' : 'found-failed') : 'not-found',
-      );
-      if (found.found && found.successful) {
-        await this.settle(envelope, 'confirmed', { ledger: found.ledger });
-        return this.confirmation(envelope, found.ledger, true);
-      }
-      if (found.found) await this.settle(envelope, 'failed', { ledger: found.ledger, resultCodes: found.resultCodes });
-      else notFound.push(envelope);
+      const found = await this.lookUp(envelope, onProgress);
+      if (found.found && found.successful) return this.confirmation(envelope, found.ledger, true);
+      if (!found.found) notFound.push(envelope);
     }
     const open = notFound.filter((e) => ledger.closedAt.getTime() <= e.maxTime.getTime());
     if (open.length > 0) {
@@ -198,8 +170,29 @@ export class PaymentSubmitter {
         1,
       );
     }
-    for (const envelope of notFound) {
-      await envelopes.recordAttempt(
+    await this.expire(notFound, ledger);
+    return undefined;
+  }
+
+  /** Looks an envelope's hash up, records the lookup, and settles the envelope if it was found. */
+  private async lookUp(envelope: StoredEnvelope, onProgress: (step: string) => void): Promise<TransactionLookup> {
+    onProgress('lookup');
+    const found = await this.options.gateway.lookup(envelope.hash);
+    await this.options.envelopes.recordAttempt(
+      envelope.id,
+      'lookup',
+      found.found ? (found.successful ? 'found-successful' : 'found-failed') : 'not-found',
+    );
+    if (found.found && found.successful) await this.settle(envelope, 'confirmed', { ledger: found.ledger });
+    else if (found.found)
+      await this.settle(envelope, 'failed', { ledger: found.ledger, resultCodes: found.resultCodes });
+    return found;
+  }
+
+  /** Envelopes not found after `ledger` closed past their upper bound can never land. */
+  private async expire(expired: StoredEnvelope[], ledger: { sequence: number; closedAt: Date }): Promise<void> {
+    for (const envelope of expired) {
+      await this.options.envelopes.recordAttempt(
         envelope.id,
         'expire',
         'expired',
@@ -207,7 +200,6 @@ export class PaymentSubmitter {
       );
       await this.settle(envelope, 'expired');
     }
-    return undefined;
   }
 
   private async build(

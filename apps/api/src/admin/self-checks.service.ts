@@ -5,6 +5,7 @@ import { PrismaClient, type SelfCheck } from '@nova/db';
 import type { ApiConfig } from '@nova/config';
 import { searchAttributes, selfCheckWorkflowId, selfCheckWorkflowType } from '@nova/workflows/definitions';
 import { InjectConfig } from '../config/config.module';
+import { temporalUiLink } from '../temporal/temporal-ui';
 import type { SelfCheckView } from './dto/self-check.dto';
 
 @Injectable()
@@ -44,7 +45,6 @@ export class SelfChecksService {
   }
 
   private toView(row: SelfCheck): SelfCheckView {
-    const ui = `${this.config.temporal.uiUrl}/namespaces/${encodeURIComponent(this.config.temporal.namespace)}/workflows/${encodeURIComponent(row.workflowId)}`;
     return {
       id: row.id,
       status: row.status,
@@ -53,7 +53,10 @@ export class SelfChecksService {
       workerIdentity: row.workerIdentity,
       createdAt: row.createdAt.toISOString(),
       completedAt: row.completedAt?.toISOString() ?? null,
-      links: { self: `/v1/admin/self-checks/${row.id}`, temporalUi: ui },
+      links: {
+        self: `/v1/admin/self-checks/${row.id}`,
+        temporalUi: temporalUiLink(this.config.temporal, row.workflowId),
+      },
     };
   }
 }

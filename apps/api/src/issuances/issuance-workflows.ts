@@ -11,6 +11,7 @@ import {
   type IssuanceWorkflowInput,
 } from '@nova/workflows/definitions';
 import { InjectConfig } from '../config/config.module';
+import { temporalUiLink } from '../temporal/temporal-ui';
 
 /** Starts issuance workflow runs: the first one, and admin replays (new runs of the same id). */
 @Injectable()
@@ -68,7 +69,6 @@ export class IssuanceWorkflows {
   }
 
   temporalUiLink(workflowId: string): string {
-    const { uiUrl, namespace } = this.config.temporal;
-    return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+    return temporalUiLink(this.config.temporal, workflowId);
   }
 }

@@ -82,7 +82,8 @@ export class IssuanceView {
 
 export class IssuancePage extends PageOf(IssuanceView) {}
 
-export class IssuanceListQuery extends PageQuery {
+/** Filters both the merchant's and the admin's issuance lists take. */
+class IssuanceFilters extends PageQuery {
   @ApiPropertyOptional({ enum: ISSUANCE_STATUSES })
   @IsOptional()
   @IsIn(ISSUANCE_STATUSES, { message: `status must be one of ${ISSUANCE_STATUSES.join(', ')}` })
@@ -92,28 +93,20 @@ export class IssuanceListQuery extends PageQuery {
   @IsOptional()
   @IsUUID('4', { message: 'campaignId must be a UUID' })
   campaignId?: string;
+}
 
+export class IssuanceListQuery extends IssuanceFilters {
   @ApiPropertyOptional()
   @IsOptional()
   @IsStellarAccount()
   walletAddress?: string;
 }
 
-export class AdminIssuanceListQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: ISSUANCE_STATUSES })
-  @IsOptional()
-  @IsIn(ISSUANCE_STATUSES, { message: `status must be one of ${ISSUANCE_STATUSES.join(', ')}` })
-  status?: string;
-
+export class AdminIssuanceListQuery extends IssuanceFilters {
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
   @IsUUID('4', { message: 'merchantId must be a UUID' })
   merchantId?: string;
-
-  @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
-  @IsUUID('4', { message: 'campaignId must be a UUID' })
-  campaignId?: string;
 }
 
 export class ReplayManyDto {

@@ -36,6 +36,10 @@ function devServerArgs(options) {
     'error',
     '--log-format',
     'json',
+    // An activity the workflow task schedules on its own task queue goes straight back to the
+    // worker that completed the task when it has a free slot (no poll round trip).
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
   ];
   if (options.headless) args.push('--headless');
   if (options.dbFile) {

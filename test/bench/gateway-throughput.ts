@@ -8,8 +8,9 @@
  *
  * Env: DATABASE_URL (required; migrations applied), BENCH_PAYMENTS (200), BENCH_CHANNELS (8),
  * BENCH_DB_POOL (10, the worker's default), BENCH_CHANNEL_WAIT_MS (how long one pay() call waits for a
- * free channel before failing retryably; the submitter's default when unset). Exits 0 when every
- * memo landed exactly once.
+ * free channel before failing retryably; the submitter's default when unset), BENCH_BATCH (payments
+ * per transaction at most; 100, Stellar's limit; 1 turns batching off). Exits 0 when every
+ * wallet received exactly one payment.
  */
 import { randomUUID } from 'node:crypto';
 import { msToNumber } from '@temporalio/common/lib/time';
@@ -28,7 +29,7 @@ import {
   type PaymentRequest,
 } from '@nova/activities';
 import { activityProfiles } from '@nova/workflows/definitions';
-import { createWallets, landedWithMemo, startStellarFixture, type StellarFixture } from '../support/stellar';
+import { createWallets, paymentsReceived, startStellarFixture, type StellarFixture } from '../support/stellar';
 
 const LEDGER_INTERVAL_MS = 1_000;
 const SANDBOX_SUBMIT_TIMEOUT_MS = 30_000;
@@ -94,11 +95,13 @@ async function main(): Promise<void> {
   const dbPool = positiveInt('BENCH_DB_POOL', 10);
   const channelWaitMs =
     process.env.BENCH_CHANNEL_WAIT_MS === undefined ? undefined : positiveInt('BENCH_CHANNEL_WAIT_MS', 5_000);
+  const batchSize = positiveInt('BENCH_BATCH', 100);
   const run = randomUUID().slice(0, 6);
 
   say(
     `sandbox: ${LEDGER_INTERVAL_MS} ms ledgers, submit timeout ${SANDBOX_SUBMIT_TIMEOUT_MS} ms; ` +
-      `${payments} payments, ${channelCount} channel account(s), database pool ${dbPool}, ` +
+      `${payments} payments, ${channelCount} channel account(s), up to ${batchSize} per transaction, ` +
+      `database pool ${dbPool}, ` +
       `channel wait ${channelWaitMs === undefined ? 'default' : `${channelWaitMs} ms`}`,
   );
   const fixture: StellarFixture = await startStellarFixture({
@@ -126,6 +129,7 @@ async function main(): Promise<void> {
       leaseMarginSeconds: LEASE_MARGIN_SECONDS,
       maxFeePerOperation: MAX_FEE_PER_OPERATION,
       ...(channelWaitMs === undefined ? {} : { channelWaitMs }),
+      maxPaymentsPerTransaction: batchSize,
     });
 
     const setupStarted = Date.now();
@@ -180,30 +184,35 @@ async function main(): Promise<void> {
     clearInterval(ticker);
     say(`paid ${paid}/${payments}, failed ${failed}, retries ${retries}, ${seconds(wallMs)}`);
 
-    say('checking the ledger: every memo must have landed exactly once');
-    const landing: Array<{ memo: string; count: number; successful: number }> = [];
+    say('checking the ledger: every wallet must have received exactly one payment');
+    const landing: Array<{ key: string; received: number }> = [];
     for (let at = 0; at < requests.length; at += 25) {
       const slice = requests.slice(at, at + 25);
       landing.push(
         ...(await Promise.all(
-          slice.map(async (request) => ({ memo: request.memo, ...(await landedWithMemo(fixture, request.memo)) })),
+          slice.map(async (request) => ({
+            key: request.businessKey,
+            received: (await paymentsReceived(fixture, request.destination)).length,
+          })),
         )),
       );
     }
-    const wrong = landing.filter((l) => l.count !== 1 || l.successful !== 1);
+    const wrong = landing.filter((l) => l.received !== 1);
 
-    const confirmed = await db.paymentEnvelope.findMany({
-      where: { businessKey: { startsWith: `bench-${run}/` }, status: 'confirmed' },
-      select: { channelAccount: true, ledger: true, businessKey: true },
+    const ours = { envelope: { items: { some: { businessKey: { startsWith: `bench-${run}/` } } } } };
+    const confirmed = await db.paymentItem.findMany({
+      where: { businessKey: { startsWith: `bench-${run}/` }, envelope: { status: 'confirmed' } },
+      select: { envelope: { select: { id: true, channelAccount: true, ledger: true } } },
     });
-    const envelopeCount = await db.paymentEnvelope.count({ where: { businessKey: { startsWith: `bench-${run}/` } } });
+    const envelopeCount = await db.paymentEnvelope.count({ where: ours.envelope });
     const perLedger = new Map<number, number>();
-    const perChannelLedger = new Map<string, number>();
-    for (const envelope of confirmed) {
+    const perChannelLedger = new Map<string, Set<string>>();
+    for (const { envelope } of confirmed) {
       perLedger.set(envelope.ledger ?? 0, (perLedger.get(envelope.ledger ?? 0) ?? 0) + 1);
       const key = `${envelope.channelAccount}@${envelope.ledger}`;
-      perChannelLedger.set(key, (perChannelLedger.get(key) ?? 0) + 1);
+      perChannelLedger.set(key, (perChannelLedger.get(key) ?? new Set()).add(envelope.id));
     }
+    const transactionsPerChannelLedger = [...perChannelLedger.values()].map((ids) => ids.size);
     const ledgers = [...perLedger.keys()];
     const spanned = ledgers.length > 0 ? Math.max(...ledgers) - Math.min(...ledgers) + 1 : 0;
     const latencies = outcomes
@@ -217,7 +226,9 @@ async function main(): Promise<void> {
     const attempts = outcomes.map((o) => o.attempts).sort((a, b) => a - b);
 
     say('---- results ----');
-    say(`channel accounts configured: ${channelCount}; used: ${new Set(confirmed.map((e) => e.channelAccount)).size}`);
+    say(
+      `channel accounts configured: ${channelCount}; used: ${new Set(confirmed.map((c) => c.envelope.channelAccount)).size}`,
+    );
     say(`payments: ${payments} (confirmed ${paid}, failed ${failed}); envelopes built: ${envelopeCount}`);
     say(`wall time (payments only): ${seconds(wallMs)}`);
     say(`sustained throughput: ${(paid / (wallMs / 1000)).toFixed(2)} payments/s`);
@@ -236,22 +247,27 @@ async function main(): Promise<void> {
     say(
       `ledgers: ${perLedger.size} with payments over a span of ${spanned}; per ledger max ` +
         `${Math.max(0, ...perLedger.values())}, mean ${(paid / Math.max(1, spanned)).toFixed(2)}; ` +
-        `max per channel per ledger ${Math.max(0, ...perChannelLedger.values())}`,
+        `transactions per channel per ledger max ${Math.max(0, ...transactionsPerChannelLedger)}; ` +
+        `payments per transaction mean ${(paid / Math.max(1, envelopeCount)).toFixed(2)}`,
     );
     for (const outcome of outcomes.filter((o) => o.finalError).slice(0, 5)) {
       say(`failed ${outcome.request.businessKey}: ${outcome.finalError}`);
     }
     if (wrong.length === 0 && failed === 0) {
-      say(`exactly once: OK (${landing.length} memos, each landed once and successfully)`);
+      say(`exactly once: OK (${landing.length} wallets, each received one payment)`);
     } else {
-      say(`exactly once: FAILED (${wrong.length} memos wrong, ${failed} payments failed)`);
-      for (const l of wrong.slice(0, 10)) say(`  ${l.memo}: ${l.count} landed, ${l.successful} successful`);
+      say(`exactly once: FAILED (${wrong.length} wallets wrong, ${failed} payments failed)`);
+      for (const l of wrong.slice(0, 10)) say(`  ${l.key}: ${l.received} payments received`);
       process.exitCode = 1;
     }
 
     // The benchmark's rows are throwaway: leave the shared database as it was.
-    await db.submissionAttempt.deleteMany({ where: { envelope: { businessKey: { startsWith: `bench-${run}/` } } } });
-    await db.paymentEnvelope.deleteMany({ where: { businessKey: { startsWith: `bench-${run}/` } } });
+    await db.submissionAttempt.deleteMany({ where: ours });
+    const envelopeIds = (await db.paymentEnvelope.findMany({ where: ours.envelope, select: { id: true } })).map(
+      (e) => e.id,
+    );
+    await db.paymentItem.deleteMany({ where: { envelopeId: { in: envelopeIds } } });
+    await db.paymentEnvelope.deleteMany({ where: { id: { in: envelopeIds } } });
     await db.channelAccount.deleteMany({ where: { publicKey: { in: channelKeys } } });
   } finally {
     clearInterval(ticker);

@@ -1,13 +1,13 @@
 /**
  * Where the issuance benchmark's time went, read after the measured window: the workflow
  * histories (task and activity waits and runs), the payment envelopes (how long a channel is
- * held per payment) and the ledger itself (one successful payment per issuance memo).
+ * held per payment) and the ledger itself (one successful payment to each issuance's wallet).
  */
 import { Client, type Connection } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { createPrismaClient } from '@nova/db';
-import { issuanceMemo, issuanceWorkflowId } from '@nova/workflows/definitions';
+import { issuanceWorkflowId } from '@nova/workflows/definitions';
 import { expectStatus, http } from './issuance-common';
 import type { IssuanceRecord } from './issuance-tracker';
 
@@ -148,8 +148,10 @@ export async function analyseHistories(connection: Connection, ids: readonly str
 export interface EnvelopeFigures {
   envelopes: number;
   confirmedEnvelopes: number;
+  /** Payments (operations) per confirmed envelope. */
+  paymentsPerEnvelope: number[];
   channelsUsed: number;
-  /** Envelope built -> confirmed: how long a channel is held per payment (the lease starts a little earlier). */
+  /** Envelope built -> confirmed: how long a channel is held per envelope (the lease starts a little earlier). */
   holdMs: number[];
   attemptOutcomes: Map<string, number>;
   leaseCounts: number[];
@@ -165,8 +167,15 @@ export async function analyseEnvelopes(
   try {
     const keys = ids.map((id) => `issuance/${id}`);
     const envelopes = await db.paymentEnvelope.findMany({
-      where: { businessKey: { in: keys } },
-      select: { id: true, channelAccount: true, status: true, createdAt: true, updatedAt: true },
+      where: { items: { some: { businessKey: { in: keys } } } },
+      select: {
+        id: true,
+        channelAccount: true,
+        status: true,
+        createdAt: true,
+        updatedAt: true,
+        _count: { select: { items: true } },
+      },
     });
     const attempts = await db.submissionAttempt.groupBy({
       by: ['action', 'outcome'],
@@ -181,6 +190,7 @@ export async function analyseEnvelopes(
     return {
       envelopes: envelopes.length,
       confirmedEnvelopes: confirmed.length,
+      paymentsPerEnvelope: confirmed.map((envelope) => envelope._count.items),
       channelsUsed: new Set(envelopes.map((envelope) => envelope.channelAccount)).size,
       holdMs: confirmed.map((envelope) => envelope.updatedAt.getTime() - envelope.createdAt.getTime()),
       attemptOutcomes: new Map(attempts.map((row) => [`${row.action}:${row.outcome}`, row._count._all])),
@@ -198,26 +208,26 @@ export interface LedgerCheck {
   wrong: string[];
 }
 
-export async function checkLedger(sandboxUrl: string, records: readonly IssuanceRecord[]): Promise<LedgerCheck> {
+export async function checkLedger(horizonUrl: string, records: readonly IssuanceRecord[]): Promise<LedgerCheck> {
   const wrong: string[] = [];
   const accepted = records.filter((record) => record.id !== undefined);
   for (let at = 0; at < accepted.length; at += 25) {
     await Promise.all(
       accepted.slice(at, at + 25).map(async (record) => {
-        const memo = issuanceMemo(record.id!);
-        const landed = await expectStatus(
-          'GET /sandbox/transactions',
+        // Every issuance pays its own wallet: its successful payments, one record per operation.
+        const page = await expectStatus(
+          'GET /accounts/:id/payments',
           200,
-          http<{ count: number; successful: number; transactions: { hash: string; successful: boolean }[] }>(
+          http<{ _embedded: { records: { type: string; to?: string; transaction_hash: string }[] } }>(
             'GET',
-            `${sandboxUrl}/sandbox/transactions?memo=${encodeURIComponent(memo)}`,
+            `${horizonUrl}/accounts/${record.wallet}/payments?limit=10`,
           ),
         );
-        const paid = landed.transactions.filter((transaction) => transaction.successful);
-        if (landed.count !== 1 || landed.successful !== 1) {
-          wrong.push(`${record.id} (${memo}): ${landed.count} landed, ${landed.successful} successful`);
-        } else if (record.txHash !== undefined && paid[0]?.hash !== record.txHash) {
-          wrong.push(`${record.id} (${memo}): the API says ${record.txHash}, the ledger holds ${paid[0]?.hash}`);
+        const paid = page._embedded.records.filter((r) => r.type === 'payment' && r.to === record.wallet);
+        if (paid.length !== 1) {
+          wrong.push(`${record.id} (${record.wallet}): ${paid.length} payments received`);
+        } else if (record.txHash !== undefined && paid[0]!.transaction_hash !== record.txHash) {
+          wrong.push(`${record.id}: the API says ${record.txHash}, the ledger holds ${paid[0]!.transaction_hash}`);
         }
       }),
     );

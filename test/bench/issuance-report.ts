@@ -227,9 +227,10 @@ export function printReport(figures: RunFigures): boolean {
   );
   const holdMean = mean(envelopes.holdMs);
   say(
-    `payments: ${envelopes.envelopes} envelopes (${envelopes.confirmedEnvelopes} confirmed) on ${envelopes.channelsUsed}/${figures.channels} channels; ` +
-      `channel held per payment (built -> confirmed) p50 ${ms(percentile(envelopes.holdMs, 50))}, mean ${ms(holdMean)} ` +
-      `=> pool capacity ~${((figures.channels * 1000) / holdMean).toFixed(1)} payments/s; ` +
+    `payments: ${envelopes.envelopes} envelopes (${envelopes.confirmedEnvelopes} confirmed) on ${envelopes.channelsUsed}/${figures.channels} channels, ` +
+      `payments per transaction mean ${mean(envelopes.paymentsPerEnvelope).toFixed(2)}, max ${Math.max(0, ...envelopes.paymentsPerEnvelope)}; ` +
+      `channel held per envelope (built -> confirmed) p50 ${ms(percentile(envelopes.holdMs, 50))}, mean ${ms(holdMean)} ` +
+      `=> pool capacity ~${((figures.channels * 1000) / holdMean).toFixed(1)} transactions/s; ` +
       `channel busy ${pct((envelopes.holdMs.reduce((s, v) => s + v, 0) / (figures.channels * (lastConfirm - firstAccept))) * 100)} of the window`,
   );
   say(
@@ -270,7 +271,7 @@ export function printReport(figures: RunFigures): boolean {
   say(
     `correctness: ${correct ? 'OK' : 'FAILED'} - ${accepted.length}/${figures.issuances} accepted, ` +
       `${confirmed.length} confirmed, ${failures.length} failed, ${refusals.length} refused; ledger: ` +
-      `${ledger.checked - ledger.wrong.length}/${ledger.checked} memos with exactly one successful payment; ` +
+      `${ledger.checked - ledger.wrong.length}/${ledger.checked} wallets with exactly one successful payment; ` +
       `campaign paid ${campaign.paid}, reserved ${campaign.reserved}`,
   );
   return correct;

@@ -550,7 +550,7 @@ async function main(): Promise<void> {
     if (pollError) say(`a poll failed: ${String(pollError)}`);
 
     // ---- correctness
-    say('checking the ledger: one successful payment per issuance memo');
+    say('checking the ledger: one successful payment to each issuance wallet');
     const ledger = await checkLedger(sandboxUrl, tracker.records);
     const campaign = await expectStatus(
       'GET /v1/campaigns/:id',

@@ -114,7 +114,8 @@ describe('crash recovery end to end', () => {
     const id = accepted.body.id as string;
     await eventually(
       async () =>
-        (await db.paymentEnvelope.count({ where: { businessKey: `issuance/${id}`, status: 'submitted' } })) > 0
+        (await db.paymentItem.count({ where: { businessKey: `issuance/${id}`, envelope: { status: 'submitted' } } })) >
+        0
           ? true
           : undefined,
       { what: 'the payment to be submitted', timeoutMs: 60_000 },
@@ -187,7 +188,7 @@ describe('crash recovery end to end', () => {
     await confirmedOnce(id);
     // The new worker looked the persisted envelope up and found it paid: no second envelope.
     const envelopes = await db.paymentEnvelope.findMany({
-      where: { businessKey: `issuance/${id}` },
+      where: { items: { some: { businessKey: `issuance/${id}` } } },
       include: { attempts: true },
     });
     assert.equal(envelopes.length, 1);

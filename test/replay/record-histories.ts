@@ -192,6 +192,9 @@ const recordings: {
   },
 ];
 
+// Histories of earlier workflow versions (e.g. issuance.before-local-steps.*.json, recorded
+// before the LOCAL_STEPS_PATCH) are not in this list: they cannot be recorded again and are
+// kept as they are, so every version still in flight keeps replaying.
 async function main(): Promise<void> {
   const env = await createTimeSkippingEnvironment();
   try {

@@ -11,13 +11,14 @@ import {
   StellarError,
   StellarGateway,
   systemClock,
+  TransactionRejectedError,
   toStroops,
   type ChannelPool,
   type PaymentConfirmation,
   type PaymentRequest,
 } from '@nova/activities';
 import { required } from '../support/environment';
-import { createWallets, landedWithMemo, startStellarFixture, type StellarFixture } from '../support/stellar';
+import { createWallets, paymentsReceived, startStellarFixture, type StellarFixture } from '../support/stellar';
 
 const PAYMENTS = 50;
 
@@ -47,7 +48,7 @@ class InFlightTracker implements ChannelPool {
 class SimulatedCrash extends Error {}
 
 // Every fault the network can throw at a payout, 50 concurrent payments each: exactly one
-// payment per business key lands, counted on the sandbox ledger by memo.
+// payment per business key lands, counted per wallet on the sandbox ledger through Horizon.
 describe('exactly-once payments under faults', () => {
   let fixture: StellarFixture;
   let db: PrismaClient;
@@ -98,9 +99,18 @@ describe('exactly-once payments under faults', () => {
     throw new Error(`gave up on ${request.businessKey}`);
   }
 
-  async function scenario(name: string, options: { fault?: FaultSpec; gateway?: () => StellarGateway }) {
+  /**
+   * 50 concurrent payments through one submitter (one worker process: payments waiting for a
+   * channel share transactions), or through a fresh one per try (`make`, a process per try).
+   */
+  async function scenario(
+    name: string,
+    options: { fault?: FaultSpec; make?: (tracker: ChannelPool) => PaymentSubmitter },
+  ) {
     const wallets: Keypair[] = await createWallets(fixture, PAYMENTS);
     const tracker = new InFlightTracker(pool);
+    const shared = submitter(tracker);
+    const make = options.make ? () => options.make!(tracker) : () => shared;
     if (options.fault) fixture.sandbox.faults.add(options.fault);
     try {
       const requests = wallets.map((wallet, i) => ({
@@ -109,15 +119,11 @@ describe('exactly-once payments under faults', () => {
         amount: toStroops('2.5'),
         memo: `${run}-${name}-${i}`,
       }));
-      const confirmations = await Promise.all(
-        requests.map((request) => payDurably(() => submitter(tracker, options.gateway?.()), request)),
-      );
+      const confirmations = await Promise.all(requests.map((request) => payDurably(make, request)));
 
       for (const [i, request] of requests.entries()) {
-        const landed = await landedWithMemo(fixture, request.memo);
-        assert.equal(landed.successful, 1, `${request.memo}: ${landed.successful} successful payments on the ledger`);
-        const received = await fixture.gateway.paymentsTo(request.destination);
-        assert.equal(received.length, 1, `${request.memo}: the wallet received ${received.length} payments`);
+        const received = await paymentsReceived(fixture, request.destination);
+        assert.equal(received.length, 1, `${request.businessKey}: the wallet received ${received.length} payments`);
         assert.equal(received[0]?.hash, confirmations[i]?.hash);
       }
       assert.deepEqual(tracker.violations, [], 'no channel account had two transactions in flight');
@@ -127,6 +133,69 @@ describe('exactly-once payments under faults', () => {
       fixture.sandbox.faults.clear();
     }
   }
+
+  /** Transactions that carried more than one of these confirmations. */
+  function batched(confirmations: PaymentConfirmation[]): number {
+    const perHash = new Map<string, number>();
+    for (const c of confirmations) perHash.set(c.hash, (perHash.get(c.hash) ?? 0) + 1);
+    return [...perHash.values()].filter((count) => count > 1).length;
+  }
+
+  it('no fault: 50 payments share transactions on 8 channels, each paid once', async () => {
+    const confirmations = await scenario('plain', {});
+    assert.ok(batched(confirmations) >= 1, 'payments that waited for a channel were batched');
+    const transactions = new Set(confirmations.map((c) => c.hash)).size;
+    assert.ok(transactions < PAYMENTS, `${transactions} transactions for ${PAYMENTS} payments`);
+  });
+
+  it('one payment of a batch fails on chain: only it fails; the rest are rolled back, rebuilt and paid once', async () => {
+    const good = await createWallets(fixture, 10);
+    const [untrusting] = await createWallets(fixture, 1, { trustline: false });
+    // One channel, held by the test while the payments queue up: they leave as one batch.
+    const [channel] = [...fixture.channelSigners.keys()];
+    const onlyChannel = new PrismaChannelPool(db, systemClock, [channel!]);
+    assert.equal(await onlyChannel.lease(`test-${run}-hold`, new Date(Date.now() + 60_000)), channel);
+    const tracker = new InFlightTracker(onlyChannel);
+    const single = submitter(tracker);
+    const request = (wallet: Keypair, i: number) => ({
+      businessKey: `test-${run}-partial/${i}`,
+      destination: wallet.publicKey(),
+      amount: toStroops('1'),
+      memo: `${run}-partial-${i}`,
+    });
+    const goodPayments = good.map((wallet, i) => payDurably(() => single, request(wallet, i)));
+    const badPayment = single.pay(request(untrusting!, 99)).then(
+      () => assert.fail('a payment to a wallet without a trustline cannot succeed'),
+      (error: unknown) => error,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await onlyChannel.release(`test-${run}-hold`);
+    const bad = await badPayment;
+    assert.ok(bad instanceof TransactionRejectedError, String(bad));
+    assert.equal(bad.type, 'TrustlineMissing');
+    assert.deepEqual(bad.resultCodes.operations, ['op_no_trust']);
+
+    const confirmations = await Promise.all(goodPayments);
+    for (const [i, wallet] of good.entries()) {
+      const received = await paymentsReceived(fixture, wallet.publicKey());
+      assert.deepEqual(
+        received.map((payment) => payment.hash),
+        [confirmations[i]!.hash],
+      );
+    }
+    assert.equal((await paymentsReceived(fixture, untrusting!.publicKey())).length, 0);
+    assert.ok(
+      confirmations.every((c) => c.attempt === 2),
+      'every other payment of the failed batch was rolled back and paid by its second attempt',
+    );
+    const failed = await db.paymentEnvelope.findFirstOrThrow({
+      where: { items: { some: { businessKey: `test-${run}-partial/99` } } },
+      include: { items: true },
+    });
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.items.length, 11, 'the failing payment shared its transaction with the ten others');
+    assert.deepEqual(tracker.violations, []);
+  });
 
   it('504 but applied: the retry finds the payment and pays nothing new', async () => {
     const confirmations = await scenario('504', { fault: { kind: 'respond504ButApply', count: 20 } });
@@ -143,10 +212,10 @@ describe('exactly-once payments under faults', () => {
 
   it('dropped transactions: the same envelope is resubmitted or, past its bound, rebuilt; pays once', async () => {
     await scenario('drop', { fault: { kind: 'drop', count: 15 } });
-    const envelopes = await db.paymentEnvelope.findMany({
-      where: { businessKey: { startsWith: `test-${run}-drop/` } },
+    const paid = await db.paymentItem.count({
+      where: { businessKey: { startsWith: `test-${run}-drop/` }, envelope: { status: 'confirmed' } },
     });
-    assert.equal(envelopes.filter((e) => e.status === 'confirmed').length, PAYMENTS);
+    assert.equal(paid, PAYMENTS);
   });
 
   it('the process dies between submission and confirmation: a fresh one pays nothing twice', async () => {
@@ -160,7 +229,7 @@ describe('exactly-once payments under faults', () => {
       }
     }
     const confirmations = await scenario('crash', {
-      gateway: () => new CrashingGateway(fixture.gateway.network, { submitTimeoutMs: 8_000 }),
+      make: (tracker) => submitter(tracker, new CrashingGateway(fixture.gateway.network, { submitTimeoutMs: 8_000 })),
     });
     assert.equal(crashed.size >= PAYMENTS, true);
     assert.ok(

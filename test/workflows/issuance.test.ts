@@ -101,13 +101,14 @@ describe('issuanceWorkflow (time-skipping server, mocked activities)', () => {
     const outcome = await run(mock, workflowInput);
     assert.deepEqual(outcome, { status: 'confirmed', txHash: 'ab'.repeat(32), ledger: 42, alreadyPaid: false });
     assert.deepEqual(mock.names(), [
-      'beginIssuanceRun',
       'reserveBudget',
       'checkTrustline',
       'markIssuanceSubmitted',
       'submitPayment',
       'confirmIssuance',
     ]);
+    // The run begins with the reservation, in one transaction.
+    assert.deepEqual(mock.calls[0]?.input, { issuanceId: workflowInput.issuanceId, run: 1 });
     assert.deepEqual(mock.calls.find((c) => c.name === 'submitPayment')?.input, {
       businessKey: `issuance/${workflowInput.issuanceId}`,
       walletAddress: workflowInput.walletAddress,
@@ -128,7 +129,7 @@ describe('issuanceWorkflow (time-skipping server, mocked activities)', () => {
       },
     });
     assert.equal(await failureType(run(mock)), 'CampaignBudgetExhausted');
-    assert.deepEqual(mock.names(), ['beginIssuanceRun', 'reserveBudget', 'failIssuance']);
+    assert.deepEqual(mock.names(), ['reserveBudget', 'failIssuance']);
     assert.equal((mock.calls.at(-1)?.input as { failureType: string }).failureType, 'CampaignBudgetExhausted');
   });
 
@@ -140,7 +141,7 @@ describe('issuanceWorkflow (time-skipping server, mocked activities)', () => {
     it(`${status}: fails ${type} before any payment and releases the reservation`, async () => {
       const mock = mockActivities({ checkTrustline: async () => ({ status }) });
       assert.equal(await failureType(run(mock)), type);
-      assert.deepEqual(mock.names(), ['beginIssuanceRun', 'reserveBudget', 'checkTrustline', 'failIssuance']);
+      assert.deepEqual(mock.names(), ['reserveBudget', 'checkTrustline', 'failIssuance']);
     });
   }
 

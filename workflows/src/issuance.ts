@@ -2,14 +2,16 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   TimeoutFailure,
   upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { IssuanceLedgerActivities, PaymentActivities, TrustlineCheckResult } from '@nova/activities';
-import { activityProfiles } from './definitions/activity-profiles';
+import { activityProfiles, localActivityProfiles } from './definitions/activity-profiles';
 import { searchAttributes } from './definitions/search-attributes';
 import {
   issuancePaymentKey,
@@ -27,6 +29,34 @@ const stellar = (activityId: string, scheduleToCloseSeconds?: number) =>
     activityId,
     ...(scheduleToCloseSeconds ? { scheduleToCloseTimeout: `${scheduleToCloseSeconds} seconds` } : {}),
   });
+const localLedger = proxyLocalActivities<IssuanceLedgerActivities>(localActivityProfiles.dbWrite);
+const localStellar = proxyLocalActivities<PaymentActivities>(localActivityProfiles.stellarRead);
+
+/**
+ * Histories recorded before this patch ran every step as a normal activity (with step ids such
+ * as "reserve-budget"); newer runs run the short steps as local activities. Both replay.
+ */
+export const LOCAL_STEPS_PATCH = 'issuance-local-steps';
+
+/** The short steps of a run: local activities (markers named after the activity) or, for old histories, activities. */
+function shortSteps(local: boolean) {
+  if (local) {
+    return {
+      reserveBudget: localLedger.reserveBudget,
+      checkTrustline: localStellar.checkTrustline,
+      markIssuanceSubmitted: localLedger.markIssuanceSubmitted,
+      confirmIssuance: localLedger.confirmIssuance,
+      failIssuance: localLedger.failIssuance,
+    };
+  }
+  return {
+    reserveBudget: ledger('reserve-budget').reserveBudget,
+    checkTrustline: stellar('check-trustline').checkTrustline,
+    markIssuanceSubmitted: ledger('mark-submitted').markIssuanceSubmitted,
+    confirmIssuance: ledger('confirm').confirmIssuance,
+    failIssuance: ledger('compensate').failIssuance,
+  };
+}
 
 const TRUSTLINE_FAILURES: Record<Exclude<TrustlineCheckResult['status'], 'ok'>, string> = {
   'account-missing': 'AccountNotFound',
@@ -72,16 +102,25 @@ export async function issuanceWorkflow(input: IssuanceWorkflowInput): Promise<Is
     progress.status = status;
     upsertSearchAttributes([{ key: searchAttributes.issuanceStatus, value: status }]);
   };
-  upsertMemo({ run: input.run });
-  setStatus('pending');
+  const local = patched(LOCAL_STEPS_PATCH);
+  const steps = shortSteps(local);
+  if (!local) {
+    // The API starts runs with IssuanceStatus "pending" and the run in the memo; old runs set them here.
+    upsertMemo({ run: input.run });
+    setStatus('pending');
+  }
 
   let paymentStarted = false;
   try {
-    await ledger('begin-run').beginIssuanceRun({ issuanceId: input.issuanceId, run: input.run });
-    await ledger('reserve-budget').reserveBudget({ issuanceId: input.issuanceId });
+    if (local) {
+      await steps.reserveBudget({ issuanceId: input.issuanceId, run: input.run });
+    } else {
+      await ledger('begin-run').beginIssuanceRun({ issuanceId: input.issuanceId, run: input.run });
+      await steps.reserveBudget({ issuanceId: input.issuanceId });
+    }
 
     progress.step = 'checking-trustline';
-    const trustline = await stellar('check-trustline').checkTrustline({
+    const trustline = await steps.checkTrustline({
       walletAddress: input.walletAddress,
       amountStroops: input.amountStroops,
     });
@@ -93,7 +132,7 @@ export async function issuanceWorkflow(input: IssuanceWorkflowInput): Promise<Is
     }
 
     progress.step = 'paying';
-    await ledger('mark-submitted').markIssuanceSubmitted({ issuanceId: input.issuanceId });
+    await steps.markIssuanceSubmitted({ issuanceId: input.issuanceId });
     setStatus('submitted');
     paymentStarted = true;
     const payment = await stellar('submit-payment', input.paymentBudgetSeconds).submitPayment({
@@ -104,7 +143,7 @@ export async function issuanceWorkflow(input: IssuanceWorkflowInput): Promise<Is
     });
 
     progress.step = 'confirming';
-    await ledger('confirm').confirmIssuance({
+    await steps.confirmIssuance({
       issuanceId: input.issuanceId,
       txHash: payment.txHash,
       ledger: payment.ledger,
@@ -124,7 +163,7 @@ export async function issuanceWorkflow(input: IssuanceWorkflowInput): Promise<Is
           businessKey: issuancePaymentKey(input.issuanceId),
         });
         if (settled.paid) {
-          await ledger('confirm').confirmIssuance({
+          await steps.confirmIssuance({
             issuanceId: input.issuanceId,
             txHash: settled.txHash,
             ledger: settled.ledger,
@@ -132,7 +171,7 @@ export async function issuanceWorkflow(input: IssuanceWorkflowInput): Promise<Is
           return settled;
         }
       }
-      await ledger('compensate').failIssuance({
+      await steps.failIssuance({
         issuanceId: input.issuanceId,
         run: input.run,
         failureType: failure.type,

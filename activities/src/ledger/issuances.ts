@@ -47,11 +47,21 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
       });
     },
 
-    /** Reserves the amount against the campaign budget, atomically with the checks. */
-    async reserveBudget(input: { issuanceId: string }): Promise<{ reserved: boolean }> {
+    /**
+     * Reserves the amount against the campaign budget, atomically with the checks. With `run`,
+     * the run begins in the same transaction (as beginIssuanceRun; one round trip fewer).
+     */
+    async reserveBudget(input: { issuanceId: string; run?: number }): Promise<{ reserved: boolean }> {
       return await db.$transaction(async (tx) => {
         const issuance = await lockIssuance(tx, input.issuanceId);
-        if (issuance.reservation === 'reserved' || issuance.reservation === 'paid') return { reserved: false };
+        const begin =
+          input.run !== undefined && issuance.status !== 'confirmed'
+            ? { status: 'pending', attempts: input.run, failureType: null, failureMessage: null }
+            : {};
+        if (issuance.reservation === 'reserved' || issuance.reservation === 'paid') {
+          if (input.run !== undefined) await tx.issuance.update({ where: { id: issuance.id }, data: begin });
+          return { reserved: false };
+        }
         // NO KEY: serialises reservations without blocking the API's issuance inserts (their FK check).
         await tx.$queryRaw`SELECT id FROM campaigns WHERE id = ${issuance.campaignId}::uuid FOR NO KEY UPDATE`;
         const campaign = await tx.campaign.findUniqueOrThrow({ where: { id: issuance.campaignId } });
@@ -94,7 +104,7 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
           where: { id: campaign.id },
           data: { reservedStroops: { increment: issuance.amountStroops } },
         });
-        await tx.issuance.update({ where: { id: issuance.id }, data: { reservation: 'reserved' } });
+        await tx.issuance.update({ where: { id: issuance.id }, data: { reservation: 'reserved', ...begin } });
         return { reserved: true };
       });
     },
@@ -171,6 +181,7 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
           where: { id: issuance.id },
           data: {
             status: 'failed',
+            attempts: input.run,
             reservation: issuance.reservation === 'reserved' ? 'released' : issuance.reservation,
             failureType: input.failureType,
             failureMessage: input.message.slice(0, 1000),

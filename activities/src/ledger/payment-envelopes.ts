@@ -1,37 +1,80 @@
-import { Prisma, type PrismaClient } from '@nova/db';
+import type { Prisma, PrismaClient } from '@nova/db';
 import type { ResultCodes } from '../stellar/errors';
-import type { EnvelopeStatus, EnvelopeStore, StoredEnvelope } from '../stellar/payment-submitter';
+import type {
+  EnvelopeStatus,
+  EnvelopeStore,
+  NewEnvelope,
+  NewPayment,
+  StoredEnvelope,
+  StoredPayment,
+} from '../stellar/payment-submitter';
 
-/** PostgreSQL store of payment envelopes and their submission attempts. */
+/** Thrown inside the insert transaction to roll it back when some attempts were already stored. */
+class AttemptsTaken extends Error {
+  constructor(readonly keys: string[]) {
+    super(`attempts already stored for ${keys.join(', ')}`);
+  }
+}
+
+/** PostgreSQL store of payment envelopes, their payments and their submission attempts. */
 export class PrismaEnvelopeStore implements EnvelopeStore {
   constructor(private readonly db: PrismaClient) {}
 
-  async list(businessKey: string): Promise<StoredEnvelope[]> {
-    const rows = await this.db.paymentEnvelope.findMany({ where: { businessKey }, orderBy: { attempt: 'asc' } });
-    return rows.map((row) => ({
-      id: row.id,
-      businessKey: row.businessKey,
-      attempt: row.attempt,
-      hash: row.hash,
-      envelopeXdr: row.envelopeXdr,
-      feeBumpXdr: row.feeBumpXdr,
-      channelAccount: row.channelAccount,
-      sequence: row.sequence,
-      maxTime: row.maxTime,
-      destination: row.destination,
-      amountStroops: row.amountStroops,
-      memo: row.memo,
-      status: row.status as EnvelopeStatus,
-      ledger: row.ledger,
-    }));
+  async list(businessKey: string): Promise<StoredPayment[]> {
+    const rows = await this.db.paymentItem.findMany({
+      where: { businessKey },
+      include: { envelope: true },
+      orderBy: { attempt: 'asc' },
+    });
+    const envelopes = new Map<string, StoredEnvelope>();
+    return rows.map(({ envelope: row, ...item }) => {
+      let envelope = envelopes.get(row.id);
+      if (!envelope) {
+        envelope = {
+          id: row.id,
+          hash: row.hash,
+          envelopeXdr: row.envelopeXdr,
+          feeBumpXdr: row.feeBumpXdr,
+          channelAccount: row.channelAccount,
+          sequence: row.sequence,
+          maxTime: row.maxTime,
+          memo: row.memo,
+          status: row.status as EnvelopeStatus,
+          ledger: row.ledger,
+          resultCodes: (row.resultCodes as ResultCodes | null) ?? null,
+        };
+        envelopes.set(row.id, envelope);
+      }
+      return {
+        id: item.id,
+        envelope,
+        opIndex: item.opIndex,
+        businessKey: item.businessKey,
+        attempt: item.attempt,
+        destination: item.destination,
+        amountStroops: item.amountStroops,
+        memo: item.memo,
+      };
+    });
   }
 
-  async insert(envelope: Omit<StoredEnvelope, 'status' | 'ledger' | 'feeBumpXdr'>): Promise<boolean> {
+  async insert(envelope: NewEnvelope, payments: NewPayment[]): Promise<{ conflicts: string[] }> {
     try {
-      await this.db.paymentEnvelope.create({ data: { ...envelope, status: 'built' } });
-      return true;
+      await this.db.$transaction(async (tx) => {
+        await tx.paymentEnvelope.create({ data: { ...envelope, status: 'built' } });
+        const stored = await tx.paymentItem.createManyAndReturn({
+          data: payments.map((payment) => ({ ...payment, envelopeId: envelope.id })),
+          skipDuplicates: true,
+          select: { businessKey: true },
+        });
+        if (stored.length < payments.length) {
+          const storedKeys = new Set(stored.map((row) => row.businessKey));
+          throw new AttemptsTaken(payments.map((p) => p.businessKey).filter((key) => !storedKeys.has(key)));
+        }
+      });
+      return { conflicts: [] };
     } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return false;
+      if (error instanceof AttemptsTaken) return { conflicts: error.keys };
       throw error;
     }
   }

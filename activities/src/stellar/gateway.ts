@@ -17,6 +17,7 @@ import {
 import { fromStroops, toStroops } from './amounts';
 import {
   ContractError,
+  GatewayInternalError,
   SimulationFailedError,
   StellarUnavailableError,
   SubmissionIndeterminateError,
@@ -79,6 +80,9 @@ export interface ContractEvent {
   topics: xdr.ScVal[];
   value: xdr.ScVal;
 }
+
+/** Stellar's limit on operations in one transaction. */
+export const MAX_OPERATIONS_PER_TRANSACTION = 100;
 
 const CONTRACT_ERROR = /Error\(Contract, #(\d+)\)/;
 
@@ -241,22 +245,45 @@ export class StellarGateway {
     feePerOperation: number;
     maxTime: Date;
   }): SignedEnvelope {
+    return this.buildPayments({ ...input, payments: [{ destination: input.destination, amount: input.amount }] });
+  }
+
+  /**
+   * One transaction paying several wallets (one payment operation each, in order; at most
+   * 100): it lands or fails as a whole, and operation i's result code is payment i's.
+   */
+  buildPayments(input: {
+    channel: Keypair;
+    channelSequence: bigint;
+    from: Keypair;
+    payments: readonly { destination: string; amount: bigint }[];
+    memo: string;
+    feePerOperation: number;
+    maxTime: Date;
+  }): SignedEnvelope {
+    if (input.payments.length < 1 || input.payments.length > MAX_OPERATIONS_PER_TRANSACTION) {
+      throw new GatewayInternalError(
+        `a transaction carries 1 to ${MAX_OPERATIONS_PER_TRANSACTION} payments, not ${input.payments.length}`,
+      );
+    }
     const source = new Account(input.channel.publicKey(), input.channelSequence.toString());
-    const transaction = new TransactionBuilder(source, {
+    const builder = new TransactionBuilder(source, {
       fee: String(input.feePerOperation),
       networkPassphrase: this.network.networkPassphrase,
       memo: Memo.text(input.memo),
       timebounds: { minTime: 0, maxTime: Math.floor(input.maxTime.getTime() / 1000) },
-    })
-      .addOperation(
+    });
+    for (const payment of input.payments) {
+      builder.addOperation(
         Operation.payment({
           source: input.from.publicKey(),
-          destination: input.destination,
+          destination: payment.destination,
           asset: this.asset,
-          amount: fromStroops(input.amount),
+          amount: fromStroops(payment.amount),
         }),
-      )
-      .build();
+      );
+    }
+    const transaction = builder.build();
     transaction.sign(input.channel, input.from);
     return {
       hash: transaction.hash().toString('hex'),

@@ -28,6 +28,8 @@ export interface PaymentResult {
   txHash: string;
   ledger: number;
   attempt: number;
+  /** The payment's operation index in its transaction (a transaction may pay several records). */
+  opIndex?: number;
   alreadyPaid: boolean;
 }
 
@@ -85,6 +87,7 @@ export function createPaymentActivities(deps: { gateway: StellarGateway; submitt
           txHash: confirmation.hash,
           ledger: confirmation.ledger,
           attempt: confirmation.attempt,
+          opIndex: confirmation.opIndex,
           alreadyPaid: confirmation.alreadyPaid,
         };
       } catch (error) {
@@ -102,6 +105,7 @@ export function createPaymentActivities(deps: { gateway: StellarGateway; submitt
           txHash: confirmation.hash,
           ledger: confirmation.ledger,
           attempt: confirmation.attempt,
+          opIndex: confirmation.opIndex,
           alreadyPaid: true,
         };
       } catch (error) {

@@ -2,33 +2,49 @@ import { randomUUID } from 'node:crypto';
 import type { Keypair } from '@stellar/stellar-sdk';
 import type { Clock } from '../clock';
 import { StellarUnavailableError, TransactionRejectedError, translateStellarError, type ResultCodes } from './errors';
-import type { StellarGateway, TransactionLookup } from './gateway';
+import { MAX_OPERATIONS_PER_TRANSACTION, type StellarGateway, type TransactionLookup } from './gateway';
 
 export type EnvelopeStatus = 'built' | 'submitted' | 'confirmed' | 'failed' | 'expired';
 
+/** One signed transaction: it lands, fails or expires as a whole, with every payment in it. */
 export interface StoredEnvelope {
   id: string;
-  businessKey: string;
-  attempt: number;
   hash: string;
   envelopeXdr: string;
   feeBumpXdr: string | null;
   channelAccount: string;
   sequence: bigint;
   maxTime: Date;
-  destination: string;
-  amountStroops: bigint;
   memo: string;
   status: EnvelopeStatus;
   ledger: number | null;
+  resultCodes: ResultCodes | null;
 }
 
-/** Where envelopes are persisted before their first submission (PostgreSQL in production). */
+/** One payment: operation `opIndex` of its envelope, attempt `attempt` of its business key. */
+export interface StoredPayment {
+  id: string;
+  envelope: StoredEnvelope;
+  opIndex: number;
+  businessKey: string;
+  attempt: number;
+  destination: string;
+  amountStroops: bigint;
+  memo: string;
+}
+
+export type NewEnvelope = Omit<StoredEnvelope, 'status' | 'ledger' | 'feeBumpXdr' | 'resultCodes'>;
+export type NewPayment = Omit<StoredPayment, 'envelope'>;
+
+/** Where envelopes and their payments are persisted before their first submission (PostgreSQL in production). */
 export interface EnvelopeStore {
-  /** Every envelope of a business record, oldest attempt first. */
-  list(businessKey: string): Promise<StoredEnvelope[]>;
-  /** False when another caller already stored this (businessKey, attempt): follow theirs. */
-  insert(envelope: Omit<StoredEnvelope, 'status' | 'ledger' | 'feeBumpXdr'>): Promise<boolean>;
+  /** Every payment attempt of a business record with its envelope, oldest attempt first. */
+  list(businessKey: string): Promise<StoredPayment[]>;
+  /**
+   * Stores an envelope and its payments atomically. When another caller already stored an
+   * attempt of the same (businessKey, attempt), nothing is stored and those keys are returned.
+   */
+  insert(envelope: NewEnvelope, payments: NewPayment[]): Promise<{ conflicts: string[] }>;
   setStatus(
     id: string,
     status: EnvelopeStatus,
@@ -55,7 +71,7 @@ export interface PaymentRequest {
   businessKey: string;
   destination: string;
   amount: bigint;
-  /** Text memo (<= 28 bytes) identifying the business record on chain. */
+  /** Text memo (<= 28 bytes) identifying the business record; the transaction's memo when it pays this record alone. */
   memo: string;
 }
 
@@ -63,6 +79,8 @@ export interface PaymentConfirmation {
   hash: string;
   ledger: number;
   attempt: number;
+  /** The payment's operation index in its transaction. */
+  opIndex: number;
   /** True when an earlier submission had already landed (a retry or replay paid nothing new). */
   alreadyPaid: boolean;
 }
@@ -80,64 +98,133 @@ export interface PaymentSubmitterOptions {
   leaseMarginSeconds: number;
   /** Fee per operation never goes above this, fee bumps included. */
   maxFeePerOperation: number;
-  /** How long to wait for a free channel (heartbeating) before reporting a retryable failure; default 15 s. */
+  /** How long a payment waits for a free channel before reporting a retryable failure; default 15 s. */
   channelWaitMs?: number;
+  /** Payments one transaction carries at most (1 turns batching off); default 100, Stellar's limit. */
+  maxPaymentsPerTransaction?: number;
+}
+
+/** What became of a payment whose envelope was found or submitted. */
+type PaymentState = 'confirmed' | 'failed' | 'rolled-back';
+
+/** The outcome of an envelope on the ledger, shared by every payment it carries. */
+type EnvelopeOutcome =
+  { successful: true; ledger: number } | { successful: false; ledger?: number; resultCodes: ResultCodes };
+
+interface QueuedPayment {
+  request: PaymentRequest;
+  attempt: number;
+  since: number;
+  resolve(payment: StoredPayment | undefined): void;
+  reject(error: unknown): void;
+}
+
+/** Rolled back again and again (other payments of its batches failing): let the activity retry later. */
+const MAX_ROUNDS = 8;
+/** Waiting callers report progress this often (activities heartbeat there). */
+const PROGRESS_EVERY_MS = 5_000;
+
+/**
+ * The state of payment `opIndex` in a transaction that failed with `codes`: its own operation
+ * failed (final), or another one did and this one was rolled back with the transaction. A
+ * transaction refused as a whole (no operation results) fails every payment in it.
+ */
+export function paymentStateIn(codes: ResultCodes, opIndex: number): Exclude<PaymentState, 'confirmed'> {
+  if (codes.operations.length === 0) return 'failed';
+  const own = codes.operations[opIndex];
+  return own === undefined || own === 'op_success' ? 'rolled-back' : 'failed';
+}
+
+/** The transaction memo of a batch: "nvb:" and the envelope UUID in base64url (26 bytes of 28). */
+export function batchMemo(envelopeId: string): string {
+  return `nvb:${Buffer.from(envelopeId.replace(/-/g, ''), 'hex').toString('base64url')}`;
 }
 
 /**
- * Pays exactly once per business key, whatever fails in between.
+ * Pays exactly once per business key, whatever fails in between, batching the payments that
+ * wait for a channel into one transaction (one operation each).
  *
  * The protocol (each call re-runs it from what is persisted, so a retry, a replay or a crash
  * recovery are all the same path):
- * 1. An envelope already confirmed -> done, nothing paid again.
- * 2. Read the latest closed ledger, THEN look every pending envelope's hash up. Found and
- *    successful -> confirmed; found and failed -> final failure. (The ledger is read first:
- *    a transaction that lands after the lookup must land in a ledger newer than the one read.)
+ * 1. A payment of the key already confirmed -> done, nothing paid again.
+ * 2. Read the latest closed ledger, THEN look every pending envelope holding the key up.
+ *    Found and successful -> confirmed. Found and failed -> this payment's own operation
+ *    failed (final failure) or it was rolled back because another operation of its batch
+ *    failed (it can never land: go on). (The ledger is read first: a transaction that lands
+ *    after the lookup must land in a ledger newer than the one read.)
  * 3. The newest pending envelope not found: if the ledger read in step 2 closed past its upper
- *    time bound it can never land -> expired, and a new envelope may be built; otherwise
+ *    time bound it can never land -> expired, and a new attempt may be built; otherwise
  *    resubmit the SAME envelope.
- * 4. No pending envelope: lease a channel, read its sequence from the ledger, build and sign,
- *    PERSIST (hash, XDR, upper bound), and only then submit.
+ * 4. No pending attempt: queue the payment. Whenever a channel is free, the queued payments
+ *    (up to the batch size) become one envelope: read the channel's sequence from the ledger,
+ *    build and sign, PERSIST the envelope with every payment in one database transaction, and
+ *    only then submit. A rolled-back payment goes round again with its next attempt.
  * A timeout or 504 leaves the envelope pending and is reported as retryable.
  */
 export class PaymentSubmitter {
+  private readonly queue: QueuedPayment[] = [];
+  private pumping = false;
+  private wakePump: (() => void) | undefined;
+  /** Envelope submissions in flight in this process, shared by every payment they carry. */
+  private readonly submissions = new Map<string, Promise<EnvelopeOutcome>>();
+
   constructor(private readonly options: PaymentSubmitterOptions) {}
 
-  /** @param onProgress called between network round trips (activities heartbeat there). */
+  /** @param onProgress called between network round trips and while waiting (activities heartbeat there). */
   async pay(
     request: PaymentRequest,
     onProgress: (step: string) => void = () => undefined,
   ): Promise<PaymentConfirmation> {
-    const { gateway, envelopes } = this.options;
-    const existing = await envelopes.list(request.businessKey);
-    const confirmed = existing.find((e) => e.status === 'confirmed');
-    if (confirmed) return this.confirmation(confirmed, confirmed.ledger ?? 0, true);
+    const ticker = setInterval(() => onProgress('waiting'), PROGRESS_EVERY_MS);
+    try {
+      for (let round = 1; round <= MAX_ROUNDS; round++) {
+        const paid = await this.payRound(request, onProgress);
+        if (paid) return paid;
+      }
+      throw new StellarUnavailableError(
+        `${request.businessKey}: rolled back ${MAX_ROUNDS} times with other payments of its transactions`,
+        1,
+      );
+    } finally {
+      clearInterval(ticker);
+    }
+  }
 
-    const pending = existing.filter((e) => e.status === 'built' || e.status === 'submitted');
+  /** One pass of the protocol: the confirmation, or undefined when the attempt was rolled back (go again). */
+  private async payRound(
+    request: PaymentRequest,
+    onProgress: (step: string) => void,
+  ): Promise<PaymentConfirmation | undefined> {
+    const existing = await this.options.envelopes.list(request.businessKey);
+    const confirmed = existing.find((p) => p.envelope.status === 'confirmed');
+    if (confirmed) return this.confirmation(confirmed, confirmed.envelope.ledger ?? 0, true);
+
+    const pending = existing.filter((p) => p.envelope.status === 'built' || p.envelope.status === 'submitted');
     if (pending.length > 0) {
-      const ledger = await gateway.latestLedger();
-      for (const envelope of pending) {
-        const found = await this.lookUp(envelope, onProgress);
-        if (found.found && found.successful) return this.confirmation(envelope, found.ledger, true);
-        if (found.found) {
-          throw new TransactionRejectedError(
-            `payment ${envelope.hash} failed on chain`,
-            found.resultCodes,
-            found.ledger,
-          );
-        }
+      const ledger = await this.options.gateway.latestLedger();
+      const notFound: StoredPayment[] = [];
+      for (const payment of pending) {
+        const found = await this.lookUp(payment.envelope, onProgress);
+        if (!found.found) notFound.push(payment);
+        else if (found.successful) return this.confirmation(payment, found.ledger, true);
+        else if (paymentStateIn(found.resultCodes, payment.opIndex) === 'failed')
+          throw this.rejection(payment, found.resultCodes, found.ledger);
       }
-      const newest = pending[pending.length - 1]!;
-      if (ledger.closedAt.getTime() <= newest.maxTime.getTime()) {
-        return await this.submit(newest, false, onProgress);
+      const newest = notFound[notFound.length - 1];
+      if (newest && ledger.closedAt.getTime() <= newest.envelope.maxTime.getTime()) {
+        return await this.submitPayment(newest, false, onProgress);
       }
-      await this.expire(pending, ledger);
+      await this.expire(
+        notFound.map((p) => p.envelope),
+        ledger,
+      );
     }
 
-    const attempt = existing.reduce((max, e) => Math.max(max, e.attempt), 0) + 1;
-    const built = await this.build(request, attempt, onProgress);
-    if (!built) return await this.pay(request, onProgress); // a concurrent caller stored this attempt first
-    return await this.submit(built, true, onProgress);
+    const attempt = existing.reduce((max, p) => Math.max(max, p.attempt), 0) + 1;
+    onProgress('queued');
+    const built = await this.enqueue(request, attempt);
+    if (!built) return undefined; // a concurrent caller stored this attempt first: follow theirs
+    return await this.submitPayment(built, true, onProgress);
   }
 
   /**
@@ -152,16 +239,16 @@ export class PaymentSubmitter {
   ): Promise<PaymentConfirmation | undefined> {
     const { gateway, envelopes } = this.options;
     const existing = await envelopes.list(businessKey);
-    const confirmed = existing.find((e) => e.status === 'confirmed');
-    if (confirmed) return this.confirmation(confirmed, confirmed.ledger ?? 0, true);
-    const pending = existing.filter((e) => e.status === 'built' || e.status === 'submitted');
+    const confirmed = existing.find((p) => p.envelope.status === 'confirmed');
+    if (confirmed) return this.confirmation(confirmed, confirmed.envelope.ledger ?? 0, true);
+    const pending = existing.filter((p) => p.envelope.status === 'built' || p.envelope.status === 'submitted');
     if (pending.length === 0) return undefined;
     const ledger = await gateway.latestLedger(); // before the lookups, as in pay()
     const notFound: StoredEnvelope[] = [];
-    for (const envelope of pending) {
-      const found = await this.lookUp(envelope, onProgress);
-      if (found.found && found.successful) return this.confirmation(envelope, found.ledger, true);
-      if (!found.found) notFound.push(envelope);
+    for (const payment of pending) {
+      const found = await this.lookUp(payment.envelope, onProgress);
+      if (found.found && found.successful) return this.confirmation(payment, found.ledger, true);
+      if (!found.found) notFound.push(payment.envelope);
     }
     const open = notFound.filter((e) => ledger.closedAt.getTime() <= e.maxTime.getTime());
     if (open.length > 0) {
@@ -202,60 +289,165 @@ export class PaymentSubmitter {
     }
   }
 
-  private async build(
-    request: PaymentRequest,
-    attempt: number,
-    onProgress: (step: string) => void,
-  ): Promise<StoredEnvelope | undefined> {
-    const { gateway } = this.options;
-    const id = randomUUID();
-    // The upper time bound is fixed when the lease is granted, not before waiting for one.
-    const { channel, maxTime } = await this.leaseChannel(id, onProgress);
+  /** Waits for the payment to be built into a persisted envelope; undefined when another caller holds this attempt. */
+  private enqueue(request: PaymentRequest, attempt: number): Promise<StoredPayment | undefined> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, attempt, since: Date.now(), resolve, reject });
+      void this.pump();
+    });
+  }
+
+  /**
+   * Turns queued payments into envelopes while there are any: one channel lease per
+   * envelope, as many queued payments as fit. Payments that wait while every channel is busy
+   * are what make batches; a lone payment with a free channel leaves at once.
+   */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    const batchSize = Math.min(
+      Math.max(1, this.options.maxPaymentsPerTransaction ?? MAX_OPERATIONS_PER_TRANSACTION),
+      MAX_OPERATIONS_PER_TRANSACTION,
+    );
+    const waitMs = this.options.channelWaitMs ?? 15_000;
     try {
-      const signer = this.options.channelSigners.get(channel);
-      if (!signer) throw new Error(`no signing key for channel account ${channel}`);
-      onProgress('sequence');
-      const sequence = await gateway.sequenceOf(channel);
-      const fee = Math.min(await gateway.recommendedFee(), this.options.maxFeePerOperation);
-      const signed = gateway.buildPayment({
-        channel: signer,
-        channelSequence: sequence,
-        from: this.options.distribution,
-        destination: request.destination,
-        amount: request.amount,
-        memo: request.memo,
-        feePerOperation: fee,
-        maxTime,
-      });
-      const envelope = {
-        id,
-        businessKey: request.businessKey,
-        attempt,
-        hash: signed.hash,
-        envelopeXdr: signed.envelopeXdr,
-        channelAccount: channel,
-        sequence: sequence + 1n,
-        maxTime: signed.maxTime,
-        destination: request.destination,
-        amountStroops: request.amount,
-        memo: request.memo,
-      };
-      if (!(await this.options.envelopes.insert(envelope))) {
-        await this.options.channels.release(id);
-        return undefined;
+      for (let delay = 20; this.queue.length > 0;) {
+        const id = randomUUID();
+        // The upper time bound is fixed when the lease is granted, not before waiting for one.
+        const maxTime = new Date(this.options.clock.now().getTime() + this.options.transactionTimeoutSeconds * 1000);
+        const until = new Date(maxTime.getTime() + this.options.leaseMarginSeconds * 1000);
+        let channel: string | undefined;
+        try {
+          channel = await this.options.channels.lease(id, until);
+        } catch (error) {
+          for (const queued of this.queue.splice(0)) queued.reject(error);
+          return;
+        }
+        if (channel) {
+          delay = 20;
+          void this.buildEnvelope(id, channel, maxTime, this.queue.splice(0, batchSize));
+          continue;
+        }
+        // About one ledger: a channel frees up when its envelope is settled (which wakes us).
+        const now = Date.now();
+        for (let i = this.queue.length - 1; i >= 0; i--) {
+          if (now - this.queue[i]!.since >= waitMs) {
+            this.queue.splice(i, 1)[0]!.reject(new StellarUnavailableError('every channel account is busy', 1));
+          }
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wakePump = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakePump = undefined;
+        delay = Math.min(delay * 2, 250);
       }
-      return { ...envelope, feeBumpXdr: null, status: 'built', ledger: null };
-    } catch (error) {
-      await this.options.channels.release(id);
-      throw error;
+    } finally {
+      this.pumping = false;
     }
   }
 
-  private async submit(
+  /** Builds, signs and persists one envelope for `group` on the leased `channel`, and hands each caller its payment. */
+  private async buildEnvelope(id: string, channel: string, maxTime: Date, group: QueuedPayment[]): Promise<void> {
+    const { gateway, envelopes } = this.options;
+    // Callers paying the same key at once (a retry racing its predecessor) share one payment.
+    const callers = new Map<string, QueuedPayment[]>();
+    for (const queued of group) {
+      const same = callers.get(queued.request.businessKey);
+      if (same) same.push(queued);
+      else callers.set(queued.request.businessKey, [queued]);
+    }
+    const answer = (key: string, payment: StoredPayment | undefined) => {
+      for (const queued of callers.get(key) ?? []) queued.resolve(payment);
+    };
+    try {
+      const signer = this.options.channelSigners.get(channel);
+      if (!signer) throw new Error(`no signing key for channel account ${channel}`);
+      const [sequence, recommended] = await Promise.all([gateway.sequenceOf(channel), gateway.recommendedFee()]);
+      for (let members = [...callers.values()].map((same) => same[0]!); ;) {
+        const memo = members.length === 1 ? members[0]!.request.memo : batchMemo(id);
+        const signed = gateway.buildPayments({
+          channel: signer,
+          channelSequence: sequence,
+          from: this.options.distribution,
+          payments: members.map((m) => ({ destination: m.request.destination, amount: m.request.amount })),
+          memo,
+          feePerOperation: Math.min(recommended, this.options.maxFeePerOperation),
+          maxTime,
+        });
+        const envelope: StoredEnvelope = {
+          id,
+          hash: signed.hash,
+          envelopeXdr: signed.envelopeXdr,
+          channelAccount: channel,
+          sequence: sequence + 1n,
+          maxTime: signed.maxTime,
+          memo,
+          feeBumpXdr: null,
+          status: 'built',
+          ledger: null,
+          resultCodes: null,
+        };
+        const payments: StoredPayment[] = members.map((m, opIndex) => ({
+          id: randomUUID(),
+          envelope,
+          opIndex,
+          businessKey: m.request.businessKey,
+          attempt: m.attempt,
+          destination: m.request.destination,
+          amountStroops: m.request.amount,
+          memo: m.request.memo,
+        }));
+        const { conflicts } = await envelopes.insert(
+          envelope,
+          payments.map(({ envelope: _, ...payment }) => payment),
+        );
+        if (conflicts.length === 0) {
+          for (const payment of payments) answer(payment.businessKey, payment);
+          return;
+        }
+        // Another caller stored these attempts first: they follow that one; the rest are rebuilt.
+        for (const key of conflicts) answer(key, undefined);
+        members = members.filter((m) => !conflicts.includes(m.request.businessKey));
+        if (members.length === 0) {
+          await this.options.channels.release(id);
+          this.wakePump?.();
+          return;
+        }
+      }
+    } catch (error) {
+      await this.options.channels.release(id).catch(() => undefined);
+      this.wakePump?.();
+      for (const queued of group) queued.reject(error);
+    }
+  }
+
+  /** Submits (or resubmits) a payment's envelope; undefined when the payment was rolled back with it. */
+  private async submitPayment(
+    payment: StoredPayment,
+    first: boolean,
+    onProgress: (step: string) => void,
+  ): Promise<PaymentConfirmation | undefined> {
+    const { envelope } = payment;
+    let shared = this.submissions.get(envelope.id);
+    if (!shared) {
+      shared = this.submitEnvelope(envelope, first, onProgress).finally(() => this.submissions.delete(envelope.id));
+      this.submissions.set(envelope.id, shared);
+    }
+    const outcome = await shared;
+    if (outcome.successful) return this.confirmation(payment, outcome.ledger, false);
+    if (paymentStateIn(outcome.resultCodes, payment.opIndex) === 'rolled-back') return undefined;
+    throw this.rejection(payment, outcome.resultCodes, outcome.ledger);
+  }
+
+  private async submitEnvelope(
     envelope: StoredEnvelope,
     first: boolean,
     onProgress: (step: string) => void,
-  ): Promise<PaymentConfirmation> {
+  ): Promise<EnvelopeOutcome> {
     const { gateway, envelopes } = this.options;
     if (envelope.status === 'built') {
       await envelopes.setStatus(envelope.id, 'submitted');
@@ -266,17 +458,24 @@ export class PaymentSubmitter {
       const { ledger } = await gateway.submit(envelope.feeBumpXdr ?? envelope.envelopeXdr, envelope.hash);
       await envelopes.recordAttempt(envelope.id, 'submit', 'included', `ledger ${ledger}`);
       await this.settle(envelope, 'confirmed', { ledger });
-      return this.confirmation(envelope, ledger, false);
+      return { successful: true, ledger };
     } catch (raw) {
       const error = translateStellarError(raw, envelope.hash);
       await envelopes.recordAttempt(envelope.id, 'submit', error.type, error.message);
       if (error instanceof TransactionRejectedError) {
         if (error.resultCodes.transaction === 'tx_insufficient_fee' && !envelope.feeBumpXdr) {
-          return await this.submit(await this.feeBump(envelope), false, onProgress);
+          return await this.submitEnvelope(await this.feeBump(envelope), false, onProgress);
         }
         if (!error.retryable) {
-          await this.settle(envelope, 'failed', { resultCodes: error.resultCodes, ledger: error.ledger });
-          throw error;
+          await this.settle(envelope, 'failed', {
+            resultCodes: error.resultCodes,
+            ...(error.ledger !== undefined ? { ledger: error.ledger } : {}),
+          });
+          return {
+            successful: false,
+            resultCodes: error.resultCodes,
+            ...(error.ledger !== undefined ? { ledger: error.ledger } : {}),
+          };
         }
       }
       // Retryable: the envelope stays pending; the next call looks its hash up first.
@@ -287,32 +486,11 @@ export class PaymentSubmitter {
   private async feeBump(envelope: StoredEnvelope): Promise<StoredEnvelope> {
     const { gateway, envelopes } = this.options;
     const fee = Math.min(Math.max((await gateway.recommendedFee()) * 2, 200), this.options.maxFeePerOperation);
-    // The fee bump pays for one operation plus the bump itself.
+    // The fee bump pays for every operation plus the bump itself, at `fee` each.
     const feeBumpXdr = gateway.feeBump(envelope.envelopeXdr, this.options.distribution, fee);
     await envelopes.setFeeBump(envelope.id, feeBumpXdr);
     await envelopes.recordAttempt(envelope.id, 'fee-bump', 'built', `fee ${fee} per operation`);
     return { ...envelope, feeBumpXdr };
-  }
-
-  /**
-   * Leases a free channel until the new envelope's upper time bound plus the margin; both are
-   * computed at each try, so time spent waiting never shortens (or outlives) the lease.
-   */
-  private async leaseChannel(
-    holder: string,
-    onProgress: (step: string) => void,
-  ): Promise<{ channel: string; maxTime: Date }> {
-    const deadline = Date.now() + (this.options.channelWaitMs ?? 15_000);
-    for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
-      const maxTime = new Date(this.options.clock.now().getTime() + this.options.transactionTimeoutSeconds * 1000);
-      const until = new Date(maxTime.getTime() + this.options.leaseMarginSeconds * 1000);
-      const channel = await this.options.channels.lease(holder, until);
-      if (channel) return { channel, maxTime };
-      // About one ledger: a channel frees up when its payment is confirmed.
-      if (Date.now() >= deadline) throw new StellarUnavailableError('every channel account is busy', 1);
-      onProgress('waiting for a channel');
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
   }
 
   private async settle(
@@ -322,9 +500,21 @@ export class PaymentSubmitter {
   ) {
     await this.options.envelopes.setStatus(envelope.id, status, details);
     await this.options.channels.release(envelope.id);
+    this.wakePump?.();
   }
 
-  private confirmation(envelope: StoredEnvelope, ledger: number, alreadyPaid: boolean): PaymentConfirmation {
-    return { hash: envelope.hash, ledger, attempt: envelope.attempt, alreadyPaid };
+  /** A payment's own failure: its operation's code (the transaction's when it was refused as a whole). */
+  private rejection(payment: StoredPayment, codes: ResultCodes, ledger?: number): TransactionRejectedError {
+    const own = codes.operations[payment.opIndex];
+    const operations = own === undefined ? [] : [own];
+    return new TransactionRejectedError(
+      `payment ${payment.businessKey} (operation ${payment.opIndex} of ${payment.envelope.hash}) failed on chain: ${own ?? codes.transaction}`,
+      { transaction: codes.transaction, operations },
+      ledger,
+    );
+  }
+
+  private confirmation(payment: StoredPayment, ledger: number, alreadyPaid: boolean): PaymentConfirmation {
+    return { hash: payment.envelope.hash, ledger, attempt: payment.attempt, opIndex: payment.opIndex, alreadyPaid };
   }
 }

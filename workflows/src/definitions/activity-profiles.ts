@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 /**
  * Named option profiles, one per kind of side effect. Every activity a workflow proxies
@@ -22,3 +22,18 @@ export const activityProfiles = {
     retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 hour' },
   },
 } satisfies Record<string, ActivityOptions>;
+
+/**
+ * Short steps run as local activities: in the worker that runs the workflow task, recorded as
+ * markers in the history, with no task-queue round trip through the server. Only for steps
+ * that take milliseconds to seconds; anything that waits for a ledger stays a normal activity.
+ */
+export const localActivityProfiles = {
+  /** PostgreSQL read-model writes, as `dbWrite`. */
+  dbWrite: activityProfiles.dbWrite,
+  /** Horizon reads (trustline checks): bounded per attempt, retried with backoff. */
+  stellarRead: {
+    startToCloseTimeout: '20 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  },
+} satisfies Record<string, LocalActivityOptions>;

@@ -51,6 +51,7 @@ export class IssuanceWorkflows {
           campaignId: issuance.campaignId,
           walletAddress: issuance.walletAddress,
           amount,
+          run,
           requestId: issuance.requestId,
         },
         typedSearchAttributes: [

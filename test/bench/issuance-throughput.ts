@@ -157,6 +157,9 @@ async function startTemporal(options: Options, stack: Stack): Promise<{ address:
     '--log-level',
     'error',
     ...platformSearchAttributes.flatMap((attribute) => ['--search-attribute', `${attribute.name}=Keyword`]),
+    // As `npm start` runs it (scripts/lib/temporal-server.js).
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
     ...options.dynamicConfig.flatMap((pair) => ['--dynamic-config-value', pair]),
   ];
   const server = startProcess('temporal', options.temporalCli, args, { env: baseEnvironment(), cwd: stack.workDir });

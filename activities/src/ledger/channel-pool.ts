@@ -40,9 +40,7 @@ export class PrismaChannelPool implements ChannelPool {
   }
 
   async release(holder: string): Promise<void> {
-    await this.db.channelAccount.updateMany({
-      where: { leaseHolder: holder },
-      data: { leaseHolder: null, leaseExpiresAt: null },
-    });
+    await this.db.$executeRaw`
+      UPDATE channel_accounts SET lease_holder = NULL, lease_expires_at = NULL WHERE lease_holder = ${holder}`;
   }
 }

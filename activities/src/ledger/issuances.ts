@@ -8,7 +8,12 @@ export type IssuanceStatus = 'pending' | 'submitted' | 'confirmed' | 'failed';
 /** Business rejections of a reservation: final, surfaced as the issuance's failure type. */
 export const RESERVATION_FAILURES = ['CampaignInactive', 'CampaignBudgetExhausted', 'WalletLimitExceeded'] as const;
 
-function issuanceEvent(issuance: Issuance) {
+type IssuanceEventSource = Pick<
+  Issuance,
+  'id' | 'campaignId' | 'walletAddress' | 'amountStroops' | 'reference' | 'status' | 'txHash' | 'failureType' | 'failureMessage'
+>;
+
+function issuanceEvent(issuance: IssuanceEventSource) {
   return {
     id: issuance.id,
     campaignId: issuance.campaignId,
@@ -21,10 +26,34 @@ function issuanceEvent(issuance: Issuance) {
   };
 }
 
+/** What a reservation reads under the issuance's row lock. */
+interface LockedIssuance {
+  id: string;
+  campaignId: string;
+  walletAddress: string;
+  amountStroops: bigint;
+  reservation: string;
+  status: string;
+}
+
+/** What a reservation reads under the campaign's row lock. */
+interface LockedCampaign {
+  id: string;
+  status: string;
+  startsAt: Date;
+  endsAt: Date;
+  budgetStroops: bigint;
+  reservedStroops: bigint;
+  paidStroops: bigint;
+  maxPerWalletStroops: bigint | null;
+}
+
 /**
  * Read-model writes of the issuance workflow. Each is idempotent (a retried activity
  * changes nothing the first attempt already changed) and runs in one transaction with the
- * budget and outbox rows it touches.
+ * budget and outbox rows it touches. The ones every issuance runs (reserve, mark submitted,
+ * confirm) are plain SQL: a statement costs a third of the CPU of the ORM call, and the
+ * campaign row, which every issuance of a campaign updates, stays locked for fewer round trips.
  */
 export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: Clock }) {
   const { db, clock } = deps;
@@ -50,21 +79,35 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
     /**
      * Reserves the amount against the campaign budget, atomically with the checks. With `run`,
      * the run begins in the same transaction (as beginIssuanceRun; one round trip fewer).
+     * Each statement after a lock reads what committed before it (READ COMMITTED), so two
+     * reservations of one campaign never both see the same remaining budget.
      */
     async reserveBudget(input: { issuanceId: string; run?: number }): Promise<{ reserved: boolean }> {
       return await db.$transaction(async (tx) => {
-        const issuance = await lockIssuance(tx, input.issuanceId);
-        const begin =
-          input.run !== undefined && issuance.status !== 'confirmed'
-            ? { status: 'pending', attempts: input.run, failureType: null, failureMessage: null }
-            : {};
+        const [issuance] = await tx.$queryRaw<LockedIssuance[]>`
+          SELECT id::text, campaign_id::text AS "campaignId", wallet_address AS "walletAddress",
+                 amount_stroops AS "amountStroops", reservation, status
+            FROM issuances WHERE id = ${input.issuanceId}::uuid FOR UPDATE`;
+        if (!issuance)
+          throw ApplicationFailure.nonRetryable(`issuance ${input.issuanceId} does not exist`, 'IssuanceMissing');
+        const begin = input.run !== undefined && issuance.status !== 'confirmed';
+        const run = input.run ?? 0;
         if (issuance.reservation === 'reserved' || issuance.reservation === 'paid') {
-          if (input.run !== undefined) await tx.issuance.update({ where: { id: issuance.id }, data: begin });
+          if (begin) {
+            await tx.$executeRaw`
+              UPDATE issuances SET status = 'pending', attempts = ${run}, failure_type = NULL, failure_message = NULL,
+                     updated_at = now()
+               WHERE id = ${issuance.id}::uuid`;
+          }
           return { reserved: false };
         }
         // NO KEY: serialises reservations without blocking the API's issuance inserts (their FK check).
-        await tx.$queryRaw`SELECT id FROM campaigns WHERE id = ${issuance.campaignId}::uuid FOR NO KEY UPDATE`;
-        const campaign = await tx.campaign.findUniqueOrThrow({ where: { id: issuance.campaignId } });
+        const [campaign] = await tx.$queryRaw<LockedCampaign[]>`
+          SELECT id::text, status, starts_at AS "startsAt", ends_at AS "endsAt", budget_stroops AS "budgetStroops",
+                 reserved_stroops AS "reservedStroops", paid_stroops AS "paidStroops",
+                 max_per_wallet_stroops AS "maxPerWalletStroops"
+            FROM campaigns WHERE id = ${issuance.campaignId}::uuid FOR NO KEY UPDATE`;
+        if (!campaign) throw new Error(`campaign ${issuance.campaignId} of issuance ${issuance.id} does not exist`);
         const now = clock.now();
         if (campaign.status !== 'active') {
           throw ApplicationFailure.nonRetryable(`campaign ${campaign.id} is ${campaign.status}`, 'CampaignInactive');
@@ -84,15 +127,11 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
           );
         }
         if (campaign.maxPerWalletStroops !== null) {
-          const held = await tx.issuance.aggregate({
-            where: {
-              campaignId: campaign.id,
-              walletAddress: issuance.walletAddress,
-              reservation: { in: ['reserved', 'paid'] },
-            },
-            _sum: { amountStroops: true },
-          });
-          const total = (held._sum.amountStroops ?? 0n) + issuance.amountStroops;
+          const [held] = await tx.$queryRaw<{ stroops: bigint }[]>`
+            SELECT COALESCE(SUM(amount_stroops), 0)::bigint AS stroops FROM issuances
+             WHERE campaign_id = ${campaign.id}::uuid AND wallet_address = ${issuance.walletAddress}
+               AND reservation IN ('reserved', 'paid')`;
+          const total = (held?.stroops ?? 0n) + issuance.amountStroops;
           if (total > campaign.maxPerWalletStroops) {
             throw ApplicationFailure.nonRetryable(
               `wallet ${issuance.walletAddress} would get ${fromStroops(total)} from campaign ${campaign.id}, max ${fromStroops(campaign.maxPerWalletStroops)}`,
@@ -100,65 +139,68 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
             );
           }
         }
-        await tx.campaign.update({
-          where: { id: campaign.id },
-          data: { reservedStroops: { increment: issuance.amountStroops } },
-        });
-        await tx.issuance.update({ where: { id: issuance.id }, data: { reservation: 'reserved', ...begin } });
+        await tx.$executeRaw`
+          WITH reserve AS (
+            UPDATE campaigns SET reserved_stroops = reserved_stroops + ${issuance.amountStroops}, updated_at = now()
+             WHERE id = ${campaign.id}::uuid)
+          UPDATE issuances
+             SET reservation = 'reserved', updated_at = now(),
+                 status = CASE WHEN ${begin} THEN 'pending' ELSE status END,
+                 attempts = CASE WHEN ${begin} THEN ${run} ELSE attempts END,
+                 failure_type = CASE WHEN ${begin} THEN NULL ELSE failure_type END,
+                 failure_message = CASE WHEN ${begin} THEN NULL ELSE failure_message END
+           WHERE id = ${issuance.id}::uuid`;
         return { reserved: true };
       });
     },
 
     async markIssuanceSubmitted(input: { issuanceId: string }): Promise<void> {
-      await db.issuance.updateMany({
-        where: { id: input.issuanceId, status: 'pending' },
-        data: { status: 'submitted' },
-      });
+      await db.$executeRaw`
+        UPDATE issuances SET status = 'submitted', updated_at = now()
+         WHERE id = ${input.issuanceId}::uuid AND status = 'pending'`;
     },
 
-    /** reserved -> paid, status confirmed, and the issuance.confirmed event, in one transaction. */
+    /**
+     * reserved -> paid, status confirmed, and the issuance.confirmed event, in one statement
+     * under the issuance's row lock (a confirmed issuance is left as it is). The event's
+     * fields that never change after creation are read first.
+     */
     async confirmIssuance(input: { issuanceId: string; txHash: string; ledger: number }): Promise<void> {
-      await db.$transaction(async (tx) => {
-        const issuance = await lockIssuance(tx, input.issuanceId);
-        if (issuance.status === 'confirmed') return;
-        if (issuance.reservation === 'reserved') {
-          await tx.campaign.update({
-            where: { id: issuance.campaignId },
-            data: {
-              reservedStroops: { decrement: issuance.amountStroops },
-              paidStroops: { increment: issuance.amountStroops },
-            },
-          });
-        } else if (issuance.reservation !== 'paid') {
-          // Paid without a live reservation (e.g. it was released, then the payment was found): count it.
-          await tx.campaign.update({
-            where: { id: issuance.campaignId },
-            data: { paidStroops: { increment: issuance.amountStroops } },
-          });
-        }
-        const updated = await tx.issuance.update({
-          where: { id: issuance.id },
-          data: {
-            status: 'confirmed',
-            reservation: 'paid',
-            txHash: input.txHash,
-            ledger: input.ledger,
-            failureType: null,
-            failureMessage: null,
-          },
-        });
-        await tx.outboxEvent.upsert({
-          where: { dedupeKey: `issuance.confirmed/${issuance.id}` },
-          create: {
-            merchantId: issuance.merchantId,
-            type: 'issuance.confirmed',
-            aggregateId: issuance.id,
-            dedupeKey: `issuance.confirmed/${issuance.id}`,
-            payload: issuanceEvent(updated) as Prisma.InputJsonValue,
-          },
-          update: {},
-        });
+      const [issuance] = await db.$queryRaw<Omit<IssuanceEventSource, 'status' | 'txHash' | 'failureType' | 'failureMessage'>[]>`
+        SELECT id::text, campaign_id::text AS "campaignId", wallet_address AS "walletAddress",
+               amount_stroops AS "amountStroops", reference
+          FROM issuances WHERE id = ${input.issuanceId}::uuid`;
+      if (!issuance)
+        throw ApplicationFailure.nonRetryable(`issuance ${input.issuanceId} does not exist`, 'IssuanceMissing');
+      const event = issuanceEvent({
+        ...issuance,
+        status: 'confirmed',
+        txHash: input.txHash,
+        failureType: null,
+        failureMessage: null,
       });
+      // Paid without a live reservation (e.g. it was released, then the payment was found): counted as paid.
+      await db.$executeRaw`
+        WITH locked AS (
+          SELECT id, merchant_id, campaign_id, amount_stroops, reservation FROM issuances
+           WHERE id = ${input.issuanceId}::uuid AND status <> 'confirmed' FOR UPDATE
+        ), paid AS (
+          UPDATE campaigns c
+             SET reserved_stroops = c.reserved_stroops - CASE WHEN l.reservation = 'reserved' THEN l.amount_stroops ELSE 0 END,
+                 paid_stroops = c.paid_stroops + CASE WHEN l.reservation = 'paid' THEN 0 ELSE l.amount_stroops END,
+                 updated_at = now()
+            FROM locked l WHERE c.id = l.campaign_id
+        ), confirmed AS (
+          UPDATE issuances i
+             SET status = 'confirmed', reservation = 'paid', tx_hash = ${input.txHash}, ledger = ${input.ledger},
+                 failure_type = NULL, failure_message = NULL, updated_at = now()
+            FROM locked l WHERE i.id = l.id
+          RETURNING i.id, i.merchant_id
+        )
+        INSERT INTO outbox_events (merchant_id, type, aggregate_id, dedupe_key, payload)
+        SELECT merchant_id, 'issuance.confirmed', id::text, 'issuance.confirmed/' || id::text, ${JSON.stringify(event)}::jsonb
+          FROM confirmed
+        ON CONFLICT (dedupe_key) DO NOTHING`;
     },
 
     /** Compensation: the reservation is released, status failed with a typed reason, and the event. */

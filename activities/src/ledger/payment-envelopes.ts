@@ -1,4 +1,4 @@
-import type { Prisma, PrismaClient } from '@nova/db';
+import type { PrismaClient } from '@nova/db';
 import type { ResultCodes } from '../stellar/errors';
 import type {
   EnvelopeStatus,
@@ -16,44 +16,71 @@ class AttemptsTaken extends Error {
   }
 }
 
+/** A payment joined with its envelope, as list() reads it. */
+interface PaymentRow {
+  id: string;
+  opIndex: number;
+  businessKey: string;
+  attempt: number;
+  destination: string;
+  amountStroops: bigint;
+  memo: string;
+  envelopeId: string;
+  hash: string;
+  envelopeXdr: string;
+  feeBumpXdr: string | null;
+  channelAccount: string;
+  sequence: bigint;
+  maxTime: Date;
+  envelopeMemo: string;
+  status: EnvelopeStatus;
+  ledger: number | null;
+  resultCodes: ResultCodes | null;
+}
+
 /** PostgreSQL store of payment envelopes, their payments and their submission attempts. */
 export class PrismaEnvelopeStore implements EnvelopeStore {
   constructor(private readonly db: PrismaClient) {}
 
   async list(businessKey: string): Promise<StoredPayment[]> {
-    const rows = await this.db.paymentItem.findMany({
-      where: { businessKey },
-      include: { envelope: true },
-      orderBy: { attempt: 'asc' },
-    });
+    // Every payment runs this at least once: plain SQL (see createIssuanceLedgerActivities).
+    const rows = await this.db.$queryRaw<PaymentRow[]>`
+      SELECT p.id::text, p.op_index AS "opIndex", p.business_key AS "businessKey", p.attempt, p.destination,
+             p.amount_stroops AS "amountStroops", p.memo,
+             e.id::text AS "envelopeId", e.hash, e.envelope_xdr AS "envelopeXdr", e.fee_bump_xdr AS "feeBumpXdr",
+             e.channel_account AS "channelAccount", e.sequence, e.max_time AS "maxTime", e.memo AS "envelopeMemo",
+             e.status, e.ledger, e.result_codes AS "resultCodes"
+        FROM payment_items p JOIN payment_envelopes e ON e.id = p.envelope_id
+       WHERE p.business_key = ${businessKey}
+       ORDER BY p.attempt`;
     const envelopes = new Map<string, StoredEnvelope>();
-    return rows.map(({ envelope: row, ...item }) => {
-      let envelope = envelopes.get(row.id);
+    return rows.map((row) => {
+      let envelope = envelopes.get(row.envelopeId);
       if (!envelope) {
         envelope = {
-          id: row.id,
+          id: row.envelopeId,
           hash: row.hash,
           envelopeXdr: row.envelopeXdr,
           feeBumpXdr: row.feeBumpXdr,
           channelAccount: row.channelAccount,
           sequence: row.sequence,
           maxTime: row.maxTime,
-          memo: row.memo,
-          status: row.status as EnvelopeStatus,
+          memo: row.envelopeMemo,
+          status: row.status,
           ledger: row.ledger,
-          resultCodes: (row.resultCodes as ResultCodes | null) ?? null,
+          resultCodes: row.resultCodes,
         };
-        envelopes.set(row.id, envelope);
+        envelopes.set(row.envelopeId, envelope);
       }
       return {
-        id: item.id,
+        id: row.id,
         envelope,
-        opIndex: item.opIndex,
-        businessKey: item.businessKey,
-        attempt: item.attempt,
-        destination: item.destination,
-        amountStroops: item.amountStroops,
-        memo: item.memo,
+        opIndex: row.opIndex,
+        businessKey: row.businessKey,
+        attempt: row.attempt,
+        destination: row.destination,
+        amountStroops: row.amountStroops,
+        memo: row.memo,
       };
     });
   }
@@ -84,14 +111,12 @@ export class PrismaEnvelopeStore implements EnvelopeStore {
     status: EnvelopeStatus,
     details: { ledger?: number; resultCodes?: ResultCodes } = {},
   ): Promise<void> {
-    await this.db.paymentEnvelope.update({
-      where: { id },
-      data: {
-        status,
-        ...(details.ledger !== undefined ? { ledger: details.ledger } : {}),
-        ...(details.resultCodes ? { resultCodes: details.resultCodes as unknown as Prisma.InputJsonValue } : {}),
-      },
-    });
+    const resultCodes = details.resultCodes ? JSON.stringify(details.resultCodes) : null;
+    await this.db.$executeRaw`
+      UPDATE payment_envelopes
+         SET status = ${status}, ledger = COALESCE(${details.ledger ?? null}::int, ledger),
+             result_codes = COALESCE(${resultCodes}::jsonb, result_codes), updated_at = now()
+       WHERE id = ${id}::uuid`;
   }
 
   async setFeeBump(id: string, feeBumpXdr: string): Promise<void> {
@@ -99,6 +124,8 @@ export class PrismaEnvelopeStore implements EnvelopeStore {
   }
 
   async recordAttempt(envelopeId: string, action: string, outcome: string, detail?: string): Promise<void> {
-    await this.db.submissionAttempt.create({ data: { envelopeId, action, outcome, detail: detail ?? null } });
+    await this.db.$executeRaw`
+      INSERT INTO submission_attempts (envelope_id, action, outcome, detail)
+      VALUES (${envelopeId}::uuid, ${action}, ${outcome}, ${detail ?? null})`;
   }
 }

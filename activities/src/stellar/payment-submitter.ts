@@ -221,7 +221,6 @@ export class PaymentSubmitter {
     }
 
     const attempt = existing.reduce((max, p) => Math.max(max, p.attempt), 0) + 1;
-    onProgress('queued');
     const built = await this.enqueue(request, attempt);
     if (!built) return undefined; // a concurrent caller stored this attempt first: follow theirs
     return await this.submitPayment(built, true, onProgress);
@@ -453,7 +452,9 @@ export class PaymentSubmitter {
       await envelopes.setStatus(envelope.id, 'submitted');
       envelope = { ...envelope, status: 'submitted' };
     }
-    onProgress(first ? 'submit' : 'resubmit');
+    // A first submission usually lands within a ledger or two: the ticker in pay() heartbeats
+    // only when it takes longer, so the common path costs the server no heartbeat at all.
+    if (!first) onProgress('resubmit');
     try {
       const { ledger } = await gateway.submit(envelope.feeBumpXdr ?? envelope.envelopeXdr, envelope.hash);
       await envelopes.recordAttempt(envelope.id, 'submit', 'included', `ledger ${ledger}`);

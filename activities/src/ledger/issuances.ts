@@ -10,7 +10,15 @@ export const RESERVATION_FAILURES = ['CampaignInactive', 'CampaignBudgetExhauste
 
 type IssuanceEventSource = Pick<
   Issuance,
-  'id' | 'campaignId' | 'walletAddress' | 'amountStroops' | 'reference' | 'status' | 'txHash' | 'failureType' | 'failureMessage'
+  | 'id'
+  | 'campaignId'
+  | 'walletAddress'
+  | 'amountStroops'
+  | 'reference'
+  | 'status'
+  | 'txHash'
+  | 'failureType'
+  | 'failureMessage'
 >;
 
 function issuanceEvent(issuance: IssuanceEventSource) {
@@ -166,7 +174,9 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
      * fields that never change after creation are read first.
      */
     async confirmIssuance(input: { issuanceId: string; txHash: string; ledger: number }): Promise<void> {
-      const [issuance] = await db.$queryRaw<Omit<IssuanceEventSource, 'status' | 'txHash' | 'failureType' | 'failureMessage'>[]>`
+      const [issuance] = await db.$queryRaw<
+        Omit<IssuanceEventSource, 'status' | 'txHash' | 'failureType' | 'failureMessage'>[]
+      >`
         SELECT id::text, campaign_id::text AS "campaignId", wallet_address AS "walletAddress",
                amount_stroops AS "amountStroops", reference
           FROM issuances WHERE id = ${input.issuanceId}::uuid`;

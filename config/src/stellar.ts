@@ -63,6 +63,19 @@ export const stellarShape = {
     .optional(),
   /** The sandbox's contracts.json shape: { campaign: { contractId }, redemption: {...}, vesting: {...} }. */
   STELLAR_CONTRACTS_FILE: z.string().min(1).optional(),
+  /** Payments one transaction carries at most (Stellar allows 100 operations); 1: one payment per transaction. */
+  PAYMENT_BATCH_SIZE: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(1, 'must be at least 1')
+        .max(100, 'must be at most 100 (Stellar operations per transaction)'),
+    )
+    .default(100),
   STELLAR_MAX_FEE: z
     .string()
     .regex(/^\d+$/, 'must be a whole number of stroops')
@@ -84,6 +97,8 @@ export interface StellarNetworkConfig {
   distributionAccount: string;
   transactionTimeoutSeconds: number;
   maxFeePerOperation: number;
+  /** Payments batched into one transaction at most (1 to 100); unset: 100. */
+  maxPaymentsPerTransaction?: number;
   /**
    * The campaign contract the campaign workflows write to. Absent: campaign sync is off (the
    * API starts no campaign workflow and shows `onChain: null`).
@@ -199,6 +214,7 @@ export function stellarNetworkConfig(env: StellarEnv): StellarNetworkConfig {
     distributionAccount: distributionAccount as string,
     transactionTimeoutSeconds: env.STELLAR_TX_TIMEOUT_SECONDS,
     maxFeePerOperation: env.STELLAR_MAX_FEE,
+    maxPaymentsPerTransaction: env.PAYMENT_BATCH_SIZE,
     ...(campaignContract ? { campaignContractId: campaignContract } : {}),
   };
 }

@@ -175,6 +175,7 @@ describe('configuration', () => {
       distributionAccount: distribution.publicKey(),
       transactionTimeoutSeconds: 30,
       maxFeePerOperation: 10_000,
+      maxPaymentsPerTransaction: 100,
     });
   });
 
@@ -229,6 +230,15 @@ describe('configuration', () => {
     const problems = problemsOf(() => loadWorkerConfig({ ...valid, CHANNEL_POOL_SIZE: '8' }));
     assert.equal(problems[0]?.variable, 'CHANNEL_POOL_SIZE');
     assert.match(problems[0]!.message, /holds 2 channel secrets/);
+  });
+
+  it('batches up to 100 payments per transaction unless PAYMENT_BATCH_SIZE says fewer', () => {
+    assert.equal(loadWorkerConfig(valid).stellar.maxPaymentsPerTransaction, 100);
+    assert.equal(loadWorkerConfig({ ...valid, PAYMENT_BATCH_SIZE: '1' }).stellar.maxPaymentsPerTransaction, 1);
+    for (const bad of ['0', '101', 'ten']) {
+      const problems = problemsOf(() => loadWorkerConfig({ ...valid, PAYMENT_BATCH_SIZE: bad }));
+      assert.equal(problems[0]?.variable, 'PAYMENT_BATCH_SIZE', bad);
+    }
   });
 
   describe('the campaign contract (campaign sync)', () => {

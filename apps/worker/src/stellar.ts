@@ -38,6 +38,9 @@ export async function createStellarServices(config: WorkerConfig, db: PrismaClie
     transactionTimeoutSeconds: config.stellar.transactionTimeoutSeconds,
     leaseMarginSeconds: LEASE_MARGIN_SECONDS,
     maxFeePerOperation: config.stellar.maxFeePerOperation,
+    ...(config.stellar.maxPaymentsPerTransaction !== undefined
+      ? { maxPaymentsPerTransaction: config.stellar.maxPaymentsPerTransaction }
+      : {}),
   });
   // Contract calls are sourced from the distribution account (the contracts' admin; payments
   // only use it as an operation source, which consumes no sequence number). A lease on it in

@@ -29,7 +29,7 @@ import {
   type PaymentRequest,
 } from '@nova/activities';
 import { activityProfiles } from '@nova/workflows/definitions';
-import { createWallets, paymentsReceived, startStellarFixture, type StellarFixture } from '../support/stellar';
+import { createWallets, startStellarFixture, type StellarFixture } from '../support/stellar';
 
 const LEDGER_INTERVAL_MS = 1_000;
 const SANDBOX_SUBMIT_TIMEOUT_MS = 30_000;
@@ -192,7 +192,7 @@ async function main(): Promise<void> {
         ...(await Promise.all(
           slice.map(async (request) => ({
             key: request.businessKey,
-            received: (await paymentsReceived(fixture, request.destination)).length,
+            received: (await fixture.gateway.paymentsTo(request.destination)).length,
           })),
         )),
       );

@@ -23,7 +23,6 @@ import {
 import {
   createWallets,
   landedWithMemo,
-  paymentsReceived,
   sandboxStellarConfig,
   startStellarFixture,
   type StellarFixture,
@@ -180,7 +179,7 @@ describe('reward issuance end to end', () => {
     assert.equal(done.status, 'confirmed', JSON.stringify(done.failure));
     assert.match(done.txHash ?? '', /^[0-9a-f]{64}$/);
     assert.equal(done.attempts, 1);
-    const received = await paymentsReceived(stellar, wallet!.publicKey());
+    const received = await stellar.gateway.paymentsTo(wallet!.publicKey());
     assert.deepEqual(
       received.map((payment) => payment.hash),
       [done.txHash],
@@ -221,7 +220,7 @@ describe('reward issuance end to end', () => {
       ['Idempotency-Key'],
     );
     await settled(merchant.key, first.body.id);
-    assert.equal((await paymentsReceived(stellar, wallet!.publicKey())).length, 1);
+    assert.equal((await stellar.gateway.paymentsTo(wallet!.publicKey())).length, 1);
   });
 
   it('50 concurrent requests with one key -> one issuance, one payment', async () => {
@@ -243,7 +242,7 @@ describe('reward issuance end to end', () => {
     assert.ok(responses.every((r) => r.status === 202 || r.status === 200));
     const [id] = [...ids];
     assert.equal((await settled(merchant.key, id!)).status, 'confirmed');
-    assert.equal((await paymentsReceived(stellar, wallet!.publicKey())).length, 1);
+    assert.equal((await stellar.gateway.paymentsTo(wallet!.publicKey())).length, 1);
     assert.equal(await db.issuance.count({ where: { merchantId: merchant.id, idempotencyKey: key } }), 1);
   });
 
@@ -342,7 +341,7 @@ describe('reward issuance end to end', () => {
       { what: 'replayed issuance confirmed' },
     );
     assert.equal(confirmed.attempts, 2);
-    assert.equal((await paymentsReceived(stellar, wallet!.publicKey())).length, 1);
+    assert.equal((await stellar.gateway.paymentsTo(wallet!.publicKey())).length, 1);
     const paid = await campaign(merchant.key, campaignId);
     assert.deepEqual([paid.remaining, paid.reserved, paid.paid], ['93.0000000', '0.0000000', '7.0000000']);
 
@@ -376,7 +375,7 @@ describe('reward issuance end to end', () => {
       amount: 20_000_000n,
       memo: issuanceMemo(accepted.body.id),
     });
-    assert.equal((await paymentsReceived(stellar, wallet!.publicKey())).length, 1);
+    assert.equal((await stellar.gateway.paymentsTo(wallet!.publicKey())).length, 1);
 
     const replays = await Promise.all(
       [1, 2].map(() =>
@@ -397,7 +396,7 @@ describe('reward issuance end to end', () => {
       { what: 'replayed issuance confirmed' },
     );
     assert.equal(confirmed.txHash, paid.hash, 'confirmed with the payment that had landed');
-    assert.equal((await paymentsReceived(stellar, wallet!.publicKey())).length, 1, 'no second payment');
+    assert.equal((await stellar.gateway.paymentsTo(wallet!.publicKey())).length, 1, 'no second payment');
     const many = await http()
       .post('/v1/admin/issuances/replay')
       .set('X-API-Key', TEST_ADMIN_KEY)
@@ -461,7 +460,7 @@ describe('reward issuance end to end', () => {
           amount: '4',
         }).expect(202);
         assert.equal((await settled(merchant.key, accepted.body.id, 90_000)).status, 'confirmed');
-        assert.equal((await paymentsReceived(stellar, wallet!.publicKey())).length, 1);
+        assert.equal((await stellar.gateway.paymentsTo(wallet!.publicKey())).length, 1);
       } finally {
         stellar.sandbox.faults.clear();
       }

@@ -18,7 +18,7 @@ import {
   type PaymentRequest,
 } from '@nova/activities';
 import { required } from '../support/environment';
-import { createWallets, paymentsReceived, startStellarFixture, type StellarFixture } from '../support/stellar';
+import { createWallets, startStellarFixture, type StellarFixture } from '../support/stellar';
 
 const PAYMENTS = 50;
 
@@ -122,7 +122,7 @@ describe('exactly-once payments under faults', () => {
       const confirmations = await Promise.all(requests.map((request) => payDurably(make, request)));
 
       for (const [i, request] of requests.entries()) {
-        const received = await paymentsReceived(fixture, request.destination);
+        const received = await fixture.gateway.paymentsTo(request.destination);
         assert.equal(received.length, 1, `${request.businessKey}: the wallet received ${received.length} payments`);
         assert.equal(received[0]?.hash, confirmations[i]?.hash);
       }
@@ -177,13 +177,13 @@ describe('exactly-once payments under faults', () => {
 
     const confirmations = await Promise.all(goodPayments);
     for (const [i, wallet] of good.entries()) {
-      const received = await paymentsReceived(fixture, wallet.publicKey());
+      const received = await fixture.gateway.paymentsTo(wallet.publicKey());
       assert.deepEqual(
         received.map((payment) => payment.hash),
         [confirmations[i]!.hash],
       );
     }
-    assert.equal((await paymentsReceived(fixture, untrusting!.publicKey())).length, 0);
+    assert.equal((await fixture.gateway.paymentsTo(untrusting!.publicKey())).length, 0);
     assert.ok(
       confirmations.every((c) => c.attempt === 2),
       'every other payment of the failed batch was rolled back and paid by its second attempt',

@@ -108,17 +108,6 @@ export async function createWallets(
   return wallets;
 }
 
-/**
- * The successful payments a wallet received, read back through Horizon: one record per
- * payment operation, so a payment batched with others counts once like any other.
- */
-export async function paymentsReceived(
-  fixture: StellarFixture,
-  wallet: string,
-): Promise<{ hash: string; amount: string; from: string }[]> {
-  return await fixture.gateway.paymentsTo(wallet);
-}
-
 /** Landed transactions carrying `memo`, as the sandbox ledger counts them. */
 export async function landedWithMemo(
   fixture: StellarFixture,

@@ -31,8 +31,12 @@ export interface ApiConfig extends CommonConfig {
   http: { host: string; port: number };
   adminApiKey: string;
   rateLimit: { perMinute: number };
-  /** Retryable payment errors retry within this budget; then the issuance fails RetriesExhausted. */
-  issuance: { paymentBudgetSeconds: number };
+  issuance: {
+    /** Retryable payment errors retry within this budget; then the issuance fails RetriesExhausted. */
+    paymentBudgetSeconds: number;
+    /** First workflow starts that did not go through (Temporal unreachable) are retried this often. */
+    startRetrySeconds: number;
+  };
 }
 
 export interface WorkerConfig extends CommonConfig {
@@ -91,7 +95,10 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     http: { host: parsed.HOST, port: parsed.PORT },
     adminApiKey: parsed.ADMIN_API_KEY,
     rateLimit: { perMinute: parsed.RATE_LIMIT_PER_MINUTE },
-    issuance: { paymentBudgetSeconds: parsed.ISSUANCE_PAYMENT_BUDGET_SECONDS },
+    issuance: {
+      paymentBudgetSeconds: parsed.ISSUANCE_PAYMENT_BUDGET_SECONDS,
+      startRetrySeconds: parsed.ISSUANCE_START_RETRY_SECONDS,
+    },
   };
 }
 

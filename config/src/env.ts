@@ -67,6 +67,7 @@ const apiShape = {
   ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters'),
   RATE_LIMIT_PER_MINUTE: positiveInt('requests').default(600),
   ISSUANCE_PAYMENT_BUDGET_SECONDS: positiveInt('seconds').default(3600),
+  ISSUANCE_START_RETRY_SECONDS: positiveInt('seconds').default(5),
 };
 
 const workerShape = {

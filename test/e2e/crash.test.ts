@@ -2,7 +2,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import request from 'supertest';
@@ -11,7 +10,7 @@ import { createApp } from '@nova/api';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import { issuanceMemo, platformSearchAttributes } from '@nova/workflows/definitions';
 import { eventually, required, TEST_ADMIN_KEY, testApiConfig, uniqueTaskQueue } from '../support/environment';
-import { spawnCollecting, waitForOutput, withTimeout, type Spawned } from '../support/processes';
+import { freePort, spawnCollecting, waitForOutput, withTimeout, type Spawned } from '../support/processes';
 import {
   createWallets,
   landedWithMemo,
@@ -21,19 +20,6 @@ import {
 } from '../support/stellar';
 
 const root = resolve(__dirname, '..', '..', '..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        address && typeof address === 'object' ? resolvePort(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 // Crashes in the middle of a payment: the worker process killed right after submitting, and
 // the Temporal server restarted mid-flight. Each time: one payment, issuance confirmed.

@@ -5,10 +5,10 @@ import request from 'supertest';
 import { Keypair, Operation, TransactionBuilder, Horizon, Asset } from '@stellar/stellar-sdk';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import { Client, Connection } from '@temporalio/client';
-import { createApp } from '@nova/api';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { createApp, IssuanceStarter } from '@nova/api';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
-import { createActivities, systemClock } from '@nova/activities';
+import { createActivities, createIssuanceLedgerActivities, systemClock } from '@nova/activities';
 import { connectToTemporal, createPlatformWorker, createStellarServices, workflowSourceFor } from '@nova/worker';
 import { issuanceMemo, searchAttributes } from '@nova/workflows/definitions';
 import {
@@ -27,6 +27,7 @@ import {
   startStellarFixture,
   type StellarFixture,
 } from '../support/stellar';
+import { freePort } from '../support/processes';
 
 quietTemporalRuntime();
 
@@ -244,6 +245,138 @@ describe('reward issuance end to end', () => {
     assert.equal((await settled(merchant.key, id!)).status, 'confirmed');
     assert.equal((await stellar.gateway.paymentsTo(wallet!.publicKey())).length, 1);
     assert.equal(await db.issuance.count({ where: { merchantId: merchant.id, idempotencyKey: key } }), 1);
+  });
+
+  it('accepts while Temporal is unreachable; the start is retried until Temporal takes it, then pays once', async () => {
+    const [wallet] = await createWallets(stellar, 1);
+    const { id: campaignId } = await createCampaign(merchant.key);
+    const config = testApiConfig({
+      taskQueue,
+      stellar: sandboxStellarConfig(stellar).network,
+      paymentBudgetSeconds: 120,
+    });
+    const offline = await createApp({
+      ...config,
+      temporal: { ...config.temporal, address: `127.0.0.1:${await freePort()}` },
+    });
+    await offline.init();
+    const key = randomUUID();
+    const body = { campaignId, walletAddress: wallet!.publicKey(), amount: '4' };
+    let id: string;
+    try {
+      const post = () => request(offline.getHttpServer()).post('/v1/rewards/issuances').set('X-API-Key', merchant.key);
+      const accepted = await post().set('Idempotency-Key', key).send(body).expect(202);
+      id = (accepted.body as IssuanceView).id;
+      assert.deepEqual([accepted.body.status, accepted.body.attempts], ['pending', 0]);
+      // The merchant's retry is answered from the record (and tries the start again).
+      const again = await post().set('Idempotency-Key', key).send(body).expect(200);
+      assert.equal(again.body.id, id);
+    } finally {
+      await offline.close(); // waits for its start calls to fail
+    }
+    assert.ok(await db.issuanceWorkflowStart.findUnique({ where: { issuanceId: id } }), 'the start is still owed');
+    await assert.rejects(temporal.workflow.getHandle(`issuance/${id}`).describe(), WorkflowNotFoundError);
+    assert.equal((await campaign(merchant.key, campaignId)).reserved, '0.0000000');
+
+    // An API that reaches Temporal (another instance, retrying every second) starts it.
+    const online = await createApp({ ...config, issuance: { ...config.issuance, startRetrySeconds: 1 } });
+    await online.init();
+    try {
+      const done = await settled(merchant.key, id);
+      assert.deepEqual([done.status, done.attempts], ['confirmed', 1], JSON.stringify(done.failure));
+      assert.deepEqual(
+        (await stellar.gateway.paymentsTo(wallet!.publicKey())).map((payment) => payment.hash),
+        [done.txHash],
+      );
+      assert.equal(await db.issuanceWorkflowStart.count({ where: { issuanceId: id } }), 0);
+      // One run: the retry started it once.
+      const runs = await temporal.workflow.count(`WorkflowId = 'issuance/${id}'`);
+      assert.equal(runs.count, 1);
+    } finally {
+      await online.close();
+    }
+  });
+
+  it('a start retry never starts a second run: a row whose run has begun is only deleted', async () => {
+    // A failed issuance: Temporal itself would accept another run of it (ALLOW_DUPLICATE_FAILED_ONLY).
+    const [wallet] = await createWallets(stellar, 1, { trustline: false });
+    const { id: campaignId } = await createCampaign(merchant.key);
+    const accepted = await issue(merchant.key, { campaignId, walletAddress: wallet!.publicKey(), amount: '2' }).expect(
+      202,
+    );
+    const id = (accepted.body as IssuanceView).id;
+    assert.equal((await settled(merchant.key, id)).failure?.type, 'TrustlineMissing');
+    // As if the API had stopped before clearing the row: an old row for an issuance whose run has begun.
+    await db.issuanceWorkflowStart.create({ data: { issuanceId: id, createdAt: new Date(Date.now() - 3_600_000) } });
+    const config = testApiConfig({ taskQueue });
+    const retrying = await createApp({ ...config, issuance: { ...config.issuance, startRetrySeconds: 60 } });
+    await retrying.init();
+    try {
+      // The pass at boot may have taken the row already; this one then finds nothing.
+      const pass = await retrying.get(IssuanceStarter).retryPending();
+      assert.equal(pass.started, 0);
+      await eventually(
+        async () => ((await db.issuanceWorkflowStart.count({ where: { issuanceId: id } })) === 0 ? true : undefined),
+        { what: 'the retry pass to delete the row', timeoutMs: 10_000 },
+      );
+    } finally {
+      await retrying.close();
+    }
+    assert.equal((await temporal.workflow.count(`WorkflowId = 'issuance/${id}'`)).count, 1);
+    assert.equal((await http().get(`/v1/rewards/issuances/${id}`).set('X-API-Key', merchant.key)).body.attempts, 1);
+  });
+
+  it("the run's first step and its failure step clear the start row, waiting while a retry pass holds it", async () => {
+    const { id: campaignId } = await createCampaign(merchant.key, { budget: '10' });
+    const ledger = createIssuanceLedgerActivities({ db, clock: systemClock });
+    const insertOwed = async () => {
+      const id = randomUUID(); // 10 NOVA each: the whole budget
+      await db.issuance.create({
+        data: {
+          id,
+          merchantId: merchant.id,
+          campaignId,
+          walletAddress: Keypair.random().publicKey(),
+          amountStroops: 100_000_000n,
+          idempotencyKey: randomUUID(),
+          requestHash: 'test',
+          workflowId: `issuance/${id}`,
+          workflowStart: { create: {} },
+        },
+      });
+      return id;
+    };
+    const owed = (id: string) => db.issuanceWorkflowStart.count({ where: { issuanceId: id } });
+
+    const id = await insertOwed();
+    let reserved = false;
+    // A retry pass holds the row (FOR UPDATE) while it asks Temporal to start the run.
+    await db.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT 1 FROM issuance_workflow_starts WHERE issuance_id = ${id}::uuid FOR UPDATE`;
+      const reservation = ledger.reserveBudget({ issuanceId: id, run: 1 }).then((result) => {
+        reserved = true;
+        return result;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(reserved, false, 'the run waits for the retry pass');
+      // Until the pass commits, the run cannot begin, so it cannot end either.
+      await tx.$executeRaw`DELETE FROM issuance_workflow_starts WHERE issuance_id = ${id}::uuid`;
+      void reservation;
+    });
+    await eventually(async () => (reserved ? true : undefined), {
+      what: 'the reservation after the pass',
+      timeoutMs: 5_000,
+    });
+    assert.equal(await owed(id), 0);
+    assert.equal((await db.issuance.findUniqueOrThrow({ where: { id } })).attempts, 1);
+
+    // A run may also end (fail) without its reservation committing: the failure step clears the row too.
+    const refused = await insertOwed();
+    await assert.rejects(ledger.reserveBudget({ issuanceId: refused, run: 1 }), /CampaignBudgetExhausted|left/);
+    assert.equal(await owed(refused), 1, 'the refused reservation rolled back, row included');
+    await ledger.failIssuance({ issuanceId: refused, run: 1, failureType: 'CampaignBudgetExhausted', message: 'test' });
+    assert.equal(await owed(refused), 0);
+    await ledger.failIssuance({ issuanceId: id, run: 1, failureType: 'Test', message: 'release the reservation' });
   });
 
   it('refuses bad input naming the field, and unusable campaigns with the reason', async () => {

@@ -4,10 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createServer } from 'node:net';
 import { platformSearchAttributes } from '@nova/workflows/definitions';
 import { eventually, required } from '../support/environment';
 import {
+  freePort,
   portOpen,
   processesMentioning,
   spawnCollecting,
@@ -24,19 +24,6 @@ interface SelfCheck {
 
 const root = resolve(__dirname, '..', '..', '..');
 const startScript = join(root, 'scripts', 'start.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        address && typeof address === 'object' ? resolvePort(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 /** The environment of a new user: none of the variables the test runner set for other tests. */
 function userEnvironment(overrides: Record<string, string>): NodeJS.ProcessEnv {

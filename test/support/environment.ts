@@ -66,6 +66,7 @@ export function testApiConfig(overrides: {
   stellar?: StellarNetworkConfig;
   rateLimitPerMinute?: number;
   paymentBudgetSeconds?: number;
+  startRetrySeconds?: number;
 }): ApiConfig {
   return {
     stellar: overrides.stellar ?? unreachableStellar().network,
@@ -82,7 +83,11 @@ export function testApiConfig(overrides: {
     http: { host: '127.0.0.1', port: 0 },
     adminApiKey: TEST_ADMIN_KEY,
     rateLimit: { perMinute: overrides.rateLimitPerMinute ?? 100_000 },
-    issuance: { paymentBudgetSeconds: overrides.paymentBudgetSeconds ?? 300 },
+    issuance: {
+      paymentBudgetSeconds: overrides.paymentBudgetSeconds ?? 300,
+      // Tests share one database: an API only retries other tests' starts when a test asks it to.
+      startRetrySeconds: overrides.startRetrySeconds ?? 3600,
+    },
   };
 }
 

@@ -109,18 +109,26 @@ describe('configuration', () => {
     assert.match(error.message, /^Invalid configuration:\n {2}- /);
   });
 
-  it('reads the API rate limit and payment budget, refusing malformed values by name', () => {
-    const config = loadApiConfig({ ...valid, RATE_LIMIT_PER_MINUTE: '42', ISSUANCE_PAYMENT_BUDGET_SECONDS: '90' });
+  it('reads the API rate limit, payment budget and start retry interval, refusing malformed values by name', () => {
+    const config = loadApiConfig({
+      ...valid,
+      RATE_LIMIT_PER_MINUTE: '42',
+      ISSUANCE_PAYMENT_BUDGET_SECONDS: '90',
+      ISSUANCE_START_RETRY_SECONDS: '2',
+    });
     assert.deepEqual(config.rateLimit, { perMinute: 42 });
-    assert.deepEqual(config.issuance, { paymentBudgetSeconds: 90 });
+    assert.deepEqual(config.issuance, { paymentBudgetSeconds: 90, startRetrySeconds: 2 });
     assert.deepEqual(loadApiConfig(valid).rateLimit, { perMinute: 600 });
-    for (const value of ['abc', '0', '-1', '1.5']) {
-      const problems = problemsOf(() => loadApiConfig({ ...valid, RATE_LIMIT_PER_MINUTE: value }));
-      assert.deepEqual(
-        problems.map((p) => p.variable),
-        ['RATE_LIMIT_PER_MINUTE'],
-        value,
-      );
+    assert.deepEqual(loadApiConfig(valid).issuance, { paymentBudgetSeconds: 3600, startRetrySeconds: 5 });
+    for (const variable of ['RATE_LIMIT_PER_MINUTE', 'ISSUANCE_START_RETRY_SECONDS']) {
+      for (const value of ['abc', '0', '-1', '1.5']) {
+        const problems = problemsOf(() => loadApiConfig({ ...valid, [variable]: value }));
+        assert.deepEqual(
+          problems.map((p) => p.variable),
+          [variable],
+          `${variable}=${value}`,
+        );
+      }
     }
   });
 

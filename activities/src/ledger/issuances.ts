@@ -75,12 +75,25 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
     return await tx.issuance.findUniqueOrThrow({ where: { id: issuanceId } });
   }
 
+  /**
+   * The API's row in issuance_workflow_starts says "start the first run if Temporal has not got it".
+   * Once a run has begun (or ends failed) the row is deleted in the same transaction. A retry pass
+   * of the API holds the row's lock while it starts the run, so this waits until that start has
+   * answered; the run cannot end, and the retry cannot start a second run, in between.
+   */
+  async function clearStartRow(tx: Prisma.TransactionClient, issuanceId: string): Promise<void> {
+    await tx.$executeRaw`DELETE FROM issuance_workflow_starts WHERE issuance_id = ${issuanceId}::uuid`;
+  }
+
   return {
     /** A run begins: status pending, the run number recorded (1, then +1 per replay). */
     async beginIssuanceRun(input: { issuanceId: string; run: number }): Promise<void> {
-      await db.issuance.updateMany({
-        where: { id: input.issuanceId, status: { not: 'confirmed' } },
-        data: { status: 'pending', attempts: input.run, failureType: null, failureMessage: null },
+      await db.$transaction(async (tx) => {
+        await clearStartRow(tx, input.issuanceId);
+        await tx.issuance.updateMany({
+          where: { id: input.issuanceId, status: { not: 'confirmed' } },
+          data: { status: 'pending', attempts: input.run, failureType: null, failureMessage: null },
+        });
       });
     },
 
@@ -92,7 +105,11 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
      */
     async reserveBudget(input: { issuanceId: string; run?: number }): Promise<{ reserved: boolean }> {
       return await db.$transaction(async (tx) => {
+        // A run that begins also clears the API's start row (see clearStartRow), in the same statement.
         const [issuance] = await tx.$queryRaw<LockedIssuance[]>`
+          WITH begun AS (
+            DELETE FROM issuance_workflow_starts
+             WHERE issuance_id = ${input.issuanceId}::uuid AND ${input.run !== undefined})
           SELECT id::text, campaign_id::text AS "campaignId", wallet_address AS "walletAddress",
                  amount_stroops AS "amountStroops", reservation, status
             FROM issuances WHERE id = ${input.issuanceId}::uuid FOR UPDATE`;
@@ -222,6 +239,7 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
     }): Promise<void> {
       await db.$transaction(async (tx) => {
         const issuance = await lockIssuance(tx, input.issuanceId);
+        await clearStartRow(tx, issuance.id);
         if (issuance.status === 'confirmed') return; // never un-confirm a payment
         if (issuance.reservation === 'reserved') {
           await tx.campaign.update({

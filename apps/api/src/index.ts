@@ -1,1 +1,2 @@
 export { createApp } from './app';
+export { IssuanceStarter } from './issuances/issuance-starter';

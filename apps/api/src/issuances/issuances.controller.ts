@@ -28,7 +28,7 @@ export class IssuancesController {
   @ApiOperation({
     summary: 'Issue a reward',
     description:
-      'Starts an issuance workflow that reserves the amount against the campaign budget, checks the wallet trustline and pays exactly once. ' +
+      'Records the issuance and answers 202; its workflow (started right after, and retried until Temporal accepts it) reserves the amount against the campaign budget, checks the wallet trustline and pays exactly once. ' +
       'Poll the returned resource (or wait for the issuance.confirmed / issuance.failed webhook). ' +
       'The same Idempotency-Key with the same body returns the same issuance (200); with another body, 422.',
   })

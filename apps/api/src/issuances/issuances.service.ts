@@ -5,7 +5,6 @@ import {
   Inject,
   Injectable,
   NotFoundException,
-  ServiceUnavailableException,
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { Prisma, PrismaClient, type Campaign, type Issuance } from '@nova/db';
@@ -20,6 +19,7 @@ import type {
   IssuanceView,
   ReplayResultView,
 } from './dto/issuance.dto';
+import { IssuanceStarter } from './issuance-starter';
 import { IssuanceWorkflows } from './issuance-workflows';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -59,6 +59,7 @@ export class IssuancesService {
     @Inject(PrismaClient) private readonly db: PrismaClient,
     private readonly campaigns: CampaignsService,
     private readonly workflows: IssuanceWorkflows,
+    private readonly starter: IssuanceStarter,
   ) {}
 
   /**
@@ -99,24 +100,31 @@ export class IssuancesService {
     const campaign = await this.campaigns.findForMerchant(merchantId, body.campaignId, 'campaignId');
     await this.checkCampaign(campaign, body.walletAddress, amountStroops);
 
-    // The create path is every issuance's: plain SQL (see ISSUANCE_COLUMNS).
+    // The create path is every issuance's: plain SQL (see ISSUANCE_COLUMNS). The issuance and
+    // its workflow-start row are one statement: whatever happens next, its workflow gets started.
     const id = randomUUID();
     const metadata = body.metadata === undefined ? null : JSON.stringify(body.metadata);
     const [row] = await this.db.$queryRaw<Issuance[]>`
-      INSERT INTO issuances (id, merchant_id, campaign_id, wallet_address, amount_stroops, reference, metadata,
-                             idempotency_key, request_hash, request_id, workflow_id, updated_at)
-      VALUES (${id}::uuid, ${merchantId}::uuid, ${campaign.id}::uuid, ${body.walletAddress}, ${amountStroops},
-              ${body.reference ?? null}, ${metadata}::jsonb, ${idempotencyKey}, ${requestHash}, ${requestId},
-              ${issuanceWorkflowId(id)}, now())
-      ON CONFLICT (merchant_id, idempotency_key) DO NOTHING
-      RETURNING ${ISSUANCE_COLUMNS}`;
+      WITH inserted AS (
+        INSERT INTO issuances (id, merchant_id, campaign_id, wallet_address, amount_stroops, reference, metadata,
+                               idempotency_key, request_hash, request_id, workflow_id, updated_at)
+        VALUES (${id}::uuid, ${merchantId}::uuid, ${campaign.id}::uuid, ${body.walletAddress}, ${amountStroops},
+                ${body.reference ?? null}, ${metadata}::jsonb, ${idempotencyKey}, ${requestHash}, ${requestId},
+                ${issuanceWorkflowId(id)}, now())
+        ON CONFLICT (merchant_id, idempotency_key) DO NOTHING
+        RETURNING ${ISSUANCE_COLUMNS}
+      ), queued AS (
+        INSERT INTO issuance_workflow_starts (issuance_id) SELECT id::uuid FROM inserted
+      )
+      SELECT * FROM inserted`;
     if (!row) {
       // A concurrent request with the same key won the insert: answer with its issuance.
       const winner = await this.findByKey(merchantId, idempotencyKey, requestHash);
       if (winner) return { issuance: winner, created: false };
       throw new Error(`issuance with Idempotency-Key ${idempotencyKey} neither inserted nor found`);
     }
-    await this.startFirstRun(row);
+    // 202 now: the record is durable, and the start goes on in the background (IssuanceStarter).
+    this.starter.startSoon(row);
     return { issuance: this.toView(row), created: true };
   }
 
@@ -178,8 +186,10 @@ export class IssuancesService {
     idempotencyKey: string,
     requestHash: string,
   ): Promise<IssuanceView | undefined> {
-    const [row] = await this.db.$queryRaw<Issuance[]>`
-      SELECT ${ISSUANCE_COLUMNS} FROM issuances
+    const [row] = await this.db.$queryRaw<(Issuance & { startPending: boolean })[]>`
+      SELECT ${ISSUANCE_COLUMNS},
+             EXISTS (SELECT 1 FROM issuance_workflow_starts WHERE issuance_id = issuances.id) AS "startPending"
+        FROM issuances
        WHERE merchant_id = ${merchantId}::uuid AND idempotency_key = ${idempotencyKey}`;
     if (!row) return undefined;
     if (row.requestHash !== requestHash) {
@@ -188,20 +198,9 @@ export class IssuancesService {
         details: { reason: 'IdempotencyKeyReused', issuanceId: row.id },
       });
     }
-    // The earlier request may have died between the insert and the workflow start.
-    if (row.attempts === 0 && row.status === 'pending') await this.startFirstRun(row);
+    // Its start has not gone through yet (Temporal was unreachable): the retry is a good moment to try again.
+    if (row.startPending) this.starter.startSoon(row);
     return this.toView(row);
-  }
-
-  private async startFirstRun(row: Issuance): Promise<void> {
-    try {
-      await this.workflows.start(row, 1);
-    } catch (error) {
-      // The record stays; the same request (same key) starts the workflow when retried.
-      throw new ServiceUnavailableException(
-        `the issuance was recorded but Temporal did not accept its workflow; retry with the same Idempotency-Key (${(error as Error).message})`,
-      );
-    }
   }
 
   /** Fast refusals at the door; the workflow's reservation is the authority (atomic). */

@@ -6,7 +6,8 @@
  *   -> worker -> API. Ctrl-C / SIGTERM stops everything in reverse order; data persists.
  *
  * Environment (all optional): PORT (3000), TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233),
- * NOVA_PG_PORT (54329), STELLAR_SANDBOX_PORT (8000), NOVA_DATA_DIR (.data), ADMIN_API_KEY, LOG_LEVEL, and any platform
+ * NOVA_PG_PORT (54329), STELLAR_SANDBOX_PORT (8000), NOVA_DATA_DIR (.data), NOVA_BACKGROUND_NICE (5: the
+ * worker's and dev server's lower CPU priority, see lib/priority.js), ADMIN_API_KEY, LOG_LEVEL, and any platform
  * variable; DATABASE_URL or TEMPORAL_ADDRESS point at external services instead.
  */
 const crypto = require('node:crypto');
@@ -24,6 +25,7 @@ const {
   freePort,
 } = require('./lib/temporal-server');
 const { contractHostArgs, findContractHost } = require('./lib/contract-host');
+const { backgroundNice } = require('./lib/priority');
 
 const SCOPE = 'start';
 const apiPort = Number(process.env.PORT || 3000);
@@ -65,6 +67,8 @@ async function waitForReady(url, timeoutMs, aborted) {
 }
 
 async function main() {
+  // Checked before anything starts: the worker and the dev server run at this lower priority.
+  const nice = backgroundNice();
   const temporal = await prepareToolchain({ scope: SCOPE });
   const admin = adminApiKey();
   const temporalAddress = process.env.TEMPORAL_ADDRESS || `127.0.0.1:${temporalPort}`;
@@ -126,6 +130,7 @@ async function main() {
           'temporal',
           temporal.cli,
           devServerArgs({ port: temporalPort, uiPort: temporalUiPort, dbFile, namespace, searchAttributes }),
+          { nice },
         );
         await waitForTemporal({
           cli: temporal.cli,
@@ -205,7 +210,7 @@ async function main() {
         'worker',
         process.execPath,
         ['--enable-source-maps', path.join(root, 'apps/worker/dist/main.js')],
-        { env },
+        { env, nice },
       );
     });
     await step(SCOPE, `API on :${apiPort}`, () => {

@@ -3,6 +3,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
+const { withNice } = require('./priority');
 
 /**
  * Starts long-running child processes, copies their output to a log file (and, optionally,
@@ -25,12 +26,13 @@ class Supervisor {
    * @param {string} name
    * @param {string} command
    * @param {string[]} args
-   * @param {{ env?: NodeJS.ProcessEnv, cwd?: string }} [options]
+   * @param {{ env?: NodeJS.ProcessEnv, cwd?: string, nice?: number }} [options] nice: a lower CPU priority (see priority.js)
    */
   start(name, command, args, options = {}) {
     fs.mkdirSync(this.options.logDir, { recursive: true });
     const log = fs.createWriteStream(path.join(this.options.logDir, `${name}.log`), { flags: 'a' });
-    const child = spawn(command, args, {
+    const line = withNice(command, args, options.nice ?? 0);
+    const child = spawn(line.command, line.args, {
       env: options.env ?? process.env,
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],

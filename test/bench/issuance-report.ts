@@ -26,6 +26,8 @@ export interface RunFigures {
   mode: string;
   issuances: number;
   channels: number;
+  /** NOVA_BACKGROUND_NICE, as START applies it to the worker and the dev server. */
+  backgroundNice: number;
   databaseName: string;
   records: readonly IssuanceRecord[];
   polls: number;
@@ -78,7 +80,9 @@ export function printReport(figures: RunFigures): boolean {
   const paymentsPerLedger = windowCloses.map((close) => close.transactions);
 
   say('');
-  say(`---- results: run ${run}, ${figures.issuances} issuances, ${mode}, ${figures.channels} channels ----`);
+  say(
+    `---- results: run ${run}, ${figures.issuances} issuances, ${mode}, ${figures.channels} channels, worker and Temporal at nice ${figures.backgroundNice} ----`,
+  );
   table([
     ['throughput', ''],
     [

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 
 /** Enough of a process's output to explain a failure, without holding a long run's logs. */
 const OUTPUT_TAIL_BYTES = 64 * 1024;
@@ -37,6 +38,14 @@ function installExitHook(): void {
   });
 }
 
+/** START's process priorities (scripts/lib/priority.js): the bench runs the stack as `npm start` does. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const priority = require(resolvePath(__dirname, '../../../scripts/lib/priority.js')) as {
+  backgroundNice(env?: NodeJS.ProcessEnv): number;
+  withNice(command: string, args: readonly string[], nice: number): { command: string; args: string[] };
+};
+const { withNice } = priority;
+
 function lineSplitter(listeners: Array<(line: string) => void>): (chunk: Buffer) => void {
   let partial = '';
   return (chunk) => {
@@ -51,10 +60,15 @@ export function startProcess(
   name: string,
   command: string,
   args: readonly string[],
-  options: { env: NodeJS.ProcessEnv; cwd: string },
+  options: { env: NodeJS.ProcessEnv; cwd: string; nice?: number },
 ): StackProcess {
   installExitHook();
-  const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const line = withNice(command, args, options.nice ?? 0);
+  const child = spawn(line.command, line.args, {
+    env: options.env,
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (child.pid === undefined) throw new Error(`${name}: could not start ${command}`);
   running.add(child);
   let tail = '';

@@ -6,7 +6,8 @@
 // (closed loop, replaces the rate), BENCH_CHANNELS (8), BENCH_WAIT_SECONDS (how long to wait for
 // the last confirmation after the last accept; max(180, N/2)), BENCH_TEMPORAL_DYNAMIC_CONFIG
 // (comma-separated KEY=JSON pairs for the dev server's --dynamic-config-value), BENCH_CPU_PROFILE
-// (worker,api: run them under node --cpu-prof and print where their CPU went in the window).
+// (worker,api: run them under node --cpu-prof and print where their CPU went in the window),
+// NOVA_BACKGROUND_NICE (5, as `npm start`: the worker and Temporal run at this lower CPU priority).
 /**
  * Throughput of reward issuance through the WHOLE stack (a benchmark, not a test):
  * POST /v1/rewards/issuances -> API -> Temporal workflow -> worker activities -> sandbox ledger.
@@ -40,7 +41,7 @@ import { expectStatus, http, say, step } from './issuance-common';
 import { ComponentProbes } from './issuance-probes';
 import { LEDGER_INTERVAL_MS, printReport, type LedgerClose, type Watched } from './issuance-report';
 import { loadAverage, readMemory, ResourceSampler } from './issuance-resources';
-import { freePort, startProcess, waitUntil, type StackProcess } from './issuance-stack';
+import { freePort, priority, startProcess, waitUntil, type StackProcess } from './issuance-stack';
 import { monotonicMicros, summariseProfiles } from './issuance-profile';
 import { compareScrapes, scrapeTemporalMetrics } from './issuance-temporal-metrics';
 import { IssuanceTracker, issueClosedLoop, issueOne, issueOpenLoop, type IssuanceRecord } from './issuance-tracker';
@@ -64,6 +65,8 @@ interface Options {
   dynamicConfig: string[];
   /** Processes to run under node --cpu-prof. */
   cpuProfile: Set<string>;
+  /** NOVA_BACKGROUND_NICE (default 5): the worker's and Temporal's priority, as START runs them. */
+  backgroundNice: number;
 }
 
 function fail(message: string): never {
@@ -117,6 +120,13 @@ function readOptions(): Options {
     waitSeconds: positiveInt('BENCH_WAIT_SECONDS', Math.max(180, Math.ceil(issuances / 2))),
     dynamicConfig,
     cpuProfile,
+    backgroundNice: (() => {
+      try {
+        return priority.backgroundNice();
+      } catch (error) {
+        return fail((error as Error).message);
+      }
+    })(),
   };
 }
 
@@ -162,7 +172,11 @@ async function startTemporal(options: Options, stack: Stack): Promise<{ address:
     'system.enableActivityEagerExecution=true',
     ...options.dynamicConfig.flatMap((pair) => ['--dynamic-config-value', pair]),
   ];
-  const server = startProcess('temporal', options.temporalCli, args, { env: baseEnvironment(), cwd: stack.workDir });
+  const server = startProcess('temporal', options.temporalCli, args, {
+    env: baseEnvironment(),
+    cwd: stack.workDir,
+    nice: options.backgroundNice,
+  });
   stack.temporal = server;
   const address = `127.0.0.1:${port}`;
   stack.temporalConnection = await waitUntil(
@@ -447,6 +461,7 @@ async function main(): Promise<void> {
       stack.worker = startProcess('worker', process.execPath, nodeArgs('worker', 'apps/worker/dist/main.js'), {
         env,
         cwd: ROOT,
+        nice: options.backgroundNice,
       });
       stack.api = startProcess('api', process.execPath, nodeArgs('api', 'apps/api/dist/main.js'), { env, cwd: ROOT });
       await waitUntil(
@@ -573,6 +588,7 @@ async function main(): Promise<void> {
       mode,
       issuances: options.issuances,
       channels: options.channels,
+      backgroundNice: options.backgroundNice,
       databaseName: options.databaseName,
       records: tracker.records,
       polls: tracker.polls,

@@ -78,6 +78,15 @@ describe('START (npm start)', () => {
     assert.notEqual(code, 0);
     assert.match(spawned.output(), /DATABASE_URL: must be a postgresql:\/\//);
     assert.deepEqual(processesMentioning(dataDir), []);
+
+    const badNice = spawnCollecting(
+      process.execPath,
+      [startScript],
+      userEnvironment({ NOVA_DATA_DIR: dataDir, NOVA_BACKGROUND_NICE: '20' }),
+      root,
+    );
+    assert.notEqual(await withTimeout(badNice.exited, 60_000, 'START exit'), 0);
+    assert.match(badNice.output(), /NOVA_BACKGROUND_NICE must be a whole number from 0 to 19 \(got "20"\)/);
   });
 
   it('runs the platform, stops cleanly, and keeps its data across a restart', async () => {
@@ -107,6 +116,16 @@ describe('START (npm start)', () => {
     }
     assert.equal((await fetch(`${api}/health/ready`)).status, 200);
     assert.equal((await fetch(`http://127.0.0.1:${ports.ui}/`)).status, 200, 'Temporal Web UI answers');
+    // The API answers at normal priority; the worker and the dev server run below it (nice 5).
+    const children = spawnSync('ps', ['-o', 'ni=,args=', '--ppid', String(current.child.pid)], { encoding: 'utf8' });
+    const niceOf = (fragment: string) =>
+      children.stdout
+        .split('\n')
+        .filter((line) => line.includes(fragment))
+        .map((line) => Number(line.trim().split(/\s+/)[0]));
+    assert.deepEqual(niceOf('apps/api/dist/main.js'), [0], children.stdout);
+    assert.deepEqual(niceOf('apps/worker/dist/main.js'), [5], children.stdout);
+    assert.deepEqual(niceOf('server start-dev'), [5], children.stdout);
     const network = (await (await fetch(`${api}/v1/stellar`)).json()) as {
       horizonUrl: string;
       distributionAccount: string;

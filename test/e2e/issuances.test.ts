@@ -268,7 +268,7 @@ describe('reward issuance end to end', () => {
       const accepted = await post().set('Idempotency-Key', key).send(body).expect(202);
       id = (accepted.body as IssuanceView).id;
       assert.deepEqual([accepted.body.status, accepted.body.attempts], ['pending', 0]);
-      // The merchant's retry is answered from the record (and tries the start again).
+      // The merchant's retry is answered from the record.
       const again = await post().set('Idempotency-Key', key).send(body).expect(200);
       assert.equal(again.body.id, id);
     } finally {

@@ -62,7 +62,10 @@ export class IssuanceStarter implements OnApplicationBootstrap, BeforeApplicatio
     await this.flushAccepted();
   }
 
-  /** Starts the first run in the background; a start that fails is left to the retry pass. */
+  /**
+   * Starts the first run in the background; a start that fails is left to the retry pass. Only
+   * for an issuance this request just inserted: no run of it can exist yet, so no lock is needed.
+   */
   startSoon(issuance: Issuance): void {
     if (this.closed || this.inFlight.has(issuance.id)) return;
     const start = this.workflows

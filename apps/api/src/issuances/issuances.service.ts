@@ -186,10 +186,8 @@ export class IssuancesService {
     idempotencyKey: string,
     requestHash: string,
   ): Promise<IssuanceView | undefined> {
-    const [row] = await this.db.$queryRaw<(Issuance & { startPending: boolean })[]>`
-      SELECT ${ISSUANCE_COLUMNS},
-             EXISTS (SELECT 1 FROM issuance_workflow_starts WHERE issuance_id = issuances.id) AS "startPending"
-        FROM issuances
+    const [row] = await this.db.$queryRaw<Issuance[]>`
+      SELECT ${ISSUANCE_COLUMNS} FROM issuances
        WHERE merchant_id = ${merchantId}::uuid AND idempotency_key = ${idempotencyKey}`;
     if (!row) return undefined;
     if (row.requestHash !== requestHash) {
@@ -198,8 +196,8 @@ export class IssuancesService {
         details: { reason: 'IdempotencyKeyReused', issuanceId: row.id },
       });
     }
-    // Its start has not gone through yet (Temporal was unreachable): the retry is a good moment to try again.
-    if (row.startPending) this.starter.startSoon(row);
+    // A start that has not gone through yet is the retry pass's: it holds the start row's lock
+    // while it starts, which a start from here would not (and could race the run's end).
     return this.toView(row);
   }
 

@@ -4,8 +4,7 @@
  * also when the benchmark fails or is interrupted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { resolve as resolvePath } from 'node:path';
+import { withNice } from '../support/launcher';
 
 /** Enough of a process's output to explain a failure, without holding a long run's logs. */
 const OUTPUT_TAIL_BYTES = 64 * 1024;
@@ -37,14 +36,6 @@ function installExitHook(): void {
     }
   });
 }
-
-/** START's process priorities (scripts/lib/priority.js): the bench runs the stack as `npm start` does. */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-export const priority = require(resolvePath(__dirname, '../../../scripts/lib/priority.js')) as {
-  backgroundNice(env?: NodeJS.ProcessEnv): number;
-  withNice(command: string, args: readonly string[], nice: number): { command: string; args: string[] };
-};
-const { withNice } = priority;
 
 function lineSplitter(listeners: Array<(line: string) => void>): (chunk: Buffer) => void {
   let partial = '';
@@ -104,21 +95,6 @@ export function startProcess(
       clearTimeout(killer);
     },
   };
-}
-
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /**

@@ -41,7 +41,8 @@ import { expectStatus, http, say, step } from './issuance-common';
 import { ComponentProbes } from './issuance-probes';
 import { LEDGER_INTERVAL_MS, printReport, type LedgerClose, type Watched } from './issuance-report';
 import { loadAverage, readMemory, ResourceSampler } from './issuance-resources';
-import { freePort, priority, startProcess, waitUntil, type StackProcess } from './issuance-stack';
+import { backgroundNice, devServerArgs, freePort } from '../support/launcher';
+import { startProcess, waitUntil, type StackProcess } from './issuance-stack';
 import { monotonicMicros, summariseProfiles } from './issuance-profile';
 import { compareScrapes, scrapeTemporalMetrics } from './issuance-temporal-metrics';
 import { IssuanceTracker, issueClosedLoop, issueOne, issueOpenLoop, type IssuanceRecord } from './issuance-tracker';
@@ -122,7 +123,7 @@ function readOptions(): Options {
     cpuProfile,
     backgroundNice: (() => {
       try {
-        return priority.backgroundNice();
+        return backgroundNice();
       } catch (error) {
         return fail((error as Error).message);
       }
@@ -152,24 +153,17 @@ async function startTemporal(options: Options, stack: Stack): Promise<{ address:
   const port = await freePort();
   const uiPort = await freePort();
   const metricsPort = await freePort();
+  // As `npm start` runs it (in memory, headless), plus the metrics the report reads.
   const args = [
-    'server',
-    'start-dev',
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--ui-port',
-    String(uiPort),
-    '--headless',
+    ...devServerArgs({
+      port,
+      uiPort,
+      namespace: 'default',
+      searchAttributes: platformSearchAttributes,
+      headless: true,
+    }),
     '--metrics-port',
     String(metricsPort),
-    '--log-level',
-    'error',
-    ...platformSearchAttributes.flatMap((attribute) => ['--search-attribute', `${attribute.name}=Keyword`]),
-    // As `npm start` runs it (scripts/lib/temporal-server.js).
-    '--dynamic-config-value',
-    'system.enableActivityEagerExecution=true',
     ...options.dynamicConfig.flatMap((pair) => ['--dynamic-config-value', pair]),
   ];
   const server = startProcess('temporal', options.temporalCli, args, {

@@ -10,7 +10,8 @@ import { createApp } from '@nova/api';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import { issuanceMemo, platformSearchAttributes } from '@nova/workflows/definitions';
 import { eventually, required, TEST_ADMIN_KEY, testApiConfig, uniqueTaskQueue } from '../support/environment';
-import { freePort, spawnCollecting, waitForOutput, withTimeout, type Spawned } from '../support/processes';
+import { devServerArgs, freePort } from '../support/launcher';
+import { spawnCollecting, waitForOutput, withTimeout, type Spawned } from '../support/processes';
 import {
   createWallets,
   landedWithMemo,
@@ -39,22 +40,14 @@ describe('crash recovery end to end', () => {
   const http = () => request(app.getHttpServer());
 
   async function startTemporal() {
-    const args = [
-      'server',
-      'start-dev',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(temporalPort),
-      '--ui-port',
-      String(uiPort),
-      '--log-level',
-      'error',
-      '--db-filename',
-      join(dir, 'temporal.db'),
-    ];
-    for (const attribute of platformSearchAttributes)
-      args.push('--search-attribute', `${attribute.name}=${attribute.type}`);
+    // As START runs it: a SQLite file, so a restart keeps the workflows.
+    const args = devServerArgs({
+      port: temporalPort,
+      uiPort,
+      dbFile: join(dir, 'temporal.db'),
+      namespace: 'default',
+      searchAttributes: platformSearchAttributes,
+    });
     temporalServer = spawnCollecting(required('TEMPORAL_CLI_PATH'), args, process.env);
     await eventually(
       async () => {

@@ -27,7 +27,7 @@ import {
   startStellarFixture,
   type StellarFixture,
 } from '../support/stellar';
-import { freePort } from '../support/processes';
+import { freePort } from '../support/launcher';
 
 quietTemporalRuntime();
 
@@ -114,6 +114,17 @@ describe('reward issuance end to end', () => {
         return view.status === 'confirmed' || view.status === 'failed' ? view : undefined;
       },
       { what: `issuance ${id} to settle`, timeoutMs },
+    );
+  }
+
+  /** A replayed issuance reads failed until its new run confirms it: wait for confirmed itself. */
+  async function replayConfirmed(key: string, id: string): Promise<IssuanceView> {
+    return await eventually(
+      async () => {
+        const view = (await http().get(`/v1/rewards/issuances/${id}`).set('X-API-Key', key)).body as IssuanceView;
+        return view.status === 'confirmed' ? view : undefined;
+      },
+      { what: `replayed issuance ${id} confirmed` },
     );
   }
 
@@ -465,14 +476,7 @@ describe('reward issuance end to end', () => {
     await addTrustline(wallet!);
 
     await http().post(`/v1/admin/issuances/${accepted.body.id}/replay`).set('X-API-Key', TEST_ADMIN_KEY).expect(202);
-    const confirmed = await eventually(
-      async () => {
-        const view = (await http().get(`/v1/rewards/issuances/${accepted.body.id}`).set('X-API-Key', merchant.key))
-          .body as IssuanceView;
-        return view.status === 'confirmed' ? view : undefined;
-      },
-      { what: 'replayed issuance confirmed' },
-    );
+    const confirmed = await replayConfirmed(merchant.key, accepted.body.id);
     assert.equal(confirmed.attempts, 2);
     assert.equal((await stellar.gateway.paymentsTo(wallet!.publicKey())).length, 1);
     const paid = await campaign(merchant.key, campaignId);
@@ -520,14 +524,7 @@ describe('reward issuance end to end', () => {
     );
     const outcomes = replays.map((r) => r.body.results[0].outcome as string).sort();
     assert.deepEqual(outcomes, ['already-replaying', 'replaying']);
-    const confirmed = await eventually(
-      async () => {
-        const view = (await http().get(`/v1/rewards/issuances/${accepted.body.id}`).set('X-API-Key', merchant.key))
-          .body as IssuanceView;
-        return view.status === 'confirmed' ? view : undefined;
-      },
-      { what: 'replayed issuance confirmed' },
-    );
+    const confirmed = await replayConfirmed(merchant.key, accepted.body.id);
     assert.equal(confirmed.txHash, paid.hash, 'confirmed with the payment that had landed');
     assert.equal((await stellar.gateway.paymentsTo(wallet!.publicKey())).length, 1, 'no second payment');
     const many = await http()

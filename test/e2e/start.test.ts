@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { platformSearchAttributes } from '@nova/workflows/definitions';
 import { eventually, required } from '../support/environment';
+import { freePort } from '../support/launcher';
 import {
-  freePort,
   portOpen,
   processesMentioning,
   spawnCollecting,

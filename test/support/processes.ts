@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 
 export interface Spawned {
   child: ChildProcess;
@@ -53,18 +53,4 @@ export function portOpen(port: number): Promise<boolean> {
 export function processesMentioning(needle: string): string[] {
   const result = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
   return result.stdout.split('\n').filter((line) => line.includes(needle) && !line.includes('ps -eo'));
-}
-
-/** A loopback port that was free a moment ago: for servers a test starts, or a refused connection. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        address && typeof address === 'object' ? resolvePort(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }

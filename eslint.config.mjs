@@ -68,9 +68,9 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(?!@temporalio/workflow$|@temporalio/common(/|$)|@nova/activities$|\\.{1,2}/)',
+              regex: '^(?!@temporalio/workflow$|@temporalio/common(/|$)|@nova/activities$|@nova/domain$|\\.{1,2}/)',
               message:
-                'Workflow code may import only @temporalio/workflow, @temporalio/common and workflows/ definitions.',
+                'Workflow code may import only @temporalio/workflow, @temporalio/common, @nova/domain and workflows/ definitions.',
             },
             {
               regex: '^@nova/activities$',
@@ -105,7 +105,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(?!@temporalio/workflow$|@temporalio/common(/|$)|@nova/activities$|\\.{1,2}/)',
+              regex: '^(?!@temporalio/workflow$|@temporalio/common(/|$)|@nova/activities$|@nova/domain$|\\.{1,2}/)',
               message: 'Workflow definitions may import only the Temporal SDK types and workflows/ files.',
             },
             { regex: '^@nova/activities$', allowTypeImports: true, message: 'Import activity types only.' },

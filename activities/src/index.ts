@@ -1,8 +1,8 @@
 import type { PrismaClient } from '@nova/db';
 import type { Clock } from './clock';
-import { createSelfCheckActivities } from './ledger/self-check';
-import { createIssuanceLedgerActivities } from './ledger/issuances';
-import { createCampaignChainLedgerActivities } from './ledger/campaign-chain';
+import { createSelfCheckActivities } from './postgres/self-check';
+import { createIssuanceLedgerActivities } from './postgres/issuances';
+import { createCampaignChainLedgerActivities } from './postgres/campaign-chain';
 import { createCampaignContractActivities } from './stellar/campaign-contract';
 import type { ContractCallSubmitter } from './stellar/contract-call-submitter';
 import { createPaymentActivities } from './stellar/payment-activities';
@@ -10,12 +10,12 @@ import type { StellarGateway } from './stellar/gateway';
 import type { PaymentSubmitter } from './stellar/payment-submitter';
 
 export * from './clock';
-export * from './ledger/self-check';
-export * from './ledger/issuances';
-export * from './ledger/payment-envelopes';
-export * from './ledger/channel-pool';
-export * from './ledger/campaign-chain';
-export * from './ledger/contract-calls';
+export * from './postgres/self-check';
+export * from './postgres/issuances';
+export * from './postgres/payment-envelopes';
+export * from './postgres/channel-pool';
+export * from './postgres/campaign-chain';
+export * from './postgres/contract-calls';
 export * from './stellar';
 
 export interface ActivityDependencies {

@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { msToNumber } from '@temporalio/common/lib/time';
+import { toStroops } from '@nova/domain';
 import { createPrismaClient } from '@nova/db';
 import {
   PaymentSubmitter,
@@ -23,7 +24,6 @@ import {
   StellarGateway,
   StellarUnavailableError,
   systemClock,
-  toStroops,
   TransactionRejectedError,
   type PaymentConfirmation,
   type PaymentRequest,

@@ -6,8 +6,8 @@
 import { Client, type Connection } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
+import { issuanceWorkflowId } from '@nova/domain';
 import { createPrismaClient } from '@nova/db';
-import { issuanceWorkflowId } from '@nova/workflows/definitions';
 import { expectStatus, http } from './issuance-common';
 import type { IssuanceRecord } from './issuance-tracker';
 

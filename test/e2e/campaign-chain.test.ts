@@ -11,17 +11,13 @@ import { DefaultLogger, type NativeConnection, type Worker } from '@temporalio/w
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client, Connection } from '@temporalio/client';
+import { campaignWorkflowId } from '@nova/domain';
 import { createApp } from '@nova/api';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import { createActivities, merchantChainAddress, systemClock, type PlatformActivities } from '@nova/activities';
 import { DEFAULT_NETWORK_PASSPHRASE } from '@nova/stellar-sandbox';
 import { connectToTemporal, createPlatformWorker, createStellarServices, workflowSourceFor } from '@nova/worker';
-import {
-  campaignChangeSignal,
-  campaignWorkflowId,
-  campaignWorkflowType,
-  searchAttributes,
-} from '@nova/workflows/definitions';
+import { campaignChangeSignal, campaignWorkflowType, searchAttributes } from '@nova/workflows/definitions';
 import {
   eventually,
   quietTemporalRuntime,

@@ -6,11 +6,12 @@ import { Keypair, Operation, TransactionBuilder, Horizon, Asset } from '@stellar
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { issuanceMemo } from '@nova/domain/memos';
 import { createApp, IssuanceStarter } from '@nova/api';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import { createActivities, createIssuanceLedgerActivities, systemClock } from '@nova/activities';
 import { connectToTemporal, createPlatformWorker, createStellarServices, workflowSourceFor } from '@nova/worker';
-import { issuanceMemo, searchAttributes } from '@nova/workflows/definitions';
+import { searchAttributes } from '@nova/workflows/definitions';
 import {
   eventually,
   quietTemporalRuntime,

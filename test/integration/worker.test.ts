@@ -4,10 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
+import { selfCheckWorkflowId } from '@nova/domain';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import { createActivities, systemClock } from '@nova/activities';
 import { connectToTemporal, createPlatformWorker, createStellarServices, workflowSourceFor } from '@nova/worker';
-import { selfCheckWorkflowId } from '@nova/workflows/definitions';
 import { quietTemporalRuntime, required, testWorkerConfig, uniqueTaskQueue } from '../support/environment';
 
 quietTemporalRuntime();

@@ -12,6 +12,8 @@ import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { campaignWorkflowId, issuanceWorkflowId, selfCheckWorkflowId } from '@nova/domain';
+import { issuanceMemo } from '@nova/domain/memos';
 import {
   CAMPAIGN_CONTRACT_ERRORS,
   ContractError,
@@ -25,10 +27,6 @@ import {
 } from '@nova/activities';
 import {
   campaignChangeSignal,
-  campaignWorkflowId,
-  issuanceMemo,
-  issuanceWorkflowId,
-  selfCheckWorkflowId,
   type CampaignWorkflowInput,
   type IssuanceWorkflowInput,
 } from '@nova/workflows/definitions';

@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Keypair } from '@stellar/stellar-sdk';
+import { toStroops } from '@nova/domain';
 import type { FaultSpec } from '@nova/stellar-sandbox';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import {
@@ -12,7 +13,6 @@ import {
   StellarGateway,
   systemClock,
   TransactionRejectedError,
-  toStroops,
   type ChannelPool,
   type PaymentConfirmation,
   type PaymentRequest,

@@ -1,14 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keypair, nativeToScVal, scValToNative, xdr } from '@stellar/stellar-sdk';
+import { fromStroops, toStroops } from '@nova/domain';
 import {
   SimulationFailedError,
   StellarGateway,
   StellarUnavailableError,
   SubmissionIndeterminateError,
   TransactionRejectedError,
-  fromStroops,
-  toStroops,
 } from '@nova/activities';
 import { createWallets, landedWithMemo, startStellarFixture, type StellarFixture } from '../support/stellar';
 

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { scValToNative, StrKey } from '@stellar/stellar-sdk';
 import { ApplicationFailure } from '@temporalio/common';
+import { campaignChangeKey } from '@nova/domain';
 import {
   CAMPAIGN_CONTRACT_ERRORS,
-  campaignChangeKey,
   campaignContractArgs,
   ContractError,
   contractRefusal,

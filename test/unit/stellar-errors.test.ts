@@ -1,14 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { fromStroops, isValidAmount, toStroops } from '@nova/domain';
 import {
   GatewayInternalError,
   StellarRequestError,
   StellarUnavailableError,
   SubmissionIndeterminateError,
   TransactionRejectedError,
-  fromStroops,
-  isValidAmount,
-  toStroops,
   translateStellarError,
 } from '@nova/activities';
 

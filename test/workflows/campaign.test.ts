@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
+import { type CampaignChangeKind, campaignWorkflowId } from '@nova/domain';
 import {
   CAMPAIGN_CONTRACT_ERRORS,
   ContractError,
@@ -13,14 +14,12 @@ import {
   type CampaignChainLedgerActivities,
   type CampaignChange,
   type CampaignChangeApplied,
-  type CampaignChangeKind,
   type CampaignChangeOutcome,
   type CampaignContractActivities,
 } from '@nova/activities';
 import {
   campaignChangeSignal,
   campaignSyncQuery,
-  campaignWorkflowId,
   type CampaignSyncOutcome,
   type CampaignWorkflowInput,
 } from '@nova/workflows/definitions';

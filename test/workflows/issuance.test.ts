@@ -5,8 +5,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { issuanceWorkflowId } from '@nova/domain';
+import { issuanceMemo } from '@nova/domain/memos';
 import type { IssuanceLedgerActivities, PaymentActivities } from '@nova/activities';
-import { issuanceMemo, issuanceWorkflowId, type IssuanceWorkflowInput } from '@nova/workflows/definitions';
+import { type IssuanceWorkflowInput } from '@nova/workflows/definitions';
 import { quietTemporalRuntime, uniqueTaskQueue } from '../support/environment';
 import { createTimeSkippingEnvironment } from '../support/time-skipping';
 

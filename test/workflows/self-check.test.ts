@@ -4,8 +4,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { selfCheckWorkflowId } from '@nova/domain';
 import type { SelfCheckActivities, SelfCheckInput } from '@nova/activities';
-import { selfCheckWorkflowId } from '@nova/workflows/definitions';
 import { quietTemporalRuntime, required, uniqueTaskQueue } from '../support/environment';
 
 quietTemporalRuntime();

@@ -10,11 +10,11 @@ import {
   upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { IssuanceLedgerActivities, PaymentActivities, TrustlineCheckResult } from '@nova/activities';
+import type { IssuanceLedgerActivities, PaymentActivities } from '@nova/activities';
 import { activityProfiles, localActivityProfiles } from './definitions/activity-profiles';
 import { searchAttributes } from './definitions/search-attributes';
+import { issuancePaymentKey, TRUSTLINE_FAILURES } from '@nova/domain';
 import {
-  issuancePaymentKey,
   issuanceProgressQuery,
   type IssuanceOutcome,
   type IssuanceProgress,
@@ -57,13 +57,6 @@ function shortSteps(local: boolean) {
     failIssuance: ledger('compensate').failIssuance,
   };
 }
-
-const TRUSTLINE_FAILURES: Record<Exclude<TrustlineCheckResult['status'], 'ok'>, string> = {
-  'account-missing': 'AccountNotFound',
-  'trustline-missing': 'TrustlineMissing',
-  'not-authorized': 'TrustlineNotAuthorized',
-  'limit-exceeded': 'TrustlineLimitExceeded',
-};
 
 /** The failure type an issuance ends with: the activity's business type, or RetriesExhausted. */
 function failureOf(error: unknown): { type: string; message: string } {

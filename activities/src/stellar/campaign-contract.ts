@@ -2,7 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Address, nativeToScVal, scValToNative, StrKey, type xdr } from '@stellar/stellar-sdk';
-import type { CampaignChange } from '../ledger/campaign-chain';
+import { campaignChangeKey } from '@nova/domain';
+import type { CampaignChange } from '../postgres/campaign-chain';
 import type { ContractCallSubmitter } from './contract-call-submitter';
 import { ContractError } from './errors';
 import type { StellarGateway } from './gateway';
@@ -31,11 +32,6 @@ const NOT_INITIALIZED = 2;
  */
 export function merchantChainAddress(merchantId: string): string {
   return StrKey.encodeEd25519PublicKey(createHash('sha256').update(`nova-merchant:${merchantId}`).digest());
-}
-
-/** The business key of a change's contract call: each change lands at most once. */
-export function campaignChangeKey(campaignId: string, seq: number): string {
-  return `campaign/${campaignId}/change/${seq}`;
 }
 
 /** Unix seconds (the contract's u64 times) of an ISO-8601 instant, rounded down. */

@@ -14,7 +14,7 @@ import {
   TransactionBuilder,
   xdr,
 } from '@stellar/stellar-sdk';
-import { fromStroops, toStroops } from './amounts';
+import { fromStroops, toStroops } from '@nova/domain';
 import {
   ContractError,
   GatewayInternalError,

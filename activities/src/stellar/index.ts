@@ -1,4 +1,3 @@
-export * from './amounts';
 export * from './errors';
 export * from './gateway';
 export * from './payment-submitter';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Keypair } from '@stellar/stellar-sdk';
+import { batchMemo } from '@nova/domain/memos';
 import type { Clock } from '../clock';
 import { StellarUnavailableError, TransactionRejectedError, translateStellarError, type ResultCodes } from './errors';
 import { MAX_OPERATIONS_PER_TRANSACTION, type StellarGateway, type TransactionLookup } from './gateway';
@@ -133,11 +134,6 @@ export function paymentStateIn(codes: ResultCodes, opIndex: number): Exclude<Pay
   if (codes.operations.length === 0) return 'failed';
   const own = codes.operations[opIndex];
   return own === undefined || own === 'op_success' ? 'rolled-back' : 'failed';
-}
-
-/** The transaction memo of a batch: "nvb:" and the envelope UUID in base64url (26 bytes of 28). */
-export function batchMemo(envelopeId: string): string {
-  return `nvb:${Buffer.from(envelopeId.replace(/-/g, ''), 'hex').toString('base64url')}`;
 }
 
 /**

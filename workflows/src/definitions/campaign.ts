@@ -1,12 +1,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { CampaignChangeKind } from '@nova/activities';
+import type { CampaignChangeKind } from '@nova/domain';
 
 export const campaignWorkflowType = 'campaignWorkflow';
-
-/** Business key: one campaign, one workflow id (a run at a time, started again by the next change). */
-export function campaignWorkflowId(campaignId: string): string {
-  return `campaign/${campaignId}`;
-}
 
 export interface CampaignWorkflowInput {
   campaignId: string;

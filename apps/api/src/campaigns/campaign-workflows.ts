@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Client } from '@temporalio/client';
 import type { Campaign } from '@nova/db';
 import type { ApiConfig } from '@nova/config';
+import { campaignWorkflowId } from '@nova/domain';
 import {
   campaignChangeSignal,
-  campaignWorkflowId,
   campaignWorkflowType,
   searchAttributes,
   type CampaignWorkflowInput,

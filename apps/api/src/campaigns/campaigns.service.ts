@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { PrismaClient, type Campaign, type Prisma } from '@nova/db';
-import { fromStroops, toStroops, type CampaignChangeKind } from '@nova/activities';
+import { fromStroops, toStroops, type CampaignChangeKind } from '@nova/domain';
 import { afterCursor, NEWEST_FIRST, pageSize, toPage, type Page, type PageQuery } from '../common/pagination';
 import { CampaignWorkflows } from './campaign-workflows';
 import type {

@@ -1,6 +1,6 @@
 import { isISO8601, ValidateBy, type ValidationArguments, type ValidationOptions } from 'class-validator';
 import { StrKey } from '@stellar/stellar-sdk';
-import { isValidAmount } from '@nova/activities';
+import { isValidAmount } from '@nova/domain';
 
 function isAmount(value: unknown): boolean {
   if (typeof value !== 'string') return false;

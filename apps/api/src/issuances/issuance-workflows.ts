@@ -2,14 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Issuance } from '@nova/db';
 import type { ApiConfig } from '@nova/config';
-import { fromStroops } from '@nova/activities';
-import {
-  issuanceMemo,
-  issuanceWorkflowId,
-  issuanceWorkflowType,
-  searchAttributes,
-  type IssuanceWorkflowInput,
-} from '@nova/workflows/definitions';
+import { fromStroops, issuanceWorkflowId } from '@nova/domain';
+import { issuanceMemo } from '@nova/domain/memos';
+import { issuanceWorkflowType, searchAttributes, type IssuanceWorkflowInput } from '@nova/workflows/definitions';
 import { InjectConfig } from '../config/config.module';
 import { temporalUiLink } from '../temporal/temporal-ui';
 

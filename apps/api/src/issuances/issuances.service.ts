@@ -8,8 +8,7 @@ import {
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { Prisma, PrismaClient, type Campaign, type Issuance } from '@nova/db';
-import { fromStroops, toStroops } from '@nova/activities';
-import { issuanceWorkflowId } from '@nova/workflows/definitions';
+import { admissionRefusal, fromStroops, issuanceWorkflowId, toStroops } from '@nova/domain';
 import { CampaignsService } from '../campaigns/campaigns.service';
 import { afterCursor, NEWEST_FIRST, pageSize, toPage, type Page } from '../common/pagination';
 import type {
@@ -201,34 +200,18 @@ export class IssuancesService {
     return this.toView(row);
   }
 
-  /** Fast refusals at the door; the workflow's reservation is the authority (atomic). */
+  /** Fast refusals at the door, by the campaign's one admission rule; the workflow's reservation is the authority (atomic). */
   private async checkCampaign(campaign: Campaign, walletAddress: string, amount: bigint): Promise<void> {
-    const now = new Date();
-    if (campaign.status === 'paused') throw conflict('CampaignPaused', `campaign ${campaign.id} is paused`);
-    if (now < campaign.startsAt)
-      throw conflict('CampaignNotStarted', `campaign ${campaign.id} starts at ${campaign.startsAt.toISOString()}`);
-    if (now >= campaign.endsAt)
-      throw conflict('CampaignEnded', `campaign ${campaign.id} ended at ${campaign.endsAt.toISOString()}`);
-    const remaining = campaign.budgetStroops - campaign.reservedStroops - campaign.paidStroops;
-    if (remaining < amount) {
-      throw conflict(
-        'CampaignBudgetExhausted',
-        `campaign ${campaign.id} has ${fromStroops(remaining)} left; ${fromStroops(amount)} asked`,
-      );
-    }
+    let held = 0n;
     if (campaign.maxPerWalletStroops !== null) {
-      const held = await this.db.issuance.aggregate({
-        where: { campaignId: campaign.id, walletAddress, status: { not: 'failed' } },
-        _sum: { amountStroops: true },
-      });
-      const total = (held._sum.amountStroops ?? 0n) + amount;
-      if (total > campaign.maxPerWalletStroops) {
-        throw conflict(
-          'WalletLimitExceeded',
-          `wallet ${walletAddress} would receive ${fromStroops(total)} from campaign ${campaign.id}; the limit is ${fromStroops(campaign.maxPerWalletStroops)}`,
-        );
-      }
+      const [row] = await this.db.$queryRaw<{ stroops: bigint }[]>`
+        SELECT COALESCE(SUM(amount_stroops), 0)::bigint AS stroops FROM issuances
+         WHERE campaign_id = ${campaign.id}::uuid AND wallet_address = ${walletAddress}
+           AND reservation IN ('reserved', 'paid')`;
+      held = row?.stroops ?? 0n;
     }
+    const refusal = admissionRefusal(campaign, amount, held, walletAddress, new Date());
+    if (refusal) throw conflict(refusal.reason, refusal.message);
   }
 
   toView(row: Issuance): IssuanceView {

@@ -4,8 +4,7 @@ import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, ValidateIf }
 import { PageOf } from '../../common/pagination';
 import { IsAfter, IsInstant, IsStellarAmount } from '../../common/validators';
 
-export const CAMPAIGN_STATUSES = ['active', 'paused'] as const;
-export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+import { CAMPAIGN_STATUSES, ON_CHAIN_STATUSES, type CampaignStatus, type OnChainStatus } from '@nova/domain';
 
 // For the OpenAPI document; IsStellarAmount also bounds the value to int64 stroops.
 const AMOUNT_PATTERN = '^(0|[1-9]\\d{0,11})(\\.\\d{1,7})?$';
@@ -86,8 +85,7 @@ export class UpdateCampaignRequest {
   status?: CampaignStatus;
 }
 
-export const ON_CHAIN_STATUSES = ['pending', 'synced', 'failed'] as const;
-export type OnChainStatusView = (typeof ON_CHAIN_STATUSES)[number];
+export type OnChainStatusView = OnChainStatus;
 
 export class CampaignOnChainError {
   @ApiProperty({

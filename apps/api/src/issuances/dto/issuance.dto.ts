@@ -13,7 +13,7 @@ import {
 import { PageOf, PageQuery } from '../../common/pagination';
 import { IsStellarAccount, IsStellarAmount } from '../../common/validators';
 
-export const ISSUANCE_STATUSES = ['pending', 'submitted', 'confirmed', 'failed'] as const;
+import { ISSUANCE_STATUSES } from '@nova/domain';
 
 export class CreateIssuanceDto {
   @ApiProperty({ format: 'uuid', description: 'A campaign of yours that is active and has budget left' })

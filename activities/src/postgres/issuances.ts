@@ -1,12 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Issuance, Prisma, PrismaClient } from '@nova/db';
 import type { Clock } from '../clock';
-import { fromStroops } from '../stellar/amounts';
-
-export type IssuanceStatus = 'pending' | 'submitted' | 'confirmed' | 'failed';
-
-/** Business rejections of a reservation: final, surfaced as the issuance's failure type. */
-export const RESERVATION_FAILURES = ['CampaignInactive', 'CampaignBudgetExhausted', 'WalletLimitExceeded'] as const;
+import { admissionRefusal, fromStroops } from '@nova/domain';
 
 type IssuanceEventSource = Pick<
   Issuance,
@@ -133,37 +128,16 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
                  max_per_wallet_stroops AS "maxPerWalletStroops"
             FROM campaigns WHERE id = ${issuance.campaignId}::uuid FOR NO KEY UPDATE`;
         if (!campaign) throw new Error(`campaign ${issuance.campaignId} of issuance ${issuance.id} does not exist`);
-        const now = clock.now();
-        if (campaign.status !== 'active') {
-          throw ApplicationFailure.nonRetryable(`campaign ${campaign.id} is ${campaign.status}`, 'CampaignInactive');
-        }
-        if (now < campaign.startsAt || now >= campaign.endsAt) {
-          const when =
-            now < campaign.startsAt
-              ? `starts at ${campaign.startsAt.toISOString()}`
-              : `ended at ${campaign.endsAt.toISOString()}`;
-          throw ApplicationFailure.nonRetryable(`campaign ${campaign.id} ${when}`, 'CampaignInactive');
-        }
-        const remaining = campaign.budgetStroops - campaign.reservedStroops - campaign.paidStroops;
-        if (remaining < issuance.amountStroops) {
-          throw ApplicationFailure.nonRetryable(
-            `campaign ${campaign.id} has ${fromStroops(remaining)} left, ${fromStroops(issuance.amountStroops)} asked`,
-            'CampaignBudgetExhausted',
-          );
-        }
+        let held = 0n;
         if (campaign.maxPerWalletStroops !== null) {
-          const [held] = await tx.$queryRaw<{ stroops: bigint }[]>`
+          const [row] = await tx.$queryRaw<{ stroops: bigint }[]>`
             SELECT COALESCE(SUM(amount_stroops), 0)::bigint AS stroops FROM issuances
              WHERE campaign_id = ${campaign.id}::uuid AND wallet_address = ${issuance.walletAddress}
                AND reservation IN ('reserved', 'paid')`;
-          const total = (held?.stroops ?? 0n) + issuance.amountStroops;
-          if (total > campaign.maxPerWalletStroops) {
-            throw ApplicationFailure.nonRetryable(
-              `wallet ${issuance.walletAddress} would get ${fromStroops(total)} from campaign ${campaign.id}, max ${fromStroops(campaign.maxPerWalletStroops)}`,
-              'WalletLimitExceeded',
-            );
-          }
+          held = row?.stroops ?? 0n;
         }
+        const refusal = admissionRefusal(campaign, issuance.amountStroops, held, issuance.walletAddress, clock.now());
+        if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.reason);
         await tx.$executeRaw`
           WITH reserve AS (
             UPDATE campaigns SET reserved_stroops = reserved_stroops + ${issuance.amountStroops}, updated_at = now()

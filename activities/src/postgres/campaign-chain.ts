@@ -1,11 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { CampaignChainChange, Prisma, PrismaClient } from '@nova/db';
+import type { CampaignChangeKind, OnChainStatus } from '@nova/domain';
 import type { Clock } from '../clock';
-
-export type CampaignChangeKind = 'register' | 'update' | 'pause' | 'resume';
-export const CAMPAIGN_CHANGE_KINDS: readonly CampaignChangeKind[] = ['register', 'update', 'pause', 'resume'];
-
-export type OnChainStatus = 'pending' | 'synced' | 'failed';
 
 /** A change for the campaign contract, as the workflow carries it (JSON: no bigint, no Date). */
 export interface CampaignChange {

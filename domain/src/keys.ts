@@ -1,0 +1,29 @@
+/**
+ * Business keys. A workflow id is a business key, so a second start of the same business
+ * record can never create a second run; a journal key names what may land on chain at most once.
+ */
+
+/** One issuance, one workflow id; an admin replay is a new run of the same id. */
+export function issuanceWorkflowId(issuanceId: string): string {
+  return `issuance/${issuanceId}`;
+}
+
+/** The issuance's payment in the transaction journal: at most one of its attempts ever lands. */
+export function issuancePaymentKey(issuanceId: string): string {
+  return `issuance/${issuanceId}`;
+}
+
+/** One campaign, one workflow id (a run at a time, started again by the next change). */
+export function campaignWorkflowId(campaignId: string): string {
+  return `campaign/${campaignId}`;
+}
+
+/** A campaign change's contract call in the transaction journal: each change lands at most once. */
+export function campaignChangeKey(campaignId: string, seq: number): string {
+  return `campaign/${campaignId}/change/${seq}`;
+}
+
+/** One self-check record, one workflow. */
+export function selfCheckWorkflowId(selfCheckId: string): string {
+  return `self-check/${selfCheckId}`;
+}

@@ -4,18 +4,18 @@ import { createSelfCheckActivities } from './postgres/self-check';
 import { createIssuanceLedgerActivities } from './postgres/issuances';
 import { createCampaignChainLedgerActivities } from './postgres/campaign-chain';
 import { createCampaignContractActivities } from './stellar/campaign-contract';
-import type { ContractCallSubmitter } from './stellar/contract-call-submitter';
+import type { ContractCallSource } from './stellar/contract-call-source';
 import { createPaymentActivities } from './stellar/payment-activities';
 import type { StellarGateway } from './stellar/gateway';
-import type { PaymentSubmitter } from './stellar/payment-submitter';
+import type { PaymentBatchSource } from './stellar/payment-batch-source';
+import type { TransactionJournal } from './stellar/journal';
 
 export * from './clock';
 export * from './postgres/self-check';
 export * from './postgres/issuances';
-export * from './postgres/payment-envelopes';
+export * from './postgres/journal';
 export * from './postgres/channel-pool';
 export * from './postgres/campaign-chain';
-export * from './postgres/contract-calls';
 export * from './stellar';
 
 export interface ActivityDependencies {
@@ -23,9 +23,12 @@ export interface ActivityDependencies {
   clock: Clock;
   workerIdentity: string;
   gateway: StellarGateway;
-  submitter: PaymentSubmitter;
-  /** Soroban calls signed by the platform account (the contracts' admin), each at most once. */
-  contractCalls: ContractCallSubmitter;
+  /** The one transaction journal: everything put on chain goes through it, exactly once per business key. */
+  journal: TransactionJournal;
+  /** Platform-built payments (channel-account batches), through the journal. */
+  payments: PaymentBatchSource;
+  /** Soroban calls signed by the platform account (the contracts' admin), through the journal. */
+  contractCalls: ContractCallSource;
   /** The campaign contract; unset when campaign sync is not configured. */
   campaignContractId?: string;
 }

@@ -7,13 +7,13 @@ export type {
   Campaign,
   CampaignChainChange,
   ChannelAccount,
-  ContractCall,
   Issuance,
+  JournalAttempt,
+  JournalItem,
+  JournalTransaction,
   Merchant,
   OutboxEvent,
-  PaymentEnvelope,
   SelfCheck,
-  SubmissionAttempt,
 } from '../generated/client/client';
 export { Prisma } from '../generated/client/client';
 

@@ -1,14 +1,14 @@
 // Run: npx tsc -b test && DATABASE_URL=postgresql://... BENCH_CHANNELS=8 BENCH_PAYMENTS=200 node test/dist/bench/gateway-throughput.js
 /**
  * Throughput of the exactly-once payment path (a benchmark, not a test): an in-process
- * sandbox with 1 s ledgers, the REAL PaymentSubmitter with PrismaEnvelopeStore and
- * PrismaChannelPool against DATABASE_URL, BENCH_PAYMENTS wallets with trustlines, then one
+ * sandbox with 1 s ledgers, the REAL transaction journal (PaymentBatchSource,
+ * PrismaJournalStore, PrismaChannelPool) against DATABASE_URL, BENCH_PAYMENTS wallets with trustlines, then one
  * payment to each, all at once, each retried on retryable errors as Temporal would under the
  * `stellarSubmit` activity profile. Wallet setup is not timed.
  *
  * Env: DATABASE_URL (required; migrations applied), BENCH_PAYMENTS (200), BENCH_CHANNELS (8),
  * BENCH_DB_POOL (10, the worker's default), BENCH_CHANNEL_WAIT_MS (how long one pay() call waits for a
- * free channel before failing retryably; the submitter's default when unset), BENCH_BATCH (payments
+ * free channel before failing retryably; the payment source's default when unset), BENCH_BATCH (payments
  * per transaction at most; 100, Stellar's limit; 1 turns batching off). Exits 0 when every
  * wallet received exactly one payment.
  */
@@ -17,15 +17,16 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import { toStroops } from '@nova/domain';
 import { createPrismaClient } from '@nova/db';
 import {
-  PaymentSubmitter,
+  PaymentBatchSource,
   PrismaChannelPool,
-  PrismaEnvelopeStore,
+  PrismaJournalStore,
   StellarError,
   StellarGateway,
   StellarUnavailableError,
   systemClock,
   TransactionRejectedError,
-  type PaymentConfirmation,
+  TransactionJournal,
+  type JournalConfirmation,
   type PaymentRequest,
 } from '@nova/activities';
 import { activityProfiles } from '@nova/workflows/definitions';
@@ -75,7 +76,7 @@ function retryDelayMs(failedAttempts: number, error: StellarError): number {
 
 interface Outcome {
   request: PaymentRequest;
-  confirmation?: PaymentConfirmation;
+  confirmation?: JournalConfirmation;
   finalError?: string;
   attempts: number;
   /** From the start of the run (every payment starts then) to its confirmation. */
@@ -118,9 +119,17 @@ async function main(): Promise<void> {
     const gateway = new StellarGateway(fixture.gateway.network);
     const channels = new PrismaChannelPool(db, systemClock, channelKeys);
     await channels.register();
-    const submitter = new PaymentSubmitter({
+    const journal = new TransactionJournal({
       gateway,
-      envelopes: new PrismaEnvelopeStore(db),
+      store: new PrismaJournalStore(db),
+      leases: channels,
+      clock: systemClock,
+      feeBumpSource: fixture.distribution,
+      maxFeePerOperation: MAX_FEE_PER_OPERATION,
+    });
+    const submitter = new PaymentBatchSource({
+      journal,
+      gateway,
       channels,
       distribution: fixture.distribution,
       channelSigners: new Map(channelKeys.map((key) => [key, fixture.channelSigners.get(key)!])),
@@ -199,12 +208,16 @@ async function main(): Promise<void> {
     }
     const wrong = landing.filter((l) => l.received !== 1);
 
-    const ours = { envelope: { items: { some: { businessKey: { startsWith: `bench-${run}/` } } } } };
-    const confirmed = await db.paymentItem.findMany({
-      where: { businessKey: { startsWith: `bench-${run}/` }, envelope: { status: 'confirmed' } },
-      select: { envelope: { select: { id: true, channelAccount: true, ledger: true } } },
-    });
-    const envelopeCount = await db.paymentEnvelope.count({ where: ours.envelope });
+    const ours = { transaction: { items: { some: { businessKey: { startsWith: `bench-${run}/` } } } } };
+    const confirmed = (
+      await db.journalItem.findMany({
+        where: { businessKey: { startsWith: `bench-${run}/` }, transaction: { status: 'landed' } },
+        select: { transaction: { select: { id: true, sourceAccount: true, ledger: true } } },
+      })
+    ).map(({ transaction }) => ({
+      envelope: { id: transaction.id, channelAccount: transaction.sourceAccount, ledger: transaction.ledger },
+    }));
+    const envelopeCount = await db.journalTransaction.count({ where: ours.transaction });
     const perLedger = new Map<number, number>();
     const perChannelLedger = new Map<string, Set<string>>();
     for (const { envelope } of confirmed) {
@@ -262,12 +275,12 @@ async function main(): Promise<void> {
     }
 
     // The benchmark's rows are throwaway: leave the shared database as it was.
-    await db.submissionAttempt.deleteMany({ where: ours });
-    const envelopeIds = (await db.paymentEnvelope.findMany({ where: ours.envelope, select: { id: true } })).map(
+    await db.journalAttempt.deleteMany({ where: ours });
+    const envelopeIds = (await db.journalTransaction.findMany({ where: ours.transaction, select: { id: true } })).map(
       (e) => e.id,
     );
-    await db.paymentItem.deleteMany({ where: { envelopeId: { in: envelopeIds } } });
-    await db.paymentEnvelope.deleteMany({ where: { id: { in: envelopeIds } } });
+    await db.journalItem.deleteMany({ where: { transactionId: { in: envelopeIds } } });
+    await db.journalTransaction.deleteMany({ where: { id: { in: envelopeIds } } });
     await db.channelAccount.deleteMany({ where: { publicKey: { in: channelKeys } } });
   } finally {
     clearInterval(ticker);

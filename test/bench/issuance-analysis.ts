@@ -166,32 +166,32 @@ export async function analyseEnvelopes(
   const db = createPrismaClient({ databaseUrl, poolSize: 2 });
   try {
     const keys = ids.map((id) => `issuance/${id}`);
-    const envelopes = await db.paymentEnvelope.findMany({
+    const envelopes = await db.journalTransaction.findMany({
       where: { items: { some: { businessKey: { in: keys } } } },
       select: {
         id: true,
-        channelAccount: true,
+        sourceAccount: true,
         status: true,
         createdAt: true,
         updatedAt: true,
         _count: { select: { items: true } },
       },
     });
-    const attempts = await db.submissionAttempt.groupBy({
+    const attempts = await db.journalAttempt.groupBy({
       by: ['action', 'outcome'],
-      where: { envelopeId: { in: envelopes.map((envelope) => envelope.id) } },
+      where: { transactionId: { in: envelopes.map((envelope) => envelope.id) } },
       _count: { _all: true },
     });
     const channels = await db.channelAccount.findMany({
       where: { publicKey: { notIn: [...notChannels] } },
       select: { leasedCount: true },
     });
-    const confirmed = envelopes.filter((envelope) => envelope.status === 'confirmed');
+    const confirmed = envelopes.filter((envelope) => envelope.status === 'landed');
     return {
       envelopes: envelopes.length,
       confirmedEnvelopes: confirmed.length,
       paymentsPerEnvelope: confirmed.map((envelope) => envelope._count.items),
-      channelsUsed: new Set(envelopes.map((envelope) => envelope.channelAccount)).size,
+      channelsUsed: new Set(envelopes.map((envelope) => envelope.sourceAccount)).size,
       holdMs: confirmed.map((envelope) => envelope.updatedAt.getTime() - envelope.createdAt.getTime()),
       attemptOutcomes: new Map(attempts.map((row) => [`${row.action}:${row.outcome}`, row._count._all])),
       leaseCounts: channels.map((channel) => Number(channel.leasedCount)),

@@ -326,7 +326,7 @@ describe('campaigns on the campaign contract, end to end', () => {
     assert.equal(failure.nonRetryable, true);
     assert.deepEqual(failure.details, [{ kind: 'ContractError', contractId, code: 3, error: 'CampaignExists' }]);
     assert.equal(
-      await db.contractCall.count({ where: { businessKey: `campaign/${campaign.id}/change/1000` } }),
+      await db.journalItem.count({ where: { businessKey: `campaign/${campaign.id}/change/1000` } }),
       0,
       'refused in simulation: nothing was signed for the network',
     );

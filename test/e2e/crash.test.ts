@@ -94,8 +94,9 @@ describe('crash recovery end to end', () => {
     const id = accepted.body.id as string;
     await eventually(
       async () =>
-        (await db.paymentItem.count({ where: { businessKey: `issuance/${id}`, envelope: { status: 'submitted' } } })) >
-        0
+        (await db.journalItem.count({
+          where: { businessKey: `issuance/${id}`, transaction: { status: 'submitted' } },
+        })) > 0
           ? true
           : undefined,
       { what: 'the payment to be submitted', timeoutMs: 60_000 },
@@ -167,7 +168,7 @@ describe('crash recovery end to end', () => {
     await waitForOutput(next, /"msg":"worker started"/, 60_000);
     await confirmedOnce(id);
     // The new worker looked the persisted envelope up and found it paid: no second envelope.
-    const envelopes = await db.paymentEnvelope.findMany({
+    const envelopes = await db.journalTransaction.findMany({
       where: { items: { some: { businessKey: `issuance/${id}` } } },
       include: { attempts: true },
     });

@@ -502,12 +502,12 @@ describe('reward issuance end to end', () => {
     assert.equal((await settled(merchant.key, accepted.body.id)).failure?.type, 'TrustlineMissing');
     await addTrustline(wallet!);
     // An earlier attempt's envelope landed (paid through the same exactly-once store).
-    const { submitter } = await createStellarServices(
+    const { payments } = await createStellarServices(
       testWorkerConfig({ taskQueue, stellar: sandboxStellarConfig(stellar) }),
       db,
       systemClock,
     );
-    const paid = await submitter.pay({
+    const paid = await payments.pay({
       businessKey: `issuance/${accepted.body.id}`,
       destination: wallet!.publicKey(),
       amount: 20_000_000n,

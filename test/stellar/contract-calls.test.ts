@@ -4,15 +4,18 @@ import { randomUUID } from 'node:crypto';
 import { nativeToScVal } from '@stellar/stellar-sdk';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import {
-  ContractCallSubmitter,
   PrismaChannelPool,
-  PrismaContractCallStore,
   StellarError,
+  StellarGateway,
   SubmissionIndeterminateError,
   systemClock,
   type ContractCallRequest,
+  type ContractCallSource,
+  type JournalConfirmation,
+  type SignedEnvelope,
 } from '@nova/activities';
 import { eventually, required } from '../support/environment';
+import { journalOver } from '../support/journal';
 import { startStellarFixture, type StellarFixture } from '../support/stellar';
 
 interface InvocationRecord {
@@ -27,7 +30,8 @@ interface InvocationRecord {
 describe('contract calls at most once per business key, under faults', () => {
   let fixture: StellarFixture;
   let db: PrismaClient;
-  let submitter: ContractCallSubmitter;
+  let submitter: ContractCallSource;
+  let sourceLock: PrismaChannelPool;
   let campaign: string;
   const run = randomUUID().slice(0, 8);
 
@@ -35,17 +39,9 @@ describe('contract calls at most once per business key, under faults', () => {
     fixture = await startStellarFixture({ ledgerIntervalMs: 250, submitTimeoutMs: 2_000 });
     campaign = fixture.sandbox.contracts.campaign!;
     db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 5 });
-    const sourceLock = new PrismaChannelPool(db, systemClock, [fixture.distribution.publicKey()]);
+    sourceLock = new PrismaChannelPool(db, systemClock, [fixture.distribution.publicKey()]);
     await sourceLock.register();
-    submitter = new ContractCallSubmitter({
-      gateway: fixture.gateway,
-      calls: new PrismaContractCallStore(db),
-      sourceLock,
-      source: fixture.distribution,
-      clock: systemClock,
-      transactionTimeoutSeconds: 3,
-      leaseMarginSeconds: 2,
-    });
+    submitter = contractCallsOver(fixture.gateway);
   });
   after(async () => {
     fixture?.sandbox.faults.clear();
@@ -53,6 +49,17 @@ describe('contract calls at most once per business key, under faults', () => {
     await db?.$disconnect();
     await fixture?.stop();
   });
+
+  /** The journal's contract-call source on the real PostgreSQL store, as one worker process has it. */
+  function contractCallsOver(gateway: StellarGateway): ContractCallSource {
+    return journalOver(fixture, db, {
+      channels: sourceLock,
+      sourceLock,
+      gateway,
+      transactionTimeoutSeconds: 3,
+      leaseMarginSeconds: 2,
+    }).contractCalls;
+  }
 
   const pause = (name: string): ContractCallRequest => ({
     businessKey: `test/${run}/${name}`,
@@ -65,17 +72,29 @@ describe('contract calls at most once per business key, under faults', () => {
   async function appliedFor(request: ContractCallRequest): Promise<InvocationRecord[]> {
     const response = await fetch(`${fixture.sandbox.url}/sandbox/invocations`);
     const body = (await response.json()) as { invocations: (InvocationRecord & { args?: unknown })[] };
-    const calls = await db.contractCall.findMany({ where: { businessKey: request.businessKey } });
-    const hashes = new Set(calls.map((call) => call.hash));
+    const calls = await db.journalItem.findMany({
+      where: { businessKey: request.businessKey },
+      include: { transaction: true },
+    });
+    const hashes = new Set(calls.map((call) => call.transaction.hash));
     return body.invocations.filter((invocation) => hashes.has(invocation.txHash));
   }
 
   async function statuses(request: ContractCallRequest): Promise<string[]> {
-    const calls = await db.contractCall.findMany({
+    const calls = await db.journalItem.findMany({
       where: { businessKey: request.businessKey },
       orderBy: { attempt: 'asc' },
+      include: { transaction: true },
     });
-    return calls.map((call) => `${call.attempt}:${call.status}`);
+    return calls.map((call) => `${call.attempt}:${call.transaction.status}`);
+  }
+
+  async function pendingHash(request: ContractCallRequest): Promise<string | undefined> {
+    const [pending] = await db.journalItem.findMany({
+      where: { businessKey: request.businessKey },
+      include: { transaction: true },
+    });
+    return pending?.transaction.hash;
   }
 
   it('lands once and is persisted before it was sent; calling again calls nothing', async () => {
@@ -100,14 +119,13 @@ describe('contract calls at most once per business key, under faults', () => {
       return true;
     });
     assert.deepEqual(await statuses(request), ['1:submitted'], 'the outcome is unknown: still pending');
-    const [pending] = await db.contractCall.findMany({ where: { businessKey: request.businessKey } });
-    await eventually(
-      async () => ((await fixture.gateway.contractTransaction(pending!.hash)).found ? true : undefined),
-      { what: 'the 504ed call to land' },
-    );
+    const pending = await pendingHash(request);
+    await eventually(async () => ((await fixture.gateway.contractTransaction(pending!)).found ? true : undefined), {
+      what: 'the 504ed call to land',
+    });
     // What Temporal does with a retryable failure: the same activity again.
     const retried = await submitter.invoke(request);
-    assert.equal(retried.hash, pending!.hash);
+    assert.equal(retried.hash, pending);
     assert.equal(retried.alreadyLanded, true);
     assert.deepEqual(await statuses(request), ['1:landed']);
     const applied = await appliedFor(request);
@@ -124,9 +142,9 @@ describe('contract calls at most once per business key, under faults', () => {
       submitter.invoke(request),
       (error: unknown) => error instanceof StellarError && error.retryable,
     );
-    const [pending] = await db.contractCall.findMany({ where: { businessKey: request.businessKey } });
+    const pending = await pendingHash(request);
     const retried = await submitter.invoke(request);
-    assert.equal(retried.hash, pending?.hash, 'the persisted envelope, not a new one');
+    assert.equal(retried.hash, pending, 'the persisted envelope, not a new one');
     assert.deepEqual(await statuses(request), ['1:landed']);
     assert.equal((await appliedFor(request)).length, 1);
   });
@@ -153,4 +171,73 @@ describe('contract calls at most once per business key, under faults', () => {
     assert.equal(new Set(results.map((result) => result.hash)).size, 4);
     for (const request of requests) assert.deepEqual(await statuses(request), ['1:landed']);
   });
+
+  /** What Temporal does for an activity: call again after a retryable failure or a crash. */
+  async function invokeDurably(
+    make: () => ContractCallSource,
+    request: ContractCallRequest,
+  ): Promise<JournalConfirmation> {
+    for (let attempt = 1; attempt <= 100; attempt++) {
+      try {
+        return await make().invoke(request);
+      } catch (error) {
+        if (!(error instanceof SimulatedCrash || (error instanceof StellarError && error.retryable))) throw error;
+        const wait =
+          error instanceof StellarError && 'retryAfterSeconds' in error && typeof error.retryAfterSeconds === 'number'
+            ? error.retryAfterSeconds * 1000
+            : 150;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+    throw new Error(`gave up on ${request.businessKey}`);
+  }
+
+  it('429 with Retry-After: waits and calls once', async () => {
+    const request = pause('429');
+    fixture.sandbox.faults.add({ kind: 'rateLimit', count: 3, retryAfterSeconds: 1 });
+    const result = await invokeDurably(() => submitter, request);
+    assert.deepEqual(await statuses(request), ['1:landed']);
+    assert.deepEqual(
+      (await appliedFor(request)).map((invocation) => invocation.txHash),
+      [result.hash],
+    );
+  });
+
+  it('inclusion delayed by several ledgers: the same envelope lands once', async () => {
+    const request = pause('delayed');
+    fixture.sandbox.faults.add({
+      kind: 'delayInclusion',
+      count: 1,
+      ledgers: 4,
+      sourceAccount: fixture.distribution.publicKey(),
+    });
+    const result = await invokeDurably(() => submitter, request);
+    assert.equal(result.attempt, 1);
+    assert.deepEqual(await statuses(request), ['1:landed']);
+    assert.equal((await appliedFor(request)).length, 1);
+  });
+
+  it('the process dies between sending and confirmation: a fresh one calls nothing twice', async () => {
+    const request = pause('crash');
+    const crashed: string[] = [];
+    class CrashingGateway extends StellarGateway {
+      override async submitContractTransaction(envelope: SignedEnvelope, contractId: string) {
+        if (crashed.includes(envelope.hash)) return await super.submitContractTransaction(envelope, contractId);
+        crashed.push(envelope.hash);
+        void super.submitContractTransaction(envelope, contractId).catch(() => undefined); // it left the machine
+        throw new SimulatedCrash(`crashed after sending ${envelope.hash}`);
+      }
+    }
+    const crashing = new CrashingGateway(fixture.gateway.network, { submitTimeoutMs: 8_000 });
+    // A new process per try, as after a crash: only what is persisted carries over.
+    const result = await invokeDurably(() => contractCallsOver(crashing), request);
+    assert.equal(crashed.length, 1, 'the one envelope was sent before the crash');
+    assert.equal(result.hash, crashed[0], 'recovery reused the persisted envelope');
+    assert.equal(result.attempt, 1);
+    assert.deepEqual(await statuses(request), ['1:landed']);
+    assert.equal((await appliedFor(request)).length, 1);
+  });
 });
+
+/** Thrown by the crash scenario right after a submission left: the "process" dies. */
+class SimulatedCrash extends Error {}

@@ -6,18 +6,18 @@ import { toStroops } from '@nova/domain';
 import type { FaultSpec } from '@nova/stellar-sandbox';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import {
-  PaymentSubmitter,
   PrismaChannelPool,
-  PrismaEnvelopeStore,
   StellarError,
   StellarGateway,
   systemClock,
   TransactionRejectedError,
   type ChannelPool,
-  type PaymentConfirmation,
+  type JournalConfirmation,
+  type PaymentBatchSource,
   type PaymentRequest,
 } from '@nova/activities';
-import { required } from '../support/environment';
+import { eventually, required } from '../support/environment';
+import { journalOver } from '../support/journal';
 import { createWallets, startStellarFixture, type StellarFixture } from '../support/stellar';
 
 const PAYMENTS = 50;
@@ -66,23 +66,13 @@ describe('exactly-once payments under faults', () => {
     await fixture?.stop();
   });
 
-  function submitter(channels: ChannelPool, gateway: StellarGateway = fixture.gateway): PaymentSubmitter {
-    return new PaymentSubmitter({
-      gateway,
-      envelopes: new PrismaEnvelopeStore(db),
-      channels,
-      distribution: fixture.distribution,
-      channelSigners: fixture.channelSigners,
-      clock: systemClock,
-      transactionTimeoutSeconds: 8,
-      leaseMarginSeconds: 4,
-      maxFeePerOperation: 10_000,
-      channelWaitMs: 2_000,
-    });
+  /** The journal's payment source on the real PostgreSQL store, as one worker process has it. */
+  function submitter(channels: ChannelPool, gateway: StellarGateway = fixture.gateway): PaymentBatchSource {
+    return journalOver(fixture, db, { channels, gateway }).payments;
   }
 
   /** What Temporal does for an activity: call again after a retryable failure or a crash. */
-  async function payDurably(make: () => PaymentSubmitter, request: PaymentRequest): Promise<PaymentConfirmation> {
+  async function payDurably(make: () => PaymentBatchSource, request: PaymentRequest): Promise<JournalConfirmation> {
     for (let attempt = 1; attempt <= 200; attempt++) {
       try {
         return await make().pay(request);
@@ -105,7 +95,7 @@ describe('exactly-once payments under faults', () => {
    */
   async function scenario(
     name: string,
-    options: { fault?: FaultSpec; make?: (tracker: ChannelPool) => PaymentSubmitter },
+    options: { fault?: FaultSpec; make?: (tracker: ChannelPool) => PaymentBatchSource },
   ) {
     const wallets: Keypair[] = await createWallets(fixture, PAYMENTS);
     const tracker = new InFlightTracker(pool);
@@ -135,7 +125,7 @@ describe('exactly-once payments under faults', () => {
   }
 
   /** Transactions that carried more than one of these confirmations. */
-  function batched(confirmations: PaymentConfirmation[]): number {
+  function batched(confirmations: JournalConfirmation[]): number {
     const perHash = new Map<string, number>();
     for (const c of confirmations) perHash.set(c.hash, (perHash.get(c.hash) ?? 0) + 1);
     return [...perHash.values()].filter((count) => count > 1).length;
@@ -168,7 +158,8 @@ describe('exactly-once payments under faults', () => {
       () => assert.fail('a payment to a wallet without a trustline cannot succeed'),
       (error: unknown) => error,
     );
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // All eleven wait for the one channel, so they leave together when it is released.
+    await eventually(async () => (single.waiting === 11 ? true : undefined), { what: 'the eleven payments to queue' });
     await onlyChannel.release(`test-${run}-hold`);
     const bad = await badPayment;
     assert.ok(bad instanceof TransactionRejectedError, String(bad));
@@ -188,7 +179,7 @@ describe('exactly-once payments under faults', () => {
       confirmations.every((c) => c.attempt === 2),
       'every other payment of the failed batch was rolled back and paid by its second attempt',
     );
-    const failed = await db.paymentEnvelope.findFirstOrThrow({
+    const failed = await db.journalTransaction.findFirstOrThrow({
       where: { items: { some: { businessKey: `test-${run}-partial/99` } } },
       include: { items: true },
     });
@@ -199,7 +190,7 @@ describe('exactly-once payments under faults', () => {
 
   it('504 but applied: the retry finds the payment and pays nothing new', async () => {
     const confirmations = await scenario('504', { fault: { kind: 'respond504ButApply', count: 20 } });
-    assert.ok(confirmations.filter((c) => c.alreadyPaid).length >= 1, 'some payments were found already paid');
+    assert.ok(confirmations.filter((c) => c.alreadyLanded).length >= 1, 'some payments were found already paid');
   });
 
   it('429 with Retry-After: waits and pays once', async () => {
@@ -212,8 +203,8 @@ describe('exactly-once payments under faults', () => {
 
   it('dropped transactions: the same envelope is resubmitted or, past its bound, rebuilt; pays once', async () => {
     await scenario('drop', { fault: { kind: 'drop', count: 15 } });
-    const paid = await db.paymentItem.count({
-      where: { businessKey: { startsWith: `test-${run}-drop/` }, envelope: { status: 'confirmed' } },
+    const paid = await db.journalItem.count({
+      where: { businessKey: { startsWith: `test-${run}-drop/` }, transaction: { status: 'landed' } },
     });
     assert.equal(paid, PAYMENTS);
   });

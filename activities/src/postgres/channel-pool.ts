@@ -1,6 +1,6 @@
 import type { PrismaClient } from '@nova/db';
 import type { Clock } from '../clock';
-import type { ChannelPool } from '../stellar/payment-submitter';
+import type { ChannelPool } from '../stellar/journal';
 
 /**
  * Channel leases in PostgreSQL, so every worker process shares one view of the pool.

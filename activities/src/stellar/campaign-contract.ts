@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Address, nativeToScVal, scValToNative, StrKey, type xdr } from '@stellar/stellar-sdk';
 import { campaignChangeKey } from '@nova/domain';
 import type { CampaignChange } from '../postgres/campaign-chain';
-import type { ContractCallSubmitter } from './contract-call-submitter';
+import type { ContractCallSource } from './contract-call-source';
 import { ContractError } from './errors';
 import type { StellarGateway } from './gateway';
 import { toActivityFailure } from './payment-activities';
@@ -103,7 +103,7 @@ function heartbeat(step: string): void {
  */
 export function createCampaignContractActivities(deps: {
   gateway: StellarGateway;
-  contractCalls: ContractCallSubmitter;
+  contractCalls: ContractCallSource;
   /** Unset: campaign sync is not configured for this worker, and every change fails CampaignSyncDisabled. */
   campaignContractId?: string;
 }) {

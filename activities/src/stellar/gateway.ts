@@ -4,7 +4,7 @@ import {
   Contract,
   FeeBumpTransaction,
   Horizon,
-  type Keypair,
+  Keypair,
   Memo,
   NotFoundError,
   Operation,
@@ -59,12 +59,6 @@ export interface ContractInvocation {
   args: xdr.ScVal[];
   source: Keypair;
   timeoutSeconds?: number;
-  /**
-   * Called with the signed transaction after simulation and before its first submission:
-   * the place to persist it, so that a retry can look its hash up and resubmit the same
-   * envelope instead of calling the contract a second time. Nothing is sent if it throws.
-   */
-  beforeSubmit?: (envelope: SignedEnvelope) => Promise<void>;
 }
 
 /** A contract transaction looked up by hash through Soroban RPC. */
@@ -155,7 +149,7 @@ function camelToSnake(name: string): string {
  *
  * Submissions follow the "indeterminate status" rule: a timeout or 504 does not mean the
  * transaction failed. Callers look the hash up and resubmit the same envelope (see
- * payment-submitter.ts); nothing here ever resubmits a different envelope on its own.
+ * journal.ts); nothing here ever resubmits a different envelope on its own.
  */
 export class StellarGateway {
   readonly horizon: Horizon.Server;
@@ -364,13 +358,11 @@ export class StellarGateway {
   }
 
   /**
-   * Invokes a Soroban contract function: simulate -> prepare -> sign -> send -> poll by hash.
-   * PENDING and DUPLICATE are polled; TRY_AGAIN_LATER is retryable; ERROR is a rejection;
-   * NOT_FOUND is polled until the envelope's upper time bound has passed on the ledger.
+   * Builds a Soroban contract call ready to send: simulate -> assemble (footprint, resources,
+   * fee) -> sign. Nothing is sent: the transaction journal persists it first. A refused
+   * simulation is the contract's numbered error (ContractError) or a final SimulationFailedError.
    */
-  async invokeContract(
-    invocation: ContractInvocation,
-  ): Promise<{ hash: string; ledger: number; returnValue?: xdr.ScVal }> {
+  async prepareContractCall(invocation: ContractInvocation): Promise<SignedEnvelope> {
     if (!StrKey.isValidContract(invocation.contractId))
       throw new Error(`not a contract address: ${invocation.contractId}`);
     // The upper time bound is what lets a lost call be declared lost: every call has one.
@@ -380,7 +372,7 @@ export class StellarGateway {
     let simulation: rpc.Api.SimulateTransactionResponse;
     let built: Transaction;
     try {
-      const account = await this.rpc.getAccount(invocation.source.publicKey());
+      const account = await this.rpcAccount(invocation.source.publicKey());
       built = new TransactionBuilder(account, { fee: '100', networkPassphrase: this.network.networkPassphrase })
         .addOperation(new Contract(invocation.contractId).call(invocation.method, ...invocation.args))
         .setTimeout(timeoutSeconds)
@@ -392,12 +384,22 @@ export class StellarGateway {
     if (rpc.Api.isSimulationError(simulation)) throw simulationError(simulation, invocation);
     const prepared = rpc.assembleTransaction(built, simulation).build();
     prepared.sign(invocation.source);
-    const envelope: SignedEnvelope = {
+    return {
       hash: prepared.hash().toString('hex'),
       envelopeXdr: prepared.toEnvelope().toXDR('base64'),
       maxTime: new Date(Number(prepared.timeBounds?.maxTime ?? 0) * 1000),
     };
-    await invocation.beforeSubmit?.(envelope);
+  }
+
+  /**
+   * Prepares and sends a contract call in one go, for tools and gateway tests. The platform's
+   * activities never use it: their calls go through the transaction journal, which persists
+   * each envelope before it is sent.
+   */
+  async invokeContract(
+    invocation: ContractInvocation,
+  ): Promise<{ hash: string; ledger: number; returnValue?: xdr.ScVal }> {
+    const envelope = await this.prepareContractCall(invocation);
     return await this.submitContractTransaction(envelope, invocation.contractId);
   }
 
@@ -472,7 +474,7 @@ export class StellarGateway {
   }): Promise<xdr.ScVal> {
     let simulation: rpc.Api.SimulateTransactionResponse;
     try {
-      const account = await this.rpc.getAccount(call.source);
+      const account = await this.rpcAccount(call.source);
       const built = new TransactionBuilder(account, { fee: '100', networkPassphrase: this.network.networkPassphrase })
         .addOperation(new Contract(call.contractId).call(call.method, ...call.args))
         .setTimeout(30)
@@ -483,6 +485,22 @@ export class StellarGateway {
     }
     if (rpc.Api.isSimulationError(simulation)) throw simulationError(simulation, call);
     return simulation.result?.retval ?? xdr.ScVal.scvVoid();
+  }
+
+  /**
+   * An account and its sequence number through Soroban RPC. Not `rpc.getAccount`: it turns every
+   * failure (a 429, a 503, a dropped connection) into "Account not found", which would make a
+   * passing outage look final. Errors go through the translation; only an empty answer means
+   * the account does not exist.
+   */
+  private async rpcAccount(address: string): Promise<Account> {
+    const key = xdr.LedgerKey.account(
+      new xdr.LedgerKeyAccount({ accountId: Keypair.fromPublicKey(address).xdrPublicKey() }),
+    );
+    const { entries } = await this.rpc.getLedgerEntries(key);
+    const entry = entries[0];
+    if (!entry) throw new GatewayInternalError(`account ${address} does not exist`);
+    return new Account(address, entry.val.account().seqNum().toString());
   }
 
   private async pollContractTransaction(

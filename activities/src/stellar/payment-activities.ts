@@ -2,7 +2,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { StellarError, StellarUnavailableError, TransactionRejectedError } from './errors';
 import type { StellarGateway } from './gateway';
-import type { PaymentSubmitter } from './payment-submitter';
+import type { TransactionJournal } from './journal';
+import type { PaymentBatchSource } from './payment-batch-source';
 
 export interface TrustlineCheckInput {
   walletAddress: string;
@@ -58,7 +59,11 @@ function heartbeat(step: string): void {
 }
 
 /** Stellar side effects of the reward workflows. */
-export function createPaymentActivities(deps: { gateway: StellarGateway; submitter: PaymentSubmitter }) {
+export function createPaymentActivities(deps: {
+  gateway: StellarGateway;
+  journal: TransactionJournal;
+  payments: PaymentBatchSource;
+}) {
   return {
     async checkTrustline(input: TrustlineCheckInput): Promise<TrustlineCheckResult> {
       try {
@@ -71,10 +76,10 @@ export function createPaymentActivities(deps: { gateway: StellarGateway; submitt
       }
     },
 
-    /** Pays exactly once per business key (see PaymentSubmitter); safe to retry and to replay. */
+    /** Pays exactly once per business key (see TransactionJournal); safe to retry and to replay. */
     async submitPayment(input: PaymentInput): Promise<PaymentResult> {
       try {
-        const confirmation = await deps.submitter.pay(
+        const confirmation = await deps.payments.pay(
           {
             businessKey: input.businessKey,
             destination: input.walletAddress,
@@ -88,7 +93,7 @@ export function createPaymentActivities(deps: { gateway: StellarGateway; submitt
           ledger: confirmation.ledger,
           attempt: confirmation.attempt,
           opIndex: confirmation.opIndex,
-          alreadyPaid: confirmation.alreadyPaid,
+          alreadyPaid: confirmation.alreadyLanded,
         };
       } catch (error) {
         throw toActivityFailure(error);
@@ -98,7 +103,7 @@ export function createPaymentActivities(deps: { gateway: StellarGateway; submitt
     /** Before failing a business record: was it paid after all? Retries while an envelope may still land. */
     async resolvePayment(input: { businessKey: string }): Promise<PaymentResolution> {
       try {
-        const confirmation = await deps.submitter.resolve(input.businessKey, heartbeat);
+        const confirmation = await deps.journal.resolve(input.businessKey, heartbeat);
         if (!confirmation) return { paid: false };
         return {
           paid: true,

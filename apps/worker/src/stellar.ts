@@ -1,12 +1,12 @@
 import type { WorkerConfig } from '@nova/config';
 import type { PrismaClient } from '@nova/db';
 import {
-  ContractCallSubmitter,
-  PaymentSubmitter,
+  ContractCallSource,
+  PaymentBatchSource,
   PrismaChannelPool,
-  PrismaContractCallStore,
-  PrismaEnvelopeStore,
+  PrismaJournalStore,
   StellarGateway,
+  TransactionJournal,
   type Clock,
 } from '@nova/activities';
 
@@ -14,8 +14,8 @@ import {
 const LEASE_MARGIN_SECONDS = 15;
 
 /**
- * The gateway, the channel pool, the exactly-once payment submitter and the contract-call
- * submitter, built from configuration.
+ * The gateway, the channel pool, the transaction journal and its envelope sources (payment
+ * batches, contract calls), built from configuration.
  */
 export async function createStellarServices(config: WorkerConfig, db: PrismaClient, clock: Clock) {
   const gateway = new StellarGateway({
@@ -28,9 +28,18 @@ export async function createStellarServices(config: WorkerConfig, db: PrismaClie
   const channelSigners = new Map(config.signers.channels.map((keypair) => [keypair.publicKey(), keypair]));
   const channels = new PrismaChannelPool(db, clock, [...channelSigners.keys()]);
   await channels.register();
-  const submitter = new PaymentSubmitter({
+  // One journal for everything put on chain; the sources only build what it persists and submits.
+  const journal = new TransactionJournal({
     gateway,
-    envelopes: new PrismaEnvelopeStore(db),
+    store: new PrismaJournalStore(db),
+    leases: channels,
+    clock,
+    feeBumpSource: config.signers.distribution,
+    maxFeePerOperation: config.stellar.maxFeePerOperation,
+  });
+  const payments = new PaymentBatchSource({
+    journal,
+    gateway,
     channels,
     distribution: config.signers.distribution,
     channelSigners,
@@ -47,9 +56,9 @@ export async function createStellarServices(config: WorkerConfig, db: PrismaClie
   // the same table keeps every worker process to one call in flight at a time.
   const sourceLock = new PrismaChannelPool(db, clock, [config.signers.distribution.publicKey()]);
   await sourceLock.register();
-  const contractCalls = new ContractCallSubmitter({
+  const contractCalls = new ContractCallSource({
+    journal,
     gateway,
-    calls: new PrismaContractCallStore(db),
     sourceLock,
     source: config.signers.distribution,
     clock,
@@ -59,7 +68,8 @@ export async function createStellarServices(config: WorkerConfig, db: PrismaClie
   return {
     gateway,
     channels,
-    submitter,
+    journal,
+    payments,
     contractCalls,
     ...(config.stellar.campaignContractId ? { campaignContractId: config.stellar.campaignContractId } : {}),
   };

@@ -1,0 +1,214 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Asset, Horizon, type Keypair, Memo, Operation, TransactionBuilder } from '@stellar/stellar-sdk';
+import type { FaultSpec } from '@nova/stellar-sandbox';
+import { createPrismaClient, type PrismaClient } from '@nova/db';
+import {
+  EnvelopeExpiredError,
+  GatewayInternalError,
+  PrismaChannelPool,
+  StellarError,
+  StellarGateway,
+  systemClock,
+  type JournalConfirmation,
+  type SignedEnvelopeSource,
+  type TransactionJournal,
+} from '@nova/activities';
+import { required } from '../support/environment';
+import { journalOver } from '../support/journal';
+import { createWallets, startStellarFixture, type StellarFixture } from '../support/stellar';
+
+/** Thrown by the crash scenario right after a submission left: the "process" dies. */
+class SimulatedCrash extends Error {}
+
+// Envelopes signed elsewhere (a holder's wallet, as for a redemption) go through the same
+// journal as the platform's own transactions: persisted before they are sent, looked up before
+// they are sent again, resubmitted exactly as signed, and never rebuilt. Past their own upper
+// time bound with the hash not found they end Expired.
+describe('externally signed envelopes: submit-only, exactly once, Expired when their bound passes', () => {
+  let fixture: StellarFixture;
+  let db: PrismaClient;
+  let pool: PrismaChannelPool;
+  let horizon: Horizon.Server;
+  const run = randomUUID().slice(0, 6);
+
+  before(async () => {
+    fixture = await startStellarFixture({ ledgerIntervalMs: 250, submitTimeoutMs: 2_000, channelAccounts: 2 });
+    db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 5 });
+    pool = new PrismaChannelPool(db, systemClock, [...fixture.channelSigners.keys()]);
+    await pool.register();
+    horizon = new Horizon.Server(fixture.sandbox.url, { allowHttp: true });
+  });
+  after(async () => {
+    fixture?.sandbox.faults.clear();
+    await db?.$disconnect();
+    await fixture?.stop();
+  });
+
+  function journalWith(gateway: StellarGateway = fixture.gateway): {
+    journal: TransactionJournal;
+    signedEnvelopes: SignedEnvelopeSource;
+  } {
+    return journalOver(fixture, db, { channels: pool, gateway });
+  }
+
+  /** A holder's own payment of 1 XLM to `destination`, signed in "their wallet", valid for `seconds`. */
+  async function holderPayment(holder: Keypair, destination: string, memo: string, seconds = 30): Promise<string> {
+    const account = await horizon.loadAccount(holder.publicKey());
+    const transaction = new TransactionBuilder(account, {
+      fee: '100',
+      networkPassphrase: fixture.sandbox.networkPassphrase,
+      memo: Memo.text(memo),
+    })
+      .addOperation(Operation.payment({ destination, asset: Asset.native(), amount: '1' }))
+      .setTimeout(seconds)
+      .build();
+    transaction.sign(holder);
+    return transaction.toEnvelope().toXDR('base64');
+  }
+
+  async function transactionsOf(businessKey: string) {
+    return await db.journalTransaction.findMany({
+      where: { items: { some: { businessKey } } },
+      include: { attempts: { orderBy: { id: 'asc' } } },
+    });
+  }
+
+  /** What Temporal does for an activity: call again after a retryable failure or a crash. */
+  async function submitDurably(
+    make: () => ReturnType<typeof journalWith>,
+    request: { businessKey: string; envelopeXdr: string },
+  ): Promise<JournalConfirmation> {
+    for (let attempt = 1; attempt <= 100; attempt++) {
+      try {
+        const { journal, signedEnvelopes } = make();
+        return await journal.run(request.businessKey, signedEnvelopes, request);
+      } catch (error) {
+        if (!(error instanceof SimulatedCrash || (error instanceof StellarError && error.retryable))) throw error;
+        const wait =
+          error instanceof StellarError && 'retryAfterSeconds' in error && typeof error.retryAfterSeconds === 'number'
+            ? error.retryAfterSeconds * 1000
+            : 150;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+    throw new Error(`gave up on ${request.businessKey}`);
+  }
+
+  /** One holder pays one destination under `fault`: exactly one payment lands, with the signed hash. */
+  async function scenario(name: string, fault?: FaultSpec, make: () => ReturnType<typeof journalWith> = journalWith) {
+    const [holder, destination] = await createWallets(fixture, 2, { trustline: false });
+    const memo = `${run}-${name}`;
+    const request = {
+      businessKey: `test/${run}/signed/${name}`,
+      envelopeXdr: await holderPayment(holder!, destination!.publicKey(), memo),
+    };
+    if (fault) fixture.sandbox.faults.add({ ...fault, memo });
+    try {
+      const confirmation = await submitDurably(make, request);
+      const received = await fixture.gateway.paymentsTo(destination!.publicKey());
+      assert.deepEqual(
+        received.map((payment) => payment.hash),
+        [confirmation.hash],
+        'the destination received exactly the signed payment, once',
+      );
+      const stored = await transactionsOf(request.businessKey);
+      assert.equal(stored.length, 1, 'never rebuilt: one envelope for the key');
+      assert.equal(stored[0]!.source, 'external');
+      assert.equal(stored[0]!.envelopeXdr, request.envelopeXdr, 'resubmitted exactly as signed');
+      assert.equal(stored[0]!.status, 'landed');
+      return { confirmation, stored: stored[0]!, request };
+    } finally {
+      fixture.sandbox.faults.clear();
+    }
+  }
+
+  it('lands once; submitting it again puts nothing new on chain', async () => {
+    const { confirmation, request } = await scenario('plain');
+    assert.equal(confirmation.alreadyLanded, false);
+    const { journal, signedEnvelopes } = journalWith();
+    const again = await journal.run(request.businessKey, signedEnvelopes, request);
+    assert.deepEqual(again, { ...confirmation, alreadyLanded: true });
+  });
+
+  it('504 but applied: the retry finds it by its hash and submits nothing new', async () => {
+    const { confirmation, stored } = await scenario('504', { kind: 'respond504ButApply', count: 1 });
+    assert.equal(confirmation.alreadyLanded, true, 'the retry found the landed envelope');
+    assert.ok(stored.attempts.some((a) => a.action === 'lookup' && a.outcome === 'found-successful'));
+  });
+
+  it('429 with Retry-After: waits and lands once', async () => {
+    await scenario('429', { kind: 'rateLimit', count: 2, retryAfterSeconds: 1 });
+  });
+
+  it('inclusion delayed by several ledgers: lands once', async () => {
+    await scenario('delay', { kind: 'delayInclusion', count: 1, ledgers: 4 });
+  });
+
+  it('the process dies between submission and confirmation: a fresh one submits the same envelope, lands once', async () => {
+    const crashed: string[] = [];
+    class CrashingGateway extends StellarGateway {
+      override async submit(envelopeXdr: string, hash: string) {
+        if (crashed.includes(hash)) return await super.submit(envelopeXdr, hash);
+        crashed.push(hash);
+        void super.submit(envelopeXdr, hash).catch(() => undefined); // it left the machine
+        throw new SimulatedCrash(`crashed after submitting ${hash}`);
+      }
+    }
+    const crashing = new CrashingGateway(fixture.gateway.network, { submitTimeoutMs: 8_000 });
+    const { confirmation } = await scenario('crash', undefined, () => journalWith(crashing));
+    assert.deepEqual(crashed, [confirmation.hash], 'sent once before the crash, then looked up');
+  });
+
+  it('dropped and past its upper time bound: Expired, final, never rebuilt, nothing paid', async () => {
+    const [holder, destination] = await createWallets(fixture, 2, { trustline: false });
+    const memo = `${run}-drop`;
+    const request = {
+      businessKey: `test/${run}/signed/drop`,
+      envelopeXdr: await holderPayment(holder!, destination!.publicKey(), memo, 3),
+    };
+    fixture.sandbox.faults.add({ kind: 'drop', count: 'untilCleared', memo });
+    try {
+      const failure = await submitDurably(journalWith, request).then(
+        () => assert.fail('a dropped envelope past its bound cannot land'),
+        (error: unknown) => error,
+      );
+      assert.ok(failure instanceof EnvelopeExpiredError, String(failure));
+      assert.equal(failure.type, 'Expired');
+      assert.equal(failure.retryable, false);
+      const stored = await transactionsOf(request.businessKey);
+      assert.equal(stored.length, 1, 'never rebuilt');
+      assert.equal(stored[0]!.status, 'expired');
+      assert.ok(stored[0]!.attempts.some((a) => a.action === 'expire'));
+      // Asked again (a retry, a replay): still Expired, and still nothing new built or sent.
+      const { journal, signedEnvelopes } = journalWith();
+      await assert.rejects(journal.run(request.businessKey, signedEnvelopes, request), EnvelopeExpiredError);
+      assert.equal((await transactionsOf(request.businessKey)).length, 1);
+    } finally {
+      fixture.sandbox.faults.clear();
+    }
+    assert.equal((await fixture.gateway.paymentsTo(destination!.publicKey())).length, 0, 'nothing paid');
+  });
+
+  it('an envelope without an upper time bound is refused before anything is stored or sent', async () => {
+    const [holder, destination] = await createWallets(fixture, 2, { trustline: false });
+    const account = await horizon.loadAccount(holder!.publicKey());
+    const unbounded = new TransactionBuilder(account, {
+      fee: '100',
+      networkPassphrase: fixture.sandbox.networkPassphrase,
+    })
+      .addOperation(Operation.payment({ destination: destination!.publicKey(), asset: Asset.native(), amount: '1' }))
+      .setTimeout(0)
+      .build();
+    unbounded.sign(holder!);
+    const businessKey = `test/${run}/signed/unbounded`;
+    const { journal, signedEnvelopes } = journalWith();
+    await assert.rejects(
+      journal.run(businessKey, signedEnvelopes, { businessKey, envelopeXdr: unbounded.toEnvelope().toXDR('base64') }),
+      GatewayInternalError,
+    );
+    assert.equal((await transactionsOf(businessKey)).length, 0);
+    assert.equal((await fixture.gateway.paymentsTo(destination!.publicKey())).length, 0);
+  });
+});

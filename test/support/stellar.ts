@@ -21,11 +21,15 @@ export interface StellarFixture {
   stop(): Promise<void>;
 }
 
-/** A sandbox network of the test's own (loopback, port 0, temp data folder) and a gateway to it. */
+/**
+ * A sandbox network of the test's own (loopback, port 0, temp data folder) and a gateway to it.
+ * Given a `dataDir`, it starts on the ledger saved there and leaves the folder in place.
+ */
 export async function startStellarFixture(
   options: Partial<SandboxOptions> & { submitTimeoutMs?: number; gatewaySubmitTimeoutMs?: number } = {},
 ): Promise<StellarFixture> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'nova-stellar-'));
+  const ownDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'nova-stellar-')));
   const sandbox = await startSandbox({
     port: 0,
     host: '127.0.0.1',
@@ -54,7 +58,7 @@ export async function startStellarFixture(
     channelSigners: new Map(keys.channels.map((c) => [c.publicKey, Keypair.fromSecret(c.secretKey)])),
     async stop() {
       await sandbox.close();
-      await rm(dataDir, { recursive: true, force: true });
+      if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

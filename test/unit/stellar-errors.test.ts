@@ -48,6 +48,40 @@ describe('Stellar error translation', () => {
     });
   }
 
+  describe('a fee bump: the inner transaction decides', () => {
+    const bumped = (inner: string, operations?: string[]) =>
+      http(400, {
+        extras: {
+          result_codes: {
+            transaction: 'tx_fee_bump_inner_failed',
+            inner_transaction: inner,
+            ...(operations ? { operations } : {}),
+          },
+        },
+      });
+
+    it('an inner tx_no_source_account is ChannelAccountMissing', () => {
+      const error = translateStellarError(bumped('tx_no_source_account'));
+      assert.ok(error instanceof TransactionRejectedError);
+      assert.deepEqual(error.resultCodes, { transaction: 'tx_no_source_account', operations: [] });
+      assert.equal(error.type, 'ChannelAccountMissing');
+      assert.equal(error.retryable, false);
+    });
+
+    it('an inner tx_bad_seq is retryable', () => {
+      const error = translateStellarError(bumped('tx_bad_seq'));
+      assert.ok(error instanceof TransactionRejectedError);
+      assert.equal(error.retryable, true);
+    });
+
+    it("an inner failed operation is that operation's refusal", () => {
+      const error = translateStellarError(bumped('tx_failed', ['op_no_trust']));
+      assert.ok(error instanceof TransactionRejectedError);
+      assert.deepEqual(error.resultCodes, { transaction: 'tx_failed', operations: ['op_no_trust'] });
+      assert.equal(error.type, 'TrustlineMissing');
+    });
+  });
+
   it('429 is retryable and keeps Retry-After', () => {
     const error = translateStellarError(http(429, {}, { 'retry-after': '7' }));
     assert.ok(error instanceof StellarUnavailableError);

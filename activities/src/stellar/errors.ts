@@ -1,3 +1,5 @@
+import { decisiveResultCodes, type HorizonResultCodes } from '@nova/domain/stellar-result-codes';
+
 /**
  * Every failure the Stellar gateway reports is one of these classes, decided once here at
  * the boundary, so activities never inspect SDK or HTTP errors themselves.
@@ -41,6 +43,7 @@ export class SubmissionIndeterminateError extends StellarError {
   }
 }
 
+/** Horizon's codes that decide a failure: for a fee bump, its inner transaction's. */
 export interface ResultCodes {
   transaction: string;
   operations: string[];
@@ -146,7 +149,7 @@ interface HttpLikeError {
     data?: {
       title?: string;
       detail?: string;
-      extras?: { result_codes?: { transaction?: string; operations?: string[] } };
+      extras?: { result_codes?: Partial<HorizonResultCodes> };
     };
   };
 }
@@ -180,9 +183,12 @@ export function translateStellarError(error: unknown, submittedHash?: string): S
   const status = e.response?.status;
   const codes = e.response?.data?.extras?.result_codes;
   if (status === 400 && codes?.transaction) {
+    // A fee bump's answer is tx_fee_bump_inner_failed; what happened is in inner_transaction.
+    const decisive = decisiveResultCodes({ ...codes, transaction: codes.transaction });
+    const outer = codes.inner_transaction ? `${codes.transaction} > ` : '';
     return new TransactionRejectedError(
-      `transaction refused: ${codes.transaction}${codes.operations?.length ? ` [${codes.operations.join(', ')}]` : ''}`,
-      { transaction: codes.transaction, operations: codes.operations ?? [] },
+      `transaction refused: ${outer}${decisive.transaction}${decisive.operations.length ? ` [${decisive.operations.join(', ')}]` : ''}`,
+      decisive,
     );
   }
   if (status === 429) {

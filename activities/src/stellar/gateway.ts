@@ -15,6 +15,7 @@ import {
   xdr,
 } from '@stellar/stellar-sdk';
 import { fromStroops, toStroops } from '@nova/domain';
+import { decisiveResultCodes, horizonResultCodesFromXdr } from '@nova/domain/stellar-result-codes';
 import {
   ContractError,
   GatewayInternalError,
@@ -80,23 +81,9 @@ export const MAX_OPERATIONS_PER_TRANSACTION = 100;
 
 const CONTRACT_ERROR = /Error\(Contract, #(\d+)\)/;
 
+/** Horizon's codes of a failed transaction; for a fee bump, the inner transaction's (what decides). */
 function resultCodesOf(resultXdr: string): ResultCodes {
-  const result = xdr.TransactionResult.fromXDR(resultXdr, 'base64');
-  let inner = result.result();
-  // A fee bump wraps the inner transaction's result.
-  if (
-    inner.switch() === xdr.TransactionResultCode.txFeeBumpInnerFailed() ||
-    inner.switch() === xdr.TransactionResultCode.txFeeBumpInnerSuccess()
-  ) {
-    inner = inner.innerResultPair().result().result() as unknown as xdr.TransactionResultResult;
-  }
-  const operations = (inner.switch() === xdr.TransactionResultCode.txFailed() ? inner.results() : []).map((op) => {
-    if (op.switch() !== xdr.OperationResultCode.opInner()) return camelToSnake(op.switch().name);
-    const tr = op.tr();
-    const value = tr.value() as { switch(): { name: string } };
-    return camelToSnake(value.switch().name);
-  });
-  return { transaction: camelToSnake(inner.switch().name), operations };
+  return decisiveResultCodes(horizonResultCodesFromXdr(resultXdr));
 }
 
 /** The contract's numbered error, carried as an ScError topic of a diagnostic event. */
@@ -119,28 +106,6 @@ function simulationError(
   const match = CONTRACT_ERROR.exec(simulation.error);
   if (match) return new ContractError(`contract error #${match[1]}`, call.contractId, Number(match[1]));
   return new SimulationFailedError(`simulation refused ${call.method}: ${simulation.error}`);
-}
-
-/** XDR enum names are camelCase ("paymentNoTrust"); Horizon reports "op_no_trust". */
-function camelToSnake(name: string): string {
-  const known: Record<string, string> = { txSuccess: 'tx_success', txFailed: 'tx_failed', opInner: 'op_inner' };
-  if (known[name]) return known[name];
-  const snake = name.replace(/([A-Z])/g, '_$1').toLowerCase();
-  // paymentNoTrust -> op_no_trust, createAccountLowReserve -> op_low_reserve, txBadSeq -> tx_bad_seq
-  if (snake.startsWith('tx_')) return snake;
-  const parts = snake.split('_');
-  const opPrefixes = [
-    'payment',
-    'create_account',
-    'change_trust',
-    'invoke_host_function',
-    'extend_footprint_ttl',
-    'restore_footprint',
-  ];
-  for (const prefix of opPrefixes) {
-    if (snake.startsWith(`${prefix}_`)) return `op_${snake.slice(prefix.length + 1)}`;
-  }
-  return `op_${parts.slice(1).join('_')}`;
 }
 
 /**

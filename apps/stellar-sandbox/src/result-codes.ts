@@ -1,8 +1,11 @@
 /**
- * TransactionResult XDR as core produces it, and the result_codes strings Horizon derives
- * from it (services/horizon/internal/codes): clients branch on these exact strings.
+ * TransactionResult XDR as core produces it. The result_codes strings Horizon derives from it
+ * come from the platform's one table (@nova/domain/stellar-result-codes), which the gateway
+ * reads them with too.
  */
 import { xdr } from '@stellar/stellar-sdk';
+
+export { horizonResultCodes, type HorizonResultCodes } from '@nova/domain/stellar-result-codes';
 
 /** TransactionResultCode arms that carry no operation results. */
 export type TxFailureCode =
@@ -124,74 +127,4 @@ function resultArm<T>(outcome: TxOutcome, factory: ResultArmFactory<T>): T {
     return factory[outcome.code]((outcome as { operations: xdr.OperationResult[] }).operations);
   }
   return factory[outcome.code]();
-}
-
-export interface HorizonResultCodes {
-  transaction: string;
-  inner_transaction?: string;
-  operations?: string[];
-}
-
-export function horizonResultCodes(result: xdr.TransactionResult): HorizonResultCodes {
-  const arm = result.result();
-  const code = arm.switch().name;
-  if (code === 'txFeeBumpInnerSuccess' || code === 'txFeeBumpInnerFailed') {
-    const inner = arm.innerResultPair().result().result();
-    const codes: HorizonResultCodes = {
-      transaction: txCodeString(code),
-      inner_transaction: txCodeString(inner.switch().name),
-    };
-    const operations = operationsOf(inner);
-    if (operations) codes.operations = operations.map(operationCodeString);
-    return codes;
-  }
-  const codes: HorizonResultCodes = { transaction: txCodeString(code) };
-  const operations = operationsOf(arm);
-  if (operations) codes.operations = operations.map(operationCodeString);
-  return codes;
-}
-
-function operationsOf(
-  arm: xdr.TransactionResultResult | xdr.InnerTransactionResultResult,
-): xdr.OperationResult[] | undefined {
-  const name = arm.switch().name;
-  return name === 'txSuccess' || name === 'txFailed' ? arm.results() : undefined;
-}
-
-const TX_CODE_OVERRIDES: Record<string, string> = {
-  txNoAccount: 'tx_no_source_account',
-  txBadMinSeqAgeOrGap: 'tx_bad_minseq_age_or_gap',
-};
-
-export function txCodeString(name: string): string {
-  return TX_CODE_OVERRIDES[name] ?? snake(name);
-}
-
-const OPERATION_CODE_OVERRIDES: Record<string, string> = {
-  opNoAccount: 'op_no_source_account',
-  createAccountAlreadyExist: 'op_already_exists',
-  invokeHostFunctionTrapped: 'function_trapped',
-  invokeHostFunctionResourceLimitExceeded: 'resource_limit_exceeded',
-  invokeHostFunctionEntryArchived: 'entry_archived',
-  invokeHostFunctionInsufficientRefundableFee: 'insufficient_refundable_fee',
-};
-
-export function operationCodeString(result: xdr.OperationResult): string {
-  const outer = result.switch().name;
-  if (outer !== 'opInner') return OPERATION_CODE_OVERRIDES[outer] ?? snake(outer);
-  const tr = result.tr();
-  const operationType = tr.switch().name;
-  const innerCode = (tr.value() as { switch(): { name: string } }).switch().name;
-  const override = OPERATION_CODE_OVERRIDES[innerCode];
-  if (override) return override;
-  // e.g. paymentNoTrust -> op_no_trust, changeTrustInvalidLimit -> op_invalid_limit
-  const rest = innerCode.startsWith(operationType) ? innerCode.slice(operationType.length) : innerCode;
-  return `op_${snake(rest)}`;
-}
-
-function snake(camel: string): string {
-  return camel
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/^_/, '')
-    .toLowerCase();
 }

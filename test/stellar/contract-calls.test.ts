@@ -15,7 +15,7 @@ import {
   type SignedEnvelope,
 } from '@nova/activities';
 import { eventually, required } from '../support/environment';
-import { journalOver } from '../support/journal';
+import { durably, journalOver, SimulatedCrash } from '../support/journal';
 import { startStellarFixture, type StellarFixture } from '../support/stellar';
 
 interface InvocationRecord {
@@ -172,25 +172,8 @@ describe('contract calls at most once per business key, under faults', () => {
     for (const request of requests) assert.deepEqual(await statuses(request), ['1:landed']);
   });
 
-  /** What Temporal does for an activity: call again after a retryable failure or a crash. */
-  async function invokeDurably(
-    make: () => ContractCallSource,
-    request: ContractCallRequest,
-  ): Promise<JournalConfirmation> {
-    for (let attempt = 1; attempt <= 100; attempt++) {
-      try {
-        return await make().invoke(request);
-      } catch (error) {
-        if (!(error instanceof SimulatedCrash || (error instanceof StellarError && error.retryable))) throw error;
-        const wait =
-          error instanceof StellarError && 'retryAfterSeconds' in error && typeof error.retryAfterSeconds === 'number'
-            ? error.retryAfterSeconds * 1000
-            : 150;
-        await new Promise((resolve) => setTimeout(resolve, wait));
-      }
-    }
-    throw new Error(`gave up on ${request.businessKey}`);
-  }
+  const invokeDurably = (make: () => ContractCallSource, request: ContractCallRequest): Promise<JournalConfirmation> =>
+    durably(request.businessKey, () => make().invoke(request));
 
   it('429 with Retry-After: waits and calls once', async () => {
     const request = pause('429');
@@ -238,6 +221,3 @@ describe('contract calls at most once per business key, under faults', () => {
     assert.equal((await appliedFor(request)).length, 1);
   });
 });
-
-/** Thrown by the crash scenario right after a submission left: the "process" dies. */
-class SimulatedCrash extends Error {}

@@ -7,7 +7,6 @@ import type { FaultSpec } from '@nova/stellar-sandbox';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import {
   PrismaChannelPool,
-  StellarError,
   StellarGateway,
   systemClock,
   TransactionRejectedError,
@@ -17,7 +16,7 @@ import {
   type PaymentRequest,
 } from '@nova/activities';
 import { eventually, required } from '../support/environment';
-import { journalOver } from '../support/journal';
+import { durably, journalOver, SimulatedCrash } from '../support/journal';
 import { createWallets, startStellarFixture, type StellarFixture } from '../support/stellar';
 
 const PAYMENTS = 50;
@@ -44,9 +43,6 @@ class InFlightTracker implements ChannelPool {
   }
 }
 
-/** Thrown by the crash scenario right after a submission left: the "process" dies. */
-class SimulatedCrash extends Error {}
-
 // Every fault the network can throw at a payout, 50 concurrent payments each: exactly one
 // payment per business key lands, counted per wallet on the sandbox ledger through Horizon.
 describe('exactly-once payments under faults', () => {
@@ -71,23 +67,8 @@ describe('exactly-once payments under faults', () => {
     return journalOver(fixture, db, { channels, gateway }).payments;
   }
 
-  /** What Temporal does for an activity: call again after a retryable failure or a crash. */
-  async function payDurably(make: () => PaymentBatchSource, request: PaymentRequest): Promise<JournalConfirmation> {
-    for (let attempt = 1; attempt <= 200; attempt++) {
-      try {
-        return await make().pay(request);
-      } catch (error) {
-        const retry = error instanceof SimulatedCrash || (error instanceof StellarError && error.retryable);
-        if (!retry) throw error;
-        const wait =
-          error instanceof StellarError && 'retryAfterSeconds' in error && typeof error.retryAfterSeconds === 'number'
-            ? error.retryAfterSeconds * 1000
-            : 150;
-        await new Promise((resolve) => setTimeout(resolve, wait));
-      }
-    }
-    throw new Error(`gave up on ${request.businessKey}`);
-  }
+  const payDurably = (make: () => PaymentBatchSource, request: PaymentRequest): Promise<JournalConfirmation> =>
+    durably(request.businessKey, () => make().pay(request));
 
   /**
    * 50 concurrent payments through one submitter (one worker process: payments waiting for a

@@ -8,7 +8,6 @@ import {
   EnvelopeExpiredError,
   GatewayInternalError,
   PrismaChannelPool,
-  StellarError,
   StellarGateway,
   systemClock,
   type JournalConfirmation,
@@ -16,11 +15,8 @@ import {
   type TransactionJournal,
 } from '@nova/activities';
 import { required } from '../support/environment';
-import { journalOver } from '../support/journal';
+import { durably, journalOver, SimulatedCrash } from '../support/journal';
 import { createWallets, startStellarFixture, type StellarFixture } from '../support/stellar';
-
-/** Thrown by the crash scenario right after a submission left: the "process" dies. */
-class SimulatedCrash extends Error {}
 
 // Envelopes signed elsewhere (a holder's wallet, as for a redemption) go through the same
 // journal as the platform's own transactions: persisted before they are sent, looked up before
@@ -75,26 +71,14 @@ describe('externally signed envelopes: submit-only, exactly once, Expired when t
     });
   }
 
-  /** What Temporal does for an activity: call again after a retryable failure or a crash. */
-  async function submitDurably(
+  const submitDurably = (
     make: () => ReturnType<typeof journalWith>,
     request: { businessKey: string; envelopeXdr: string },
-  ): Promise<JournalConfirmation> {
-    for (let attempt = 1; attempt <= 100; attempt++) {
-      try {
-        const { journal, signedEnvelopes } = make();
-        return await journal.run(request.businessKey, signedEnvelopes, request);
-      } catch (error) {
-        if (!(error instanceof SimulatedCrash || (error instanceof StellarError && error.retryable))) throw error;
-        const wait =
-          error instanceof StellarError && 'retryAfterSeconds' in error && typeof error.retryAfterSeconds === 'number'
-            ? error.retryAfterSeconds * 1000
-            : 150;
-        await new Promise((resolve) => setTimeout(resolve, wait));
-      }
-    }
-    throw new Error(`gave up on ${request.businessKey}`);
-  }
+  ): Promise<JournalConfirmation> =>
+    durably(request.businessKey, () => {
+      const { journal, signedEnvelopes } = make();
+      return journal.run(request.businessKey, signedEnvelopes, request);
+    });
 
   /** One holder pays one destination under `fault`: exactly one payment lands, with the signed hash. */
   async function scenario(name: string, fault?: FaultSpec, make: () => ReturnType<typeof journalWith> = journalWith) {

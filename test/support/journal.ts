@@ -3,6 +3,7 @@ import {
   ContractCallSource,
   PaymentBatchSource,
   PrismaJournalStore,
+  StellarError,
   SignedEnvelopeSource,
   systemClock,
   TransactionJournal,
@@ -62,4 +63,27 @@ export function journalOver(
   });
   const signedEnvelopes = new SignedEnvelopeSource(journal);
   return { journal, payments, contractCalls, signedEnvelopes };
+}
+
+/** Thrown by the crash scenarios right after a submission left the machine: the "process" dies. */
+export class SimulatedCrash extends Error {}
+
+/**
+ * What Temporal does for an activity: call again after a retryable failure or a crash, after
+ * the server's Retry-After when it gave one.
+ */
+export async function durably<T>(what: string, call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; attempt <= 200; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof SimulatedCrash || (error instanceof StellarError && error.retryable))) throw error;
+      const wait =
+        error instanceof StellarError && 'retryAfterSeconds' in error && typeof error.retryAfterSeconds === 'number'
+          ? error.retryAfterSeconds * 1000
+          : 150;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+  throw new Error(`gave up on ${what}`);
 }

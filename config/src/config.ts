@@ -37,6 +37,12 @@ export interface ApiConfig extends CommonConfig {
     /** First workflow starts that did not go through (Temporal unreachable) are retried this often. */
     startRetrySeconds: number;
   };
+  idempotency: {
+    /** How long an Idempotency-Key and its answer are kept (at least 24 h); then it may be used again. */
+    retentionHours: number;
+    /** A request holding a key longer than this is taken for dead: a retry may take the key over. */
+    lockTimeoutSeconds: number;
+  };
 }
 
 export interface WorkerConfig extends CommonConfig {
@@ -98,6 +104,10 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     issuance: {
       paymentBudgetSeconds: parsed.ISSUANCE_PAYMENT_BUDGET_SECONDS,
       startRetrySeconds: parsed.ISSUANCE_START_RETRY_SECONDS,
+    },
+    idempotency: {
+      retentionHours: parsed.IDEMPOTENCY_KEY_RETENTION_HOURS,
+      lockTimeoutSeconds: parsed.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS,
     },
   };
 }

@@ -68,6 +68,11 @@ const apiShape = {
   RATE_LIMIT_PER_MINUTE: positiveInt('requests').default(600),
   ISSUANCE_PAYMENT_BUDGET_SECONDS: positiveInt('seconds').default(3600),
   ISSUANCE_START_RETRY_SECONDS: positiveInt('seconds').default(5),
+  // Clients retry within a day (Stripe's window, the IETF draft's advice): never less.
+  IDEMPOTENCY_KEY_RETENTION_HOURS: positiveInt('hours')
+    .pipe(z.number().min(24, 'must be at least 24 hours'))
+    .default(24),
+  IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: positiveInt('seconds').default(60),
 };
 
 const workerShape = {

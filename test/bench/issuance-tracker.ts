@@ -154,8 +154,14 @@ export async function issueOne(
       record.refused = `network: ${(error as Error).message}`;
       return;
     }
-    // 200: an earlier attempt of this request (lost on the way back) created it.
-    if (result.status === 202 || (result.status === 200 && record.posts > 1)) {
+    // A retry of an attempt that is still running meets it in flight: ask again shortly.
+    const reason = (result.body as unknown as { details?: { reason?: string } } | null)?.details?.reason;
+    if (result.status === 409 && reason === 'IdempotencyKeyInFlight' && record.posts < 10) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      continue;
+    }
+    // 202, or the same 202 replayed: an earlier attempt of this request (lost on the way back) created it.
+    if (result.status === 202) {
       record.acceptMs = performance.now() - started;
       record.acceptedAt = Date.now();
       tracker.accept(record, result.body);

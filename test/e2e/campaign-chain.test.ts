@@ -137,6 +137,7 @@ describe('campaigns on the campaign contract, end to end', () => {
     const response = await http()
       .post('/v1/campaigns')
       .set('X-API-Key', merchant.key)
+      .set('Idempotency-Key', randomUUID())
       .send({
         name: 'On-chain bonus',
         budget: '1000',
@@ -150,7 +151,12 @@ describe('campaigns on the campaign contract, end to end', () => {
   }
 
   function patch(id: string, body: Record<string, unknown>) {
-    return http().patch(`/v1/campaigns/${id}`).set('X-API-Key', merchant.key).send(body).expect(200);
+    return http()
+      .patch(`/v1/campaigns/${id}`)
+      .set('X-API-Key', merchant.key)
+      .set('Idempotency-Key', randomUUID())
+      .send(body)
+      .expect(200);
   }
 
   /** The campaign's view once no change is pending any more. */

@@ -54,6 +54,7 @@ describe('campaigns', () => {
     const response = await http()
       .post('/v1/campaigns')
       .set('X-API-Key', key)
+      .set('Idempotency-Key', randomUUID())
       .send({ name: 'Spring bonus', budget: '1000', startsAt: STARTS, endsAt: ENDS, ...body })
       .expect(201);
     return response.body as CampaignView;
@@ -140,13 +141,23 @@ describe('campaigns', () => {
       ];
       for (const [override, field] of cases) {
         const body = { name: 'x', budget: '10', startsAt: STARTS, endsAt: ENDS, ...override };
-        const response = await http().post('/v1/campaigns').set('X-API-Key', merchantA.key).send(body).expect(400);
+        const response = await http()
+          .post('/v1/campaigns')
+          .set('X-API-Key', merchantA.key)
+          .set('Idempotency-Key', randomUUID())
+          .send(body)
+          .expect(400);
         assert.equal(response.body.statusCode, 400);
         assert.equal(response.body.error, 'Bad Request');
         assert.deepEqual(fields(response.body), [field], JSON.stringify(override));
         assert.match(response.body.message, new RegExp(field));
       }
-      const before = await http().post('/v1/campaigns').set('X-API-Key', merchantA.key).send({}).expect(400);
+      const before = await http()
+        .post('/v1/campaigns')
+        .set('X-API-Key', merchantA.key)
+        .set('Idempotency-Key', randomUUID())
+        .send({})
+        .expect(400);
       assert.deepEqual(fields(before.body).sort(), ['budget', 'endsAt', 'name', 'startsAt']);
     });
 
@@ -216,7 +227,12 @@ describe('campaigns', () => {
       const campaign = await createCampaign(merchantA.key);
       await db.campaign.update({ where: { id: campaign.id }, data: { reservedStroops: 5n, paidStroops: 7n } });
       const patch = (body: object) =>
-        http().patch(`/v1/campaigns/${campaign.id}`).set('X-API-Key', merchantA.key).send(body).expect(200);
+        http()
+          .patch(`/v1/campaigns/${campaign.id}`)
+          .set('X-API-Key', merchantA.key)
+          .set('Idempotency-Key', randomUUID())
+          .send(body)
+          .expect(200);
 
       const paused = await patch({ status: 'paused', name: 'Renamed' });
       assert.equal(paused.body.status, 'paused');
@@ -249,7 +265,11 @@ describe('campaigns', () => {
         data: { reservedStroops: 1_000_000_000n, paidStroops: 500_000_000n },
       });
       const patch = (body: object) =>
-        http().patch(`/v1/campaigns/${campaign.id}`).set('X-API-Key', merchantA.key).send(body);
+        http()
+          .patch(`/v1/campaigns/${campaign.id}`)
+          .set('X-API-Key', merchantA.key)
+          .set('Idempotency-Key', randomUUID())
+          .send(body);
 
       const raised = await patch({ budget: '2500.5' }).expect(200);
       assert.deepEqual([raised.body.budget, raised.body.remaining], ['2500.5000000', '2350.5000000']);
@@ -288,6 +308,7 @@ describe('campaigns', () => {
         const response = await http()
           .patch(`/v1/campaigns/${campaign.id}`)
           .set('X-API-Key', merchantA.key)
+          .set('Idempotency-Key', randomUUID())
           .send(body)
           .expect(400);
         assert.deepEqual(fields(response.body), [field], JSON.stringify(body));
@@ -304,6 +325,7 @@ describe('campaigns', () => {
       await http()
         .patch(`/v1/campaigns/${campaign.id}`)
         .set('X-API-Key', merchantB.key)
+        .set('Idempotency-Key', randomUUID())
         .send({ status: 'paused' })
         .expect(404);
       assert.equal((await db.campaign.findUniqueOrThrow({ where: { id: campaign.id } })).status, 'active');

@@ -135,6 +135,7 @@ describe('crash recovery end to end', () => {
     const campaign = await http()
       .post('/v1/campaigns')
       .set('X-API-Key', merchantKey)
+      .set('Idempotency-Key', randomUUID())
       .send({
         name: 'c',
         budget: '100',

@@ -90,6 +90,7 @@ describe('reward issuance end to end', () => {
     const response = await http()
       .post('/v1/campaigns')
       .set('X-API-Key', key)
+      .set('Idempotency-Key', randomUUID())
       .send({
         name: 'Welcome bonus',
         budget: '1000',
@@ -216,17 +217,28 @@ describe('reward issuance end to end', () => {
     assert.equal(description.typedSearchAttributes.get(searchAttributes.issuanceStatus), 'confirmed');
   });
 
-  it('is idempotent: same key and body -> same issuance (200); another body -> 422; no key -> 400', async () => {
+  it('is idempotent: same key and body -> the original 202 replayed; another body -> 422; no key -> 400', async () => {
     const [wallet] = await createWallets(stellar, 1);
     const { id: campaignId } = await createCampaign(merchant.key);
     const key = randomUUID();
     const body = { campaignId, walletAddress: wallet!.publicKey(), amount: '1' };
     const first = await issue(merchant.key, body, key).expect(202);
-    const again = await issue(merchant.key, { ...body, amount: '1.0' }, key).expect(200);
-    assert.equal(again.body.id, first.body.id);
-    const other = await issue(merchant.key, { ...body, amount: '2' }, key).expect(422);
-    assert.equal(other.body.statusCode, 422);
-    assert.match(other.body.message, /already used with a different request body/);
+    assert.equal(first.headers['idempotent-replayed'], undefined);
+    // Key order is no difference; the answer is the original one, Location included.
+    const again = await issue(merchant.key, { amount: '1', walletAddress: body.walletAddress, campaignId }, key).expect(
+      202,
+    );
+    assert.equal(again.headers['idempotent-replayed'], 'true');
+    assert.equal(again.headers.location, first.headers.location);
+    assert.deepEqual(again.body, first.body);
+    // The body as sent is the request: the same amount spelt otherwise is another body.
+    for (const amount of ['2', '1.0']) {
+      const other = await issue(merchant.key, { ...body, amount }, key).expect(422);
+      assert.equal(other.body.statusCode, 422);
+      assert.equal(other.body.details.reason, 'IdempotencyKeyReused');
+      assert.match(other.body.message, /already used with a different request body/);
+    }
+    assert.equal(await db.issuance.count({ where: { merchantId: merchant.id, idempotencyKey: key } }), 1);
     const missing = await issue(merchant.key, body, null).expect(400);
     assert.deepEqual(
       missing.body.details.map((d: { field: string }) => d.field),
@@ -240,21 +252,22 @@ describe('reward issuance end to end', () => {
     const [wallet] = await createWallets(stellar, 1);
     const { id: campaignId } = await createCampaign(merchant.key);
     const key = randomUUID();
-    const responses = await Promise.all(
-      Array.from({ length: 50 }, () =>
-        issue(merchant.key, { campaignId, walletAddress: wallet!.publicKey(), amount: '3' }, key),
-      ),
-    );
-    const ids = new Set(responses.map((r) => r.body.id as string));
-    assert.equal(ids.size, 1, 'one issuance');
-    assert.deepEqual(
-      responses.map((r) => r.status).filter((s) => s === 202).length,
-      1,
-      'exactly one 202, the rest 200',
-    );
-    assert.ok(responses.every((r) => r.status === 202 || r.status === 200));
-    const [id] = [...ids];
-    assert.equal((await settled(merchant.key, id!)).status, 'confirmed');
+    const body = { campaignId, walletAddress: wallet!.publicKey(), amount: '3' };
+    const responses = await Promise.all(Array.from({ length: 50 }, () => issue(merchant.key, body, key)));
+    // One ran; the others met it in flight (409) or got its answer replayed (202).
+    const ran = responses.filter((r) => r.status === 202 && r.headers['idempotent-replayed'] === undefined);
+    assert.equal(ran.length, 1, 'exactly one request ran');
+    const id = ran[0]!.body.id as string;
+    for (const response of responses) {
+      if (response.status === 409) assert.equal(response.body.details.reason, 'IdempotencyKeyInFlight');
+      else {
+        assert.equal(response.status, 202);
+        assert.equal(response.body.id, id);
+      }
+    }
+    const retry = await issue(merchant.key, body, key).expect(202);
+    assert.deepEqual([retry.body.id, retry.headers['idempotent-replayed']], [id, 'true']);
+    assert.equal((await settled(merchant.key, id)).status, 'confirmed');
     assert.equal((await stellar.gateway.paymentsTo(wallet!.publicKey())).length, 1);
     assert.equal(await db.issuance.count({ where: { merchantId: merchant.id, idempotencyKey: key } }), 1);
   });
@@ -281,8 +294,8 @@ describe('reward issuance end to end', () => {
       id = (accepted.body as IssuanceView).id;
       assert.deepEqual([accepted.body.status, accepted.body.attempts], ['pending', 0]);
       // The merchant's retry is answered from the record.
-      const again = await post().set('Idempotency-Key', key).send(body).expect(200);
-      assert.equal(again.body.id, id);
+      const again = await post().set('Idempotency-Key', key).send(body).expect(202);
+      assert.deepEqual([again.body.id, again.headers['idempotent-replayed']], [id, 'true']);
     } finally {
       await offline.close(); // waits for its start calls to fail
     }
@@ -351,7 +364,7 @@ describe('reward issuance end to end', () => {
           walletAddress: Keypair.random().publicKey(),
           amountStroops: 100_000_000n,
           idempotencyKey: randomUUID(),
-          requestHash: 'test',
+          idempotencyClaimId: randomUUID(),
           workflowId: `issuance/${id}`,
           workflowStart: { create: {} },
         },
@@ -418,6 +431,7 @@ describe('reward issuance end to end', () => {
     await http()
       .patch(`/v1/campaigns/${campaignId}`)
       .set('X-API-Key', merchant.key)
+      .set('Idempotency-Key', randomUUID())
       .send({ status: 'paused' })
       .expect(200);
     const paused = await issue(merchant.key, { campaignId, walletAddress: address, amount: '1' }).expect(409);

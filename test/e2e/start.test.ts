@@ -169,7 +169,7 @@ describe('START (npm start)', () => {
     const campaign = (await (
       await fetch(`${api}/v1/campaigns`, {
         method: 'POST',
-        headers: { ...json, 'X-API-Key': merchant.apiKey.key },
+        headers: { ...json, 'X-API-Key': merchant.apiKey.key, 'Idempotency-Key': 'start-launch' },
         body: JSON.stringify({
           name: 'Launch',
           budget: '10',

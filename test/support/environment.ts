@@ -67,6 +67,7 @@ export function testApiConfig(overrides: {
   rateLimitPerMinute?: number;
   paymentBudgetSeconds?: number;
   startRetrySeconds?: number;
+  idempotencyLockTimeoutSeconds?: number;
 }): ApiConfig {
   return {
     stellar: overrides.stellar ?? unreachableStellar().network,
@@ -88,6 +89,7 @@ export function testApiConfig(overrides: {
       // Tests share one database: an API only retries other tests' starts when a test asks it to.
       startRetrySeconds: overrides.startRetrySeconds ?? 3600,
     },
+    idempotency: { retentionHours: 24, lockTimeoutSeconds: overrides.idempotencyLockTimeoutSeconds ?? 60 },
   };
 }
 

@@ -132,6 +132,32 @@ describe('configuration', () => {
     }
   });
 
+  it('reads how long Idempotency-Keys are kept and held, refusing malformed values by name', () => {
+    assert.deepEqual(loadApiConfig(valid).idempotency, { retentionHours: 24, lockTimeoutSeconds: 60 });
+    assert.deepEqual(
+      loadApiConfig({ ...valid, IDEMPOTENCY_KEY_RETENTION_HOURS: '72', IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: '5' })
+        .idempotency,
+      { retentionHours: 72, lockTimeoutSeconds: 5 },
+    );
+    const cases: [string, string, RegExp][] = [
+      ['IDEMPOTENCY_KEY_RETENTION_HOURS', 'abc', /whole number of hours/],
+      ['IDEMPOTENCY_KEY_RETENTION_HOURS', '1.5', /whole number of hours/],
+      ['IDEMPOTENCY_KEY_RETENTION_HOURS', '0', /positive number of hours/],
+      ['IDEMPOTENCY_KEY_RETENTION_HOURS', '23', /at least 24 hours/],
+      ['IDEMPOTENCY_LOCK_TIMEOUT_SECONDS', '-1', /whole number of seconds/],
+      ['IDEMPOTENCY_LOCK_TIMEOUT_SECONDS', '0', /positive number of seconds/],
+    ];
+    for (const [variable, value, message] of cases) {
+      const problems = problemsOf(() => loadApiConfig({ ...valid, [variable]: value }));
+      assert.deepEqual(
+        problems.map((p) => p.variable),
+        [variable],
+        `${variable}=${value}`,
+      );
+      assert.match(problems[0]!.message, message, `${variable}=${value}`);
+    }
+  });
+
   it('refuses a worker grace period that is not a positive whole number', () => {
     const problems = problemsOf(() => loadWorkerConfig({ ...valid, WORKER_SHUTDOWN_GRACE_SECONDS: '-3' }));
     assert.equal(problems[0]?.variable, 'WORKER_SHUTDOWN_GRACE_SECONDS');

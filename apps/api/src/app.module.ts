@@ -11,6 +11,7 @@ import { requestIdFor } from './common/request-id';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 import { IssuancesModule } from './issuances/issuances.module';
 import { MerchantsModule } from './merchants/merchants.module';
 import { StellarModule } from './stellar/stellar.module';
@@ -41,6 +42,7 @@ export class AppModule {
         StellarModule,
         AdminModule,
         RateLimitModule.forRoot(config),
+        IdempotencyModule,
         MerchantsModule,
         ApiKeysModule,
         CampaignsModule,

@@ -7,6 +7,7 @@ import type { ApiConfig } from '@nova/config';
 import { AppModule } from './app.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { createValidationPipe } from './common/validation';
+import { documentIdempotency } from './idempotency/idempotency.openapi';
 
 /** Builds the configured application; main.ts listens on it, e2e tests drive it with supertest. */
 export async function createApp(config: ApiConfig): Promise<NestExpressApplication> {
@@ -17,20 +18,22 @@ export async function createApp(config: ApiConfig): Promise<NestExpressApplicati
   app.useGlobalFilters(new HttpExceptionFilter());
   app.enableShutdownHooks();
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Nova Rewards API')
-      .setDescription(
-        'Merchants issue NOVA token rewards to Stellar wallets. Every mutation runs as a Temporal workflow.',
-      )
-      .setVersion('0.1.0')
-      .addApiKey(
-        { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Merchant API key (nk_...)' },
-        'merchant-key',
-      )
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Admin API key' }, 'admin-key')
-      .build(),
+  const document = documentIdempotency(
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Nova Rewards API')
+        .setDescription(
+          'Merchants issue NOVA token rewards to Stellar wallets. Every mutation runs as a Temporal workflow.',
+        )
+        .setVersion('0.1.0')
+        .addApiKey(
+          { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Merchant API key (nk_...)' },
+          'merchant-key',
+        )
+        .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Admin API key' }, 'admin-key')
+        .build(),
+    ),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;

@@ -1,2 +1,3 @@
 export { createApp } from './app';
 export { IssuanceStarter } from './issuances/issuance-starter';
+export { IdempotencyKeys } from './idempotency/idempotency-keys';

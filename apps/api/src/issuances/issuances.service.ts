@@ -1,16 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
-import {
-  BadRequestException,
-  ConflictException,
-  Inject,
-  Injectable,
-  NotFoundException,
-  UnprocessableEntityException,
-} from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Prisma, PrismaClient, type Campaign, type Issuance } from '@nova/db';
 import { admissionRefusal, fromStroops, issuanceWorkflowId, toStroops } from '@nova/domain';
 import { CampaignsService } from '../campaigns/campaigns.service';
 import { afterCursor, NEWEST_FIRST, pageSize, toPage, type Page } from '../common/pagination';
+import type { IdempotencyClaim } from '../idempotency/idempotency-key';
 import type {
   AdminIssuanceListQuery,
   CreateIssuanceDto,
@@ -21,13 +15,11 @@ import type {
 import { IssuanceStarter } from './issuance-starter';
 import { IssuanceWorkflows } from './issuance-workflows';
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
 /** The issuance row as the ORM maps it, for the statements the create path runs in plain SQL. */
 const ISSUANCE_COLUMNS = Prisma.sql`
   id::text, merchant_id::text AS "merchantId", campaign_id::text AS "campaignId", wallet_address AS "walletAddress",
   amount_stroops AS "amountStroops", reference, metadata, idempotency_key AS "idempotencyKey",
-  request_hash AS "requestHash", request_id AS "requestId", workflow_id AS "workflowId", status, reservation,
+  idempotency_claim_id::text AS "idempotencyClaimId", request_id AS "requestId", workflow_id AS "workflowId", status, reservation,
   tx_hash AS "txHash", ledger, failure_type AS "failureType", failure_message AS "failureMessage", attempts,
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 const MAX_METADATA_BYTES = 4096;
@@ -40,18 +32,6 @@ function badField(field: string, message: string): BadRequestException {
   return new BadRequestException({ message, details: [{ field, messages: [message] }] });
 }
 
-/** JSON with sorted keys, so equal bodies hash equally whatever their key order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value as Record<string, unknown>)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
 @Injectable()
 export class IssuancesService {
   constructor(
@@ -62,40 +42,25 @@ export class IssuancesService {
   ) {}
 
   /**
-   * Idempotent per (merchant, Idempotency-Key): the same key and body return the same issuance
-   * (created: false); the same key with another body is refused (422).
+   * Records a new issuance. Its Idempotency-Key is the interceptor's (IdempotencyInterceptor:
+   * replays, 409, 422); the issuance keeps the key's claim under a unique index, the last guard
+   * for a run that took the claim over from one that crashed after its insert.
    */
   async create(
     merchantId: string,
-    idempotencyKey: string | undefined,
+    claim: IdempotencyClaim,
     body: CreateIssuanceDto,
     requestId: string,
-  ): Promise<{ issuance: IssuanceView; created: boolean }> {
-    if (idempotencyKey === undefined || idempotencyKey === '') {
-      throw badField('Idempotency-Key', 'the Idempotency-Key header is required on POST /v1/rewards/issuances');
-    }
-    if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw badField('Idempotency-Key', 'Idempotency-Key must be 1-255 printable ASCII characters without spaces');
+  ): Promise<IssuanceView> {
+    // A run that took the key over: the one it replaces may have inserted the issuance already.
+    if (claim.attempt > 1) {
+      const earlier = await this.findByClaim(claim.claimId);
+      if (earlier) return earlier;
     }
     if (body.metadata && Buffer.byteLength(JSON.stringify(body.metadata)) > MAX_METADATA_BYTES) {
       throw badField('metadata', `metadata must be at most ${MAX_METADATA_BYTES} bytes of JSON`);
     }
     const amountStroops = toStroops(body.amount);
-    const requestHash = createHash('sha256')
-      .update(
-        canonical({
-          campaignId: body.campaignId,
-          walletAddress: body.walletAddress,
-          amountStroops: amountStroops.toString(),
-          reference: body.reference ?? null,
-          metadata: body.metadata ?? null,
-        }),
-      )
-      .digest('hex');
-
-    const existing = await this.findByKey(merchantId, idempotencyKey, requestHash);
-    if (existing) return { issuance: existing, created: false };
-
     const campaign = await this.campaigns.findForMerchant(merchantId, body.campaignId, 'campaignId');
     await this.checkCampaign(campaign, body.walletAddress, amountStroops);
 
@@ -106,25 +71,25 @@ export class IssuancesService {
     const [row] = await this.db.$queryRaw<Issuance[]>`
       WITH inserted AS (
         INSERT INTO issuances (id, merchant_id, campaign_id, wallet_address, amount_stroops, reference, metadata,
-                               idempotency_key, request_hash, request_id, workflow_id, updated_at)
+                               idempotency_key, idempotency_claim_id, request_id, workflow_id, updated_at)
         VALUES (${id}::uuid, ${merchantId}::uuid, ${campaign.id}::uuid, ${body.walletAddress}, ${amountStroops},
-                ${body.reference ?? null}, ${metadata}::jsonb, ${idempotencyKey}, ${requestHash}, ${requestId},
+                ${body.reference ?? null}, ${metadata}::jsonb, ${claim.key}, ${claim.claimId}::uuid, ${requestId},
                 ${issuanceWorkflowId(id)}, now())
-        ON CONFLICT (merchant_id, idempotency_key) DO NOTHING
+        ON CONFLICT (idempotency_claim_id) DO NOTHING
         RETURNING ${ISSUANCE_COLUMNS}
       ), queued AS (
         INSERT INTO issuance_workflow_starts (issuance_id) SELECT id::uuid FROM inserted
       )
       SELECT * FROM inserted`;
     if (!row) {
-      // A concurrent request with the same key won the insert: answer with its issuance.
-      const winner = await this.findByKey(merchantId, idempotencyKey, requestHash);
-      if (winner) return { issuance: winner, created: false };
-      throw new Error(`issuance with Idempotency-Key ${idempotencyKey} neither inserted nor found`);
+      // A run of the same claim (one taken over while it still ran) inserted it first.
+      const winner = await this.findByClaim(claim.claimId);
+      if (winner) return winner;
+      throw new Error(`issuance of Idempotency-Key ${claim.key} neither inserted nor found`);
     }
     // 202 now: the record is durable, and the start goes on in the background (IssuanceStarter).
     this.starter.startSoon(row);
-    return { issuance: this.toView(row), created: true };
+    return this.toView(row);
   }
 
   async get(merchantId: string | undefined, id: string): Promise<IssuanceView> {
@@ -180,24 +145,12 @@ export class IssuancesService {
     return { id, outcome: started ? 'replaying' : 'already-replaying', issuance: this.toView(row) };
   }
 
-  private async findByKey(
-    merchantId: string,
-    idempotencyKey: string,
-    requestHash: string,
-  ): Promise<IssuanceView | undefined> {
+  private async findByClaim(claimId: string): Promise<IssuanceView | undefined> {
     const [row] = await this.db.$queryRaw<Issuance[]>`
-      SELECT ${ISSUANCE_COLUMNS} FROM issuances
-       WHERE merchant_id = ${merchantId}::uuid AND idempotency_key = ${idempotencyKey}`;
-    if (!row) return undefined;
-    if (row.requestHash !== requestHash) {
-      throw new UnprocessableEntityException({
-        message: `Idempotency-Key ${idempotencyKey} was already used with a different request body`,
-        details: { reason: 'IdempotencyKeyReused', issuanceId: row.id },
-      });
-    }
+      SELECT ${ISSUANCE_COLUMNS} FROM issuances WHERE idempotency_claim_id = ${claimId}::uuid`;
     // A start that has not gone through yet is the retry pass's: it holds the start row's lock
     // while it starts, which a start from here would not (and could race the run's end).
-    return this.toView(row);
+    return row ? this.toView(row) : undefined;
   }
 
   /** Fast refusals at the door, by the campaign's one admission rule; the workflow's reservation is the authority (atomic). */

@@ -1,0 +1,430 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import request from 'supertest';
+import { Keypair } from '@stellar/stellar-sdk';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createApp, IdempotencyKeys } from '@nova/api';
+import { createPrismaClient, type PrismaClient } from '@nova/db';
+import {
+  eventually,
+  required,
+  TEST_ADMIN_KEY,
+  testApiConfig,
+  uniqueTaskQueue,
+  unreachableStellar,
+} from '../support/environment';
+import { freePort } from '../support/launcher';
+import { spawnCollecting, waitForOutput, withTimeout } from '../support/processes';
+
+const root = resolve(__dirname, '..', '..', '..');
+const hoursFromNow = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
+
+interface Merchant {
+  id: string;
+  key: string;
+}
+
+interface DocumentedOperation {
+  security?: object[];
+  parameters: { name: string; in: string; required?: boolean }[];
+  responses: Record<string, { description: string; headers?: Record<string, unknown> }>;
+}
+
+// Idempotency-Key through the real app and PostgreSQL (campaign sync is off; issuances start
+// their workflows on a task queue no worker polls: nothing here needs them to run).
+describe('Idempotency-Key on mutating merchant routes', () => {
+  const taskQueue = uniqueTaskQueue('e2e-idempotency');
+  let db: PrismaClient;
+  let app: NestExpressApplication;
+  /** Another API on the same database whose lock timeout is 1 s: it takes over dead requests' keys. */
+  let takeover: NestExpressApplication;
+  let merchantA: Merchant;
+  let merchantB: Merchant;
+  const http = () => request(app.getHttpServer());
+
+  async function createMerchant(): Promise<Merchant> {
+    const response = await http()
+      .post('/v1/merchants')
+      .set('X-API-Key', TEST_ADMIN_KEY)
+      .send({ name: `Idempotent ${randomUUID().slice(0, 8)}` })
+      .expect(201);
+    return { id: response.body.merchant.id, key: response.body.apiKey.key };
+  }
+
+  function campaignBody(overrides: Record<string, unknown> = {}) {
+    return {
+      name: `Campaign ${randomUUID()}`,
+      budget: '100',
+      startsAt: new Date(Date.now() - 60_000).toISOString(),
+      endsAt: hoursFromNow(24),
+      ...overrides,
+    };
+  }
+
+  const postCampaign = (merchant: Merchant, key: string, body: object, server = app) =>
+    request(server.getHttpServer())
+      .post('/v1/campaigns')
+      .set('X-API-Key', merchant.key)
+      .set('Idempotency-Key', key)
+      .send(body);
+
+  const patchCampaign = (merchant: Merchant, id: string, key: string, body: object, server = app) =>
+    request(server.getHttpServer())
+      .patch(`/v1/campaigns/${id}`)
+      .set('X-API-Key', merchant.key)
+      .set('Idempotency-Key', key)
+      .send(body);
+
+  async function createCampaign(merchant: Merchant): Promise<{ id: string; name: string }> {
+    return (await postCampaign(merchant, randomUUID(), campaignBody()).expect(201)).body as {
+      id: string;
+      name: string;
+    };
+  }
+
+  const keyRow = (merchant: Merchant, key: string) =>
+    db.idempotencyKey.findUnique({ where: { merchantId_key: { merchantId: merchant.id, key } } });
+
+  /**
+   * Holds the campaign's row lock (the one PATCH takes) in a transaction of the test's own
+   * while `during` runs, so a PATCH of that campaign waits inside its handler for as long.
+   */
+  async function holdingCampaignLock<T>(campaignId: string, during: (lockHolderPid: number) => Promise<T>) {
+    return await db.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM campaigns WHERE id = ${campaignId}::uuid FOR UPDATE`;
+        const [holder] = await tx.$queryRaw<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+        return await during(holder!.pid);
+      },
+      { timeout: 120_000 },
+    );
+  }
+
+  /** The backend of a request waiting for the lock that `lockHolderPid` holds. */
+  async function requestWaitingFor(lockHolderPid: number): Promise<number> {
+    return await eventually(
+      async () => {
+        const [waiting] = await db.$queryRaw<{ pid: number }[]>`
+          SELECT pid FROM pg_stat_activity WHERE ${lockHolderPid}::int = ANY(pg_blocking_pids(pid))`;
+        return waiting?.pid;
+      },
+      { what: 'the request to wait for the campaign lock' },
+    );
+  }
+
+  before(async () => {
+    db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 4 });
+    app = await createApp(testApiConfig({ taskQueue }));
+    await app.init();
+    takeover = await createApp(testApiConfig({ taskQueue, idempotencyLockTimeoutSeconds: 1 }));
+    await takeover.init();
+    merchantA = await createMerchant();
+    merchantB = await createMerchant();
+  });
+  after(async () => {
+    await takeover?.close();
+    await app?.close();
+    await db?.$disconnect();
+  });
+
+  it('POST /v1/campaigns twice with one key: one campaign, the second answer replayed as it was', async () => {
+    const key = randomUUID();
+    const body = campaignBody();
+    const first = await postCampaign(merchantA, key, body).expect(201);
+    assert.equal(first.headers['idempotent-replayed'], undefined);
+    // The same body with its fields in another order is the same request.
+    const reordered = Object.fromEntries(Object.entries(body).reverse());
+    const again = await postCampaign(merchantA, key, reordered).expect(201);
+    assert.equal(again.headers['idempotent-replayed'], 'true');
+    assert.deepEqual(again.body, first.body);
+    assert.equal(await db.campaign.count({ where: { merchantId: merchantA.id, name: body.name } }), 1);
+
+    const row = await keyRow(merchantA, key);
+    assert.deepEqual(
+      [row?.state, row?.responseStatus, row?.requestMethod, row?.requestPath],
+      ['completed', 201, 'POST', '/v1/campaigns'],
+    );
+    assert.equal(row!.expiresAt.getTime() - row!.createdAt.getTime(), 24 * 3_600_000, 'kept 24 h by default');
+  });
+
+  it('the same key with another body, or on another route: 422 IdempotencyKeyReused, nothing done', async () => {
+    const key = randomUUID();
+    const body = campaignBody();
+    const created = (await postCampaign(merchantA, key, body).expect(201)).body as { id: string };
+    const other = await postCampaign(merchantA, key, { ...body, budget: '101' }).expect(422);
+    assert.deepEqual(other.body, {
+      statusCode: 422,
+      error: 'Unprocessable Entity',
+      message: `Idempotency-Key ${key} was already used with a different request body`,
+      details: { reason: 'IdempotencyKeyReused', usedFor: 'POST /v1/campaigns' },
+    });
+    assert.equal(await db.campaign.count({ where: { merchantId: merchantA.id, name: body.name } }), 1);
+
+    const elsewhere = await patchCampaign(merchantA, created.id, key, { name: 'renamed' }).expect(422);
+    assert.equal(elsewhere.body.details.reason, 'IdempotencyKeyReused');
+    assert.match(elsewhere.body.message, /already used for POST \/v1\/campaigns/);
+    assert.equal((await db.campaign.findUniqueOrThrow({ where: { id: created.id } })).name, body.name);
+  });
+
+  it('a missing or malformed key: 400 naming the Idempotency-Key header, nothing done', async () => {
+    const body = campaignBody();
+    const missing = await http().post('/v1/campaigns').set('X-API-Key', merchantA.key).send(body).expect(400);
+    assert.deepEqual(missing.body, {
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'the Idempotency-Key header is required on POST /v1/campaigns',
+      details: [
+        { field: 'Idempotency-Key', messages: ['the Idempotency-Key header is required on POST /v1/campaigns'] },
+      ],
+    });
+    for (const malformed of ['', 'k'.repeat(256), 'clé', 'tab\there']) {
+      const refused = await postCampaign(merchantA, malformed, body).expect(400);
+      assert.deepEqual(
+        refused.body.details.map((detail: { field: string }) => detail.field),
+        ['Idempotency-Key'],
+        JSON.stringify(malformed),
+      );
+    }
+    await postCampaign(merchantA, 'k'.repeat(255), campaignBody()).expect(201);
+    const campaign = await createCampaign(merchantA);
+    const patch = await http()
+      .patch(`/v1/campaigns/${campaign.id}`)
+      .set('X-API-Key', merchantA.key)
+      .send({ name: 'no key' })
+      .expect(400);
+    assert.equal(patch.body.details[0].field, 'Idempotency-Key');
+    assert.equal(await db.campaign.count({ where: { name: { in: [body.name, 'no key'] } } }), 0);
+  });
+
+  it("keys are the merchant's own: another merchant's same key makes its own campaign", async () => {
+    const key = `order-${randomUUID()}`;
+    const body = campaignBody();
+    const mine = await postCampaign(merchantA, key, body).expect(201);
+    const theirs = await postCampaign(merchantB, key, body).expect(201);
+    assert.equal(theirs.headers['idempotent-replayed'], undefined);
+    assert.notEqual(theirs.body.id, mine.body.id);
+    assert.equal(await db.campaign.count({ where: { merchantId: merchantA.id, name: body.name } }), 1);
+    assert.equal(await db.campaign.count({ where: { merchantId: merchantB.id, name: body.name } }), 1);
+  });
+
+  it('PATCH replay: the original answer, without running the change again', async () => {
+    const campaign = await createCampaign(merchantA);
+    const key = randomUUID();
+    const paused = await patchCampaign(merchantA, campaign.id, key, { status: 'paused' }).expect(200);
+    assert.equal(paused.body.status, 'paused');
+    await patchCampaign(merchantA, campaign.id, randomUUID(), { status: 'active' }).expect(200);
+    const replayed = await patchCampaign(merchantA, campaign.id, key, { status: 'paused' }).expect(200);
+    assert.equal(replayed.headers['idempotent-replayed'], 'true');
+    assert.deepEqual(replayed.body, paused.body);
+    assert.equal((await db.campaign.findUniqueOrThrow({ where: { id: campaign.id } })).status, 'active');
+  });
+
+  it('a 4xx answer is final and replayed too (409 BudgetBelowCommitted, 400 validation)', async () => {
+    const campaign = await createCampaign(merchantA);
+    await db.campaign.update({ where: { id: campaign.id }, data: { reservedStroops: 500_000_000n } });
+    const key = randomUUID();
+    const refused = await patchCampaign(merchantA, campaign.id, key, { budget: '10' }).expect(409);
+    assert.equal(refused.body.details.reason, 'BudgetBelowCommitted');
+    // The refusal stands for this key even once the budget would fit: the retry is not run.
+    await db.campaign.update({ where: { id: campaign.id }, data: { reservedStroops: 0n } });
+    const again = await patchCampaign(merchantA, campaign.id, key, { budget: '10' }).expect(409);
+    assert.equal(again.headers['idempotent-replayed'], 'true');
+    assert.deepEqual(again.body, refused.body);
+    await patchCampaign(merchantA, campaign.id, randomUUID(), { budget: '10' }).expect(200);
+
+    const invalidKey = randomUUID();
+    const invalid = await postCampaign(merchantA, invalidKey, { name: 'x' }).expect(400);
+    const replayed = await postCampaign(merchantA, invalidKey, { name: 'x' }).expect(400);
+    assert.equal(replayed.headers['idempotent-replayed'], 'true');
+    assert.deepEqual(replayed.body, invalid.body);
+  });
+
+  it('the same key while the first request runs: 409 IdempotencyKeyInFlight, then the answer', async () => {
+    const campaign = await createCampaign(merchantA);
+    const key = randomUUID();
+    const change = { name: 'Held in flight' };
+    const { first, second } = await holdingCampaignLock(campaign.id, async (holder) => {
+      const first = patchCampaign(merchantA, campaign.id, key, change).then((response) => response);
+      await requestWaitingFor(holder); // the first request holds the key and waits inside its handler
+      const second = await patchCampaign(merchantA, campaign.id, key, change);
+      assert.equal((await keyRow(merchantA, key))?.state, 'in_flight');
+      return { first, second };
+    });
+    assert.equal(second.status, 409);
+    assert.deepEqual(second.body, {
+      statusCode: 409,
+      error: 'Conflict',
+      message: `a request with Idempotency-Key ${key} is still in progress: retry later`,
+      details: { reason: 'IdempotencyKeyInFlight' },
+    });
+    const answered = await first;
+    assert.equal(answered.status, 200);
+    assert.equal(answered.body.name, 'Held in flight');
+    const replayed = await patchCampaign(merchantA, campaign.id, key, change).expect(200);
+    assert.equal(replayed.headers['idempotent-replayed'], 'true');
+    assert.deepEqual(replayed.body, answered.body);
+  });
+
+  it('a 5xx releases the key: the retry of the same request runs again', async () => {
+    const campaign = await createCampaign(merchantA);
+    const key = randomUUID();
+    const change = { name: 'After a 5xx' };
+    const failed = await holdingCampaignLock(campaign.id, async (holder) => {
+      const first = patchCampaign(merchantA, campaign.id, key, change).then((response) => response);
+      // The request's statement is cancelled under it (as a statement timeout would): a 500.
+      const backend = await requestWaitingFor(holder);
+      await db.$queryRaw`SELECT pg_cancel_backend(${backend}::int)`;
+      return await first;
+    });
+    assert.equal(failed.status, 500);
+    assert.deepEqual(
+      [(await keyRow(merchantA, key))?.state, (await keyRow(merchantA, key))?.attempts],
+      ['released', 1],
+    );
+    assert.equal((await db.campaign.findUniqueOrThrow({ where: { id: campaign.id } })).name, campaign.name);
+    await patchCampaign(merchantA, campaign.id, key, { name: 'another body' }).expect(422);
+
+    const retried = await patchCampaign(merchantA, campaign.id, key, change).expect(200);
+    assert.equal(retried.headers['idempotent-replayed'], undefined, 'run again, not replayed');
+    assert.equal(retried.body.name, 'After a 5xx');
+    const row = await keyRow(merchantA, key);
+    assert.deepEqual([row?.state, row?.attempts, row?.responseStatus], ['completed', 2, 200]);
+  });
+
+  it('a request whose process died keeps the key until the lock timeout; then a retry takes it over', async () => {
+    const campaign = await createCampaign(merchantA);
+    const key = randomUUID();
+    const change = { name: 'After a crash' };
+    const port = await freePort();
+    const stellar = unreachableStellar().network;
+    const api = spawnCollecting(process.execPath, [join(root, 'apps/api/dist/main.js')], {
+      PATH: process.env.PATH,
+      DATABASE_URL: required('DATABASE_URL'),
+      TEMPORAL_ADDRESS: required('TEMPORAL_ADDRESS'),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      ADMIN_API_KEY: TEST_ADMIN_KEY,
+      NOVA_ASSET_ISSUER: stellar.assetIssuer,
+      DISTRIBUTION_ACCOUNT: stellar.distributionAccount,
+      HORIZON_URL: stellar.horizonUrl,
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+    });
+    try {
+      await waitForOutput(api, /API listening/, 60_000);
+      await holdingCampaignLock(campaign.id, async (holder) => {
+        const doomed = fetch(`http://127.0.0.1:${port}/v1/campaigns/${campaign.id}`, {
+          method: 'PATCH',
+          headers: { 'Content-Type': 'application/json', 'X-API-Key': merchantA.key, 'Idempotency-Key': key },
+          body: JSON.stringify(change),
+        }).catch((error: unknown) => error);
+        await requestWaitingFor(holder);
+        api.child.kill('SIGKILL');
+        await withTimeout(api.exited, 10_000, 'API death');
+        assert.ok((await doomed) instanceof Error, 'the request died with its process');
+      });
+    } finally {
+      if (api.child.exitCode === null && api.child.signalCode === null) api.child.kill('SIGKILL');
+    }
+    const left = await keyRow(merchantA, key);
+    assert.deepEqual([left?.state, left?.attempts], ['in_flight', 1], 'the dead request still holds the key');
+
+    // Past the lock timeout (1 s on this API) the retry runs; until then it is told to wait.
+    const retried = await eventually(
+      async () => {
+        const response = await patchCampaign(merchantA, campaign.id, key, change, takeover);
+        if (response.status === 409) {
+          assert.equal(response.body.details.reason, 'IdempotencyKeyInFlight');
+          return undefined;
+        }
+        return response;
+      },
+      { what: 'the retry to take the key over' },
+    );
+    assert.equal(retried.status, 200);
+    assert.equal(retried.headers['idempotent-replayed'], undefined);
+    assert.equal(retried.body.name, 'After a crash');
+    const row = await keyRow(merchantA, key);
+    assert.deepEqual([row?.state, row?.attempts, row?.claimId], ['completed', 2, left?.claimId]);
+  });
+
+  it('issuances: replayed with the original 202 and Location; a take-over never inserts a second one', async () => {
+    const campaign = await createCampaign(merchantA);
+    const key = randomUUID();
+    const body = { campaignId: campaign.id, walletAddress: Keypair.random().publicKey(), amount: '2' };
+    const issue = (server: NestExpressApplication) =>
+      request(server.getHttpServer())
+        .post('/v1/rewards/issuances')
+        .set('X-API-Key', merchantA.key)
+        .set('Idempotency-Key', key)
+        .send(body);
+    const accepted = await issue(app).expect(202);
+    const replayed = await issue(app).expect(202);
+    assert.equal(replayed.headers['idempotent-replayed'], 'true');
+    assert.equal(replayed.headers.location, `/v1/rewards/issuances/${accepted.body.id}`);
+    assert.deepEqual(replayed.body, accepted.body);
+
+    // As if the API had died after inserting the issuance, before storing its answer: the
+    // retry past the lock timeout runs the handler again, which finds the issuance by the claim.
+    await db.$executeRaw`
+      UPDATE idempotency_keys
+         SET state = 'in_flight', locked_at = now() - interval '1 hour',
+             response_status = NULL, response_body = NULL, response_headers = NULL
+       WHERE merchant_id = ${merchantA.id}::uuid AND key = ${key}`;
+    const taken = await issue(takeover).expect(202);
+    assert.equal(taken.headers['idempotent-replayed'], undefined, 'run again');
+    assert.equal(taken.body.id, accepted.body.id);
+    assert.equal(taken.headers.location, accepted.headers.location);
+    assert.equal(await db.issuance.count({ where: { merchantId: merchantA.id, idempotencyKey: key } }), 1);
+    assert.equal((await keyRow(merchantA, key))?.attempts, 2);
+  });
+
+  it('an expired key may be used again, as a new key; the sweep deletes expired keys', async () => {
+    const key = randomUUID();
+    const first = await postCampaign(merchantA, key, campaignBody()).expect(201);
+    const before = await keyRow(merchantA, key);
+    // As if the retention (24 h) had passed.
+    const expire = () =>
+      db.$executeRaw`UPDATE idempotency_keys SET expires_at = now() - interval '1 second'
+                      WHERE merchant_id = ${merchantA.id}::uuid AND key = ${key}`;
+    await expire();
+    const reused = await postCampaign(merchantA, key, campaignBody()).expect(201);
+    assert.equal(reused.headers['idempotent-replayed'], undefined);
+    assert.notEqual(reused.body.id, first.body.id);
+    const after = await keyRow(merchantA, key);
+    assert.notEqual(after?.claimId, before?.claimId, 'a new claim');
+    assert.ok(after!.expiresAt.getTime() > Date.now() + 23 * 3_600_000);
+
+    await expire();
+    assert.ok((await app.get(IdempotencyKeys).sweepExpired()) >= 1);
+    assert.equal(await keyRow(merchantA, key), null);
+    const afterSweep = await postCampaign(merchantA, key, campaignBody()).expect(201);
+    assert.equal(afterSweep.headers['idempotent-replayed'], undefined);
+  });
+
+  it('the OpenAPI document gives every mutating merchant route the header, the replay marker and 409/422', async () => {
+    const doc = (await http().get('/docs-json').expect(200)).body;
+    const mutating: string[] = [];
+    const paths = doc.paths as Record<string, Record<string, DocumentedOperation | undefined>>;
+    for (const [path, item] of Object.entries(paths)) {
+      for (const method of ['post', 'put', 'patch', 'delete']) {
+        const operation = item[method];
+        if (!operation?.security?.some((s: object) => 'merchant-key' in s)) continue;
+        mutating.push(`${method.toUpperCase()} ${path}`);
+        const header = operation.parameters.find((p: { name: string }) => p.name === 'Idempotency-Key');
+        assert.deepEqual([header?.in, header?.required], ['header', true], path);
+        const success = Object.keys(operation.responses).filter((status) => status.startsWith('2'));
+        assert.ok(success.length > 0, path);
+        for (const status of success) assert.ok(operation.responses[status]?.headers?.['Idempotent-Replayed'], path);
+        assert.match(operation.responses['409']?.description ?? '', /IdempotencyKeyInFlight/, path);
+        assert.match(operation.responses['422']?.description ?? '', /IdempotencyKeyReused/, path);
+        assert.match(operation.responses['400']?.description ?? '', /Idempotency-Key/, path);
+      }
+    }
+    assert.deepEqual(mutating.sort(), ['PATCH /v1/campaigns/{id}', 'POST /v1/campaigns', 'POST /v1/rewards/issuances']);
+    const issuance = paths['/v1/rewards/issuances']!.post!;
+    assert.match(issuance.responses['409']?.description ?? '', /Campaign paused/, "the route's own 409 stays");
+    assert.equal(issuance.responses['200'], undefined, 'a replay answers 202 like the original');
+  });
+});

@@ -11,6 +11,7 @@ export default tseslint.config(
       '**/node_modules/**',
       'prisma/generated/**',
       'contracts/**',
+      'target/**',
       '.data/**',
       '.tools/**',
       'helm/**',

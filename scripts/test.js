@@ -3,19 +3,21 @@
 /**
  * TEST: sets up what is missing, then runs lint, typecheck, the whole Node suite (unit,
  * workflow tests on the time-skipping server, integration and end to end against a real
- * Temporal dev server and a real PostgreSQL) and the contracts' `cargo test`. Ends with
- * "N passed, N failed[, N skipped]" and exits non-zero on any failure. Every server it
- * starts listens on 127.0.0.1 and is stopped, whatever happened.
+ * Temporal dev server and a real PostgreSQL) and `cargo test` of the contracts and of the
+ * native contract host. Ends with "N passed, N failed[, N skipped]" and exits non-zero on any
+ * failure. Every server it starts listens on 127.0.0.1 and is stopped, whatever happened.
  *
- * Usage: npm test [-- <test file substring> ...]   (a filter runs only matching files)
+ * Usage: npm test [-- <test file substring> ...]   (a filter runs only matching files, and the
+ * `cargo test` of a Cargo workspace whose folder's path contains it)
  */
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { prepareToolchain } = require('./setup');
+const { CARGO_WORKSPACES, findCargo } = require('./lib/contract-host');
 const { step, say } = require('./lib/progress');
-const { run, which } = require('./lib/exec');
+const { run } = require('./lib/exec');
 const { root } = require('./lib/paths');
 const postgres = require('./lib/postgres');
 const { Supervisor } = require('./lib/supervisor');
@@ -99,19 +101,36 @@ async function runNodeTests(files, env) {
   if (code !== 0 && failed === 0) totals.failed += 1; // the runner itself failed
 }
 
+/**
+ * `cargo test` of each Cargo workspace (the contracts, then the contract host) that the filters
+ * select: every one without filters, else those whose folder's path contains a filter.
+ */
 async function runCargoTests() {
-  const manifest = path.join(root, 'contracts', 'Cargo.toml');
-  if (!fs.existsSync(manifest)) return;
-  const cargo = which('cargo') ?? path.join(os.homedir(), '.cargo', 'bin', 'cargo');
-  if (!fs.existsSync(cargo)) {
+  const workspaces = CARGO_WORKSPACES.filter((workspace) => {
+    const folder = `${path.relative(root, workspace.dir)}/`;
+    return (
+      fs.existsSync(path.join(workspace.dir, 'Cargo.toml')) &&
+      (filters.length === 0 || filters.some((f) => folder.includes(f)))
+    );
+  });
+  if (workspaces.length === 0) return;
+  const cargo = findCargo();
+  if (!cargo) {
     totals.failed += 1;
     failures.push('cargo test (no Rust toolchain)');
     return;
   }
-  say(SCOPE, 'cargo test (contracts/) ...');
+  for (const workspace of workspaces) await runCargoTest(cargo, workspace);
+}
+
+/** @param {string} cargo @param {{ name: string, dir: string }} workspace */
+async function runCargoTest(cargo, workspace) {
+  const folder = path.relative(root, workspace.dir);
+  say(SCOPE, `cargo test (${folder}/) ...`);
   let output = '';
   const code = await new Promise((resolve) => {
-    const child = spawn(cargo, ['test', '--locked', '--manifest-path', manifest], {
+    // From the repository root, so cargo reads .cargo/config.toml (the shared target directory).
+    const child = spawn(cargo, ['test', '--locked', '--manifest-path', path.join(workspace.dir, 'Cargo.toml')], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -130,7 +149,7 @@ async function runCargoTests() {
     totals.skipped += Number(match[3]);
   }
   if (code !== 0) {
-    failures.push('cargo test');
+    failures.push(`cargo test (${workspace.name})`);
     if (!/test result: FAILED/.test(output)) totals.failed += 1; // did not compile or crashed
   }
 }
@@ -214,17 +233,19 @@ async function main() {
 
     const files = testFiles();
     say(SCOPE, `running ${files.length} test files`);
-    await runNodeTests(files, {
-      ...process.env,
-      NODE_ENV: 'test',
-      LOG_LEVEL: process.env.LOG_LEVEL || 'silent',
-      DATABASE_URL: url,
-      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
-      TEMPORAL_CLI_PATH: temporal.cli,
-      TEMPORAL_TEST_SERVER_PATH: temporal.testServer,
-      NOVA_PG_BIN_DIR: binDir,
-    });
-    if (filters.length === 0) await runCargoTests();
+    // Without files node's runner would search the whole tree: a filter may select cargo tests only.
+    if (files.length > 0)
+      await runNodeTests(files, {
+        ...process.env,
+        NODE_ENV: 'test',
+        LOG_LEVEL: process.env.LOG_LEVEL || 'silent',
+        DATABASE_URL: url,
+        TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+        TEMPORAL_CLI_PATH: temporal.cli,
+        TEMPORAL_TEST_SERVER_PATH: temporal.testServer,
+        NOVA_PG_BIN_DIR: binDir,
+      });
+    await runCargoTests();
   } catch (error) {
     totals.failed += 1;
     failures.push(`setup: ${/** @type {Error} */ (error).message.split('\n')[0]}`);

@@ -1,16 +1,17 @@
 // @ts-check
 'use strict';
 /**
- * The native contract host (contracts/host, `nova-contract-host`): the platform's Rust contracts
- * on soroban-sdk's host behind a loopback HTTP API, which the Stellar sandbox calls to run the
- * real contracts. Built once by setup with cargo; without a Rust toolchain the sandbox runs the
- * contracts interface-only.
+ * The native contract host (apps/stellar-sandbox/contract-host, `nova-contract-host`): the
+ * platform's Rust contracts on soroban-sdk's host behind a loopback HTTP API, which the Stellar
+ * sandbox calls to run the real contracts. A development tool, so a Cargo workspace of its own
+ * beside the sandbox, depending on the contract crates of contracts/ by path. Built once by
+ * setup with cargo; without a Rust toolchain the sandbox runs the contracts interface-only.
  *
- * Profile `host-release` (contracts/Cargo.toml): optimised like `release` but with
+ * Profile `host-release` (the host's Cargo.toml): optimised like `release` but with
  * panic = "unwind", which the host needs to turn a failing contract into an error answer
  * (`release` aborts the process on the first contract error). From a clean target it takes
- * about 4 minutes on 2 cores; the host then answers an invocation about 4 times faster than
- * a `dev` build.
+ * about 3 to 4 minutes on 2 cores; the host then answers an invocation about 4 times faster
+ * than a `dev` build.
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -20,9 +21,20 @@ const { which } = require('./exec');
 const { root } = require('./paths');
 
 const CONTRACTS_DIR = path.join(root, 'contracts');
-const MANIFEST = path.join(CONTRACTS_DIR, 'Cargo.toml');
+const HOST_DIR = path.join(root, 'apps', 'stellar-sandbox', 'contract-host');
+const MANIFEST = path.join(HOST_DIR, 'Cargo.toml');
 const PACKAGE = 'nova-contract-host';
 const PROFILE = 'host-release';
+
+/**
+ * The repository's Cargo workspaces, in the order TEST runs their `cargo test`: the host's
+ * `dev` build then finds the Soroban crates the contracts' tests compiled into the shared
+ * target directory.
+ */
+const CARGO_WORKSPACES = [
+  { name: 'contracts', dir: CONTRACTS_DIR },
+  { name: 'contract host', dir: HOST_DIR },
+];
 
 /** cargo on PATH, else rustup's default location, else undefined. */
 function findCargo() {
@@ -32,11 +44,14 @@ function findCargo() {
   return fs.existsSync(rustup) ? rustup : undefined;
 }
 
-/** Where cargo puts the host (CARGO_TARGET_DIR is honoured, relative to the repository). */
+/**
+ * Where cargo puts the host: the repository's one target directory (`target/`, set in
+ * .cargo/config.toml for both workspaces), or CARGO_TARGET_DIR (relative to the repository).
+ */
 function contractHostBinary() {
   const target = process.env.CARGO_TARGET_DIR
     ? path.resolve(root, process.env.CARGO_TARGET_DIR)
-    : path.join(CONTRACTS_DIR, 'target');
+    : path.join(root, 'target');
   return path.join(target, PROFILE, PACKAGE);
 }
 
@@ -46,8 +61,9 @@ function mtimeMs(file) {
 }
 
 /**
- * The newest modification time of what the host is built from: every file under
- * contracts/<crate>/src, the Cargo.toml files and Cargo.lock.
+ * The newest modification time of what the host is built from: its manifest, Cargo.lock and
+ * src/, the contracts' workspace manifest and every contract crate's Cargo.toml and src/, and
+ * the cargo configuration.
  */
 function newestSourceMtimeMs() {
   let newest = 0;
@@ -63,13 +79,17 @@ function newestSourceMtimeMs() {
       else if (entry.isFile()) consider(full);
     }
   };
-  consider(MANIFEST);
-  consider(path.join(CONTRACTS_DIR, 'Cargo.lock'));
-  for (const entry of fs.readdirSync(CONTRACTS_DIR, { withFileTypes: true })) {
-    if (!entry.isDirectory() || entry.name === 'target') continue;
-    const crate = path.join(CONTRACTS_DIR, entry.name);
+  /** @param {string} crate */
+  const considerCrate = (crate) => {
     consider(path.join(crate, 'Cargo.toml'));
     if (fs.existsSync(path.join(crate, 'src'))) walk(path.join(crate, 'src'));
+  };
+  considerCrate(HOST_DIR);
+  consider(path.join(HOST_DIR, 'Cargo.lock'));
+  consider(path.join(CONTRACTS_DIR, 'Cargo.toml'));
+  consider(path.join(root, '.cargo', 'config.toml'));
+  for (const entry of fs.readdirSync(CONTRACTS_DIR, { withFileTypes: true })) {
+    if (entry.isDirectory() && entry.name !== 'target') considerCrate(path.join(CONTRACTS_DIR, entry.name));
   }
   return newest;
 }
@@ -86,17 +106,17 @@ function isFresh(binary) {
  */
 
 /**
- * The built host if it is up to date with contracts/, without building anything.
+ * The built host if it is up to date with its sources, without building anything.
  * @returns {ContractHost}
  */
 function findContractHost() {
-  if (!fs.existsSync(MANIFEST)) return { available: false, reason: 'no contracts/Cargo.toml' };
+  if (!fs.existsSync(MANIFEST)) return { available: false, reason: `no ${path.relative(root, MANIFEST)}` };
   const binary = contractHostBinary();
   if (isFresh(binary)) return { available: true, binary, built: false };
   if (!findCargo()) return { available: false, reason: 'no Rust toolchain' };
   return {
     available: false,
-    reason: `${path.relative(root, binary)} is missing or older than contracts/: run npm run setup`,
+    reason: `${path.relative(root, binary)} is missing or older than its sources: run npm run setup`,
   };
 }
 
@@ -107,7 +127,7 @@ function findContractHost() {
  * @returns {Promise<ContractHost>}
  */
 async function ensureContractHost(options = {}) {
-  if (!fs.existsSync(MANIFEST)) return { available: false, reason: 'no contracts/Cargo.toml' };
+  if (!fs.existsSync(MANIFEST)) return { available: false, reason: `no ${path.relative(root, MANIFEST)}` };
   const binary = contractHostBinary();
   if (isFresh(binary)) return { available: true, binary, built: false };
   const cargo = findCargo();
@@ -167,6 +187,7 @@ function contractHostArgs(options) {
 }
 
 module.exports = {
+  CARGO_WORKSPACES,
   contractHostArgs,
   contractHostBinary,
   describeContractHost,

@@ -9,7 +9,7 @@ const repoRoot = resolve(__dirname, '..', '..', '..');
 export function contractHostBinary(): string | undefined {
   const target = process.env.CARGO_TARGET_DIR
     ? resolve(repoRoot, process.env.CARGO_TARGET_DIR)
-    : resolve(repoRoot, 'contracts', 'target');
+    : resolve(repoRoot, 'target');
   const binary = process.env.NOVA_CONTRACT_HOST_BIN || resolve(target, 'host-release', 'nova-contract-host');
   return existsSync(binary) ? binary : undefined;
 }

@@ -3,8 +3,8 @@
  * commits the overlay only when the operation succeeded (and the whole transaction only
  * when every operation did), so a failure here never leaves partial effects.
  */
+import { MAX_STROOPS } from '@nova/domain';
 import { Address, StrKey, xdr } from '@stellar/stellar-sdk';
-import { MAX_INT64 } from './amounts';
 import type { ContractFailure, ContractRuntime, EmittedContractEvent } from './contracts-interface';
 import { baseAccountOf, sha256 } from './envelope';
 import { accountIdFromXdr } from './ledger-entries-xdr';
@@ -105,7 +105,7 @@ function applyPayment(overlay: EntryOverlay, op: xdr.PaymentOp, source: string):
     const payment: PaymentEffect = { type: 'payment', from: source, to: destination, amount };
     const receiver = overlay.peekAccount(destination);
     if (!receiver) return { success: false, result: operationResults.payment('paymentNoDestination'), payment };
-    if (receiver.balance + amount > MAX_INT64) {
+    if (receiver.balance + amount > MAX_STROOPS) {
       return { success: false, result: operationResults.payment('paymentLineFull'), payment };
     }
     const sender = overlay.peekAccount(source);

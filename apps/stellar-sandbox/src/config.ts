@@ -18,7 +18,7 @@ export interface SandboxOptions {
   /** How long POST /transactions waits for inclusion before answering 504 (Horizon: ~30 s). */
   submitTimeoutMs?: number;
   /**
-   * A running nova-contract-host (contracts/host) serving the contracts at this sandbox's
+   * A running nova-contract-host (../contract-host) serving the contracts at this sandbox's
    * contract ids: contract calls then run the real contracts. Without it they run interface-only.
    */
   contractHost?: { url: string };

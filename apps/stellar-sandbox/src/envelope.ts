@@ -1,9 +1,19 @@
 /**
- * Decodes a submitted TransactionEnvelope and computes its network hashes (signatures are
+ * Reads a submitted TransactionEnvelope with stellar-base: `TransactionBuilder.fromXDR` and the
+ * Transaction / FeeBumpTransaction accessors, whose `hash()` is the network hash (signatures are
  * over sha256(networkId || envelope type || tx), so a wrong passphrase shows up as bad auth).
  */
 import { createHash } from 'node:crypto';
-import { StrKey, xdr } from '@stellar/stellar-sdk';
+import {
+  extractBaseAddress,
+  FeeBumpTransaction,
+  SignerKey,
+  StrKey,
+  TransactionBuilder,
+  xdr,
+  type Memo,
+  type Transaction,
+} from '@stellar/stellar-sdk';
 import type { MemoType } from './ledger-state';
 
 export class MalformedEnvelopeError extends Error {
@@ -24,11 +34,14 @@ export interface MemoInfo {
 export interface TransactionFrame {
   hash: string;
   hashBytes: Buffer;
-  /** The v1 form of the transaction (v0 envelopes are converted, as core does for hashing). */
-  tx: xdr.Transaction;
+  /** The base G... account (a muxed source acts on it). */
   source: string;
   seqNum: bigint;
   fee: bigint;
+  /**
+   * The operations as XDR, as core checks and applies them: stellar-base's `operations` are
+   * decoded views that lose what validity depends on (asset codes' NUL padding and width).
+   */
   operations: xdr.Operation[];
   signatures: xdr.DecoratedSignature[];
   memo: MemoInfo;
@@ -37,17 +50,19 @@ export interface TransactionFrame {
   minSeqNum?: bigint;
   minSeqAge: bigint;
   minSeqLedgerGap: number;
+  /** CAP-21 extra signers. */
   extraSigners: xdr.SignerKey[];
   sorobanData?: xdr.SorobanTransactionData;
 }
 
 export interface ParsedEnvelope {
-  envelope: xdr.TransactionEnvelope;
+  /** The envelope as submitted, re-encoded canonically. */
   envelopeXdr: string;
   /** The hash the network knows this envelope by (the fee-bump hash for fee bumps). */
   hash: string;
   hashBytes: Buffer;
   feeBump?: {
+    /** The base G... account that pays. */
     feeSource: string;
     fee: bigint;
     signatures: xdr.DecoratedSignature[];
@@ -64,116 +79,81 @@ export function sha256(data: Buffer): Buffer {
   return createHash('sha256').update(data).digest();
 }
 
-export function parseEnvelope(envelopeXdr: string, networkId: Buffer): ParsedEnvelope {
+export function parseEnvelope(envelopeXdr: string, networkPassphrase: string): ParsedEnvelope {
   let envelope: xdr.TransactionEnvelope;
+  let transaction: Transaction | FeeBumpTransaction;
   try {
     envelope = xdr.TransactionEnvelope.fromXDR(envelopeXdr.trim(), 'base64');
   } catch (error) {
     throw new MalformedEnvelopeError(`cannot decode the transaction envelope: ${(error as Error).message}`);
   }
-  const canonicalXdr = envelope.toXDR('base64');
-  switch (envelope.switch().name) {
-    case 'envelopeTypeTxV0': {
-      const v0 = envelope.v0();
-      const tx = transactionFromV0(v0.tx());
-      const inner = frameOf(tx, v0.signatures(), networkId);
-      return { envelope, envelopeXdr: canonicalXdr, hash: inner.hash, hashBytes: inner.hashBytes, inner };
-    }
-    case 'envelopeTypeTx': {
-      const v1 = envelope.v1();
-      const inner = frameOf(v1.tx(), v1.signatures(), networkId);
-      return { envelope, envelopeXdr: canonicalXdr, hash: inner.hash, hashBytes: inner.hashBytes, inner };
-    }
-    case 'envelopeTypeTxFeeBump': {
-      const feeBumpEnvelope = envelope.feeBump();
-      const feeBumpTx = feeBumpEnvelope.tx();
-      const innerEnvelope = feeBumpTx.innerTx().v1();
-      const inner = frameOf(innerEnvelope.tx(), innerEnvelope.signatures(), networkId);
-      const payload = new xdr.TransactionSignaturePayload({
-        networkId,
-        taggedTransaction: xdr.TransactionSignaturePayloadTaggedTransaction.envelopeTypeTxFeeBump(feeBumpTx),
-      });
-      const hashBytes = sha256(payload.toXDR());
-      return {
-        envelope,
-        envelopeXdr: canonicalXdr,
-        hash: hashBytes.toString('hex'),
-        hashBytes,
-        feeBump: {
-          feeSource: baseAccountOf(feeBumpTx.feeSource()),
-          fee: BigInt(feeBumpTx.fee().toString()),
-          signatures: feeBumpEnvelope.signatures(),
-        },
-        inner,
-      };
-    }
-    default:
-      throw new MalformedEnvelopeError(`unsupported envelope type ${envelope.switch().name}`);
+  try {
+    transaction = TransactionBuilder.fromXDR(envelope, networkPassphrase);
+  } catch (error) {
+    // Valid XDR that stellar-base refuses to read, e.g. an asset code outside [a-zA-Z0-9].
+    throw new MalformedEnvelopeError(`cannot read the transaction: ${(error as Error).message}`);
   }
+  const canonicalXdr = envelope.toXDR('base64');
+  if (transaction instanceof FeeBumpTransaction) {
+    const innerTx = envelope.feeBump().tx().innerTx().v1().tx();
+    const inner = frameOf(transaction.innerTransaction, innerTx.operations(), sorobanDataOf(innerTx));
+    const hashBytes = transaction.hash();
+    return {
+      envelopeXdr: canonicalXdr,
+      hash: hashBytes.toString('hex'),
+      hashBytes,
+      feeBump: {
+        feeSource: extractBaseAddress(transaction.feeSource),
+        fee: BigInt(transaction.fee),
+        signatures: transaction.signatures,
+      },
+      inner,
+    };
+  }
+  const inner =
+    envelope.switch().name === 'envelopeTypeTxV0'
+      ? frameOf(transaction, envelope.v0().tx().operations(), undefined)
+      : frameOf(transaction, envelope.v1().tx().operations(), sorobanDataOf(envelope.v1().tx()));
+  return { envelopeXdr: canonicalXdr, hash: inner.hash, hashBytes: inner.hashBytes, inner };
 }
 
-function transactionFromV0(v0: xdr.TransactionV0): xdr.Transaction {
-  const timeBounds = v0.timeBounds();
-  return new xdr.Transaction({
-    sourceAccount: xdr.MuxedAccount.keyTypeEd25519(v0.sourceAccountEd25519()),
-    fee: v0.fee(),
-    seqNum: v0.seqNum(),
-    cond: timeBounds ? xdr.Preconditions.precondTime(timeBounds) : xdr.Preconditions.precondNone(),
-    memo: v0.memo(),
-    operations: v0.operations(),
-    ext: new xdr.TransactionExt(0),
-  });
+function sorobanDataOf(tx: xdr.Transaction): xdr.SorobanTransactionData | undefined {
+  const ext = tx.ext();
+  return ext.switch() === 1 ? ext.sorobanData() : undefined;
 }
 
-function frameOf(tx: xdr.Transaction, signatures: xdr.DecoratedSignature[], networkId: Buffer): TransactionFrame {
-  const payload = new xdr.TransactionSignaturePayload({
-    networkId,
-    taggedTransaction: xdr.TransactionSignaturePayloadTaggedTransaction.envelopeTypeTx(tx),
-  });
-  const hashBytes = sha256(payload.toXDR());
+function frameOf(
+  transaction: Transaction,
+  operations: xdr.Operation[],
+  sorobanData: xdr.SorobanTransactionData | undefined,
+): TransactionFrame {
+  const hashBytes = transaction.hash();
   const frame: TransactionFrame = {
     hash: hashBytes.toString('hex'),
     hashBytes,
-    tx,
-    source: baseAccountOf(tx.sourceAccount()),
-    seqNum: BigInt(tx.seqNum().toString()),
-    fee: BigInt(tx.fee()),
-    operations: tx.operations(),
-    signatures,
-    memo: memoInfo(tx.memo()),
-    minSeqAge: 0n,
-    minSeqLedgerGap: 0,
-    extraSigners: [],
+    source: extractBaseAddress(transaction.source),
+    seqNum: BigInt(transaction.sequence),
+    fee: BigInt(transaction.fee),
+    operations,
+    signatures: transaction.signatures,
+    memo: memoInfo(transaction.memo),
+    // Typed as numbers and strings, but stellar-base hands over the XDR values (Duration, SignerKey).
+    minSeqAge: BigInt(String(transaction.minAccountSequenceAge ?? 0)),
+    minSeqLedgerGap: Number(transaction.minAccountSequenceLedgerGap ?? 0),
+    extraSigners: (transaction.extraSigners ?? []).map((signer: string | xdr.SignerKey) =>
+      typeof signer === 'string' ? SignerKey.decodeAddress(signer) : signer,
+    ),
   };
-  const cond = tx.cond();
-  switch (cond.switch().name) {
-    case 'precondTime':
-      frame.timeBounds = timeBoundsOf(cond.timeBounds());
-      break;
-    case 'precondV2': {
-      const v2 = cond.v2();
-      const timeBounds = v2.timeBounds();
-      if (timeBounds) frame.timeBounds = timeBoundsOf(timeBounds);
-      const ledgerBounds = v2.ledgerBounds();
-      if (ledgerBounds)
-        frame.ledgerBounds = { minLedger: ledgerBounds.minLedger(), maxLedger: ledgerBounds.maxLedger() };
-      const minSeqNum = v2.minSeqNum();
-      if (minSeqNum) frame.minSeqNum = BigInt(minSeqNum.toString());
-      frame.minSeqAge = BigInt(v2.minSeqAge().toString());
-      frame.minSeqLedgerGap = v2.minSeqLedgerGap();
-      frame.extraSigners = v2.extraSigners();
-      break;
-    }
-    default:
-      break;
+  if (transaction.timeBounds) {
+    frame.timeBounds = {
+      minTime: BigInt(transaction.timeBounds.minTime),
+      maxTime: BigInt(transaction.timeBounds.maxTime),
+    };
   }
-  const ext = tx.ext();
-  if (ext.switch() === 1) frame.sorobanData = ext.sorobanData();
+  if (transaction.ledgerBounds) frame.ledgerBounds = { ...transaction.ledgerBounds };
+  if (transaction.minAccountSequence !== undefined) frame.minSeqNum = BigInt(transaction.minAccountSequence);
+  if (sorobanData) frame.sorobanData = sorobanData;
   return frame;
-}
-
-function timeBoundsOf(bounds: xdr.TimeBounds): { minTime: bigint; maxTime: bigint } {
-  return { minTime: BigInt(bounds.minTime().toString()), maxTime: BigInt(bounds.maxTime().toString()) };
 }
 
 /** The G... account behind a (possibly muxed) account: balances live on the base account. */
@@ -188,19 +168,18 @@ export function operationSource(operation: xdr.Operation, txSource: string): str
   return source ? baseAccountOf(source) : txSource;
 }
 
-function memoInfo(memo: xdr.Memo): MemoInfo {
-  switch (memo.switch().name) {
-    case 'memoText': {
-      const raw = memo.text() as Buffer | string;
-      const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'utf8');
+function memoInfo(memo: Memo): MemoInfo {
+  const value: unknown = memo.value;
+  switch (memo.type) {
+    case 'text': {
+      const bytes = Buffer.isBuffer(value) ? value : Buffer.from(String(value), 'utf8');
       return { type: 'text', value: bytes.toString('utf8'), bytes: bytes.toString('base64') };
     }
-    case 'memoId':
-      return { type: 'id', value: memo.id().toString() };
-    case 'memoHash':
-      return { type: 'hash', value: memo.hash().toString('base64') };
-    case 'memoReturn':
-      return { type: 'return', value: memo.retHash().toString('base64') };
+    case 'id':
+      return { type: 'id', value: String(value) };
+    case 'hash':
+    case 'return':
+      return { type: memo.type, value: (value as Buffer).toString('base64') };
     default:
       return { type: 'none' };
   }

@@ -4,6 +4,7 @@
  * transactions, the distribution account trusts NOVA and receives the initial issuance,
  * and the platform's contracts are deployed at ids derived from the network and root.
  */
+import { fromStroops, MAX_STROOPS, STROOPS_PER_UNIT } from '@nova/domain';
 import {
   Account,
   Asset,
@@ -13,7 +14,6 @@ import {
   TransactionBuilder,
   type Transaction,
 } from '@stellar/stellar-sdk';
-import { formatStroops, MAX_INT64, xlm } from './amounts';
 import { CONTRACT_NAMES, deterministicContractId, interfaceWasmHash } from './contracts-interface';
 import { networkIdOf } from './envelope';
 import type { LedgerCloser } from './ledger-closer';
@@ -25,11 +25,11 @@ import type { TransactionSubmitter } from './submission';
 import { BASE_FEE } from './transaction-validator';
 
 export const ASSET_CODE = 'NOVA';
-export const INITIAL_ISSUANCE = 1_000_000_000n * 10_000_000n;
-export const FRIENDBOT_STARTING_BALANCE = xlm(10_000);
-const ISSUER_BALANCE = xlm(10_000);
-const DISTRIBUTION_BALANCE = xlm(1_000_000);
-const CHANNEL_BALANCE = xlm(10_000);
+export const INITIAL_ISSUANCE = 1_000_000_000n * STROOPS_PER_UNIT;
+export const FRIENDBOT_STARTING_BALANCE = 10_000n * STROOPS_PER_UNIT;
+const ISSUER_BALANCE = 10_000n * STROOPS_PER_UNIT;
+const DISTRIBUTION_BALANCE = 1_000_000n * STROOPS_PER_UNIT;
+const CHANNEL_BALANCE = 10_000n * STROOPS_PER_UNIT;
 
 /** The network's root account: derived from the passphrase, as on any standalone Stellar network. */
 export function rootKeypair(networkPassphrase: string): Keypair {
@@ -103,7 +103,7 @@ export function fundingTransaction(
     builder.addOperation(
       Operation.createAccount({
         destination: destination.accountId,
-        startingBalance: formatStroops(destination.startingBalance),
+        startingBalance: fromStroops(destination.startingBalance),
       }),
     );
   }
@@ -146,13 +146,13 @@ export async function ensureGenesis({ state, closer, submitter, keys }: GenesisD
       fee: (BASE_FEE * 2n).toString(),
       networkPassphrase: passphrase,
     })
-      .addOperation(Operation.changeTrust({ asset, limit: formatStroops(MAX_INT64) }))
+      .addOperation(Operation.changeTrust({ asset, limit: fromStroops(MAX_STROOPS) }))
       .addOperation(
         Operation.payment({
           source: issuer,
           destination: distribution,
           asset,
-          amount: formatStroops(INITIAL_ISSUANCE),
+          amount: fromStroops(INITIAL_ISSUANCE),
         }),
       )
       .setTimeout(TimeoutInfinite)

@@ -2,8 +2,8 @@
  * Horizon's JSON resources and problem documents, field for field, so Horizon.Server's
  * record parsing (_links -> functions, *_attr) behaves exactly as against the network.
  */
+import { fromStroops } from '@nova/domain';
 import type { xdr } from '@stellar/stellar-sdk';
-import { formatStroops } from './amounts';
 import {
   toid,
   type AccountEntryRecord,
@@ -144,7 +144,7 @@ export function accountJson(base: string, state: LedgerState, account: AccountEn
 
 function nativeBalanceJson(account: AccountEntryRecord): Json {
   return {
-    balance: formatStroops(account.balance),
+    balance: fromStroops(account.balance),
     buying_liabilities: '0.0000000',
     selling_liabilities: '0.0000000',
     asset_type: 'native',
@@ -154,8 +154,8 @@ function nativeBalanceJson(account: AccountEntryRecord): Json {
 function trustlineBalanceJson(line: TrustlineEntryRecord): Json {
   const authorized = (line.flags & 1) !== 0;
   return {
-    balance: formatStroops(line.balance),
-    limit: formatStroops(line.limit),
+    balance: fromStroops(line.balance),
+    limit: fromStroops(line.limit),
     buying_liabilities: '0.0000000',
     selling_liabilities: '0.0000000',
     last_modified_ledger: line.lastModifiedLedger,
@@ -271,9 +271,9 @@ export function paymentJson(base: string, operation: PaymentLikeOperationRecord,
     }
     json.from = operation.from;
     json.to = operation.to;
-    json.amount = formatStroops(BigInt(operation.amount));
+    json.amount = fromStroops(BigInt(operation.amount));
   } else {
-    json.starting_balance = formatStroops(BigInt(operation.startingBalance));
+    json.starting_balance = fromStroops(BigInt(operation.startingBalance));
     json.funder = operation.funder;
     json.account = operation.account;
   }
@@ -305,8 +305,8 @@ export function ledgerJson(base: string, ledger: LedgerRecord): Json {
     operation_count: ledger.operationCount,
     tx_set_operation_count: ledger.txSetOperationCount,
     closed_at: isoTime(ledger.closedAt),
-    total_coins: formatStroops(BigInt(ledger.totalCoins)),
-    fee_pool: formatStroops(BigInt(ledger.feePool)),
+    total_coins: fromStroops(BigInt(ledger.totalCoins)),
+    fee_pool: fromStroops(BigInt(ledger.feePool)),
     base_fee_in_stroops: ledger.baseFee,
     base_reserve_in_stroops: ledger.baseReserve,
     max_tx_set_size: ledger.maxTxSetSize,

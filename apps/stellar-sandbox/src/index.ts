@@ -6,7 +6,6 @@ import { promises as fs } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { resolveOptions, type LogRecord, type SandboxOptions } from './config';
 import { InterfaceOnlyContractRuntime, type ContractRuntime } from './contracts-interface';
-import { networkIdOf } from './envelope';
 import { FaultRegistry, type ActiveFault, type FaultSpec } from './faults';
 import { ASSET_CODE, createGenesisLedger, ensureGenesis, extendKeys, generateKeys, rootKeypair } from './genesis';
 import { CancellableSleeps } from './http-kit';
@@ -154,12 +153,11 @@ export async function startSandbox(options: SandboxOptions, extras: StartSandbox
       });
     },
   });
-  const networkId = networkIdOf(config.networkPassphrase);
   const submitter = new TransactionSubmitter({
     state: ledgerState,
     closer,
     faults,
-    networkId,
+    networkPassphrase: config.networkPassphrase,
     ledgerIntervalMs: config.ledgerIntervalMs,
     log,
   });
@@ -212,7 +210,7 @@ export async function startSandbox(options: SandboxOptions, extras: StartSandbox
         queued_transactions: closer.queueLength,
       }),
     },
-    rpc: { state: ledgerState, closer, submitter, runtime, networkId, networkPassphrase: config.networkPassphrase },
+    rpc: { state: ledgerState, closer, submitter, runtime, networkPassphrase: config.networkPassphrase },
     log,
   });
 

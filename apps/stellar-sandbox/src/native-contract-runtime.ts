@@ -1,7 +1,7 @@
 /**
- * The real contracts: every call goes to a running nova-contract-host (contracts/host), a native
+ * The real contracts: every call goes to a running nova-contract-host (../contract-host), a native
  * binary that runs the platform's Rust contracts on soroban-sdk's host and keeps their storage
- * (protocol in contracts/README.md). simulate -> POST /simulate (a throwaway copy of the state),
+ * (protocol in its README.md). simulate -> POST /simulate (a throwaway copy of the state),
  * invoke -> POST /invoke (kept when it succeeds), with the invoking account as the transaction's
  * source, the only address whose require_auth passes, and the closing ledger's sequence and time.
  *
@@ -186,7 +186,7 @@ export class NativeContractRuntime implements ContractRuntime {
   }
 }
 
-/** Maps an answer of /invoke or /simulate (contracts/README.md, "HTTP protocol") to the runtime's outcome. */
+/** Maps an answer of /invoke or /simulate (contract-host/README.md, "HTTP protocol") to the runtime's outcome. */
 export function outcomeOf(answer: HostAnswer, call: Pick<ContractCall, 'contractId'>, label: string): ContractOutcome {
   const body = (typeof answer.body === 'object' && answer.body !== null ? answer.body : {}) as {
     ok?: unknown;

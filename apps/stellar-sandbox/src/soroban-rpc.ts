@@ -29,7 +29,6 @@ export interface RpcDependencies {
   closer: LedgerCloser;
   submitter: TransactionSubmitter;
   runtime: ContractRuntime;
-  networkId: Buffer;
   networkPassphrase: string;
   hang: (ctx: RequestContext) => void;
 }
@@ -275,7 +274,7 @@ async function simulateTransaction(
   let operations: xdr.Operation[];
   let source: string;
   try {
-    const envelope = parseEnvelope(args.transaction, deps.networkId);
+    const envelope = parseEnvelope(args.transaction, deps.networkPassphrase);
     operations = envelope.inner.operations;
     source = envelope.inner.source;
   } catch (error) {

@@ -32,7 +32,7 @@ export interface TransactionSubmitterOptions {
   state: LedgerState;
   closer: LedgerCloser;
   faults: FaultRegistry;
-  networkId: Buffer;
+  networkPassphrase: string;
   ledgerIntervalMs: number;
   log: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -45,7 +45,7 @@ export class TransactionSubmitter {
     const { state, closer, faults, log } = this.options;
     let envelope: ParsedEnvelope;
     try {
-      envelope = parseEnvelope(envelopeXdr, this.options.networkId);
+      envelope = parseEnvelope(envelopeXdr, this.options.networkPassphrase);
     } catch (error) {
       if (error instanceof MalformedEnvelopeError) return { kind: 'malformed', message: error.message, envelopeXdr };
       throw error;

@@ -4,8 +4,7 @@
  * signature, fee balance, each operation's source/signature/shape, and unused signatures.
  * Run at submission (against state plus queued transactions) and again when a ledger closes.
  */
-import { createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
-import { StrKey, type xdr } from '@stellar/stellar-sdk';
+import { Keypair, StrKey, type xdr } from '@stellar/stellar-sdk';
 import type { ParsedEnvelope, TransactionFrame } from './envelope';
 import { operationSource, sha256 } from './envelope';
 import type { AccountEntryRecord } from './ledger-state';
@@ -230,33 +229,10 @@ function validAssetCode(raw: Buffer, width: 4 | 12): boolean {
   return width === 4 ? code.length >= 1 : code.length >= 5;
 }
 
-const rawKeys = new Map<string, Buffer>();
-
-function rawPublicKey(accountId: string): Buffer {
-  let raw = rawKeys.get(accountId);
-  if (!raw) {
-    raw = StrKey.decodeEd25519PublicKey(accountId);
-    if (rawKeys.size > 100_000) rawKeys.clear();
-    rawKeys.set(accountId, raw);
-  }
-  return raw;
-}
-
-const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-const publicKeys = new Map<string, KeyObject>();
-
-function publicKeyObject(raw: Buffer): KeyObject {
-  const id = raw.toString('hex');
-  let key = publicKeys.get(id);
-  if (!key) {
-    key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
-    if (publicKeys.size > 50_000) publicKeys.clear();
-    publicKeys.set(id, key);
-  }
-  return key;
-}
-
-/** Matches decorated signatures to signers (by hint, then ed25519 verify) and tracks which were used. */
+/**
+ * Matches decorated signatures to signers (by hint, then stellar-base's `Keypair.verify`, an
+ * ed25519 check over the network hash) and tracks which were used.
+ */
 export class SignatureChecker {
   private readonly used: boolean[];
   private readonly verdicts = new Map<string, boolean>();
@@ -271,9 +247,18 @@ export class SignatureChecker {
   signedBy(accountId: string): boolean {
     const cached = this.verdicts.get(accountId);
     if (cached !== undefined) return cached;
-    const verdict = this.matchEd25519(rawPublicKey(accountId));
-    this.verdicts.set(accountId, verdict);
-    return verdict;
+    const keypair = Keypair.fromPublicKey(accountId);
+    const hint = keypair.signatureHint();
+    let found = false;
+    this.signatures.forEach((signature, index) => {
+      if (!signature.hint().equals(hint)) return;
+      if (keypair.verify(this.hash, signature.signature())) {
+        this.used[index] = true;
+        found = true;
+      }
+    });
+    this.verdicts.set(accountId, found);
+    return found;
   }
 
   /** CAP-21 extra signers: ed25519 keys and hash(x) preimages are supported. */
@@ -299,21 +284,6 @@ export class SignatureChecker {
 
   allUsed(): boolean {
     return this.used.every(Boolean);
-  }
-
-  private matchEd25519(raw: Buffer): boolean {
-    const hint = raw.subarray(28);
-    let found = false;
-    this.signatures.forEach((signature, index) => {
-      if (!signature.hint().equals(hint)) return;
-      const bytes = signature.signature();
-      if (bytes.length !== 64) return;
-      if (verifySignature(null, this.hash, publicKeyObject(raw), bytes)) {
-        this.used[index] = true;
-        found = true;
-      }
-    });
-    return found;
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * The sandbox running the real contracts: a real nova-contract-host (contracts/host, built by
+ * The sandbox running the real contracts: a real nova-contract-host (../contract-host, built by
  * `npm run setup`) behind the sandbox, driven through rpc.Server as a client would.
  */
 import assert from 'node:assert/strict';
@@ -38,7 +38,7 @@ const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
 function hostBinary(): string | undefined {
   const target = process.env.CARGO_TARGET_DIR
     ? path.resolve(repoRoot, process.env.CARGO_TARGET_DIR)
-    : path.join(repoRoot, 'contracts', 'target');
+    : path.join(repoRoot, 'target');
   const binary = process.env.NOVA_CONTRACT_HOST_BIN || path.join(target, 'host-release', 'nova-contract-host');
   return existsSync(binary) ? binary : undefined;
 }

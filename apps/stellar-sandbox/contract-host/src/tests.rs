@@ -59,9 +59,9 @@ fn declared_functions(source: &str) -> Vec<String> {
 #[test]
 fn spec_lists_every_contract_function() {
     for (name, source) in [
-        ("campaign", include_str!("../../campaign/src/lib.rs")),
-        ("redemption", include_str!("../../redemption/src/lib.rs")),
-        ("vesting", include_str!("../../vesting/src/lib.rs")),
+        ("campaign", include_str!("../../../../contracts/campaign/src/lib.rs")),
+        ("redemption", include_str!("../../../../contracts/redemption/src/lib.rs")),
+        ("vesting", include_str!("../../../../contracts/vesting/src/lib.rs")),
     ] {
         let mut declared = declared_functions(source);
         let mut listed: Vec<String> = contract_functions(name)

@@ -4,6 +4,7 @@ import { createSelfCheckActivities } from './postgres/self-check';
 import { createIssuanceLedgerActivities } from './postgres/issuances';
 import { createCampaignChainLedgerActivities } from './postgres/campaign-chain';
 import { createCampaignContractActivities } from './stellar/campaign-contract';
+import { createReconcilerActivities, type TemporalHandoffs } from './handoffs/reconciler';
 import type { ContractCallSubmitter } from './stellar/contract-call-submitter';
 import { createPaymentActivities } from './stellar/payment-activities';
 import type { StellarGateway } from './stellar/gateway';
@@ -16,6 +17,7 @@ export * from './postgres/payment-envelopes';
 export * from './postgres/channel-pool';
 export * from './postgres/campaign-chain';
 export * from './postgres/contract-calls';
+export * from './handoffs/reconciler';
 export * from './stellar';
 
 export interface ActivityDependencies {
@@ -28,6 +30,8 @@ export interface ActivityDependencies {
   contractCalls: ContractCallSubmitter;
   /** The campaign contract; unset when campaign sync is not configured. */
   campaignContractId?: string;
+  /** Starts and signals by business id, for the reconciler (the worker binds them on its Temporal client). */
+  handoffs: TemporalHandoffs;
 }
 
 /** Every activity the platform's worker registers, built from its dependencies. */
@@ -38,6 +42,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createIssuanceLedgerActivities(deps),
     ...createCampaignChainLedgerActivities(deps),
     ...createCampaignContractActivities(deps),
+    ...createReconcilerActivities(deps),
   };
 }
 

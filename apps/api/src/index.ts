@@ -1,2 +1,1 @@
 export { createApp } from './app';
-export { IssuanceStarter } from './issuances/issuance-starter';

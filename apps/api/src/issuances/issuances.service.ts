@@ -176,8 +176,8 @@ export class IssuancesService {
     const row = await this.db.issuance.findUnique({ where: { id } });
     if (!row) return { id, outcome: 'not-found' };
     if (row.status !== 'failed') return { id, outcome: 'not-failed', issuance: this.toView(row) };
-    const started = await this.workflows.start(row, row.attempts + 1);
-    return { id, outcome: started ? 'replaying' : 'already-replaying', issuance: this.toView(row) };
+    const started = await this.workflows.replay(row, row.attempts + 1);
+    return { id, outcome: started === 'started' ? 'replaying' : 'already-replaying', issuance: this.toView(row) };
   }
 
   private async findByKey(
@@ -195,8 +195,7 @@ export class IssuancesService {
         details: { reason: 'IdempotencyKeyReused', issuanceId: row.id },
       });
     }
-    // A start that has not gone through yet is the retry pass's: it holds the start row's lock
-    // while it starts, which a start from here would not (and could race the run's end).
+    // A start that has not gone through yet is the reconciler's: the merchant's retry needs none.
     return this.toView(row);
   }
 

@@ -62,7 +62,8 @@ export default tseslint.config(
     // Workflow code runs in Temporal's deterministic sandbox: only the workflow SDK, its
     // deterministic core, this folder's own definitions, and activity *types* may be imported.
     files: ['workflows/src/**/*.ts'],
-    ignores: ['workflows/src/definitions/**'],
+    // client/ is Node code for the API and the worker (starts, signals, schedules); workflows may not import it.
+    ignores: ['workflows/src/definitions/**', 'workflows/src/client/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -77,6 +78,11 @@ export default tseslint.config(
               regex: '^@nova/activities$',
               allowTypeImports: true,
               message: 'Workflows import activities by type only (proxyActivities<typeof ...>).',
+            },
+            {
+              regex: '^\\.{1,2}/(.*/)?client(/|$)',
+              message:
+                'workflows/src/client starts and signals workflows from the API and the worker: never from a workflow.',
             },
           ],
         },

@@ -4,6 +4,7 @@ import { createSelfCheckActivities } from './postgres/self-check';
 import { createIssuanceLedgerActivities } from './postgres/issuances';
 import { createCampaignChainLedgerActivities } from './postgres/campaign-chain';
 import { createCampaignContractActivities } from './stellar/campaign-contract';
+import { createReconcilerActivities, type TemporalHandoffs } from './handoffs/reconciler';
 import type { ContractCallSource } from './stellar/contract-call-source';
 import { createPaymentActivities } from './stellar/payment-activities';
 import type { StellarGateway } from './stellar/gateway';
@@ -16,6 +17,7 @@ export * from './postgres/issuances';
 export * from './postgres/journal';
 export * from './postgres/channel-pool';
 export * from './postgres/campaign-chain';
+export * from './handoffs/reconciler';
 export * from './stellar';
 
 export interface ActivityDependencies {
@@ -31,6 +33,8 @@ export interface ActivityDependencies {
   contractCalls: ContractCallSource;
   /** The campaign contract; unset when campaign sync is not configured. */
   campaignContractId?: string;
+  /** Starts and signals by business id, for the reconciler (the worker binds them on its Temporal client). */
+  handoffs: TemporalHandoffs;
 }
 
 /** Every activity the platform's worker registers, built from its dependencies. */
@@ -41,6 +45,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createIssuanceLedgerActivities(deps),
     ...createCampaignChainLedgerActivities(deps),
     ...createCampaignContractActivities(deps),
+    ...createReconcilerActivities(deps),
   };
 }
 

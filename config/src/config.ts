@@ -19,6 +19,19 @@ export interface TemporalConfig {
   uiUrl: string;
 }
 
+export interface IssuanceConfig {
+  /** Retryable payment errors retry within this budget; then the issuance fails RetriesExhausted. */
+  paymentBudgetSeconds: number;
+}
+
+/** The reconciler (a Temporal Schedule the worker keeps): re-drives hand-offs Temporal has not taken. */
+export interface ReconcilerConfig {
+  /** How often it runs. */
+  everySeconds: number;
+  /** A hand-off recorded this long ago and not taken yet is re-driven (younger ones are the API's fast path). */
+  afterSeconds: number;
+}
+
 interface CommonConfig {
   nodeEnv: 'development' | 'production' | 'test';
   logLevel: LogLevel;
@@ -31,12 +44,7 @@ export interface ApiConfig extends CommonConfig {
   http: { host: string; port: number };
   adminApiKey: string;
   rateLimit: { perMinute: number };
-  issuance: {
-    /** Retryable payment errors retry within this budget; then the issuance fails RetriesExhausted. */
-    paymentBudgetSeconds: number;
-    /** First workflow starts that did not go through (Temporal unreachable) are retried this often. */
-    startRetrySeconds: number;
-  };
+  issuance: IssuanceConfig;
   idempotency: {
     /** How long an Idempotency-Key and its answer are kept (at least 24 h); then it may be used again. */
     retentionHours: number;
@@ -50,6 +58,8 @@ export interface WorkerConfig extends CommonConfig {
   /** Secret keys: never log this object. */
   signers: StellarSigners;
   worker: { shutdownGraceSeconds: number; workflowBundlePath?: string };
+  issuance: IssuanceConfig;
+  reconciler: ReconcilerConfig;
 }
 
 export { ConfigError } from './errors';
@@ -101,10 +111,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     http: { host: parsed.HOST, port: parsed.PORT },
     adminApiKey: parsed.ADMIN_API_KEY,
     rateLimit: { perMinute: parsed.RATE_LIMIT_PER_MINUTE },
-    issuance: {
-      paymentBudgetSeconds: parsed.ISSUANCE_PAYMENT_BUDGET_SECONDS,
-      startRetrySeconds: parsed.ISSUANCE_START_RETRY_SECONDS,
-    },
+    issuance: { paymentBudgetSeconds: parsed.ISSUANCE_PAYMENT_BUDGET_SECONDS },
     idempotency: {
       retentionHours: parsed.IDEMPOTENCY_KEY_RETENTION_HOURS,
       lockTimeoutSeconds: parsed.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS,
@@ -126,6 +133,8 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       shutdownGraceSeconds: parsed.WORKER_SHUTDOWN_GRACE_SECONDS,
       workflowBundlePath: parsed.WORKFLOW_BUNDLE_PATH,
     },
+    issuance: { paymentBudgetSeconds: parsed.ISSUANCE_PAYMENT_BUDGET_SECONDS },
+    reconciler: { everySeconds: parsed.RECONCILE_EVERY_SECONDS, afterSeconds: parsed.RECONCILE_AFTER_SECONDS },
   };
 }
 

@@ -54,6 +54,8 @@ const commonShape = {
   TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   TEMPORAL_API_KEY: z.string().min(1).optional(),
   TEMPORAL_UI_URL: z.url({ message: 'must be an http(s) URL' }).default('http://127.0.0.1:8233'),
+  // The API starts first runs with it; the worker's reconciler starts the runs the API could not.
+  ISSUANCE_PAYMENT_BUDGET_SECONDS: positiveInt('seconds').default(3600),
 };
 
 const apiShape = {
@@ -66,8 +68,6 @@ const apiShape = {
     .default(3000),
   ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters'),
   RATE_LIMIT_PER_MINUTE: positiveInt('requests').default(600),
-  ISSUANCE_PAYMENT_BUDGET_SECONDS: positiveInt('seconds').default(3600),
-  ISSUANCE_START_RETRY_SECONDS: positiveInt('seconds').default(5),
   // Clients retry within a day (Stripe's window, the IETF draft's advice): never less.
   IDEMPOTENCY_KEY_RETENTION_HOURS: positiveInt('hours')
     .pipe(z.number().min(24, 'must be at least 24 hours'))
@@ -78,6 +78,8 @@ const apiShape = {
 const workerShape = {
   WORKER_SHUTDOWN_GRACE_SECONDS: positiveInt('seconds').default(30),
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+  RECONCILE_EVERY_SECONDS: positiveInt('seconds').default(10),
+  RECONCILE_AFTER_SECONDS: positiveInt('seconds').default(10),
 };
 
 function tlsPairRule(

@@ -8,8 +8,13 @@ import { Client, Connection } from '@temporalio/client';
 import { createApp } from '@nova/api';
 import { searchAttributes } from '@nova/workflows/definitions';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
-import { createActivities, systemClock } from '@nova/activities';
-import { connectToTemporal, createPlatformWorker, createStellarServices, workflowSourceFor } from '@nova/worker';
+import {
+  connectToTemporal,
+  createPlatformWorker,
+  createTemporalClient,
+  createWorkerActivities,
+  workflowSourceFor,
+} from '@nova/worker';
 import { sandboxStellarConfig, startStellarFixture, type StellarFixture } from '../support/stellar';
 import {
   eventually,
@@ -45,11 +50,11 @@ describe('API end to end', () => {
       connection,
       identity: 'e2e-worker',
       workflowSource: workflowSourceFor(workerConfig),
-      activities: createActivities({
+      activities: await createWorkerActivities({
+        config: workerConfig,
         db,
-        clock: systemClock,
-        workerIdentity: 'e2e-worker',
-        ...(await createStellarServices(workerConfig, db, systemClock)),
+        temporal: createTemporalClient(connection, workerConfig),
+        identity: 'e2e-worker',
       }),
     });
     workerRun = worker.run();

@@ -7,17 +7,27 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { Contract, nativeToScVal, rpc, scValToNative, TransactionBuilder, type xdr } from '@stellar/stellar-sdk';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DefaultLogger, type NativeConnection, type Worker } from '@temporalio/worker';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { ApplicationFailure } from '@temporalio/common';
+import type { NativeConnection, Worker } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { campaignWorkflowId } from '@nova/domain';
 import { createApp } from '@nova/api';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
-import { createActivities, merchantChainAddress, systemClock, type PlatformActivities } from '@nova/activities';
+import { merchantChainAddress } from '@nova/activities';
 import { DEFAULT_NETWORK_PASSPHRASE } from '@nova/stellar-sandbox';
-import { connectToTemporal, createPlatformWorker, createStellarServices, workflowSourceFor } from '@nova/worker';
-import { campaignChangeSignal, campaignWorkflowType, searchAttributes } from '@nova/workflows/definitions';
+import {
+  connectToTemporal,
+  createPlatformWorker,
+  createTemporalClient,
+  createWorkerActivities,
+  ensureReconciler,
+  workflowSourceFor,
+} from '@nova/worker';
+import {
+  campaignChangeSignal,
+  campaignSyncQuery,
+  campaignWorkflowType,
+  searchAttributes,
+} from '@nova/workflows/definitions';
 import {
   eventually,
   quietTemporalRuntime,
@@ -28,6 +38,8 @@ import {
   uniqueTaskQueue,
 } from '../support/environment';
 import { contractHostBinary, startContractHost, type RunningContractHost } from '../support/contract-host';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { freePort } from '../support/launcher';
 import { sandboxStellarConfig, startStellarFixture, type StellarFixture } from '../support/stellar';
 
 quietTemporalRuntime();
@@ -61,14 +73,16 @@ describe('campaigns on the campaign contract, end to end', () => {
   let stateDir: string;
   let host: RunningContractHost;
   let stellar: StellarFixture;
+  let database: TestDatabase;
   let db: PrismaClient;
   let app: NestExpressApplication;
   let connection: NativeConnection;
   let worker: Worker;
   let workerRun: Promise<void>;
   let temporal: Client;
-  let activities: PlatformActivities;
   let contractId: string;
+  let workerConfig: ReturnType<typeof testWorkerConfig>;
+  let apiConfig: ReturnType<typeof testApiConfig>;
   const taskQueue = uniqueTaskQueue('e2e-campaign-chain');
   const http = () => request(app.getHttpServer());
   let merchant: { id: string; key: string };
@@ -86,25 +100,33 @@ describe('campaigns on the campaign contract, end to end', () => {
     contractId = stellar.sandbox.contracts.campaign!;
     const sandbox = sandboxStellarConfig(stellar);
     const stellarConfig = { ...sandbox, network: { ...sandbox.network, campaignContractId: contractId } };
-    db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 5 });
-    const workerConfig = testWorkerConfig({ taskQueue, stellar: stellarConfig });
+    // The reconciler re-drives what its database holds: this file's own.
+    database = await createTestDatabase('e2e_campaign_chain');
+    db = createPrismaClient({ databaseUrl: database.url, poolSize: 5 });
+    workerConfig = testWorkerConfig({
+      taskQueue,
+      databaseUrl: database.url,
+      stellar: stellarConfig,
+      // The reconciler runs only while a test asks for it, every second then.
+      reconciler: { everySeconds: 1, afterSeconds: 1 },
+    });
     connection = await connectToTemporal(workerConfig);
     temporal = new Client({ connection: await Connection.connect({ address: required('TEMPORAL_ADDRESS') }) });
-    activities = createActivities({
-      db,
-      clock: systemClock,
-      workerIdentity: 'e2e-campaign-chain',
-      ...(await createStellarServices(workerConfig, db, systemClock)),
-    });
     worker = await createPlatformWorker({
       config: workerConfig,
       connection,
       identity: `e2e-${taskQueue}`,
       workflowSource: workflowSourceFor(workerConfig),
-      activities,
+      activities: await createWorkerActivities({
+        config: workerConfig,
+        db,
+        temporal: createTemporalClient(connection, workerConfig),
+        identity: `e2e-${taskQueue}`,
+      }),
     });
     workerRun = worker.run();
-    app = await createApp(testApiConfig({ taskQueue, stellar: stellarConfig.network }));
+    apiConfig = testApiConfig({ taskQueue, databaseUrl: database.url, stellar: stellarConfig.network });
+    app = await createApp(apiConfig);
     await app.init();
     const created = await http()
       .post('/v1/merchants')
@@ -126,8 +148,8 @@ describe('campaigns on the campaign contract, end to end', () => {
     await workerRun;
     await temporal?.connection.close();
     await connection?.close();
-    await db?.channelAccount.deleteMany({ where: { publicKey: stellar?.distribution.publicKey() } });
     await db?.$disconnect();
+    await database?.drop();
     await stellar?.stop();
     await host?.stop();
     if (stateDir) await rm(stateDir, { recursive: true, force: true });
@@ -148,6 +170,16 @@ describe('campaigns on the campaign contract, end to end', () => {
       .expect(201);
     campaignIds.push(response.body.id);
     return response.body as CampaignView;
+  }
+
+  /** Runs `body` while the worker's reconciler schedule exists, as a worker creates it at boot. */
+  async function withReconciler<T>(body: () => Promise<T>): Promise<T> {
+    const { scheduleId } = await ensureReconciler(temporal, workerConfig);
+    try {
+      return await body();
+    } finally {
+      await temporal.schedule.getHandle(scheduleId).delete();
+    }
   }
 
   function patch(id: string, body: Record<string, unknown>) {
@@ -308,36 +340,54 @@ describe('campaigns on the campaign contract, end to end', () => {
     assert.equal((await onContract(campaign.id)).ends_at, unix('2027-09-01T00:00:00Z'));
   });
 
+  it('a change whose signal was lost reaches the contract without another PATCH: the reconciler signals it', async () => {
+    const campaign = await createCampaign({ budget: '70' });
+    assert.equal((await settled(campaign.id)).onChain?.status, 'synced');
+
+    // An API that cannot reach Temporal: the change commits with the campaign, its signal is lost.
+    const offline = await createApp({
+      ...apiConfig,
+      temporal: { ...apiConfig.temporal, address: `127.0.0.1:${await freePort()}` },
+    });
+    await offline.init();
+    try {
+      const patched = await request(offline.getHttpServer())
+        .patch(`/v1/campaigns/${campaign.id}`)
+        .set('X-API-Key', merchant.key)
+        .send({ budget: '75', endsAt: '2027-04-01T00:00:00Z' })
+        .expect(200);
+      assert.equal(patched.body.onChain.status, 'pending');
+    } finally {
+      await offline.close();
+    }
+    // Its workflow (still lingering after the registration, or completed) was never told about change 2.
+    const handle = temporal.workflow.getHandle(campaignWorkflowId(campaign.id));
+    const { status } = await handle.describe();
+    if (status.name === 'RUNNING') assert.equal((await handle.query(campaignSyncQuery)).requestedSeq, 1);
+
+    const done = await withReconciler(() => settled(campaign.id));
+    assert.equal(done.onChain?.status, 'synced', JSON.stringify(done.onChain));
+    const onChain = await onContract(campaign.id);
+    assert.deepEqual([onChain.budget, onChain.ends_at], [750_000_000n, unix('2027-04-01T00:00:00Z')]);
+    const changes = await db.campaignChainChange.findMany({
+      where: { campaignId: campaign.id },
+      orderBy: { seq: 'asc' },
+    });
+    assert.deepEqual(
+      changes.map((c) => [c.seq, c.kind, c.status]),
+      [
+        [1, 'register', 'synced'],
+        [2, 'update', 'synced'],
+      ],
+    );
+  });
+
   it("a second registration of the same id fails with the contract's numbered error, typed and non-retryable", async () => {
     const campaign = await createCampaign({ budget: '50' });
     await settled(campaign.id);
-    const change = {
-      campaignId: campaign.id,
-      merchantId: merchant.id,
-      seq: 1_000,
-      kind: 'register' as const,
-      budgetStroops: '500000000',
-      startsAt: campaign.startsAt,
-      endsAt: campaign.endsAt,
-    };
-
-    // Through the worker's own activity (as the workflow calls it).
-    const environment = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
-    const failure = await environment.run(activities.applyCampaignChange, change).then(
-      () => assert.fail('a second registration must be refused'),
-      (error: unknown) => error,
-    );
-    assert.ok(failure instanceof ApplicationFailure, String(failure));
-    assert.equal(failure.type, 'CampaignExists');
-    assert.equal(failure.nonRetryable, true);
-    assert.deepEqual(failure.details, [{ kind: 'ContractError', contractId, code: 3, error: 'CampaignExists' }]);
-    assert.equal(
-      await db.journalItem.count({ where: { businessKey: `campaign/${campaign.id}/change/1000` } }),
-      0,
-      'refused in simulation: nothing was signed for the network',
-    );
-
-    // Through the workflow: the refusal is settled failed with its code, and the campaign says so.
+    // A second registration queued as the API queues changes: the workflow settles the contract's
+    // refusal failed with its code, and the campaign says so (test/activities/campaign-contract.test.ts
+    // has the activity's typed failure).
     await db.$transaction([
       db.campaignChainChange.create({
         data: {
@@ -371,5 +421,10 @@ describe('campaigns on the campaign contract, end to end', () => {
     });
     assert.deepEqual([row.status, row.failureType, row.failureCode], ['failed', 'CampaignExists', 3]);
     assert.equal((await onContract(campaign.id)).budget, 500_000_000n, 'the first registration stands');
+    assert.equal(
+      await db.journalItem.count({ where: { businessKey: `campaign/${campaign.id}/change/2` } }),
+      0,
+      'refused in simulation: nothing was signed for the network',
+    );
   });
 });

@@ -12,6 +12,7 @@ import { createPrismaClient, type PrismaClient } from '@nova/db';
 import { platformSearchAttributes } from '@nova/workflows/definitions';
 import { eventually, required, TEST_ADMIN_KEY, testApiConfig, uniqueTaskQueue } from '../support/environment';
 import { devServerArgs, freePort } from '../support/launcher';
+import { createTestDatabase, type TestDatabase } from '../support/database';
 import { spawnCollecting, waitForOutput, withTimeout, type Spawned } from '../support/processes';
 import {
   createWallets,
@@ -30,6 +31,9 @@ describe('crash recovery end to end', () => {
   chmodSync(dir, 0o755);
   const taskQueue = uniqueTaskQueue('e2e-crash');
   let stellar: StellarFixture;
+  // The worker process keeps its reconciler schedule on this file's Temporal server; it
+  // re-drives what its database holds: this file's own.
+  let database: TestDatabase;
   let db: PrismaClient;
   let app: NestExpressApplication;
   let temporalServer: Spawned | undefined;
@@ -62,7 +66,7 @@ describe('crash recovery end to end', () => {
   function startWorker() {
     workerProcess = spawnCollecting(process.execPath, [join(root, 'apps/worker/dist/main.js')], {
       PATH: process.env.PATH,
-      DATABASE_URL: required('DATABASE_URL'),
+      DATABASE_URL: database.url,
       TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
       TEMPORAL_TASK_QUEUE: taskQueue,
       HORIZON_URL: stellar.sandbox.url,
@@ -122,8 +126,13 @@ describe('crash recovery end to end', () => {
     uiPort = await freePort();
     await startTemporal();
     stellar = await startStellarFixture({ ledgerIntervalMs: 250, submitTimeoutMs: 30_000 });
-    db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 2 });
-    const config = testApiConfig({ taskQueue, stellar: sandboxStellarConfig(stellar).network });
+    database = await createTestDatabase('e2e_crash');
+    db = createPrismaClient({ databaseUrl: database.url, poolSize: 2 });
+    const config = testApiConfig({
+      taskQueue,
+      databaseUrl: database.url,
+      stellar: sandboxStellarConfig(stellar).network,
+    });
     app = await createApp({ ...config, temporal: { ...config.temporal, address: `127.0.0.1:${temporalPort}` } });
     await app.init();
     const merchant = await http()
@@ -157,6 +166,7 @@ describe('crash recovery end to end', () => {
       }
     }
     await db?.$disconnect();
+    await database?.drop();
     await stellar?.stop();
     rmSync(dir, { recursive: true, force: true });
   });

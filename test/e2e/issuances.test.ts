@@ -7,11 +7,20 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { issuanceMemo } from '@nova/domain/memos';
-import { createApp, IssuanceStarter } from '@nova/api';
+import { createApp } from '@nova/api';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
-import { createActivities, createIssuanceLedgerActivities, systemClock } from '@nova/activities';
-import { connectToTemporal, createPlatformWorker, createStellarServices, workflowSourceFor } from '@nova/worker';
+import { systemClock } from '@nova/activities';
+import {
+  connectToTemporal,
+  createPlatformWorker,
+  createStellarServices,
+  createTemporalClient,
+  createWorkerActivities,
+  ensureReconciler,
+  workflowSourceFor,
+} from '@nova/worker';
 import { searchAttributes } from '@nova/workflows/definitions';
+import { WorkflowHandoffs } from '@nova/workflows/client';
 import {
   eventually,
   quietTemporalRuntime,
@@ -29,6 +38,7 @@ import {
   type StellarFixture,
 } from '../support/stellar';
 import { freePort } from '../support/launcher';
+import { createTestDatabase, type TestDatabase } from '../support/database';
 
 quietTemporalRuntime();
 
@@ -50,6 +60,7 @@ const hoursFromNow = (hours: number) => new Date(Date.now() + hours * 3_600_000)
 // The platform's main path on the real stack: API -> Temporal dev server -> worker -> sandbox ledger.
 describe('reward issuance end to end', () => {
   let stellar: StellarFixture;
+  let database: TestDatabase;
   let db: PrismaClient;
   let app: NestExpressApplication;
   let connection: NativeConnection;
@@ -60,21 +71,48 @@ describe('reward issuance end to end', () => {
   const http = () => request(app.getHttpServer());
   let merchant: { id: string; key: string };
 
+  const workerConfig = (queue: string) =>
+    testWorkerConfig({
+      taskQueue: queue,
+      databaseUrl: database.url,
+      stellar: sandboxStellarConfig(stellar),
+      paymentBudgetSeconds: 120,
+      // The reconciler runs only while a test asks for it (withReconciler), every second then.
+      reconciler: { everySeconds: 1, afterSeconds: 1 },
+    });
+  const apiConfig = (queue: string) =>
+    testApiConfig({
+      taskQueue: queue,
+      databaseUrl: database.url,
+      stellar: sandboxStellarConfig(stellar).network,
+      paymentBudgetSeconds: 120,
+    });
+
   async function startWorker(queue: string) {
-    const config = testWorkerConfig({ taskQueue: queue, stellar: sandboxStellarConfig(stellar) });
+    const config = workerConfig(queue);
     const started = await createPlatformWorker({
       config,
       connection,
       identity: `e2e-${queue}`,
       workflowSource: workflowSourceFor(config),
-      activities: createActivities({
+      activities: await createWorkerActivities({
+        config,
         db,
-        clock: systemClock,
-        workerIdentity: 'e2e',
-        ...(await createStellarServices(config, db, systemClock)),
+        temporal: createTemporalClient(connection, config),
+        identity: `e2e-${queue}`,
       }),
     });
     return { worker: started, run: started.run() };
+  }
+
+  /** Runs `body` while the worker's reconciler schedule exists, as a worker creates it at boot. */
+  async function withReconciler<T>(body: () => Promise<T>): Promise<T> {
+    const { scheduleId } = await ensureReconciler(temporal, workerConfig(taskQueue));
+    try {
+      return await body();
+    } finally {
+      await temporal.schedule.getHandle(scheduleId).delete();
+    }
   }
 
   async function createMerchant() {
@@ -153,13 +191,13 @@ describe('reward issuance end to end', () => {
 
   before(async () => {
     stellar = await startStellarFixture({ ledgerIntervalMs: 250, submitTimeoutMs: 3_000 });
-    db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 5 });
+    // The reconciler re-drives what its database holds: this file's own.
+    database = await createTestDatabase('e2e_issuances');
+    db = createPrismaClient({ databaseUrl: database.url, poolSize: 5 });
     connection = await connectToTemporal(testWorkerConfig({ taskQueue }));
     temporal = new Client({ connection: await Connection.connect({ address: required('TEMPORAL_ADDRESS') }) });
     ({ worker, run: workerRun } = await startWorker(taskQueue));
-    app = await createApp(
-      testApiConfig({ taskQueue, stellar: sandboxStellarConfig(stellar).network, paymentBudgetSeconds: 120 }),
-    );
+    app = await createApp(apiConfig(taskQueue));
     await app.init();
     merchant = await createMerchant();
   });
@@ -170,6 +208,7 @@ describe('reward issuance end to end', () => {
     await temporal?.connection.close();
     await connection?.close();
     await db?.$disconnect();
+    await database?.drop();
     await stellar?.stop();
   });
 
@@ -272,14 +311,10 @@ describe('reward issuance end to end', () => {
     assert.equal(await db.issuance.count({ where: { merchantId: merchant.id, idempotencyKey: key } }), 1);
   });
 
-  it('accepts while Temporal is unreachable; the start is retried until Temporal takes it, then pays once', async () => {
+  it('accepts while Temporal is unreachable; the reconciler starts the run once Temporal is back, and it pays once', async () => {
     const [wallet] = await createWallets(stellar, 1);
     const { id: campaignId } = await createCampaign(merchant.key);
-    const config = testApiConfig({
-      taskQueue,
-      stellar: sandboxStellarConfig(stellar).network,
-      paymentBudgetSeconds: 120,
-    });
+    const config = apiConfig(taskQueue);
     const offline = await createApp({
       ...config,
       temporal: { ...config.temporal, address: `127.0.0.1:${await freePort()}` },
@@ -303,27 +338,24 @@ describe('reward issuance end to end', () => {
     await assert.rejects(temporal.workflow.getHandle(`issuance/${id}`).describe(), WorkflowNotFoundError);
     assert.equal((await campaign(merchant.key, campaignId)).reserved, '0.0000000');
 
-    // An API that reaches Temporal (another instance, retrying every second) starts it.
-    const online = await createApp({ ...config, issuance: { ...config.issuance, startRetrySeconds: 1 } });
-    await online.init();
-    try {
-      const done = await settled(merchant.key, id);
-      assert.deepEqual([done.status, done.attempts], ['confirmed', 1], JSON.stringify(done.failure));
-      assert.deepEqual(
-        (await stellar.gateway.paymentsTo(wallet!.publicKey())).map((payment) => payment.hash),
-        [done.txHash],
-      );
-      assert.equal(await db.issuanceWorkflowStart.count({ where: { issuanceId: id } }), 0);
-      // One run: the retry started it once.
-      const runs = await temporal.workflow.count(`WorkflowId = 'issuance/${id}'`);
-      assert.equal(runs.count, 1);
-    } finally {
-      await online.close();
-    }
+    // No API reaches Temporal for it any more: the worker's reconciler (a Temporal Schedule) starts it.
+    const done = await withReconciler(() => settled(merchant.key, id));
+    assert.deepEqual([done.status, done.attempts], ['confirmed', 1], JSON.stringify(done.failure));
+    assert.deepEqual(
+      (await stellar.gateway.paymentsTo(wallet!.publicKey())).map((payment) => payment.hash),
+      [done.txHash],
+    );
+    assert.equal(await db.issuanceWorkflowStart.count({ where: { issuanceId: id } }), 0);
+    assert.equal((await temporal.workflow.count(`WorkflowId = 'issuance/${id}'`)).count, 1, 'one run');
+    // Started the one way the API starts runs: same search attributes, request id included.
+    const { requestId } = await db.issuance.findUniqueOrThrow({ where: { id } });
+    const attributes = (await temporal.workflow.getHandle(`issuance/${id}`).describe()).typedSearchAttributes;
+    assert.equal(attributes.get(searchAttributes.merchantId), merchant.id);
+    assert.equal(attributes.get(searchAttributes.requestId), requestId);
+    assert.equal(attributes.get(searchAttributes.issuanceStatus), 'confirmed');
   });
 
-  it('a start retry never starts a second run: a row whose run has begun is only deleted', async () => {
-    // A failed issuance: Temporal itself would accept another run of it (ALLOW_DUPLICATE_FAILED_ONLY).
+  it('a repeated first start of a failed issuance starts nothing and pays nothing, even once the wallet could be paid', async () => {
     const [wallet] = await createWallets(stellar, 1, { trustline: false });
     const { id: campaignId } = await createCampaign(merchant.key);
     const accepted = await issue(merchant.key, { campaignId, walletAddress: wallet!.publicKey(), amount: '2' }).expect(
@@ -331,77 +363,27 @@ describe('reward issuance end to end', () => {
     );
     const id = (accepted.body as IssuanceView).id;
     assert.equal((await settled(merchant.key, id)).failure?.type, 'TrustlineMissing');
-    // As if the API had stopped before clearing the row: an old row for an issuance whose run has begun.
+    // A second run would pay now: only Temporal's refusal and the reconciler's check stand in the way.
+    await addTrustline(wallet!);
+
+    // The first-start hand-off again, exactly as the API's fast path and the reconciler make it.
+    const handoffs = new WorkflowHandoffs(temporal, { taskQueue, paymentBudgetSeconds: 120, assetCode: 'NOVA' });
+    const issuance = await db.issuance.findUniqueOrThrow({ where: { id } });
+    assert.equal(await handoffs.startFirstIssuanceRun(issuance), 'already-started', 'Temporal refuses it');
+
+    // As if the API had stopped before clearing its row: the reconciler finds an old start row.
     await db.issuanceWorkflowStart.create({ data: { issuanceId: id, createdAt: new Date(Date.now() - 3_600_000) } });
-    const config = testApiConfig({ taskQueue });
-    const retrying = await createApp({ ...config, issuance: { ...config.issuance, startRetrySeconds: 60 } });
-    await retrying.init();
-    try {
-      // The pass at boot may have taken the row already; this one then finds nothing.
-      const pass = await retrying.get(IssuanceStarter).retryPending();
-      assert.equal(pass.started, 0);
-      await eventually(
+    await withReconciler(() =>
+      eventually(
         async () => ((await db.issuanceWorkflowStart.count({ where: { issuanceId: id } })) === 0 ? true : undefined),
-        { what: 'the retry pass to delete the row', timeoutMs: 10_000 },
-      );
-    } finally {
-      await retrying.close();
-    }
-    assert.equal((await temporal.workflow.count(`WorkflowId = 'issuance/${id}'`)).count, 1);
-    assert.equal((await http().get(`/v1/rewards/issuances/${id}`).set('X-API-Key', merchant.key)).body.attempts, 1);
-  });
-
-  it("the run's first step and its failure step clear the start row, waiting while a retry pass holds it", async () => {
-    const { id: campaignId } = await createCampaign(merchant.key, { budget: '10' });
-    const ledger = createIssuanceLedgerActivities({ db, clock: systemClock });
-    const insertOwed = async () => {
-      const id = randomUUID(); // 10 NOVA each: the whole budget
-      await db.issuance.create({
-        data: {
-          id,
-          merchantId: merchant.id,
-          campaignId,
-          walletAddress: Keypair.random().publicKey(),
-          amountStroops: 100_000_000n,
-          idempotencyKey: randomUUID(),
-          idempotencyClaimId: randomUUID(),
-          workflowId: `issuance/${id}`,
-          workflowStart: { create: {} },
-        },
-      });
-      return id;
-    };
-    const owed = (id: string) => db.issuanceWorkflowStart.count({ where: { issuanceId: id } });
-
-    const id = await insertOwed();
-    let reserved = false;
-    // A retry pass holds the row (FOR UPDATE) while it asks Temporal to start the run.
-    await db.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT 1 FROM issuance_workflow_starts WHERE issuance_id = ${id}::uuid FOR UPDATE`;
-      const reservation = ledger.reserveBudget({ issuanceId: id, run: 1 }).then((result) => {
-        reserved = true;
-        return result;
-      });
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      assert.equal(reserved, false, 'the run waits for the retry pass');
-      // Until the pass commits, the run cannot begin, so it cannot end either.
-      await tx.$executeRaw`DELETE FROM issuance_workflow_starts WHERE issuance_id = ${id}::uuid`;
-      void reservation;
-    });
-    await eventually(async () => (reserved ? true : undefined), {
-      what: 'the reservation after the pass',
-      timeoutMs: 5_000,
-    });
-    assert.equal(await owed(id), 0);
-    assert.equal((await db.issuance.findUniqueOrThrow({ where: { id } })).attempts, 1);
-
-    // A run may also end (fail) without its reservation committing: the failure step clears the row too.
-    const refused = await insertOwed();
-    await assert.rejects(ledger.reserveBudget({ issuanceId: refused, run: 1 }), /CampaignBudgetExhausted|left/);
-    assert.equal(await owed(refused), 1, 'the refused reservation rolled back, row included');
-    await ledger.failIssuance({ issuanceId: refused, run: 1, failureType: 'CampaignBudgetExhausted', message: 'test' });
-    assert.equal(await owed(refused), 0);
-    await ledger.failIssuance({ issuanceId: id, run: 1, failureType: 'Test', message: 'release the reservation' });
+        { what: 'the reconciler to clear the start row' },
+      ),
+    );
+    assert.equal((await temporal.workflow.count(`WorkflowId = 'issuance/${id}'`)).count, 1, 'still one run');
+    const after = (await http().get(`/v1/rewards/issuances/${id}`).set('X-API-Key', merchant.key)).body as IssuanceView;
+    assert.deepEqual([after.status, after.attempts], ['failed', 1]);
+    assert.deepEqual(await stellar.gateway.paymentsTo(wallet!.publicKey()), [], 'nothing paid');
+    assert.equal(await db.journalItem.count({ where: { businessKey: `issuance/${id}` } }), 0, 'nothing even built');
   });
 
   it('refuses bad input naming the field, and unusable campaigns with the reason', async () => {
@@ -516,11 +498,7 @@ describe('reward issuance end to end', () => {
     assert.equal((await settled(merchant.key, accepted.body.id)).failure?.type, 'TrustlineMissing');
     await addTrustline(wallet!);
     // An earlier attempt's envelope landed (paid through the same exactly-once store).
-    const { payments } = await createStellarServices(
-      testWorkerConfig({ taskQueue, stellar: sandboxStellarConfig(stellar) }),
-      db,
-      systemClock,
-    );
+    const { payments } = await createStellarServices(workerConfig(taskQueue), db, systemClock);
     const paid = await payments.pay({
       businessKey: `issuance/${accepted.body.id}`,
       destination: wallet!.publicKey(),
@@ -561,7 +539,7 @@ describe('reward issuance end to end', () => {
 
   it('the workflow is the authority on the budget: of two issuances that passed the door, one is refused', async () => {
     const queue = uniqueTaskQueue('e2e-budget');
-    const gated = await createApp(testApiConfig({ taskQueue: queue, stellar: sandboxStellarConfig(stellar).network }));
+    const gated = await createApp(apiConfig(queue));
     await gated.init();
     try {
       const wallets = await createWallets(stellar, 2);

@@ -5,7 +5,7 @@ import request from 'supertest';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from '@nova/api';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
-import { required, TEST_ADMIN_KEY, testApiConfig, uniqueTaskQueue } from '../support/environment';
+import { eventually, required, TEST_ADMIN_KEY, testApiConfig, uniqueTaskQueue } from '../support/environment';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const KEY = /^nk_([A-Za-z0-9_-]{12})\.[A-Za-z0-9_-]{43}$/;
@@ -228,7 +228,10 @@ describe('merchants and API keys', () => {
       const { merchant, apiKey } = await createMerchant();
       await http().delete(`/v1/api-keys/${apiKey.id}`).set('X-API-Key', TEST_ADMIN_KEY).expect(204);
       const first = await db.apiKey.findUniqueOrThrow({ where: { id: apiKey.id } });
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // A second revocation from now on would stamp a later time (the API's clock, in milliseconds).
+      await eventually(async () => (Date.now() > first.revokedAt!.getTime() ? true : undefined), {
+        what: 'the clock to pass the first revocation',
+      });
       await http().delete(`/v1/api-keys/${apiKey.id}`).set('X-API-Key', TEST_ADMIN_KEY).expect(204);
       const again = await db.apiKey.findUniqueOrThrow({ where: { id: apiKey.id } });
       assert.deepEqual(again.revokedAt, first.revokedAt);

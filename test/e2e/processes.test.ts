@@ -2,7 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { Keypair } from '@stellar/stellar-sdk';
+import { Client, Connection } from '@temporalio/client';
+import { reconcilerScheduleId } from '@nova/workflows/definitions';
 import { required } from '../support/environment';
+import { createTestDatabase } from '../support/database';
 import { spawnCollecting, waitForOutput, withTimeout } from '../support/processes';
 
 const root = resolve(__dirname, '..', '..', '..');
@@ -36,32 +39,58 @@ describe('process entry points', () => {
     assert.match(spawned.output(), /ADMIN_API_KEY: is required/);
   });
 
-  it('the worker logs JSON and stops cleanly on SIGTERM', async () => {
-    const spawned = spawnCollecting(
-      process.execPath,
-      [workerMain],
-      env({
-        DATABASE_URL: required('DATABASE_URL'),
-        TEMPORAL_ADDRESS: required('TEMPORAL_ADDRESS'),
-        TEMPORAL_TASK_QUEUE: `proc-${process.pid}`,
-        NOVA_ASSET_ISSUER: Keypair.random().publicKey(),
-        DISTRIBUTION_SECRET: Keypair.random().secret(),
-        CHANNEL_SECRETS: Keypair.random().secret(),
-        CHANNEL_POOL_SIZE: '1',
-        WORKER_SHUTDOWN_GRACE_SECONDS: '5',
-      }),
-    );
-    await waitForOutput(spawned, /"msg":"worker started"/, 60_000);
-    const started = spawned
-      .output()
-      .split('\n')
-      .find((line) => line.includes('worker started'));
-    const entry = JSON.parse(started ?? '{}');
-    assert.equal(entry.service, 'nova-worker');
-    assert.equal(entry.taskQueue, `proc-${process.pid}`);
-    spawned.child.kill('SIGTERM');
-    assert.equal(await withTimeout(spawned.exited, 30_000, 'worker exit'), 0);
-    assert.match(spawned.output(), /"msg":"worker stopped"/);
-    assert.ok(!spawned.output().includes('"secret'), 'no secret key reaches the log');
+  it('the worker creates its reconciler schedule at boot, logs JSON and stops cleanly on SIGTERM', async () => {
+    const taskQueue = `proc-${process.pid}`;
+    // The reconciler re-drives what its database holds: a database of this test's own.
+    const database = await createTestDatabase('e2e_processes');
+    const temporal = new Client({ connection: await Connection.connect({ address: required('TEMPORAL_ADDRESS') }) });
+    const schedule = temporal.schedule.getHandle(reconcilerScheduleId(taskQueue));
+    try {
+      const spawned = spawnCollecting(
+        process.execPath,
+        [workerMain],
+        env({
+          DATABASE_URL: database.url,
+          TEMPORAL_ADDRESS: required('TEMPORAL_ADDRESS'),
+          TEMPORAL_TASK_QUEUE: taskQueue,
+          NOVA_ASSET_ISSUER: Keypair.random().publicKey(),
+          DISTRIBUTION_SECRET: Keypair.random().secret(),
+          CHANNEL_SECRETS: Keypair.random().secret(),
+          CHANNEL_POOL_SIZE: '1',
+          WORKER_SHUTDOWN_GRACE_SECONDS: '5',
+          RECONCILE_EVERY_SECONDS: '30',
+          RECONCILE_AFTER_SECONDS: '20',
+        }),
+      );
+      await waitForOutput(spawned, /"msg":"worker started"/, 60_000);
+      const started = spawned
+        .output()
+        .split('\n')
+        .find((line) => line.includes('worker started'));
+      const entry = JSON.parse(started ?? '{}');
+      assert.equal(entry.service, 'nova-worker');
+      assert.equal(entry.taskQueue, taskQueue);
+      assert.equal(entry.reconcilerSchedule, reconcilerScheduleId(taskQueue));
+
+      const description = await schedule.describe();
+      assert.deepEqual(
+        description.spec.intervals?.map((interval) => interval.every),
+        [30_000],
+      );
+      assert.equal(description.policies.overlap, 'SKIP');
+      assert.equal(description.action.type, 'startWorkflow');
+      assert.equal(description.action.workflowType, 'reconcilerWorkflow');
+      assert.equal(description.action.taskQueue, taskQueue);
+      assert.deepEqual(description.action.args, [{ afterSeconds: 20 }]);
+
+      spawned.child.kill('SIGTERM');
+      assert.equal(await withTimeout(spawned.exited, 30_000, 'worker exit'), 0);
+      assert.match(spawned.output(), /"msg":"worker stopped"/);
+      assert.ok(!spawned.output().includes('"secret'), 'no secret key reaches the log');
+    } finally {
+      await schedule.delete().catch(() => undefined);
+      await temporal.connection.close();
+      await database.drop();
+    }
   });
 });

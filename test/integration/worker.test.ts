@@ -6,8 +6,14 @@ import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { selfCheckWorkflowId } from '@nova/domain';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
-import { createActivities, systemClock } from '@nova/activities';
-import { connectToTemporal, createPlatformWorker, createStellarServices, workflowSourceFor } from '@nova/worker';
+import {
+  connectToTemporal,
+  createPlatformWorker,
+  createTemporalClient,
+  createWorkerActivities,
+  ensureReconciler,
+  workflowSourceFor,
+} from '@nova/worker';
 import { quietTemporalRuntime, required, testWorkerConfig, uniqueTaskQueue } from '../support/environment';
 
 quietTemporalRuntime();
@@ -44,11 +50,11 @@ describe('worker on the real Temporal dev server', () => {
       connection,
       identity: 'it-worker',
       workflowSource: workflowSourceFor(config),
-      activities: createActivities({
+      activities: await createWorkerActivities({
+        config: config,
         db,
-        clock: systemClock,
-        workerIdentity: 'it-worker',
-        ...(await createStellarServices(config, db, systemClock)),
+        temporal: createTemporalClient(connection, config),
+        identity: 'it-worker',
       }),
     });
     const id = randomUUID();
@@ -128,5 +134,30 @@ describe('worker on the real Temporal dev server', () => {
     });
     const outcome = await next.runUntil(handle.result());
     assert.equal(outcome.workerIdentity, 'it-grace');
+  });
+
+  it('the reconciler schedule is created once and brought up to date at every boot, staying paused if an operator paused it', async () => {
+    const config = testWorkerConfig({
+      taskQueue: uniqueTaskQueue('it-schedule'),
+      reconciler: { everySeconds: 60, afterSeconds: 30 },
+    });
+    const first = await ensureReconciler(client, config);
+    assert.equal(first.outcome, 'created');
+    const schedule = client.schedule.getHandle(first.scheduleId);
+    try {
+      await schedule.pause('operator: maintenance');
+      const again = await ensureReconciler(client, { ...config, reconciler: { everySeconds: 120, afterSeconds: 15 } });
+      assert.deepEqual(again, { scheduleId: first.scheduleId, outcome: 'updated' });
+      const description = await schedule.describe();
+      assert.deepEqual(
+        description.spec.intervals?.map((interval) => interval.every),
+        [120_000],
+      );
+      assert.ok(description.action.type === 'startWorkflow');
+      assert.deepEqual(description.action.args, [{ afterSeconds: 15 }]);
+      assert.equal(description.state.paused, true, "the operator's pause stands");
+    } finally {
+      await schedule.delete();
+    }
   });
 });

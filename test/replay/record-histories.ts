@@ -23,6 +23,7 @@ import {
   type CampaignContractActivities,
   type IssuanceLedgerActivities,
   type PaymentActivities,
+  type ReconcilerActivities,
   type SelfCheckActivities,
 } from '@nova/activities';
 import {
@@ -37,7 +38,8 @@ type Activities = SelfCheckActivities &
   IssuanceLedgerActivities &
   PaymentActivities &
   CampaignChainLedgerActivities &
-  CampaignContractActivities;
+  CampaignContractActivities &
+  ReconcilerActivities;
 
 const CAMPAIGN_ID = '00000000-0000-4000-8000-0000000000cc';
 const MERCHANT_ID = '00000000-0000-4000-8000-0000000000aa';
@@ -78,7 +80,6 @@ function activities(overrides: Partial<Activities> = {}): Activities {
         completedAt: '2026-11-21T00:00:00.000Z',
       };
     },
-    beginIssuanceRun: async () => undefined,
     reserveBudget: async () => ({ reserved: true }),
     markIssuanceSubmitted: async () => undefined,
     confirmIssuance: async () => undefined,
@@ -99,6 +100,18 @@ function activities(overrides: Partial<Activities> = {}): Activities {
       }
       return { txHash: change.seq.toString(16).padStart(64, '0'), ledger: 40 + change.seq, alreadyApplied: false };
     },
+    // Two batches of starts (the first full, so the run asks for the next), one of campaign changes.
+    reconcileIssuanceStarts: async (input) =>
+      input.cursor
+        ? { seen: 1, redriven: 0, alreadyTaken: 1, failed: 0 }
+        : {
+            seen: 2,
+            redriven: 1,
+            alreadyTaken: 0,
+            failed: 1,
+            next: '2026-12-01T00:00:00.000Z|00000000-0000-4000-8000-000000000005',
+          },
+    reconcileCampaignChanges: async () => ({ seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 }),
     ...overrides,
   };
 }
@@ -175,6 +188,12 @@ const recordings: {
     },
   },
   {
+    file: 'reconciler.two-steps-in-batches.json',
+    workflowType: 'reconcilerWorkflow',
+    workflowId: 'nova-reconciler/record',
+    args: [{ afterSeconds: 10, batchSize: 2 }],
+  },
+  {
     file: 'campaign.changes-with-refusal.json',
     workflowType: 'campaignWorkflow',
     workflowId: campaignWorkflowId(CAMPAIGN_ID),
@@ -190,9 +209,8 @@ const recordings: {
   },
 ];
 
-// Histories of earlier workflow versions (e.g. issuance.before-local-steps.*.json, recorded
-// before the LOCAL_STEPS_PATCH) are not in this list: they cannot be recorded again and are
-// kept as they are, so every version still in flight keeps replaying.
+// Once the platform has runs in production, a history of an earlier workflow version is kept
+// as it is (it cannot be recorded again) beside the ones this list writes.
 async function main(): Promise<void> {
   const env = await createTimeSkippingEnvironment();
   try {

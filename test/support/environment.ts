@@ -37,8 +37,11 @@ export function uniqueTaskQueue(prefix: string): string {
 
 export function testWorkerConfig(overrides: {
   taskQueue: string;
+  databaseUrl?: string;
   shutdownGraceSeconds?: number;
   stellar?: { network: StellarNetworkConfig; signers: StellarSigners };
+  paymentBudgetSeconds?: number;
+  reconciler?: { everySeconds: number; afterSeconds: number };
 }): WorkerConfig {
   const stellar = overrides.stellar ?? unreachableStellar();
   return {
@@ -46,7 +49,7 @@ export function testWorkerConfig(overrides: {
     signers: stellar.signers,
     nodeEnv: 'test',
     logLevel: 'silent',
-    databaseUrl: required('DATABASE_URL'),
+    databaseUrl: overrides.databaseUrl ?? required('DATABASE_URL'),
     temporal: {
       address: required('TEMPORAL_ADDRESS'),
       namespace: 'default',
@@ -55,6 +58,8 @@ export function testWorkerConfig(overrides: {
       uiUrl: 'http://127.0.0.1:8233',
     },
     worker: { shutdownGraceSeconds: overrides.shutdownGraceSeconds ?? 5 },
+    issuance: { paymentBudgetSeconds: overrides.paymentBudgetSeconds ?? 300 },
+    reconciler: overrides.reconciler ?? { everySeconds: 10, afterSeconds: 10 },
   };
 }
 
@@ -66,7 +71,6 @@ export function testApiConfig(overrides: {
   stellar?: StellarNetworkConfig;
   rateLimitPerMinute?: number;
   paymentBudgetSeconds?: number;
-  startRetrySeconds?: number;
   idempotencyLockTimeoutSeconds?: number;
 }): ApiConfig {
   return {
@@ -84,11 +88,7 @@ export function testApiConfig(overrides: {
     http: { host: '127.0.0.1', port: 0 },
     adminApiKey: TEST_ADMIN_KEY,
     rateLimit: { perMinute: overrides.rateLimitPerMinute ?? 100_000 },
-    issuance: {
-      paymentBudgetSeconds: overrides.paymentBudgetSeconds ?? 300,
-      // Tests share one database: an API only retries other tests' starts when a test asks it to.
-      startRetrySeconds: overrides.startRetrySeconds ?? 3600,
-    },
+    issuance: { paymentBudgetSeconds: overrides.paymentBudgetSeconds ?? 300 },
     idempotency: { retentionHours: 24, lockTimeoutSeconds: overrides.idempotencyLockTimeoutSeconds ?? 60 },
   };
 }

@@ -109,18 +109,13 @@ describe('configuration', () => {
     assert.match(error.message, /^Invalid configuration:\n {2}- /);
   });
 
-  it('reads the API rate limit, payment budget and start retry interval, refusing malformed values by name', () => {
-    const config = loadApiConfig({
-      ...valid,
-      RATE_LIMIT_PER_MINUTE: '42',
-      ISSUANCE_PAYMENT_BUDGET_SECONDS: '90',
-      ISSUANCE_START_RETRY_SECONDS: '2',
-    });
+  it('reads the API rate limit and payment budget, refusing malformed values by name', () => {
+    const config = loadApiConfig({ ...valid, RATE_LIMIT_PER_MINUTE: '42', ISSUANCE_PAYMENT_BUDGET_SECONDS: '90' });
     assert.deepEqual(config.rateLimit, { perMinute: 42 });
-    assert.deepEqual(config.issuance, { paymentBudgetSeconds: 90, startRetrySeconds: 2 });
+    assert.deepEqual(config.issuance, { paymentBudgetSeconds: 90 });
     assert.deepEqual(loadApiConfig(valid).rateLimit, { perMinute: 600 });
-    assert.deepEqual(loadApiConfig(valid).issuance, { paymentBudgetSeconds: 3600, startRetrySeconds: 5 });
-    for (const variable of ['RATE_LIMIT_PER_MINUTE', 'ISSUANCE_START_RETRY_SECONDS']) {
+    assert.deepEqual(loadApiConfig(valid).issuance, { paymentBudgetSeconds: 3600 });
+    for (const variable of ['RATE_LIMIT_PER_MINUTE', 'ISSUANCE_PAYMENT_BUDGET_SECONDS']) {
       for (const value of ['abc', '0', '-1', '1.5']) {
         const problems = problemsOf(() => loadApiConfig({ ...valid, [variable]: value }));
         assert.deepEqual(
@@ -155,6 +150,29 @@ describe('configuration', () => {
         `${variable}=${value}`,
       );
       assert.match(problems[0]!.message, message, `${variable}=${value}`);
+    }
+  });
+
+  it("reads the worker's reconciler interval and threshold and the payment budget it starts runs with", () => {
+    const config = loadWorkerConfig({
+      ...valid,
+      RECONCILE_EVERY_SECONDS: '30',
+      RECONCILE_AFTER_SECONDS: '45',
+      ISSUANCE_PAYMENT_BUDGET_SECONDS: '90',
+    });
+    assert.deepEqual(config.reconciler, { everySeconds: 30, afterSeconds: 45 });
+    assert.deepEqual(config.issuance, { paymentBudgetSeconds: 90 });
+    assert.deepEqual(loadWorkerConfig(valid).reconciler, { everySeconds: 10, afterSeconds: 10 });
+    assert.deepEqual(loadWorkerConfig(valid).issuance, { paymentBudgetSeconds: 3600 });
+    for (const variable of ['RECONCILE_EVERY_SECONDS', 'RECONCILE_AFTER_SECONDS', 'ISSUANCE_PAYMENT_BUDGET_SECONDS']) {
+      for (const value of ['abc', '0', '-1', '1.5']) {
+        const problems = problemsOf(() => loadWorkerConfig({ ...valid, [variable]: value }));
+        assert.deepEqual(
+          problems.map((p) => p.variable),
+          [variable],
+          `${variable}=${value}`,
+        );
+      }
     }
   });
 

@@ -26,7 +26,6 @@ function mockActivities(overrides: Partial<Activities> = {}) {
       return await implementation(input);
     }) as Activities[K];
   const activities: Activities = {
-    beginIssuanceRun: record('beginIssuanceRun', async () => undefined),
     reserveBudget: record('reserveBudget', async () => ({ reserved: true })),
     markIssuanceSubmitted: record('markIssuanceSubmitted', async () => undefined),
     confirmIssuance: record('confirmIssuance', async () => undefined),

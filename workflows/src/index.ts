@@ -2,3 +2,4 @@
 export { selfCheckWorkflow } from './self-check';
 export { issuanceWorkflow } from './issuance';
 export { campaignWorkflow } from './campaign';
+export { reconcilerWorkflow } from './reconciler';

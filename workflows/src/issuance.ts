@@ -2,12 +2,10 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   TimeoutFailure,
-  upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { IssuanceLedgerActivities, PaymentActivities } from '@nova/activities';
@@ -21,42 +19,16 @@ import {
   type IssuanceWorkflowInput,
 } from './definitions/issuance';
 
-const ledger = (activityId: string) =>
-  proxyActivities<IssuanceLedgerActivities>({ ...activityProfiles.dbWrite, activityId });
 const stellar = (activityId: string, scheduleToCloseSeconds?: number) =>
   proxyActivities<PaymentActivities>({
     ...activityProfiles.stellarSubmit,
     activityId,
     ...(scheduleToCloseSeconds ? { scheduleToCloseTimeout: `${scheduleToCloseSeconds} seconds` } : {}),
   });
-const localLedger = proxyLocalActivities<IssuanceLedgerActivities>(localActivityProfiles.dbWrite);
-const localStellar = proxyLocalActivities<PaymentActivities>(localActivityProfiles.stellarRead);
-
-/**
- * Histories recorded before this patch ran every step as a normal activity (with step ids such
- * as "reserve-budget"); newer runs run the short steps as local activities. Both replay.
- */
-export const LOCAL_STEPS_PATCH = 'issuance-local-steps';
-
-/** The short steps of a run: local activities (markers named after the activity) or, for old histories, activities. */
-function shortSteps(local: boolean) {
-  if (local) {
-    return {
-      reserveBudget: localLedger.reserveBudget,
-      checkTrustline: localStellar.checkTrustline,
-      markIssuanceSubmitted: localLedger.markIssuanceSubmitted,
-      confirmIssuance: localLedger.confirmIssuance,
-      failIssuance: localLedger.failIssuance,
-    };
-  }
-  return {
-    reserveBudget: ledger('reserve-budget').reserveBudget,
-    checkTrustline: stellar('check-trustline').checkTrustline,
-    markIssuanceSubmitted: ledger('mark-submitted').markIssuanceSubmitted,
-    confirmIssuance: ledger('confirm').confirmIssuance,
-    failIssuance: ledger('compensate').failIssuance,
-  };
-}
+// The short steps run as local activities: markers in the history, named after the activity
+// (the read model's writes in PostgreSQL, the trustline check on Horizon).
+const readModel = proxyLocalActivities<IssuanceLedgerActivities>(localActivityProfiles.dbWrite);
+const horizon = proxyLocalActivities<PaymentActivities>(localActivityProfiles.stellarRead);
 
 /** The failure type an issuance ends with: the activity's business type, or RetriesExhausted. */
 function failureOf(error: unknown): { type: string; message: string } {
@@ -95,25 +67,14 @@ export async function issuanceWorkflow(input: IssuanceWorkflowInput): Promise<Is
     progress.status = status;
     upsertSearchAttributes([{ key: searchAttributes.issuanceStatus, value: status }]);
   };
-  const local = patched(LOCAL_STEPS_PATCH);
-  const steps = shortSteps(local);
-  if (!local) {
-    // The API starts runs with IssuanceStatus "pending" and the run in the memo; old runs set them here.
-    upsertMemo({ run: input.run });
-    setStatus('pending');
-  }
 
   let paymentStarted = false;
   try {
-    if (local) {
-      await steps.reserveBudget({ issuanceId: input.issuanceId, run: input.run });
-    } else {
-      await ledger('begin-run').beginIssuanceRun({ issuanceId: input.issuanceId, run: input.run });
-      await steps.reserveBudget({ issuanceId: input.issuanceId });
-    }
+    // The run begins with its reservation: status pending and the run number, in one transaction.
+    await readModel.reserveBudget({ issuanceId: input.issuanceId, run: input.run });
 
     progress.step = 'checking-trustline';
-    const trustline = await steps.checkTrustline({
+    const trustline = await horizon.checkTrustline({
       walletAddress: input.walletAddress,
       amountStroops: input.amountStroops,
     });
@@ -125,7 +86,7 @@ export async function issuanceWorkflow(input: IssuanceWorkflowInput): Promise<Is
     }
 
     progress.step = 'paying';
-    await steps.markIssuanceSubmitted({ issuanceId: input.issuanceId });
+    await readModel.markIssuanceSubmitted({ issuanceId: input.issuanceId });
     setStatus('submitted');
     paymentStarted = true;
     const payment = await stellar('submit-payment', input.paymentBudgetSeconds).submitPayment({
@@ -136,7 +97,7 @@ export async function issuanceWorkflow(input: IssuanceWorkflowInput): Promise<Is
     });
 
     progress.step = 'confirming';
-    await steps.confirmIssuance({
+    await readModel.confirmIssuance({
       issuanceId: input.issuanceId,
       txHash: payment.txHash,
       ledger: payment.ledger,
@@ -156,7 +117,7 @@ export async function issuanceWorkflow(input: IssuanceWorkflowInput): Promise<Is
           businessKey: issuancePaymentKey(input.issuanceId),
         });
         if (settled.paid) {
-          await steps.confirmIssuance({
+          await readModel.confirmIssuance({
             issuanceId: input.issuanceId,
             txHash: settled.txHash,
             ledger: settled.ledger,
@@ -164,7 +125,7 @@ export async function issuanceWorkflow(input: IssuanceWorkflowInput): Promise<Is
           return settled;
         }
       }
-      await steps.failIssuance({
+      await readModel.failIssuance({
         issuanceId: input.issuanceId,
         run: input.run,
         failureType: failure.type,

@@ -70,52 +70,26 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
     return await tx.issuance.findUniqueOrThrow({ where: { id: issuanceId } });
   }
 
-  /**
-   * The API's row in issuance_workflow_starts says "start the first run if Temporal has not got it".
-   * Once a run has begun (or ends failed) the row is deleted in the same transaction. A retry pass
-   * of the API holds the row's lock while it starts the run, so this waits until that start has
-   * answered; the run cannot end, and the retry cannot start a second run, in between.
-   */
-  async function clearStartRow(tx: Prisma.TransactionClient, issuanceId: string): Promise<void> {
-    await tx.$executeRaw`DELETE FROM issuance_workflow_starts WHERE issuance_id = ${issuanceId}::uuid`;
-  }
-
   return {
-    /** A run begins: status pending, the run number recorded (1, then +1 per replay). */
-    async beginIssuanceRun(input: { issuanceId: string; run: number }): Promise<void> {
-      await db.$transaction(async (tx) => {
-        await clearStartRow(tx, input.issuanceId);
-        await tx.issuance.updateMany({
-          where: { id: input.issuanceId, status: { not: 'confirmed' } },
-          data: { status: 'pending', attempts: input.run, failureType: null, failureMessage: null },
-        });
-      });
-    },
-
     /**
-     * Reserves the amount against the campaign budget, atomically with the checks. With `run`,
-     * the run begins in the same transaction (as beginIssuanceRun; one round trip fewer).
-     * Each statement after a lock reads what committed before it (READ COMMITTED), so two
-     * reservations of one campaign never both see the same remaining budget.
+     * The run begins and reserves the amount against the campaign budget, atomically with the
+     * checks: status pending and the run number recorded (1, then +1 per replay), unless the
+     * issuance is confirmed already. A refused reservation rolls the beginning back too; the
+     * failure step records the run then. Each statement after a lock reads what committed before
+     * it (READ COMMITTED), so two reservations of one campaign never both see the same remaining budget.
      */
-    async reserveBudget(input: { issuanceId: string; run?: number }): Promise<{ reserved: boolean }> {
+    async reserveBudget(input: { issuanceId: string; run: number }): Promise<{ reserved: boolean }> {
       return await db.$transaction(async (tx) => {
-        // A run that begins also clears the API's start row (see clearStartRow), in the same statement.
         const [issuance] = await tx.$queryRaw<LockedIssuance[]>`
-          WITH begun AS (
-            DELETE FROM issuance_workflow_starts
-             WHERE issuance_id = ${input.issuanceId}::uuid AND ${input.run !== undefined})
           SELECT id::text, campaign_id::text AS "campaignId", wallet_address AS "walletAddress",
                  amount_stroops AS "amountStroops", reservation, status
             FROM issuances WHERE id = ${input.issuanceId}::uuid FOR UPDATE`;
         if (!issuance)
           throw ApplicationFailure.nonRetryable(`issuance ${input.issuanceId} does not exist`, 'IssuanceMissing');
-        const begin = input.run !== undefined && issuance.status !== 'confirmed';
-        const run = input.run ?? 0;
         if (issuance.reservation === 'reserved' || issuance.reservation === 'paid') {
-          if (begin) {
+          if (issuance.status !== 'confirmed') {
             await tx.$executeRaw`
-              UPDATE issuances SET status = 'pending', attempts = ${run}, failure_type = NULL, failure_message = NULL,
+              UPDATE issuances SET status = 'pending', attempts = ${input.run}, failure_type = NULL, failure_message = NULL,
                      updated_at = now()
                WHERE id = ${issuance.id}::uuid`;
           }
@@ -138,16 +112,14 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
         }
         const refusal = admissionRefusal(campaign, issuance.amountStroops, held, issuance.walletAddress, clock.now());
         if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.reason);
+        // Not confirmed here: a confirmed issuance's reservation is paid (returned above).
         await tx.$executeRaw`
           WITH reserve AS (
             UPDATE campaigns SET reserved_stroops = reserved_stroops + ${issuance.amountStroops}, updated_at = now()
              WHERE id = ${campaign.id}::uuid)
           UPDATE issuances
-             SET reservation = 'reserved', updated_at = now(),
-                 status = CASE WHEN ${begin} THEN 'pending' ELSE status END,
-                 attempts = CASE WHEN ${begin} THEN ${run} ELSE attempts END,
-                 failure_type = CASE WHEN ${begin} THEN NULL ELSE failure_type END,
-                 failure_message = CASE WHEN ${begin} THEN NULL ELSE failure_message END
+             SET reservation = 'reserved', status = 'pending', attempts = ${input.run}, failure_type = NULL,
+                 failure_message = NULL, updated_at = now()
            WHERE id = ${issuance.id}::uuid`;
         return { reserved: true };
       });
@@ -213,7 +185,6 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
     }): Promise<void> {
       await db.$transaction(async (tx) => {
         const issuance = await lockIssuance(tx, input.issuanceId);
-        await clearStartRow(tx, issuance.id);
         if (issuance.status === 'confirmed') return; // never un-confirm a payment
         if (issuance.reservation === 'reserved') {
           await tx.campaign.update({

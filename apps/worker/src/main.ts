@@ -1,8 +1,7 @@
 import { ConfigError, createLogger, loadWorkerConfig } from '@nova/config';
 import { createPrismaClient } from '@nova/db';
-import { createActivities, systemClock } from '@nova/activities';
+import { createTemporalClient, createWorkerActivities, ensureReconciler } from './activities';
 import { connectToTemporal, createPlatformWorker, installRuntime, workerIdentity, workflowSourceFor } from './worker';
-import { createStellarServices } from './stellar';
 
 async function main(): Promise<void> {
   let config;
@@ -21,16 +20,18 @@ async function main(): Promise<void> {
 
   const identity = workerIdentity();
   const db = createPrismaClient({ databaseUrl: config.databaseUrl });
-  const stellar = await createStellarServices(config, db, systemClock);
   const connection = await connectToTemporal(config);
+  const temporal = createTemporalClient(connection, config);
   const workflowSource = workflowSourceFor(config);
   const worker = await createPlatformWorker({
     config,
     connection,
     identity,
     workflowSource,
-    activities: createActivities({ db, clock: systemClock, workerIdentity: identity, ...stellar }),
+    activities: await createWorkerActivities({ config, db, temporal, identity }),
   });
+  // Created or brought up to date at every boot: whatever a worker records, a reconciler re-drives.
+  const reconciler = await ensureReconciler(temporal, config);
 
   logger.info(
     {
@@ -43,6 +44,8 @@ async function main(): Promise<void> {
       horizonUrl: config.stellar.horizonUrl,
       channelAccounts: config.signers.channels.length,
       campaignContract: config.stellar.campaignContractId ?? 'none: campaign sync is off',
+      reconcilerSchedule: reconciler.scheduleId,
+      reconcileEverySeconds: config.reconciler.everySeconds,
     },
     'worker started',
   );

@@ -16,6 +16,14 @@ export const activityProfiles = {
     heartbeatTimeout: '20 seconds',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
   },
+  /**
+   * The reconciler's steps (database reads and Temporal starts/signals): a few attempts, bounded
+   * so a run ends well before the next; what is left is the next run's.
+   */
+  reconcile: {
+    startToCloseTimeout: '60 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
+  },
   /** Merchant webhooks: the merchant's server may be down for hours. */
   webhookPost: {
     startToCloseTimeout: '30 seconds',

@@ -3,3 +3,4 @@ export * from './search-attributes';
 export * from './self-check';
 export * from './issuance';
 export * from './campaign';
+export * from './reconciler';

@@ -1,14 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Client } from '@temporalio/client';
 import type { Campaign } from '@nova/db';
 import type { ApiConfig } from '@nova/config';
-import { campaignWorkflowId } from '@nova/domain';
-import {
-  campaignChangeSignal,
-  campaignWorkflowType,
-  searchAttributes,
-  type CampaignWorkflowInput,
-} from '@nova/workflows/definitions';
+import { WorkflowHandoffs } from '@nova/workflows/client';
 import { InjectConfig } from '../config/config.module';
 
 /**
@@ -18,7 +11,7 @@ import { InjectConfig } from '../config/config.module';
 @Injectable()
 export class CampaignWorkflows {
   constructor(
-    @Inject(Client) private readonly temporal: Client,
+    @Inject(WorkflowHandoffs) private readonly handoffs: WorkflowHandoffs,
     @InjectConfig() private readonly config: ApiConfig,
   ) {}
 
@@ -28,21 +21,6 @@ export class CampaignWorkflows {
   }
 
   async signalChanges(campaign: Campaign, seq: number, requestId?: string): Promise<void> {
-    const input: CampaignWorkflowInput = { campaignId: campaign.id, merchantId: campaign.merchantId };
-    await this.temporal.workflow.signalWithStart(campaignWorkflowType, {
-      workflowId: campaignWorkflowId(campaign.id),
-      taskQueue: this.config.temporal.taskQueue,
-      args: [input],
-      signal: campaignChangeSignal,
-      signalArgs: [{ seq }],
-      staticSummary: `Campaign ${campaign.id} on the campaign contract`,
-      staticDetails: `merchant ${campaign.merchantId}, contract ${this.config.stellar.campaignContractId ?? ''}`,
-      memo: { merchantId: campaign.merchantId, campaignId: campaign.id, ...(requestId ? { requestId } : {}) },
-      typedSearchAttributes: [
-        { key: searchAttributes.merchantId, value: campaign.merchantId },
-        { key: searchAttributes.campaignId, value: campaign.id },
-        ...(requestId ? [{ key: searchAttributes.requestId, value: requestId }] : []),
-      ],
-    });
+    await this.handoffs.signalCampaignChanges(campaign, seq, requestId);
   }
 }

@@ -203,8 +203,7 @@ export class CampaignsService {
       await this.queueChanges(tx, current, current.chainChangeSeq, changes, requestId);
       return { row: updated, queued: changes.length };
     });
-    // A change still pending is signalled again too: that is how a lost signal is made good.
-    if (sync && (queued > 0 || row.onChainStatus === 'pending')) await this.signal(row, requestId);
+    if (sync && queued > 0) await this.signal(row, requestId);
     return campaignView(row, sync);
   }
 
@@ -232,7 +231,7 @@ export class CampaignsService {
   /**
    * Wakes the campaign workflow for every change up to the campaign's latest. The changes are
    * already committed: if Temporal is unreachable now they stay pending (the response says so)
-   * and the next change of the campaign -- any PATCH, even an empty one -- signals again.
+   * and the worker's reconciler signals the workflow once Temporal is back; nobody needs to PATCH.
    */
   private async signal(row: Campaign, requestId: string | undefined): Promise<void> {
     try {

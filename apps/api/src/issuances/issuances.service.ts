@@ -141,15 +141,14 @@ export class IssuancesService {
     const row = await this.db.issuance.findUnique({ where: { id } });
     if (!row) return { id, outcome: 'not-found' };
     if (row.status !== 'failed') return { id, outcome: 'not-failed', issuance: this.toView(row) };
-    const started = await this.workflows.start(row, row.attempts + 1);
-    return { id, outcome: started ? 'replaying' : 'already-replaying', issuance: this.toView(row) };
+    const started = await this.workflows.replay(row, row.attempts + 1);
+    return { id, outcome: started === 'started' ? 'replaying' : 'already-replaying', issuance: this.toView(row) };
   }
 
   private async findByClaim(claimId: string): Promise<IssuanceView | undefined> {
     const [row] = await this.db.$queryRaw<Issuance[]>`
       SELECT ${ISSUANCE_COLUMNS} FROM issuances WHERE idempotency_claim_id = ${claimId}::uuid`;
-    // A start that has not gone through yet is the retry pass's: it holds the start row's lock
-    // while it starts, which a start from here would not (and could race the run's end).
+    // A start that has not gone through yet is the reconciler's: the merchant's retry needs none.
     return row ? this.toView(row) : undefined;
   }
 

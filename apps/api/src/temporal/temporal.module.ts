@@ -1,6 +1,7 @@
 import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Client, Connection } from '@temporalio/client';
 import { temporalConnectionOptions, type ApiConfig } from '@nova/config';
+import { WorkflowHandoffs } from '@nova/workflows/client';
 import { API_CONFIG } from '../config/config.module';
 
 @Injectable()
@@ -25,8 +26,20 @@ class TemporalLifecycle implements OnApplicationShutdown {
           namespace: config.temporal.namespace,
         }),
     },
+    {
+      // Starts and signals by business id, the same way the worker's reconciler re-drives them.
+      provide: WorkflowHandoffs,
+      inject: [Client, API_CONFIG],
+      useFactory: (client: Client, config: ApiConfig) =>
+        new WorkflowHandoffs(client, {
+          taskQueue: config.temporal.taskQueue,
+          paymentBudgetSeconds: config.issuance.paymentBudgetSeconds,
+          assetCode: config.stellar.assetCode,
+          campaignContractId: config.stellar.campaignContractId,
+        }),
+    },
     TemporalLifecycle,
   ],
-  exports: [Client],
+  exports: [Client, WorkflowHandoffs],
 })
 export class TemporalModule {}

@@ -1,0 +1,46 @@
+import { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
+import type { WorkerConfig } from '@nova/config';
+import type { PrismaClient } from '@nova/db';
+import { createActivities, systemClock, type Clock, type PlatformActivities } from '@nova/activities';
+import { ensureReconcilerSchedule, WorkflowHandoffs } from '@nova/workflows/client';
+import { createStellarServices } from './stellar';
+
+/** A Temporal client on the worker's own connection (same validated options), for starts, signals and schedules. */
+export function createTemporalClient(connection: NativeConnection, config: WorkerConfig): Client {
+  return new Client({ connection, namespace: config.temporal.namespace });
+}
+
+/** Every activity the worker registers, built from configuration: what main.ts runs, and what end-to-end tests run. */
+export async function createWorkerActivities(options: {
+  config: WorkerConfig;
+  db: PrismaClient;
+  temporal: Client;
+  identity: string;
+  clock?: Clock;
+}): Promise<PlatformActivities> {
+  const { config, db } = options;
+  const clock = options.clock ?? systemClock;
+  const handoffs = new WorkflowHandoffs(options.temporal, {
+    taskQueue: config.temporal.taskQueue,
+    paymentBudgetSeconds: config.issuance.paymentBudgetSeconds,
+    assetCode: config.stellar.assetCode,
+    campaignContractId: config.stellar.campaignContractId,
+  });
+  return createActivities({
+    db,
+    clock,
+    workerIdentity: options.identity,
+    handoffs,
+    ...(await createStellarServices(config, db, clock)),
+  });
+}
+
+/** The deployment's reconciler schedule, as configured (RECONCILE_EVERY_SECONDS, RECONCILE_AFTER_SECONDS). */
+export async function ensureReconciler(temporal: Client, config: WorkerConfig) {
+  return await ensureReconcilerSchedule(temporal, {
+    taskQueue: config.temporal.taskQueue,
+    everySeconds: config.reconciler.everySeconds,
+    afterSeconds: config.reconciler.afterSeconds,
+  });
+}

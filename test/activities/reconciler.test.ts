@@ -1,0 +1,205 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Keypair } from '@stellar/stellar-sdk';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { campaignWorkflowId, issuanceWorkflowId } from '@nova/domain';
+import { createPrismaClient, type PrismaClient } from '@nova/db';
+import { createReconcilerActivities, type ReconcileBatch } from '@nova/activities';
+import { WorkflowHandoffs } from '@nova/workflows/client';
+import { searchAttributes } from '@nova/workflows/definitions';
+import { required, uniqueTaskQueue } from '../support/environment';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+
+// The reconciler's steps on a real PostgreSQL database of their own and the real Temporal dev
+// server. No worker polls the task queue: what a step starts or signals is only recorded by
+// Temporal, which is what the assertions read.
+describe('reconciler activities', () => {
+  let database: TestDatabase;
+  let db: PrismaClient;
+  let temporal: Client;
+  const taskQueue = uniqueTaskQueue('activity-reconciler');
+  const contractId = 'CBINQWUJC6J3VHLG2CCD5E5TYZWNBLGC52HLUE6JBHE5TKHBGLTDXRI6';
+  const started: string[] = [];
+  let merchantId: string;
+  let campaignId: string;
+  const environment = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+  const hourAgo = () => new Date(Date.now() - 3_600_000);
+
+  function activities(options: { campaignSync: boolean } = { campaignSync: true }) {
+    const handoffs = new WorkflowHandoffs(temporal, {
+      taskQueue,
+      paymentBudgetSeconds: 60,
+      assetCode: 'NOVA',
+      campaignContractId: contractId,
+    });
+    return createReconcilerActivities({
+      db,
+      handoffs,
+      ...(options.campaignSync ? { campaignContractId: contractId } : {}),
+    });
+  }
+
+  async function issuance(data: { attempts?: number; status?: string; startRecordedAt?: Date } = {}) {
+    const id = randomUUID();
+    await db.issuance.create({
+      data: {
+        id,
+        merchantId,
+        campaignId,
+        walletAddress: Keypair.random().publicKey(),
+        amountStroops: 10_000_000n,
+        idempotencyKey: randomUUID(),
+        idempotencyClaimId: randomUUID(),
+        requestId: `req-${id.slice(0, 8)}`,
+        workflowId: issuanceWorkflowId(id),
+        attempts: data.attempts ?? 0,
+        status: data.status ?? 'pending',
+        workflowStart: { create: { createdAt: data.startRecordedAt ?? hourAgo() } },
+      },
+    });
+    started.push(issuanceWorkflowId(id));
+    return id;
+  }
+
+  const owed = async (id: string) => (await db.issuanceWorkflowStart.count({ where: { issuanceId: id } })) === 1;
+  const exists = (workflowId: string) =>
+    temporal.workflow
+      .getHandle(workflowId)
+      .describe()
+      .then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof WorkflowNotFoundError) return false;
+          throw error;
+        },
+      );
+
+  before(async () => {
+    database = await createTestDatabase('activity_reconciler');
+    db = createPrismaClient({ databaseUrl: database.url, poolSize: 2 });
+    temporal = new Client({ connection: await Connection.connect({ address: required('TEMPORAL_ADDRESS') }) });
+    merchantId = randomUUID();
+    campaignId = randomUUID();
+    await db.merchant.create({ data: { id: merchantId, name: 'Reconciled' } });
+    await db.campaign.create({
+      data: {
+        id: campaignId,
+        merchantId,
+        name: 'c',
+        budgetStroops: 1_000_000_000n,
+        startsAt: new Date('2026-01-01T00:00:00Z'),
+        endsAt: new Date('2030-01-01T00:00:00Z'),
+      },
+    });
+  });
+  after(async () => {
+    for (const workflowId of started) {
+      await temporal?.workflow
+        .getHandle(workflowId)
+        .terminate('end of test')
+        .catch(() => undefined);
+    }
+    await temporal?.connection.close();
+    await db?.$disconnect();
+    await database?.drop();
+  });
+
+  it('starts the first run of an issuance left behind, as the API would have; a repeat is refused and clears the row', async () => {
+    const id = await issuance();
+    const step = activities().reconcileIssuanceStarts;
+    const first = (await environment().run(step, { afterSeconds: 60, batchSize: 10 })) as ReconcileBatch;
+    assert.deepEqual(first, { seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 });
+    assert.equal(await owed(id), false);
+    const description = await temporal.workflow.getHandle(issuanceWorkflowId(id)).describe();
+    assert.equal(description.type, 'issuanceWorkflow');
+    assert.equal(description.taskQueue, taskQueue);
+    assert.equal(description.typedSearchAttributes.get(searchAttributes.requestId), `req-${id.slice(0, 8)}`);
+    assert.equal(description.typedSearchAttributes.get(searchAttributes.issuanceStatus), 'pending');
+
+    // The row again (an API that cleared nothing): Temporal refuses the duplicate, the row goes.
+    await db.issuanceWorkflowStart.create({ data: { issuanceId: id, createdAt: hourAgo() } });
+    const again = (await environment().run(step, { afterSeconds: 60, batchSize: 10 })) as ReconcileBatch;
+    assert.deepEqual(again, { seen: 1, redriven: 0, alreadyTaken: 1, failed: 0 });
+    assert.equal(await owed(id), false);
+    assert.equal((await temporal.workflow.count(`WorkflowId = '${issuanceWorkflowId(id)}'`)).count, 1);
+  });
+
+  it('leaves young rows to the API, and only clears the rows of issuances whose run has begun', async () => {
+    const young = await issuance({ startRecordedAt: new Date() });
+    const begun = await issuance({ attempts: 1 });
+    const failed = await issuance({ attempts: 1, status: 'failed' });
+    const batch = (await environment().run(activities().reconcileIssuanceStarts, {
+      afterSeconds: 60,
+      batchSize: 10,
+    })) as ReconcileBatch;
+    assert.deepEqual(batch, { seen: 2, redriven: 0, alreadyTaken: 2, failed: 0 });
+    assert.deepEqual([await owed(young), await owed(begun), await owed(failed)], [true, false, false]);
+    for (const id of [young, begun, failed]) assert.equal(await exists(issuanceWorkflowId(id)), false);
+    await db.issuanceWorkflowStart.delete({ where: { issuanceId: young } });
+  });
+
+  it('takes the oldest first, a batch at a time, from the cursor it returns', async () => {
+    const ids = [
+      await issuance({ startRecordedAt: new Date(Date.now() - 3_000_000) }),
+      await issuance({ startRecordedAt: new Date(Date.now() - 2_000_000) }),
+      await issuance({ startRecordedAt: new Date(Date.now() - 1_000_000) }),
+    ];
+    const step = activities().reconcileIssuanceStarts;
+    const first = (await environment().run(step, { afterSeconds: 60, batchSize: 2 })) as ReconcileBatch;
+    assert.equal(first.redriven, 2);
+    assert.ok(first.next, 'a full batch points at the next one');
+    assert.deepEqual([await owed(ids[0]!), await owed(ids[1]!), await owed(ids[2]!)], [false, false, true]);
+    const second = (await environment().run(step, {
+      afterSeconds: 60,
+      batchSize: 2,
+      cursor: first.next,
+    })) as ReconcileBatch;
+    assert.deepEqual(second, { seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 });
+    assert.equal(await owed(ids[2]!), false);
+  });
+
+  it('signals a campaign change nobody told its workflow about; nothing while campaign sync is off', async () => {
+    await db.$transaction([
+      db.campaignChainChange.create({
+        data: {
+          campaignId,
+          seq: 1,
+          kind: 'register',
+          budgetStroops: 1_000_000_000n,
+          startsAt: new Date('2026-01-01T00:00:00Z'),
+          endsAt: new Date('2030-01-01T00:00:00Z'),
+          createdAt: hourAgo(),
+        },
+      }),
+      db.campaign.update({ where: { id: campaignId }, data: { chainChangeSeq: 1, onChainStatus: 'pending' } }),
+    ]);
+    started.push(campaignWorkflowId(campaignId));
+    const off = (await environment().run(activities({ campaignSync: false }).reconcileCampaignChanges, {
+      afterSeconds: 60,
+      batchSize: 10,
+    })) as ReconcileBatch;
+    assert.deepEqual(off, { seen: 0, redriven: 0, alreadyTaken: 0, failed: 0 });
+    assert.equal(await exists(campaignWorkflowId(campaignId)), false);
+
+    const on = (await environment().run(activities().reconcileCampaignChanges, {
+      afterSeconds: 60,
+      batchSize: 10,
+    })) as ReconcileBatch;
+    assert.deepEqual(on, { seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 });
+    const handle = temporal.workflow.getHandle(campaignWorkflowId(campaignId));
+    const description = await handle.describe();
+    assert.deepEqual(
+      [description.type, description.taskQueue, description.status.name],
+      ['campaignWorkflow', taskQueue, 'RUNNING'],
+    );
+    const history = await handle.fetchHistory();
+    const signals = (history.events ?? []).filter((event) => event.workflowExecutionSignaledEventAttributes);
+    assert.deepEqual(
+      signals.map((event) => event.workflowExecutionSignaledEventAttributes?.signalName),
+      ['campaignChange'],
+    );
+  });
+});

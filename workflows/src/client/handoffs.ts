@@ -1,0 +1,155 @@
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { WorkflowIdReusePolicy } from '@temporalio/common';
+import { campaignWorkflowId, fromStroops, issuanceWorkflowId } from '@nova/domain';
+import { issuanceMemo } from '@nova/domain/memos';
+import {
+  campaignChangeSignal,
+  campaignSyncQuery,
+  campaignWorkflowType,
+  type CampaignWorkflowInput,
+} from '../definitions/campaign';
+import { issuanceWorkflowType, type IssuanceWorkflowInput } from '../definitions/issuance';
+import { searchAttributes } from '../definitions/search-attributes';
+
+export interface HandoffSettings {
+  taskQueue: string;
+  /** Carried into each issuance run (ISSUANCE_PAYMENT_BUDGET_SECONDS). */
+  paymentBudgetSeconds: number;
+  /** For the runs' summaries in the Web UI. */
+  assetCode: string;
+  /** The campaign contract, shown in the campaign workflows' details. */
+  campaignContractId?: string;
+}
+
+/** What a start needs of an issuance (a row of `issuances` fits). */
+export interface IssuanceRecord {
+  id: string;
+  merchantId: string;
+  campaignId: string;
+  walletAddress: string;
+  amountStroops: bigint;
+  requestId: string | null;
+}
+
+/** What a signal needs of a campaign (a row of `campaigns` fits). */
+export interface CampaignRecord {
+  id: string;
+  merchantId: string;
+}
+
+/** How long the reconciler waits for a campaign workflow to answer what it knows. */
+const QUERY_DEADLINE_MS = 5_000;
+
+/**
+ * The one way the platform hands work to Temporal, by business id: the API's fast path and the
+ * worker's reconciler both start and signal through this, so a run started by either carries the
+ * same input, search attributes, summary and memo.
+ */
+export class WorkflowHandoffs {
+  constructor(
+    private readonly client: Client,
+    private readonly settings: HandoffSettings,
+  ) {}
+
+  /**
+   * The first run of an issuance. Temporal refuses a second start of the id whatever became of
+   * the first run (REJECT_DUPLICATE), so a repeated hand-off never starts a second run.
+   */
+  async startFirstIssuanceRun(issuance: IssuanceRecord): Promise<'started' | 'already-started'> {
+    return (await this.startIssuanceRun(issuance, 1, 'REJECT_DUPLICATE')) ? 'started' : 'already-started';
+  }
+
+  /** An admin replay: a new run of the same id, accepted only after a failed run. */
+  async replayIssuance(issuance: IssuanceRecord, run: number): Promise<'started' | 'already-open'> {
+    return (await this.startIssuanceRun(issuance, run, 'ALLOW_DUPLICATE_FAILED_ONLY')) ? 'started' : 'already-open';
+  }
+
+  /** "Changes up to `seq` are waiting": signal-with-start, so a running workflow hears it or a new one starts. */
+  async signalCampaignChanges(campaign: CampaignRecord, seq: number, requestId?: string): Promise<void> {
+    const input: CampaignWorkflowInput = { campaignId: campaign.id, merchantId: campaign.merchantId };
+    await this.client.workflow.signalWithStart(campaignWorkflowType, {
+      workflowId: campaignWorkflowId(campaign.id),
+      taskQueue: this.settings.taskQueue,
+      args: [input],
+      signal: campaignChangeSignal,
+      signalArgs: [{ seq }],
+      staticSummary: `Campaign ${campaign.id} on the campaign contract`,
+      staticDetails: `merchant ${campaign.merchantId}, contract ${this.settings.campaignContractId ?? ''}`,
+      memo: { merchantId: campaign.merchantId, campaignId: campaign.id, ...(requestId ? { requestId } : {}) },
+      typedSearchAttributes: [
+        { key: searchAttributes.merchantId, value: campaign.merchantId },
+        { key: searchAttributes.campaignId, value: campaign.id },
+        ...(requestId ? [{ key: searchAttributes.requestId, value: requestId }] : []),
+      ],
+    });
+  }
+
+  /**
+   * The highest change the campaign's open workflow run has been told about; undefined when no
+   * run is open (a closed run, even a terminated one, hears nothing more).
+   */
+  async campaignKnownSeq(campaignId: string): Promise<number | undefined> {
+    const handle = this.client.workflow.getHandle(campaignWorkflowId(campaignId));
+    try {
+      const description = await handle.describe();
+      if (description.status.name !== 'RUNNING') return undefined;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
+    const progress = await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+      handle.query(campaignSyncQuery),
+    );
+    return progress.requestedSeq;
+  }
+
+  /** @returns false when Temporal refused the start under `policy` (nothing new was started). */
+  private async startIssuanceRun(
+    issuance: IssuanceRecord,
+    run: number,
+    policy: WorkflowIdReusePolicy,
+  ): Promise<boolean> {
+    const amount = fromStroops(issuance.amountStroops);
+    const input: IssuanceWorkflowInput = {
+      issuanceId: issuance.id,
+      merchantId: issuance.merchantId,
+      campaignId: issuance.campaignId,
+      walletAddress: issuance.walletAddress,
+      amount,
+      amountStroops: issuance.amountStroops.toString(),
+      memo: issuanceMemo(issuance.id),
+      run,
+      paymentBudgetSeconds: this.settings.paymentBudgetSeconds,
+      ...(issuance.requestId ? { requestId: issuance.requestId } : {}),
+    };
+    try {
+      await this.client.workflow.start(issuanceWorkflowType, {
+        workflowId: issuanceWorkflowId(issuance.id),
+        taskQueue: this.settings.taskQueue,
+        args: [input],
+        workflowIdReusePolicy: policy,
+        staticSummary: `Reward ${amount} ${this.settings.assetCode} to ${issuance.walletAddress}`,
+        staticDetails: `merchant ${issuance.merchantId}, campaign ${issuance.campaignId}, run ${run}`,
+        memo: {
+          merchantId: issuance.merchantId,
+          campaignId: issuance.campaignId,
+          walletAddress: issuance.walletAddress,
+          amount,
+          run,
+          requestId: issuance.requestId,
+        },
+        typedSearchAttributes: [
+          { key: searchAttributes.merchantId, value: issuance.merchantId },
+          { key: searchAttributes.campaignId, value: issuance.campaignId },
+          { key: searchAttributes.walletAddress, value: issuance.walletAddress },
+          { key: searchAttributes.issuanceStatus, value: 'pending' },
+          ...(issuance.requestId ? [{ key: searchAttributes.requestId, value: issuance.requestId }] : []),
+        ],
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return false;
+      throw error;
+    }
+  }
+}

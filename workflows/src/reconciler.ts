@@ -1,0 +1,55 @@
+import { ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
+import type { ReconcileBatch, ReconcileBatchInput, ReconcilerActivities, ReconcileTotals } from '@nova/activities';
+import { activityProfiles } from './definitions/activity-profiles';
+import type { ReconcilerInput, ReconcilerOutcome, ReconcilerStep } from './definitions/reconciler';
+
+const steps = proxyActivities<ReconcilerActivities>(activityProfiles.reconcile);
+
+/**
+ * The steps, in order, each re-driving one kind of recorded hand-off. Another kind of hand-off
+ * (the webhook issue's outbox events) is one more entry here and one more activity.
+ */
+const STEPS: Record<ReconcilerStep, (input: ReconcileBatchInput) => Promise<ReconcileBatch>> = {
+  issuanceStarts: steps.reconcileIssuanceStarts,
+  campaignChanges: steps.reconcileCampaignChanges,
+};
+
+/**
+ * One pass of the reconciler, started by the deployment's Temporal Schedule: each step takes
+ * its due records oldest first, a batch at a time, up to `maxBatches` (the rest is the next
+ * run's). A step that fails does not stop the others; the run then fails naming it, so
+ * operators see it in the Web UI, and the next run tries again.
+ */
+export async function reconcilerWorkflow(input: ReconcilerInput): Promise<ReconcilerOutcome> {
+  const batchSize = input.batchSize ?? 200;
+  const maxBatches = input.maxBatches ?? 20;
+  const outcome = { steps: {} } as ReconcilerOutcome;
+  const failed: string[] = [];
+  for (const [name, step] of Object.entries(STEPS) as [ReconcilerStep, (typeof STEPS)[ReconcilerStep]][]) {
+    const totals: ReconcileTotals = { seen: 0, redriven: 0, alreadyTaken: 0, failed: 0 };
+    outcome.steps[name] = totals;
+    let cursor: string | undefined;
+    try {
+      for (let batch = 0; batch < maxBatches; batch++) {
+        const done = await step({ afterSeconds: input.afterSeconds, batchSize, ...(cursor ? { cursor } : {}) });
+        totals.seen += done.seen;
+        totals.redriven += done.redriven;
+        totals.alreadyTaken += done.alreadyTaken;
+        totals.failed += done.failed;
+        cursor = done.next;
+        if (!cursor) break;
+      }
+    } catch (error) {
+      failed.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (totals.redriven > 0 || totals.failed > 0) log.info(`reconciler step ${name}`, { ...totals });
+  }
+  if (failed.length > 0) {
+    throw ApplicationFailure.nonRetryable(
+      `reconciler steps failed: ${failed.join('; ')}`,
+      'ReconcilerStepFailed',
+      outcome,
+    );
+  }
+  return outcome;
+}

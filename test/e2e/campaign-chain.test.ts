@@ -354,6 +354,7 @@ describe('campaigns on the campaign contract, end to end', () => {
       const patched = await request(offline.getHttpServer())
         .patch(`/v1/campaigns/${campaign.id}`)
         .set('X-API-Key', merchant.key)
+        .set('Idempotency-Key', randomUUID())
         .send({ budget: '75', endsAt: '2027-04-01T00:00:00Z' })
         .expect(200);
       assert.equal(patched.body.onChain.status, 'pending');

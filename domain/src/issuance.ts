@@ -18,10 +18,31 @@ export const TRUSTLINE_FAILURES = {
 export type TrustlineProblem = keyof typeof TRUSTLINE_FAILURES;
 
 /**
+ * A payment the network refused for good: Horizon's decisive result code (the failed
+ * operation's, else the transaction's) -> the failure type it surfaces as. Any other final
+ * refusal is TransactionFailed.
+ */
+export const PAYMENT_REFUSALS = {
+  op_no_trust: 'TrustlineMissing',
+  op_not_authorized: 'TrustlineNotAuthorized',
+  op_no_destination: 'AccountNotFound',
+  op_line_full: 'TrustlineLimitExceeded',
+  op_underfunded: 'DistributionUnderfunded',
+  op_src_no_trust: 'DistributionTrustlineMissing',
+  op_src_not_authorized: 'DistributionNotAuthorized',
+  op_no_issuer: 'AssetIssuerMissing',
+  tx_bad_auth: 'TransactionBadAuth',
+  tx_bad_auth_extra: 'TransactionBadAuth',
+  tx_no_source_account: 'ChannelAccountMissing',
+  tx_insufficient_balance: 'ChannelAccountUnderfunded',
+  tx_malformed: 'TransactionMalformed',
+} as const;
+
+/**
  * The failure types an issuance may end with (ApplicationFailure types, shown in the read model
- * and the API). Admission refusals come from the campaign's rule (campaign.ts); payment
- * refusals from the Stellar error translation; RetriesExhausted when retryable errors did not
- * clear within the payment budget; IssuanceFailed for anything else.
+ * and the API): the campaign's admission refusals (campaign.ts), the trustline check's, the
+ * payment's (PAYMENT_REFUSALS), RetriesExhausted when retryable errors did not clear within the
+ * payment budget, and IssuanceFailed for anything else (its message names the cause).
  */
 export const ISSUANCE_FAILURE_TYPES = [
   'CampaignPaused',
@@ -29,9 +50,24 @@ export const ISSUANCE_FAILURE_TYPES = [
   'CampaignEnded',
   'CampaignBudgetExhausted',
   'WalletLimitExceeded',
-  ...Object.values(TRUSTLINE_FAILURES),
+  'AccountNotFound',
+  'TrustlineMissing',
+  'TrustlineNotAuthorized',
+  'TrustlineLimitExceeded',
   'DistributionUnderfunded',
+  'DistributionTrustlineMissing',
+  'DistributionNotAuthorized',
+  'AssetIssuerMissing',
+  'TransactionBadAuth',
+  'ChannelAccountMissing',
+  'ChannelAccountUnderfunded',
+  'TransactionMalformed',
+  'TransactionFailed',
   'RetriesExhausted',
   'IssuanceFailed',
 ] as const;
 export type IssuanceFailureType = (typeof ISSUANCE_FAILURE_TYPES)[number];
+
+export function isIssuanceFailureType(type: string | undefined): type is IssuanceFailureType {
+  return (ISSUANCE_FAILURE_TYPES as readonly (string | undefined)[]).includes(type);
+}

@@ -11,7 +11,7 @@ import {
 import type { IssuanceLedgerActivities, PaymentActivities } from '@nova/activities';
 import { activityProfiles, localActivityProfiles } from './definitions/activity-profiles';
 import { searchAttributes } from './definitions/search-attributes';
-import { issuancePaymentKey, TRUSTLINE_FAILURES } from '@nova/domain';
+import { isIssuanceFailureType, issuancePaymentKey, TRUSTLINE_FAILURES, type IssuanceFailureType } from '@nova/domain';
 import {
   issuanceProgressQuery,
   type IssuanceOutcome,
@@ -31,7 +31,7 @@ const readModel = proxyLocalActivities<IssuanceLedgerActivities>(localActivityPr
 const horizon = proxyLocalActivities<PaymentActivities>(localActivityProfiles.stellarRead);
 
 /** The failure type an issuance ends with: the activity's business type, or RetriesExhausted. */
-function failureOf(error: unknown): { type: string; message: string } {
+function failureOf(error: unknown): { type: IssuanceFailureType; message: string } {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   const gaveUp =
     error instanceof ActivityFailure &&
@@ -50,7 +50,10 @@ function failureOf(error: unknown): { type: string; message: string } {
     };
   }
   if (cause instanceof ApplicationFailure) {
-    return { type: cause.type ?? 'IssuanceFailed', message: cause.message };
+    // A type outside the issuance's vocabulary (e.g. IssuanceMissing, StellarRequestRefused) is named in the message.
+    const type = cause.type ?? undefined;
+    if (isIssuanceFailureType(type)) return { type, message: cause.message };
+    return { type: 'IssuanceFailed', message: `${cause.type ?? 'Error'}: ${cause.message}` };
   }
   return { type: 'IssuanceFailed', message: error instanceof Error ? error.message : String(error) };
 }

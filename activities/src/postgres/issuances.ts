@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Issuance, Prisma, PrismaClient } from '@nova/db';
 import type { Clock } from '../clock';
-import { admissionRefusal, fromStroops } from '@nova/domain';
+import { admissionRefusal, fromStroops, type CampaignBudgetState } from '@nova/domain';
 
 type IssuanceEventSource = Pick<
   Issuance,
@@ -37,18 +37,6 @@ interface LockedIssuance {
   amountStroops: bigint;
   reservation: string;
   status: string;
-}
-
-/** What a reservation reads under the campaign's row lock. */
-interface LockedCampaign {
-  id: string;
-  status: string;
-  startsAt: Date;
-  endsAt: Date;
-  budgetStroops: bigint;
-  reservedStroops: bigint;
-  paidStroops: bigint;
-  maxPerWalletStroops: bigint | null;
 }
 
 /**
@@ -96,7 +84,7 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
           return { reserved: false };
         }
         // NO KEY: serialises reservations without blocking the API's issuance inserts (their FK check).
-        const [campaign] = await tx.$queryRaw<LockedCampaign[]>`
+        const [campaign] = await tx.$queryRaw<CampaignBudgetState[]>`
           SELECT id::text, status, starts_at AS "startsAt", ends_at AS "endsAt", budget_stroops AS "budgetStroops",
                  reserved_stroops AS "reservedStroops", paid_stroops AS "paidStroops",
                  max_per_wallet_stroops AS "maxPerWalletStroops"

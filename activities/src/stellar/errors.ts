@@ -1,3 +1,4 @@
+import { PAYMENT_REFUSALS } from '@nova/domain';
 import { decisiveResultCodes, type HorizonResultCodes } from '@nova/domain/stellar-result-codes';
 
 /**
@@ -59,21 +60,7 @@ const RETRYABLE_CODES = new Set([
 ]);
 
 /** Business-level names for the final refusals a merchant or admin needs to tell apart. */
-const FINAL_TYPES: Record<string, string> = {
-  op_no_trust: 'TrustlineMissing',
-  op_not_authorized: 'TrustlineNotAuthorized',
-  op_no_destination: 'AccountNotFound',
-  op_line_full: 'TrustlineLimitExceeded',
-  op_underfunded: 'DistributionUnderfunded',
-  op_src_no_trust: 'DistributionTrustlineMissing',
-  op_src_not_authorized: 'DistributionNotAuthorized',
-  op_no_issuer: 'AssetIssuerMissing',
-  tx_bad_auth: 'TransactionBadAuth',
-  tx_bad_auth_extra: 'TransactionBadAuth',
-  tx_no_source_account: 'ChannelAccountMissing',
-  tx_insufficient_balance: 'ChannelAccountUnderfunded',
-  tx_malformed: 'TransactionMalformed',
-};
+const FINAL_TYPES: Readonly<Record<string, string>> = PAYMENT_REFUSALS;
 
 /** The network refused or failed the transaction; `resultCodes` are Horizon's. */
 export class TransactionRejectedError extends StellarError {

@@ -13,7 +13,7 @@ import {
 import { PageOf, PageQuery } from '../../common/pagination';
 import { IsStellarAccount, IsStellarAmount } from '../../common/validators';
 
-import { ISSUANCE_STATUSES } from '@nova/domain';
+import { ISSUANCE_FAILURE_TYPES, ISSUANCE_STATUSES } from '@nova/domain';
 
 export class CreateIssuanceDto {
   @ApiProperty({ format: 'uuid', description: 'A campaign of yours that is active and has budget left' })
@@ -48,7 +48,7 @@ export class CreateIssuanceDto {
 }
 
 export class IssuanceFailureView {
-  @ApiProperty({ example: 'TrustlineMissing' }) type!: string;
+  @ApiProperty({ enum: ISSUANCE_FAILURE_TYPES, example: 'TrustlineMissing' }) type!: string;
   @ApiProperty({ example: 'wallet G...: trustline-missing' }) message!: string;
 }
 

@@ -71,3 +71,13 @@ export type IssuanceFailureType = (typeof ISSUANCE_FAILURE_TYPES)[number];
 export function isIssuanceFailureType(type: string | undefined): type is IssuanceFailureType {
   return (ISSUANCE_FAILURE_TYPES as readonly (string | undefined)[]).includes(type);
 }
+
+/** What starting an issuance's workflow run needs of it (a row of `issuances` fits). */
+export interface IssuanceStartRecord {
+  id: string;
+  merchantId: string;
+  campaignId: string;
+  walletAddress: string;
+  amountStroops: bigint;
+  requestId: string | null;
+}

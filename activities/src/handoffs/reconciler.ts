@@ -1,5 +1,6 @@
 import { log } from '@temporalio/activity';
 import type { PrismaClient } from '@nova/db';
+import type { IssuanceStartRecord } from '@nova/domain';
 
 /** Where one step's next batch begins (records are taken oldest first). */
 export type ReconcileCursor = string;
@@ -18,6 +19,8 @@ export interface ReconcileBatch {
   next?: ReconcileCursor;
 }
 
+export type { IssuanceStartRecord };
+
 export type ReconcileTotals = Omit<ReconcileBatch, 'next'>;
 
 export interface ReconcileBatchInput {
@@ -25,16 +28,6 @@ export interface ReconcileBatchInput {
   afterSeconds: number;
   batchSize: number;
   cursor?: ReconcileCursor;
-}
-
-/** What a first start needs of an issuance. */
-export interface IssuanceStartRecord {
-  id: string;
-  merchantId: string;
-  campaignId: string;
-  walletAddress: string;
-  amountStroops: bigint;
-  requestId: string | null;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { WorkflowIdReusePolicy } from '@temporalio/common';
-import { campaignWorkflowId, fromStroops, issuanceWorkflowId } from '@nova/domain';
+import { campaignWorkflowId, fromStroops, issuanceWorkflowId, type IssuanceStartRecord } from '@nova/domain';
 import { issuanceMemo } from '@nova/domain/memos';
 import {
   campaignChangeSignal,
@@ -19,16 +19,6 @@ export interface HandoffSettings {
   assetCode: string;
   /** The campaign contract, shown in the campaign workflows' details. */
   campaignContractId?: string;
-}
-
-/** What a start needs of an issuance (a row of `issuances` fits). */
-export interface IssuanceRecord {
-  id: string;
-  merchantId: string;
-  campaignId: string;
-  walletAddress: string;
-  amountStroops: bigint;
-  requestId: string | null;
 }
 
 /** What a signal needs of a campaign (a row of `campaigns` fits). */
@@ -55,12 +45,12 @@ export class WorkflowHandoffs {
    * The first run of an issuance. Temporal refuses a second start of the id whatever became of
    * the first run (REJECT_DUPLICATE), so a repeated hand-off never starts a second run.
    */
-  async startFirstIssuanceRun(issuance: IssuanceRecord): Promise<'started' | 'already-started'> {
+  async startFirstIssuanceRun(issuance: IssuanceStartRecord): Promise<'started' | 'already-started'> {
     return (await this.startIssuanceRun(issuance, 1, 'REJECT_DUPLICATE')) ? 'started' : 'already-started';
   }
 
   /** An admin replay: a new run of the same id, accepted only after a failed run. */
-  async replayIssuance(issuance: IssuanceRecord, run: number): Promise<'started' | 'already-open'> {
+  async replayIssuance(issuance: IssuanceStartRecord, run: number): Promise<'started' | 'already-open'> {
     return (await this.startIssuanceRun(issuance, run, 'ALLOW_DUPLICATE_FAILED_ONLY')) ? 'started' : 'already-open';
   }
 
@@ -105,7 +95,7 @@ export class WorkflowHandoffs {
 
   /** @returns false when Temporal refused the start under `policy` (nothing new was started). */
   private async startIssuanceRun(
-    issuance: IssuanceRecord,
+    issuance: IssuanceStartRecord,
     run: number,
     policy: WorkflowIdReusePolicy,
   ): Promise<boolean> {

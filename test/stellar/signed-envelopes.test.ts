@@ -6,6 +6,8 @@ import type { FaultSpec } from '@nova/stellar-sandbox';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import {
   EnvelopeExpiredError,
+  EnvelopeMismatchError,
+  EnvelopeRefusedError,
   GatewayInternalError,
   PrismaChannelPool,
   StellarGateway,
@@ -193,6 +195,55 @@ describe('externally signed envelopes: submit-only, exactly once, Expired when t
       GatewayInternalError,
     );
     assert.equal((await transactionsOf(businessKey)).length, 0);
+    assert.equal((await fixture.gateway.paymentsTo(destination!.publicKey())).length, 0);
+  });
+
+  it('a key carries one envelope: another envelope for it, or its envelope under another key, is refused for good', async () => {
+    const [holder, destination] = await createWallets(fixture, 2, { trustline: false });
+    const { confirmation, request } = await scenario('one-envelope');
+    const other = await holderPayment(holder!, destination!.publicKey(), `${run}-other`);
+    const { journal, signedEnvelopes } = journalWith();
+    await assert.rejects(
+      journal.run(request.businessKey, signedEnvelopes, { businessKey: request.businessKey, envelopeXdr: other }),
+      (error: unknown) => error instanceof EnvelopeMismatchError && !error.retryable,
+    );
+    const elsewhere = `${request.businessKey}-elsewhere`;
+    await assert.rejects(
+      journal.run(elsewhere, signedEnvelopes, { businessKey: elsewhere, envelopeXdr: request.envelopeXdr }),
+      (error: unknown) => error instanceof EnvelopeMismatchError && error.hash === confirmation.hash,
+    );
+    assert.equal((await transactionsOf(elsewhere)).length, 0);
+  });
+
+  it('refused at the door for good (not signed by its source): EnvelopeRefused, final, nothing rebuilt or paid', async () => {
+    const [holder, destination, impostor] = await createWallets(fixture, 3, { trustline: false });
+    const account = await horizon.loadAccount(holder!.publicKey());
+    const forged = new TransactionBuilder(account, { fee: '100', networkPassphrase: fixture.sandbox.networkPassphrase })
+      .addOperation(Operation.payment({ destination: destination!.publicKey(), asset: Asset.native(), amount: '1' }))
+      .setTimeout(30)
+      .build();
+    forged.sign(impostor!);
+    const businessKey = `test/${run}/signed/forged`;
+    const request = { businessKey, envelopeXdr: forged.toEnvelope().toXDR('base64') };
+    const { journal, signedEnvelopes } = journalWith();
+    const failure = await journal.run(businessKey, signedEnvelopes, request).then(
+      () => assert.fail('an envelope its source did not sign cannot land'),
+      (error: unknown) => error,
+    );
+    assert.ok(failure instanceof EnvelopeRefusedError, String(failure));
+    assert.equal(failure.retryable, false);
+    assert.equal(failure.resultCodes.transaction, 'tx_bad_auth');
+    await assert.rejects(journal.run(businessKey, signedEnvelopes, request), EnvelopeRefusedError);
+    const stored = await transactionsOf(businessKey);
+    assert.deepEqual(
+      stored.map((t) => t.status),
+      ['failed'],
+      'never rebuilt',
+    );
+    assert.ok(
+      stored[0]!.attempts.some((a) => a.action === 'lookup'),
+      'looked up before it was settled failed',
+    );
     assert.equal((await fixture.gateway.paymentsTo(destination!.publicKey())).length, 0);
   });
 });

@@ -39,6 +39,11 @@ export class PrismaChannelPool implements ChannelPool {
     return rows[0]?.public_key;
   }
 
+  /**
+   * Frees whatever `holder` holds in channel_accounts, whichever pool leased it: the journal
+   * releases every transaction's lease (a channel's, or the contract calls' source account) by
+   * the transaction's id through one pool.
+   */
   async release(holder: string): Promise<void> {
     await this.db.$executeRaw`
       UPDATE channel_accounts SET lease_holder = NULL, lease_expires_at = NULL WHERE lease_holder = ${holder}`;

@@ -1,15 +1,16 @@
-import type { PrismaClient } from '@nova/db';
+import { Prisma, type PrismaClient } from '@nova/db';
 import type { ResultCodes } from '../stellar/errors';
-import type {
-  EnvelopeSourceKind,
-  JournalAction,
-  JournalItem,
-  JournalStatus,
-  JournalStore,
-  JournalTransaction,
-  NewJournalItem,
-  NewJournalTransaction,
-  SettleDetails,
+import {
+  EnvelopeMismatchError,
+  type EnvelopeSourceKind,
+  type JournalAction,
+  type JournalItem,
+  type JournalStatus,
+  type JournalStore,
+  type JournalTransaction,
+  type NewJournalItem,
+  type NewJournalTransaction,
+  type SettleDetails,
 } from '../stellar/journal';
 
 /** Thrown inside the insert transaction to roll it back when some attempts were already stored. */
@@ -114,6 +115,19 @@ export class PrismaJournalStore implements JournalStore {
       return { conflicts: [] };
     } catch (error) {
       if (error instanceof AttemptsTaken) return { conflicts: error.keys };
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+        // The envelope itself is journaled already (its hash is unique): under these keys, a
+        // concurrent caller stored it first (follow it); under another key, it is not theirs.
+        const keys = items.map((item) => item.businessKey);
+        const ours = await this.db.$queryRaw<{ businessKey: string }[]>`
+          SELECT i.business_key AS "businessKey" FROM journal_items i JOIN journal_transactions t ON t.id = i.transaction_id
+           WHERE t.hash = ${transaction.hash} AND i.business_key = ANY(${keys}::text[])`;
+        if (ours.length > 0) return { conflicts: ours.map((row) => row.businessKey) };
+        throw new EnvelopeMismatchError(
+          `envelope ${transaction.hash} is journaled under another business key`,
+          transaction.hash,
+        );
+      }
       throw error;
     }
   }
@@ -126,7 +140,7 @@ export class PrismaJournalStore implements JournalStore {
              result_codes = COALESCE(${resultCodes}::jsonb, result_codes),
              contract_error_code = COALESCE(${details.contractErrorCode ?? null}::int, contract_error_code),
              updated_at = now()
-       WHERE id = ${id}::uuid`;
+       WHERE id = ${id}::uuid AND status IN ('prepared', 'submitted')`;
   }
 
   async setFeeBump(id: string, feeBumpXdr: string): Promise<void> {

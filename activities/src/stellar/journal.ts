@@ -113,6 +113,8 @@ export type TransactionOutcome =
 export interface EnvelopeSource<Request> {
   readonly kind: EnvelopeSourceKind;
   prepare(request: Request, attempt: number, onProgress: (step: string) => void): Promise<JournalItem | undefined>;
+  /** For a source that cannot rebuild: is `item` this request's own envelope? */
+  matches?(request: Request, item: JournalItem): boolean;
 }
 
 /** An externally signed envelope past its upper time bound with its hash not found: it can never land, and is never rebuilt. */
@@ -125,6 +127,33 @@ export class EnvelopeExpiredError extends StellarError {
   ) {
     super(message);
     this.name = 'EnvelopeExpiredError';
+  }
+}
+
+/** The same business key asked to carry another envelope than the one journaled for it. */
+export class EnvelopeMismatchError extends StellarError {
+  readonly retryable = false;
+  readonly type = 'EnvelopeMismatch';
+  constructor(
+    message: string,
+    readonly hash: string,
+  ) {
+    super(message);
+    this.name = 'EnvelopeMismatchError';
+  }
+}
+
+/** An externally signed envelope the network failed or refused for good (never rebuilt, so final whatever the code). */
+export class EnvelopeRefusedError extends StellarError {
+  readonly retryable = false;
+  readonly type = 'EnvelopeRefused';
+  constructor(
+    message: string,
+    readonly resultCodes: ResultCodes,
+    readonly ledger?: number,
+  ) {
+    super(message);
+    this.name = 'EnvelopeRefusedError';
   }
 }
 
@@ -319,6 +348,13 @@ export class TransactionJournal {
     onProgress: (step: string) => void,
   ): Promise<JournalConfirmation | undefined> {
     const existing = await this.options.store.list(businessKey);
+    const mismatch = existing.find((item) => source.matches && !source.matches(request, item));
+    if (mismatch) {
+      throw new EnvelopeMismatchError(
+        `${businessKey} is journaled with envelope ${mismatch.transaction.hash}; a key never carries another`,
+        mismatch.transaction.hash,
+      );
+    }
     const landed = existing.find((item) => item.transaction.status === 'landed');
     if (landed) return this.confirmation(landed, landed.transaction.ledger ?? 0, true);
 
@@ -334,12 +370,13 @@ export class TransactionJournal {
 
     const last = existing[existing.length - 1];
     if (source.kind === 'external' && last) {
-      // Signed elsewhere: never rebuilt. Its end is final, whatever it was.
+      // Signed elsewhere: never rebuilt. Its end is final, whatever it was (the row read at the
+      // start of this round may predate the expiry just recorded: anything not failed expired).
       const { transaction } = last;
-      if (transaction.status === 'failed' && transaction.resultCodes) {
+      if (transaction.status === 'failed') {
         throw this.rejection(last, {
           successful: false,
-          resultCodes: transaction.resultCodes,
+          resultCodes: transaction.resultCodes ?? { transaction: 'tx_failed', operations: [] },
           ...(transaction.ledger !== null ? { ledger: transaction.ledger } : {}),
         });
       }
@@ -378,7 +415,12 @@ export class TransactionJournal {
       if (!found.found) {
         notFound.push(item);
         const closedAt = found.closedAt ?? horizonLedger?.closedAt;
-        if (closedAt && closedAt.getTime() <= item.transaction.maxTime.getTime()) open.push(item);
+        // Expired only once a ledger is known to have closed past the bound; an answer without a
+        // usable close time proves nothing.
+        const closed = closedAt?.getTime();
+        if (closed === undefined || !Number.isFinite(closed) || closed <= item.transaction.maxTime.getTime()) {
+          open.push(item);
+        }
         continue;
       }
       if (found.outcome.successful) {
@@ -388,7 +430,7 @@ export class TransactionJournal {
           found: { successful: true, confirmation: this.confirmation(item, found.outcome.ledger, true) },
         };
       }
-      if (itemStateIn(found.outcome.resultCodes, item.opIndex) === 'failed') {
+      if (stateOf(item, found.outcome.resultCodes) === 'failed') {
         return { open, notFound, found: { successful: false, error: this.rejection(item, found.outcome) } };
       }
     }
@@ -464,7 +506,7 @@ export class TransactionJournal {
     }
     const outcome = await shared;
     if (outcome.successful) return this.confirmation(item, outcome.ledger, false);
-    if (itemStateIn(outcome.resultCodes, item.opIndex) === 'rolled-back') return undefined;
+    if (stateOf(item, outcome.resultCodes) === 'rolled-back') return undefined;
     throw this.rejection(item, outcome);
   }
 
@@ -518,6 +560,12 @@ export class TransactionJournal {
         // Included and failed, or refused at the door for good. A retryable refusal (tx_bad_seq,
         // try_again_later, ...) leaves it pending: an earlier copy may be in a ledger already,
         // and the next call looks its hash up first.
+        if (error.ledger === undefined && !error.retryable) {
+          // Refused at the door for good -- unless an earlier copy of it is in a ledger already
+          // (a resubmission of a landed transaction may be refused on other grounds).
+          const found = await this.lookUp(transaction, onProgress);
+          if (found.found) return found.outcome;
+        }
         if (error.ledger !== undefined || !error.retryable) {
           const outcome: TransactionOutcome = {
             successful: false,
@@ -576,6 +624,13 @@ export class TransactionJournal {
       );
     }
     const codes = outcome.resultCodes;
+    if (transaction.source === 'external') {
+      return new EnvelopeRefusedError(
+        `${item.businessKey}: envelope ${transaction.hash} failed on chain: ${[codes.transaction, ...codes.operations].join(', ')}`,
+        codes,
+        outcome.ledger,
+      );
+    }
     const own = codes.operations[item.opIndex];
     return new TransactionRejectedError(
       `${item.businessKey} (operation ${item.opIndex} of ${transaction.hash}) failed on chain: ${own ?? codes.transaction}`,
@@ -587,6 +642,11 @@ export class TransactionJournal {
   private confirmation(item: JournalItem, ledger: number, alreadyLanded: boolean): JournalConfirmation {
     return { hash: item.transaction.hash, ledger, attempt: item.attempt, opIndex: item.opIndex, alreadyLanded };
   }
+}
+
+/** An externally signed envelope is never rebuilt: whatever failed it, it failed for good. */
+function stateOf(item: JournalItem, codes: ResultCodes): 'failed' | 'rolled-back' {
+  return item.transaction.source === 'external' ? 'failed' : itemStateIn(codes, item.opIndex);
 }
 
 function isPending(item: JournalItem): boolean {
@@ -606,6 +666,10 @@ export class SignedEnvelopeSource implements EnvelopeSource<{ envelopeXdr: strin
   readonly kind = 'external' as const;
 
   constructor(private readonly journal: TransactionJournal) {}
+
+  matches(request: { envelopeXdr: string; businessKey: string }, item: JournalItem): boolean {
+    return item.transaction.envelopeXdr === request.envelopeXdr;
+  }
 
   async prepare(
     request: { envelopeXdr: string; businessKey: string },

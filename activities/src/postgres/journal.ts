@@ -1,8 +1,6 @@
 import { Prisma, type PrismaClient } from '@nova/db';
-import type { ResultCodes } from '../stellar/errors';
 import {
   EnvelopeMismatchError,
-  type EnvelopeSourceKind,
   type JournalAction,
   type JournalItem,
   type JournalStatus,
@@ -20,31 +18,9 @@ class AttemptsTaken extends Error {
   }
 }
 
-/** An item joined with its transaction, as list() reads it. */
-interface ItemRow {
-  id: string;
-  opIndex: number;
-  businessKey: string;
-  attempt: number;
-  destination: string | null;
-  amountStroops: bigint | null;
-  itemMemo: string | null;
-  transactionId: string;
-  source: EnvelopeSourceKind;
-  hash: string;
-  envelopeXdr: string;
-  feeBumpXdr: string | null;
-  sourceAccount: string;
-  sequence: bigint;
-  maxTime: Date;
-  memo: string | null;
-  contractId: string | null;
-  method: string | null;
-  status: JournalStatus;
-  ledger: number | null;
-  resultCodes: ResultCodes | null;
-  contractErrorCode: number | null;
-}
+/** An item joined with its transaction, as list() reads it (the item's memo renamed beside the transaction's). */
+type ItemRow = Omit<JournalItem, 'transaction' | 'memo'> &
+  Omit<JournalTransaction, 'id'> & { itemMemo: string | null; transactionId: string };
 
 /** The transaction journal in PostgreSQL: journal_transactions, journal_items, journal_attempts. */
 export class PrismaJournalStore implements JournalStore {
@@ -63,39 +39,16 @@ export class PrismaJournalStore implements JournalStore {
        WHERE i.business_key = ${businessKey}
        ORDER BY i.attempt`;
     const transactions = new Map<string, JournalTransaction>();
-    return rows.map((row) => {
-      let transaction = transactions.get(row.transactionId);
-      if (!transaction) {
-        transaction = {
-          id: row.transactionId,
-          source: row.source,
-          hash: row.hash,
-          envelopeXdr: row.envelopeXdr,
-          feeBumpXdr: row.feeBumpXdr,
-          sourceAccount: row.sourceAccount,
-          sequence: row.sequence,
-          maxTime: row.maxTime,
-          memo: row.memo,
-          contractId: row.contractId,
-          method: row.method,
-          status: row.status,
-          ledger: row.ledger,
-          resultCodes: row.resultCodes,
-          contractErrorCode: row.contractErrorCode,
-        };
-        transactions.set(row.transactionId, transaction);
-      }
-      return {
-        id: row.id,
-        transaction,
-        opIndex: row.opIndex,
-        businessKey: row.businessKey,
-        attempt: row.attempt,
-        destination: row.destination,
-        amountStroops: row.amountStroops,
-        memo: row.itemMemo,
-      };
-    });
+    return rows.map(
+      ({ id, opIndex, businessKey, attempt, destination, amountStroops, itemMemo, transactionId, ...rest }) => {
+        let transaction = transactions.get(transactionId);
+        if (!transaction) {
+          transaction = { ...rest, id: transactionId };
+          transactions.set(transactionId, transaction);
+        }
+        return { id, transaction, opIndex, businessKey, attempt, destination, amountStroops, memo: itemMemo };
+      },
+    );
   }
 
   async insert(transaction: NewJournalTransaction, items: NewJournalItem[]): Promise<{ conflicts: string[] }> {

@@ -19,6 +19,7 @@ export * from './postgres/channel-pool';
 export * from './postgres/campaign-chain';
 export * from './handoffs/reconciler';
 export * from './stellar';
+export * from './webhooks/sender';
 
 export interface ActivityDependencies {
   db: PrismaClient;

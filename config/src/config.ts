@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { WebhookAllowlist } from '@nova/domain/webhook-addresses';
 import { apiEnvSchema, workerEnvSchema } from './env';
 import { ConfigError } from './errors';
 import { stellarNetworkConfig, stellarSigners, type StellarNetworkConfig, type StellarSigners } from './stellar';
@@ -32,6 +33,17 @@ export interface ReconcilerConfig {
   afterSeconds: number;
 }
 
+/** Where webhooks may be delivered (both processes check it: the API at registration, the worker per attempt). */
+export interface WebhookAddressConfig {
+  /** WEBHOOK_ALLOWED_HOSTS: hostnames, addresses and ranges delivered to although the address rules refuse them. */
+  allowlist: WebhookAllowlist;
+}
+
+export interface WorkerWebhookConfig extends WebhookAddressConfig {
+  /** One delivery attempt (connect, headers and the first 1 KB of the body) is cut after this long. */
+  attemptTimeoutSeconds: number;
+}
+
 interface CommonConfig {
   nodeEnv: 'development' | 'production' | 'test';
   logLevel: LogLevel;
@@ -51,6 +63,7 @@ export interface ApiConfig extends CommonConfig {
     /** A request holding a key longer than this is taken for dead: a retry may take the key over. */
     lockTimeoutSeconds: number;
   };
+  webhooks: WebhookAddressConfig;
 }
 
 export interface WorkerConfig extends CommonConfig {
@@ -60,6 +73,7 @@ export interface WorkerConfig extends CommonConfig {
   worker: { shutdownGraceSeconds: number; workflowBundlePath?: string };
   issuance: IssuanceConfig;
   reconciler: ReconcilerConfig;
+  webhooks: WorkerWebhookConfig;
 }
 
 export { ConfigError } from './errors';
@@ -116,6 +130,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
       retentionHours: parsed.IDEMPOTENCY_KEY_RETENTION_HOURS,
       lockTimeoutSeconds: parsed.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS,
     },
+    webhooks: { allowlist: parsed.WEBHOOK_ALLOWED_HOSTS },
   };
 }
 
@@ -135,6 +150,10 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     },
     issuance: { paymentBudgetSeconds: parsed.ISSUANCE_PAYMENT_BUDGET_SECONDS },
     reconciler: { everySeconds: parsed.RECONCILE_EVERY_SECONDS, afterSeconds: parsed.RECONCILE_AFTER_SECONDS },
+    webhooks: {
+      allowlist: parsed.WEBHOOK_ALLOWED_HOSTS,
+      attemptTimeoutSeconds: parsed.WEBHOOK_ATTEMPT_TIMEOUT_SECONDS,
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseWebhookAllowlist } from '@nova/domain/webhook-addresses';
 import { stellarShape } from './stellar';
 
 /**
@@ -29,6 +30,19 @@ const postgresUrl = z.string().refine(
   { message: 'must be a postgresql://user:password@host:port/database URL' },
 );
 
+// The one way past the webhook address rules (the tests' loopback receiver, an internal receiver).
+const webhookAllowlist = z
+  .string()
+  .optional()
+  .transform((csv, ctx) => {
+    try {
+      return parseWebhookAllowlist(csv);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+
 // host:port, where host is a name, an IPv4 address or a bracketed IPv6 address.
 const hostPort = z
   .string()
@@ -56,6 +70,8 @@ const commonShape = {
   TEMPORAL_UI_URL: z.url({ message: 'must be an http(s) URL' }).default('http://127.0.0.1:8233'),
   // The API starts first runs with it; the worker's reconciler starts the runs the API could not.
   ISSUANCE_PAYMENT_BUDGET_SECONDS: positiveInt('seconds').default(3600),
+  // The API refuses literal addresses at registration; the worker checks every resolved address.
+  WEBHOOK_ALLOWED_HOSTS: webhookAllowlist,
 };
 
 const apiShape = {
@@ -80,6 +96,7 @@ const workerShape = {
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   RECONCILE_EVERY_SECONDS: positiveInt('seconds').default(10),
   RECONCILE_AFTER_SECONDS: positiveInt('seconds').default(10),
+  WEBHOOK_ATTEMPT_TIMEOUT_SECONDS: positiveInt('seconds').default(15),
 };
 
 function tlsPairRule(

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Keypair } from '@stellar/stellar-sdk';
 import type { ApiConfig, StellarNetworkConfig, StellarSigners, WorkerConfig } from '@nova/config';
+import { parseWebhookAllowlist } from '@nova/domain/webhook-addresses';
 
 /** A network no test listens on: for tests that never reach Stellar. */
 export function unreachableStellar(): { network: StellarNetworkConfig; signers: StellarSigners } {
@@ -30,6 +31,9 @@ export function required(
   return value;
 }
 
+// The tests' webhook receivers listen on loopback, which the address rules refuse unless allowlisted.
+const TEST_WEBHOOK_ALLOWED_HOSTS = '127.0.0.1';
+
 /** A task queue of the test's own, so concurrent test files never share workers. */
 export function uniqueTaskQueue(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
@@ -42,6 +46,9 @@ export function testWorkerConfig(overrides: {
   stellar?: { network: StellarNetworkConfig; signers: StellarSigners };
   paymentBudgetSeconds?: number;
   reconciler?: { everySeconds: number; afterSeconds: number };
+  /** WEBHOOK_ALLOWED_HOSTS; '' for none. */
+  webhookAllowedHosts?: string;
+  webhookAttemptTimeoutSeconds?: number;
 }): WorkerConfig {
   const stellar = overrides.stellar ?? unreachableStellar();
   return {
@@ -60,6 +67,10 @@ export function testWorkerConfig(overrides: {
     worker: { shutdownGraceSeconds: overrides.shutdownGraceSeconds ?? 5 },
     issuance: { paymentBudgetSeconds: overrides.paymentBudgetSeconds ?? 300 },
     reconciler: overrides.reconciler ?? { everySeconds: 10, afterSeconds: 10 },
+    webhooks: {
+      allowlist: parseWebhookAllowlist(overrides.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS),
+      attemptTimeoutSeconds: overrides.webhookAttemptTimeoutSeconds ?? 15,
+    },
   };
 }
 
@@ -72,6 +83,8 @@ export function testApiConfig(overrides: {
   rateLimitPerMinute?: number;
   paymentBudgetSeconds?: number;
   idempotencyLockTimeoutSeconds?: number;
+  /** WEBHOOK_ALLOWED_HOSTS; '' for none. */
+  webhookAllowedHosts?: string;
 }): ApiConfig {
   return {
     stellar: overrides.stellar ?? unreachableStellar().network,
@@ -90,6 +103,7 @@ export function testApiConfig(overrides: {
     rateLimit: { perMinute: overrides.rateLimitPerMinute ?? 100_000 },
     issuance: { paymentBudgetSeconds: overrides.paymentBudgetSeconds ?? 300 },
     idempotency: { retentionHours: 24, lockTimeoutSeconds: overrides.idempotencyLockTimeoutSeconds ?? 60 },
+    webhooks: { allowlist: parseWebhookAllowlist(overrides.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS) },
   };
 }
 

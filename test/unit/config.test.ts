@@ -176,6 +176,46 @@ describe('configuration', () => {
     }
   });
 
+  it('reads the webhook allowlist for the API and the worker, and the worker its attempt timeout', () => {
+    assert.deepEqual(loadApiConfig(valid).webhooks, { allowlist: { hosts: [], ranges: [] } });
+    assert.deepEqual(loadWorkerConfig(valid).webhooks, {
+      allowlist: { hosts: [], ranges: [] },
+      attemptTimeoutSeconds: 15,
+    });
+    const env = {
+      ...valid,
+      WEBHOOK_ALLOWED_HOSTS: '127.0.0.1, receiver.test,10.0.0.0/8',
+      WEBHOOK_ATTEMPT_TIMEOUT_SECONDS: '5',
+    };
+    for (const config of [loadApiConfig(env), loadWorkerConfig(env)]) {
+      assert.deepEqual(config.webhooks.allowlist.hosts, ['receiver.test']);
+      assert.deepEqual(
+        config.webhooks.allowlist.ranges.map(([address, bits]) => `${address.toString()}/${bits}`),
+        ['127.0.0.1/32', '10.0.0.0/8'],
+      );
+    }
+    assert.equal(loadWorkerConfig(env).webhooks.attemptTimeoutSeconds, 5);
+  });
+
+  it('refuses a bad WEBHOOK_ALLOWED_HOSTS entry by name, and a bad attempt timeout', () => {
+    for (const load of [loadApiConfig, loadWorkerConfig]) {
+      const problems = problemsOf(() => load({ ...valid, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1,10.0.0.0/33' }));
+      assert.deepEqual(
+        problems.map((p) => p.variable),
+        ['WEBHOOK_ALLOWED_HOSTS'],
+      );
+      assert.match(problems[0]!.message, /"10\.0\.0\.0\/33"/);
+    }
+    for (const value of ['abc', '0', '1.5']) {
+      const problems = problemsOf(() => loadWorkerConfig({ ...valid, WEBHOOK_ATTEMPT_TIMEOUT_SECONDS: value }));
+      assert.deepEqual(
+        problems.map((p) => p.variable),
+        ['WEBHOOK_ATTEMPT_TIMEOUT_SECONDS'],
+        value,
+      );
+    }
+  });
+
   it('refuses a worker grace period that is not a positive whole number', () => {
     const problems = problemsOf(() => loadWorkerConfig({ ...valid, WORKER_SHUTDOWN_GRACE_SECONDS: '-3' }));
     assert.equal(problems[0]?.variable, 'WORKER_SHUTDOWN_GRACE_SECONDS');

@@ -10,6 +10,8 @@ import { createPaymentActivities } from './stellar/payment-activities';
 import type { StellarGateway } from './stellar/gateway';
 import type { PaymentBatchSource } from './stellar/payment-batch-source';
 import type { TransactionJournal } from './stellar/journal';
+import { createWebhookDeliveryActivities, type WebhookPoster } from './webhooks/deliveries';
+import type { WebhookRelay } from './webhooks/relay';
 
 export * from './clock';
 export * from './postgres/self-check';
@@ -19,6 +21,8 @@ export * from './postgres/channel-pool';
 export * from './postgres/campaign-chain';
 export * from './handoffs/reconciler';
 export * from './stellar';
+export * from './webhooks/relay';
+export * from './webhooks/deliveries';
 export * from './webhooks/sender';
 
 export interface ActivityDependencies {
@@ -36,6 +40,17 @@ export interface ActivityDependencies {
   campaignContractId?: string;
   /** Starts and signals by business id, for the reconciler (the worker binds them on its Temporal client). */
   handoffs: TemporalHandoffs;
+  /** The Temporal Web UI, for the `links` of the resources events carry. */
+  temporalUi: { uiUrl: string; namespace: string };
+  webhooks: {
+    /** The outbox relay: kicked after each event written, and the reconciler's catch-up. */
+    relay: WebhookRelay;
+    /** One signed, SSRF-checked POST per attempt. */
+    sender: WebhookPoster;
+    /** Attempts in flight per endpoint, across all workers (WEBHOOK_ENDPOINT_CONCURRENCY). */
+    endpointConcurrency: number;
+    attemptTimeoutSeconds: number;
+  };
 }
 
 /** Every activity the platform's worker registers, built from its dependencies. */
@@ -43,10 +58,11 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     ...createSelfCheckActivities(deps),
     ...createPaymentActivities(deps),
-    ...createIssuanceLedgerActivities(deps),
-    ...createCampaignChainLedgerActivities(deps),
+    ...createIssuanceLedgerActivities({ ...deps, events: deps.webhooks.relay }),
+    ...createCampaignChainLedgerActivities({ ...deps, events: deps.webhooks.relay }),
     ...createCampaignContractActivities(deps),
-    ...createReconcilerActivities(deps),
+    ...createReconcilerActivities({ ...deps, relay: deps.webhooks.relay }),
+    ...createWebhookDeliveryActivities(deps),
   };
 }
 

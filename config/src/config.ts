@@ -10,6 +10,8 @@ export interface TemporalConfig {
   address: string;
   namespace: string;
   taskQueue: string;
+  /** Webhook deliveries' task queue, apart from payments. */
+  webhookTaskQueue: string;
   /** TLS is on when asked for, or implied by client certificates or an API key (Temporal Cloud). */
   tls: boolean;
   tlsCertPath?: string;
@@ -42,6 +44,10 @@ export interface WebhookAddressConfig {
 export interface WorkerWebhookConfig extends WebhookAddressConfig {
   /** One delivery attempt (connect, headers and the first 1 KB of the body) is cut after this long. */
   attemptTimeoutSeconds: number;
+  /** Webhook attempts this process runs at once. */
+  workerConcurrency: number;
+  /** Webhook attempts in flight per endpoint, across all workers. */
+  endpointConcurrency: number;
 }
 
 interface CommonConfig {
@@ -70,7 +76,12 @@ export interface WorkerConfig extends CommonConfig {
   stellar: StellarNetworkConfig;
   /** Secret keys: never log this object. */
   signers: StellarSigners;
-  worker: { shutdownGraceSeconds: number; workflowBundlePath?: string };
+  worker: {
+    shutdownGraceSeconds: number;
+    workflowBundlePath?: string;
+    /** The task queues this process polls. */
+    taskQueues: ('core' | 'webhooks')[];
+  };
   issuance: IssuanceConfig;
   reconciler: ReconcilerConfig;
   webhooks: WorkerWebhookConfig;
@@ -104,6 +115,7 @@ function temporalConfig(env: z.infer<typeof apiEnvSchema> | z.infer<typeof worke
     address: env.TEMPORAL_ADDRESS,
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
+    webhookTaskQueue: env.TEMPORAL_WEBHOOK_TASK_QUEUE ?? `${env.TEMPORAL_TASK_QUEUE}-webhooks`,
     tls: env.TEMPORAL_TLS ?? implied,
     tlsCertPath: env.TEMPORAL_TLS_CERT_PATH,
     tlsKeyPath: env.TEMPORAL_TLS_KEY_PATH,
@@ -147,12 +159,15 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     worker: {
       shutdownGraceSeconds: parsed.WORKER_SHUTDOWN_GRACE_SECONDS,
       workflowBundlePath: parsed.WORKFLOW_BUNDLE_PATH,
+      taskQueues: parsed.WORKER_TASK_QUEUES,
     },
     issuance: { paymentBudgetSeconds: parsed.ISSUANCE_PAYMENT_BUDGET_SECONDS },
     reconciler: { everySeconds: parsed.RECONCILE_EVERY_SECONDS, afterSeconds: parsed.RECONCILE_AFTER_SECONDS },
     webhooks: {
       allowlist: parsed.WEBHOOK_ALLOWED_HOSTS,
       attemptTimeoutSeconds: parsed.WEBHOOK_ATTEMPT_TIMEOUT_SECONDS,
+      workerConcurrency: parsed.WEBHOOK_WORKER_CONCURRENCY,
+      endpointConcurrency: parsed.WEBHOOK_ENDPOINT_CONCURRENCY,
     },
   };
 }

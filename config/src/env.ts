@@ -61,6 +61,11 @@ const commonShape = {
     .string()
     .regex(/^[A-Za-z0-9._/-]{1,255}$/, 'must be a task queue name')
     .default('nova-rewards'),
+  // Webhook deliveries' own task queue (default: the task queue's name + "-webhooks").
+  TEMPORAL_WEBHOOK_TASK_QUEUE: z
+    .string()
+    .regex(/^[A-Za-z0-9._/-]{1,255}$/, 'must be a task queue name')
+    .optional(),
   TEMPORAL_TLS: booleanFlag.optional(),
   TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
   TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
@@ -97,6 +102,16 @@ const workerShape = {
   RECONCILE_EVERY_SECONDS: positiveInt('seconds').default(10),
   RECONCILE_AFTER_SECONDS: positiveInt('seconds').default(10),
   WEBHOOK_ATTEMPT_TIMEOUT_SECONDS: positiveInt('seconds').default(15),
+  // Which task queues this worker process polls: the core (payments, contract calls,
+  // reconciler) and webhook deliveries; a deployment scales them as separate processes.
+  WORKER_TASK_QUEUES: z
+    .string()
+    .transform((v) => [...new Set(v.split(',').map((q) => q.trim()))])
+    .pipe(z.array(z.enum(['core', 'webhooks'], { message: 'must list core and/or webhooks, comma-separated' })).min(1))
+    .default(['core', 'webhooks']),
+  // Webhook attempts one worker runs at once, and attempts in flight per endpoint across all workers.
+  WEBHOOK_WORKER_CONCURRENCY: positiveInt('attempts').default(100),
+  WEBHOOK_ENDPOINT_CONCURRENCY: positiveInt('attempts').default(4),
 };
 
 function tlsPairRule(

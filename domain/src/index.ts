@@ -8,3 +8,5 @@ export * from './amounts';
 export * from './keys';
 export * from './issuance';
 export * from './campaign';
+export * from './webhooks';
+export * from './resources';

@@ -27,3 +27,11 @@ export function campaignChangeKey(campaignId: string, seq: number): string {
 export function selfCheckWorkflowId(selfCheckId: string): string {
   return `self-check/${selfCheckId}`;
 }
+
+/**
+ * One delivery of one event to one endpoint, one workflow id: two relays of the same event can
+ * never deliver it twice; a redelivery is a new run of the same id.
+ */
+export function webhookDeliveryWorkflowId(eventId: bigint | number | string, endpointId: string): string {
+  return `webhook-delivery/${eventId.toString()}/${endpointId}`;
+}

@@ -14,6 +14,9 @@ export type {
   Merchant,
   OutboxEvent,
   SelfCheck,
+  WebhookAttempt,
+  WebhookDelivery,
+  WebhookEndpoint,
 } from '../generated/client/client';
 export { Prisma } from '../generated/client/client';
 

@@ -7,7 +7,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { campaignWorkflowId, issuanceWorkflowId } from '@nova/domain';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
-import { createReconcilerActivities, type ReconcileBatch } from '@nova/activities';
+import { createReconcilerActivities, WebhookRelay, type ReconcileBatch } from '@nova/activities';
 import { WorkflowHandoffs } from '@nova/workflows/client';
 import { searchAttributes } from '@nova/workflows/definitions';
 import { required, uniqueTaskQueue } from '../support/environment';
@@ -31,6 +31,7 @@ describe('reconciler activities', () => {
   function activities(options: { campaignSync: boolean } = { campaignSync: true }) {
     const handoffs = new WorkflowHandoffs(temporal, {
       taskQueue,
+      webhookTaskQueue: `${taskQueue}-webhooks`,
       paymentBudgetSeconds: 60,
       assetCode: 'NOVA',
       campaignContractId: contractId,
@@ -38,6 +39,7 @@ describe('reconciler activities', () => {
     return createReconcilerActivities({
       db,
       handoffs,
+      relay: new WebhookRelay(db, handoffs),
       ...(options.campaignSync ? { campaignContractId: contractId } : {}),
     });
   }

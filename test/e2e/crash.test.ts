@@ -21,6 +21,7 @@ import {
   startStellarFixture,
   type StellarFixture,
 } from '../support/stellar';
+import { WebhookReceiver } from '../support/webhook-receiver';
 
 const root = resolve(__dirname, '..', '..', '..');
 
@@ -42,6 +43,7 @@ describe('crash recovery end to end', () => {
   let uiPort = 0;
   let merchantKey = '';
   let campaignId = '';
+  const receiver = new WebhookReceiver();
   const http = () => request(app.getHttpServer());
 
   async function startTemporal() {
@@ -76,6 +78,8 @@ describe('crash recovery end to end', () => {
       CHANNEL_POOL_SIZE: '8',
       LOG_LEVEL: 'info',
       WORKER_SHUTDOWN_GRACE_SECONDS: '2',
+      // The webhook receiver of the delivery crash listens on loopback.
+      WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
     });
     return workerProcess;
   }
@@ -122,6 +126,7 @@ describe('crash recovery end to end', () => {
   }
 
   before(async () => {
+    await receiver.start();
     temporalPort = await freePort();
     uiPort = await freePort();
     await startTemporal();
@@ -168,6 +173,7 @@ describe('crash recovery end to end', () => {
     await db?.$disconnect();
     await database?.drop();
     await stellar?.stop();
+    await receiver.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -185,6 +191,47 @@ describe('crash recovery end to end', () => {
     });
     assert.equal(envelopes.length, 1);
     assert.ok(envelopes[0]!.attempts.some((a) => a.action === 'lookup' && a.outcome === 'found-successful'));
+  });
+
+  it('the worker is killed mid-delivery: a new worker delivers the event, none is lost', async () => {
+    receiver.answer('/crash', { hang: true }, { status: 200 });
+    const endpoint = await http()
+      .post('/v1/webhooks/endpoints')
+      .set('X-API-Key', merchantKey)
+      .set('Idempotency-Key', randomUUID())
+      .send({ url: receiver.url('/crash'), events: ['*'] })
+      .expect(201);
+    const sent = await http()
+      .post(`/v1/webhooks/endpoints/${endpoint.body.id}/test`)
+      .set('X-API-Key', merchantKey)
+      .set('Idempotency-Key', randomUUID())
+      .expect(202);
+    await eventually(async () => (receiver.on('/crash').length === 1 ? true : undefined), {
+      what: 'the first attempt to be in flight',
+      timeoutMs: 30_000,
+    });
+    workerProcess!.child.kill('SIGKILL');
+    await withTimeout(workerProcess!.exited, 10_000, 'worker death');
+    const next = startWorker();
+    await waitForOutput(next, /"msg":"worker started"/, 60_000);
+    const delivered = await eventually(
+      async () => {
+        const response = await http()
+          .get(`/v1/webhooks/deliveries/${sent.body.deliveryId}`)
+          .set('X-API-Key', merchantKey)
+          .expect(200);
+        return response.body.status === 'succeeded' ? response.body : undefined;
+      },
+      { what: 'the delivery after the crash', timeoutMs: 90_000 },
+    );
+    // The killed attempt never got an answer to record; the new worker's attempt is attempt 1.
+    assert.deepEqual(
+      delivered.attempts.map((a: { number: number; responseStatus: number }) => [a.number, a.responseStatus]),
+      [[1, 200]],
+    );
+    const requests = receiver.on('/crash');
+    assert.equal(requests.length, 2, 'sent again after the crash');
+    assert.equal(requests[0]!.headers['webhook-id'], requests[1]!.headers['webhook-id'], 'the same event');
   });
 
   it('the Temporal server restarts mid-flight: the workflow resumes from its history, one payment', async () => {

@@ -367,7 +367,12 @@ describe('reward issuance end to end', () => {
     await addTrustline(wallet!);
 
     // The first-start hand-off again, exactly as the API's fast path and the reconciler make it.
-    const handoffs = new WorkflowHandoffs(temporal, { taskQueue, paymentBudgetSeconds: 120, assetCode: 'NOVA' });
+    const handoffs = new WorkflowHandoffs(temporal, {
+      taskQueue,
+      webhookTaskQueue: `${taskQueue}-webhooks`,
+      paymentBudgetSeconds: 120,
+      assetCode: 'NOVA',
+    });
     const issuance = await db.issuance.findUniqueOrThrow({ where: { id } });
     assert.equal(await handoffs.startFirstIssuanceRun(issuance), 'already-started', 'Temporal refuses it');
 

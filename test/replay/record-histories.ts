@@ -12,7 +12,7 @@ import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { campaignWorkflowId, issuanceWorkflowId, selfCheckWorkflowId } from '@nova/domain';
+import { campaignWorkflowId, issuanceWorkflowId, selfCheckWorkflowId, webhookDeliveryWorkflowId } from '@nova/domain';
 import { issuanceMemo } from '@nova/domain/memos';
 import {
   CAMPAIGN_CONTRACT_ERRORS,
@@ -25,11 +25,13 @@ import {
   type PaymentActivities,
   type ReconcilerActivities,
   type SelfCheckActivities,
+  type WebhookDeliveryActivities,
 } from '@nova/activities';
 import {
   campaignChangeSignal,
   type CampaignWorkflowInput,
   type IssuanceWorkflowInput,
+  type WebhookDeliveryWorkflowInput,
 } from '@nova/workflows/definitions';
 import { historiesDir } from './histories';
 import { createTimeSkippingEnvironment } from '../support/time-skipping';
@@ -39,7 +41,8 @@ type Activities = SelfCheckActivities &
   PaymentActivities &
   CampaignChainLedgerActivities &
   CampaignContractActivities &
-  ReconcilerActivities;
+  ReconcilerActivities &
+  WebhookDeliveryActivities;
 
 const CAMPAIGN_ID = '00000000-0000-4000-8000-0000000000cc';
 const MERCHANT_ID = '00000000-0000-4000-8000-0000000000aa';
@@ -112,6 +115,13 @@ function activities(overrides: Partial<Activities> = {}): Activities {
             next: '2026-12-01T00:00:00.000Z|00000000-0000-4000-8000-000000000005',
           },
     reconcileCampaignChanges: async () => ({ seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 }),
+    relayOutboxEvents: async () => ({ seen: 3, redriven: 2, alreadyTaken: 0, failed: 1 }),
+    reconcileWebhookDeliveryStarts: async () => ({ seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 }),
+    // A 500 (retry after the schedule's first wait), then a 2xx.
+    attemptWebhookDelivery: async (input) =>
+      input.attempt === 1
+        ? { kind: 'retry', waitSeconds: input.plannedRetrySeconds ?? 5 }
+        : { kind: 'delivered', status: 200 },
     ...overrides,
   };
 }
@@ -145,6 +155,17 @@ function issuanceInput(issuanceId: string): IssuanceWorkflowInput {
     memo: issuanceMemo(issuanceId),
     run: 1,
     paymentBudgetSeconds: 3600,
+  };
+}
+
+function webhookDeliveryInput(eventId: string): WebhookDeliveryWorkflowInput {
+  return {
+    deliveryId: `00000000-0000-4000-8000-0000000000${eventId.padStart(2, '0')}`,
+    eventId,
+    endpointId: '00000000-0000-4000-8000-0000000000ee',
+    merchantId: MERCHANT_ID,
+    eventType: 'issuance.confirmed',
+    run: 1,
   };
 }
 
@@ -192,6 +213,25 @@ const recordings: {
     workflowType: 'reconcilerWorkflow',
     workflowId: 'nova-reconciler/record',
     args: [{ afterSeconds: 10, batchSize: 2 }],
+  },
+  {
+    file: 'reconciler.with-webhook-steps.json',
+    workflowType: 'reconcilerWorkflow',
+    workflowId: 'nova-reconciler/record-webhooks',
+    args: [{ afterSeconds: 10, batchSize: 2 }],
+  },
+  {
+    file: 'webhook-delivery.retried-then-delivered.json',
+    workflowType: 'webhookDeliveryWorkflow',
+    workflowId: webhookDeliveryWorkflowId('7', '00000000-0000-4000-8000-0000000000ee'),
+    args: [webhookDeliveryInput('7')],
+  },
+  {
+    file: 'webhook-delivery.endpoint-gone.json',
+    workflowType: 'webhookDeliveryWorkflow',
+    workflowId: webhookDeliveryWorkflowId('8', '00000000-0000-4000-8000-0000000000ee'),
+    args: [webhookDeliveryInput('8')],
+    overrides: { attemptWebhookDelivery: async () => ({ kind: 'failed', failureType: 'EndpointGone' }) },
   },
   {
     file: 'campaign.changes-with-refusal.json',

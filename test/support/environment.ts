@@ -49,6 +49,7 @@ export function testWorkerConfig(overrides: {
   /** WEBHOOK_ALLOWED_HOSTS; '' for none. */
   webhookAllowedHosts?: string;
   webhookAttemptTimeoutSeconds?: number;
+  webhookEndpointConcurrency?: number;
 }): WorkerConfig {
   const stellar = overrides.stellar ?? unreachableStellar();
   return {
@@ -61,15 +62,21 @@ export function testWorkerConfig(overrides: {
       address: required('TEMPORAL_ADDRESS'),
       namespace: 'default',
       taskQueue: overrides.taskQueue,
+      webhookTaskQueue: `${overrides.taskQueue}-webhooks`,
       tls: false,
       uiUrl: 'http://127.0.0.1:8233',
     },
-    worker: { shutdownGraceSeconds: overrides.shutdownGraceSeconds ?? 5 },
+    worker: {
+      shutdownGraceSeconds: overrides.shutdownGraceSeconds ?? 5,
+      taskQueues: ['core', 'webhooks'],
+    },
     issuance: { paymentBudgetSeconds: overrides.paymentBudgetSeconds ?? 300 },
     reconciler: overrides.reconciler ?? { everySeconds: 10, afterSeconds: 10 },
     webhooks: {
       allowlist: parseWebhookAllowlist(overrides.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS),
       attemptTimeoutSeconds: overrides.webhookAttemptTimeoutSeconds ?? 15,
+      workerConcurrency: 20,
+      endpointConcurrency: overrides.webhookEndpointConcurrency ?? 4,
     },
   };
 }
@@ -95,6 +102,7 @@ export function testApiConfig(overrides: {
       address: required('TEMPORAL_ADDRESS'),
       namespace: 'default',
       taskQueue: overrides.taskQueue,
+      webhookTaskQueue: `${overrides.taskQueue}-webhooks`,
       tls: false,
       uiUrl: 'http://127.0.0.1:8233',
     },

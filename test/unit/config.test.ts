@@ -55,6 +55,10 @@ describe('configuration', () => {
       TEMPORAL_UI_URL: 'https://cloud.temporal.io/',
       WORKER_SHUTDOWN_GRACE_SECONDS: '45',
       WORKFLOW_BUNDLE_PATH: '/app/workflow-bundle.js',
+      TEMPORAL_WEBHOOK_TASK_QUEUE: 'hooks-eu',
+      WORKER_TASK_QUEUES: 'webhooks',
+      WEBHOOK_WORKER_CONCURRENCY: '50',
+      WEBHOOK_ENDPOINT_CONCURRENCY: '2',
     });
     assert.equal(config.nodeEnv, 'production');
     assert.equal(config.logLevel, 'debug');
@@ -64,7 +68,25 @@ describe('configuration', () => {
     assert.equal(config.temporal.tls, true, 'an API key implies TLS');
     assert.equal(config.temporal.apiKey, 'cloud-key');
     assert.equal(config.temporal.uiUrl, 'https://cloud.temporal.io');
-    assert.deepEqual(config.worker, { shutdownGraceSeconds: 45, workflowBundlePath: '/app/workflow-bundle.js' });
+    assert.deepEqual(config.worker, {
+      shutdownGraceSeconds: 45,
+      workflowBundlePath: '/app/workflow-bundle.js',
+      taskQueues: ['webhooks'],
+    });
+    assert.equal(config.temporal.webhookTaskQueue, 'hooks-eu');
+    assert.equal(config.webhooks.workerConcurrency, 50);
+    assert.equal(config.webhooks.endpointConcurrency, 2);
+  });
+
+  it('polls both task queues by default, the webhook queue named after the core one', () => {
+    const config = loadWorkerConfig({ ...valid, TEMPORAL_TASK_QUEUE: 'rewards-eu' });
+    assert.deepEqual(config.worker.taskQueues, ['core', 'webhooks']);
+    assert.equal(config.temporal.webhookTaskQueue, 'rewards-eu-webhooks');
+    const problems = problemsOf(() => loadWorkerConfig({ ...valid, WORKER_TASK_QUEUES: 'core,payments' }));
+    assert.deepEqual(
+      problems.map((p) => p.variable),
+      ['WORKER_TASK_QUEUES.1'],
+    );
   });
 
   it('refuses a malformed DATABASE_URL, naming it', () => {
@@ -181,6 +203,8 @@ describe('configuration', () => {
     assert.deepEqual(loadWorkerConfig(valid).webhooks, {
       allowlist: { hosts: [], ranges: [] },
       attemptTimeoutSeconds: 15,
+      workerConcurrency: 100,
+      endpointConcurrency: 4,
     });
     const env = {
       ...valid,

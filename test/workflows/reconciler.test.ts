@@ -26,6 +26,8 @@ function mockSteps(scripts: Partial<Record<Step, ((input: ReconcileBatchInput) =
   const activities: ReconcilerActivities = {
     reconcileIssuanceStarts: step('reconcileIssuanceStarts'),
     reconcileCampaignChanges: step('reconcileCampaignChanges'),
+    relayOutboxEvents: step('relayOutboxEvents'),
+    reconcileWebhookDeliveryStarts: step('reconcileWebhookDeliveryStarts'),
   };
   return { activities, calls };
 }
@@ -69,17 +71,23 @@ describe('reconcilerWorkflow (time-skipping server, mocked activities)', () => {
     const mock = mockSteps({
       reconcileIssuanceStarts: [batch({ seen: 2, redriven: 1, alreadyTaken: 1 })],
       reconcileCampaignChanges: [batch({ seen: 1, redriven: 1 })],
+      relayOutboxEvents: [batch({ seen: 4, redriven: 3, failed: 1 })],
+      reconcileWebhookDeliveryStarts: [batch({ seen: 1, redriven: 1 })],
     });
     const outcome = await run(mock.activities, { afterSeconds: 7, batchSize: 50 });
     assert.deepEqual(outcome, {
       steps: {
         issuanceStarts: { seen: 2, redriven: 1, alreadyTaken: 1, failed: 0 },
         campaignChanges: { seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 },
+        outboxEvents: { seen: 4, redriven: 3, alreadyTaken: 0, failed: 1 },
+        webhookDeliveryStarts: { seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 },
       },
     });
     assert.deepEqual(mock.calls, [
       { step: 'reconcileIssuanceStarts', input: { afterSeconds: 7, batchSize: 50 } },
       { step: 'reconcileCampaignChanges', input: { afterSeconds: 7, batchSize: 50 } },
+      { step: 'relayOutboxEvents', input: { afterSeconds: 7, batchSize: 50 } },
+      { step: 'reconcileWebhookDeliveryStarts', input: { afterSeconds: 7, batchSize: 50 } },
     ]);
   });
 
@@ -99,6 +107,8 @@ describe('reconcilerWorkflow (time-skipping server, mocked activities)', () => {
         ['reconcileCampaignChanges', undefined],
         ['reconcileCampaignChanges', 'x'],
         ['reconcileCampaignChanges', 'y'],
+        ['relayOutboxEvents', undefined],
+        ['reconcileWebhookDeliveryStarts', undefined],
       ],
     );
     assert.deepEqual(outcome.steps.issuanceStarts, { seen: 5, redriven: 4, alreadyTaken: 0, failed: 1 });
@@ -127,12 +137,14 @@ describe('reconcilerWorkflow (time-skipping server, mocked activities)', () => {
         steps: {
           issuanceStarts: { seen: 0, redriven: 0, alreadyTaken: 0, failed: 0 },
           campaignChanges: { seen: 3, redriven: 3, alreadyTaken: 0, failed: 0 },
+          outboxEvents: { seen: 0, redriven: 0, alreadyTaken: 0, failed: 0 },
+          webhookDeliveryStarts: { seen: 0, redriven: 0, alreadyTaken: 0, failed: 0 },
         },
       },
     ]);
     assert.deepEqual(
       mock.calls.map((c) => c.step),
-      ['reconcileIssuanceStarts', 'reconcileCampaignChanges'],
+      ['reconcileIssuanceStarts', 'reconcileCampaignChanges', 'relayOutboxEvents', 'reconcileWebhookDeliveryStarts'],
     );
   });
 

@@ -3,3 +3,4 @@ export { selfCheckWorkflow } from './self-check';
 export { issuanceWorkflow } from './issuance';
 export { campaignWorkflow } from './campaign';
 export { reconcilerWorkflow } from './reconciler';
+export { webhookDeliveryWorkflow } from './webhook-delivery';

@@ -1,4 +1,4 @@
-import { ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, log, patched, proxyActivities } from '@temporalio/workflow';
 import type { ReconcileBatch, ReconcileBatchInput, ReconcilerActivities, ReconcileTotals } from '@nova/activities';
 import { activityProfiles } from './definitions/activity-profiles';
 import type { ReconcilerInput, ReconcilerOutcome, ReconcilerStep } from './definitions/reconciler';
@@ -7,11 +7,14 @@ const steps = proxyActivities<ReconcilerActivities>(activityProfiles.reconcile);
 
 /**
  * The steps, in order, each re-driving one kind of recorded hand-off. Another kind of hand-off
- * (the webhook issue's outbox events) is one more entry here and one more activity.
+ * is one more entry here and one more activity. Outbox events are relayed before the delivery
+ * starts are re-driven, so a delivery the relay could not start is started in the same pass.
  */
 const STEPS: Record<ReconcilerStep, (input: ReconcileBatchInput) => Promise<ReconcileBatch>> = {
   issuanceStarts: steps.reconcileIssuanceStarts,
   campaignChanges: steps.reconcileCampaignChanges,
+  outboxEvents: steps.relayOutboxEvents,
+  webhookDeliveryStarts: steps.reconcileWebhookDeliveryStarts,
 };
 
 /**
@@ -25,7 +28,10 @@ export async function reconcilerWorkflow(input: ReconcilerInput): Promise<Reconc
   const maxBatches = input.maxBatches ?? 20;
   const outcome = { steps: {} } as ReconcilerOutcome;
   const failed: string[] = [];
+  // Runs recorded before the webhook steps existed replay without them.
+  const withWebhooks = patched('reconciler-webhook-steps');
   for (const [name, step] of Object.entries(STEPS) as [ReconcilerStep, (typeof STEPS)[ReconcilerStep]][]) {
+    if (!withWebhooks && (name === 'outboxEvents' || name === 'webhookDeliveryStarts')) continue;
     const totals: ReconcileTotals = { seen: 0, redriven: 0, alreadyTaken: 0, failed: 0 };
     outcome.steps[name] = totals;
     let cursor: string | undefined;

@@ -1,6 +1,7 @@
 import { log } from '@temporalio/activity';
 import type { PrismaClient } from '@nova/db';
 import type { IssuanceStartRecord } from '@nova/domain';
+import type { WebhookDeliveryStarter, WebhookRelay } from '../webhooks/relay';
 
 /** Where one step's next batch begins (records are taken oldest first). */
 export type ReconcileCursor = string;
@@ -36,7 +37,7 @@ export interface ReconcileBatchInput {
  * worker's connection. Declared here because the workflows package depends on these activities'
  * types, so the activities cannot import it back.
  */
-export interface TemporalHandoffs {
+export interface TemporalHandoffs extends WebhookDeliveryStarter {
   /** First run; Temporal refuses a duplicate (REJECT_DUPLICATE). */
   startFirstIssuanceRun(issuance: IssuanceStartRecord): Promise<'started' | 'already-started'>;
   /** Highest change seq the campaign's open run knows; undefined when no run is open. */
@@ -92,10 +93,22 @@ export function createReconcilerActivities(deps: {
   handoffs: TemporalHandoffs;
   /** Unset when campaign sync is off: no campaign workflow is ever signalled then. */
   campaignContractId?: string;
+  /** The outbox relay (its fast path runs in the worker after each event; these steps catch up). */
+  relay: WebhookRelay;
 }) {
-  const { db, handoffs } = deps;
+  const { db, handoffs, relay } = deps;
 
   return {
+    /** Outbox events not relayed yet (no worker kicked the relay, or it failed): fanned out into deliveries, which start. */
+    async relayOutboxEvents(input: ReconcileBatchInput): Promise<ReconcileBatch> {
+      return await relay.relayEvents(input);
+    },
+
+    /** Webhook deliveries recorded (by the relay, a test event, a redelivery) whose workflow run did not start. */
+    async reconcileWebhookDeliveryStarts(input: ReconcileBatchInput): Promise<ReconcileBatch> {
+      return await relay.reconcileStarts(input);
+    },
+
     /**
      * First runs of issuances whose start did not go through (Temporal unreachable, the API
      * stopped before it). A row whose issuance shows a begun run (attempts, or a status past

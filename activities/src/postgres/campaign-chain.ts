@@ -1,7 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { CampaignChainChange, Prisma, PrismaClient } from '@nova/db';
-import type { CampaignChangeKind, OnChainStatus } from '@nova/domain';
+import type { Campaign, CampaignChainChange, Prisma, PrismaClient } from '@nova/db';
+import { campaignResource, type CampaignChangeKind, type OnChainStatus } from '@nova/domain';
 import type { Clock } from '../clock';
+import type { EventRelayKick } from '../webhooks/relay';
 
 /** A change for the campaign contract, as the workflow carries it (JSON: no bigint, no Date). */
 export interface CampaignChange {
@@ -46,7 +47,12 @@ function changeOf(row: CampaignChainChange, merchantId: string): CampaignChange 
  * (campaign_chain_changes), and the campaign's on-chain status. Idempotent: settling a
  * change twice changes nothing the first time did not.
  */
-export function createCampaignChainLedgerActivities(deps: { db: PrismaClient; clock: Clock }) {
+export function createCampaignChainLedgerActivities(deps: {
+  db: PrismaClient;
+  clock: Clock;
+  /** Kicked after campaign.synced / campaign.sync_failed is written, so its webhooks go out soon. */
+  events?: EventRelayKick;
+}) {
   const { db, clock } = deps;
 
   return {
@@ -76,7 +82,7 @@ export function createCampaignChainLedgerActivities(deps: { db: PrismaClient; cl
       seq: number;
       outcome: CampaignChangeOutcome;
     }): Promise<{ status: OnChainStatus }> {
-      return await db.$transaction(async (tx) => {
+      const settled = await db.$transaction(async (tx) => {
         await tx.$queryRaw`SELECT id FROM campaigns WHERE id = ${input.campaignId}::uuid FOR NO KEY UPDATE`;
         const campaign = await tx.campaign.findUnique({ where: { id: input.campaignId } });
         if (!campaign)
@@ -105,10 +111,37 @@ export function createCampaignChainLedgerActivities(deps: { db: PrismaClient; cl
                   },
           });
         }
-        return {
-          status: await recomputeOnChain(tx, campaign.id, campaign.chainChangeSeq, campaign.chainSettledSeq, input.seq),
-        };
+        const before = campaign.onChainStatus;
+        const after = await recomputeOnChain(
+          tx,
+          campaign.id,
+          campaign.chainChangeSeq,
+          campaign.chainSettledSeq,
+          input.seq,
+        );
+        const status = after.onChainStatus as OnChainStatus;
+        // One event per settled state the campaign reaches: all accepted changes written (synced), or one refused.
+        let announced = false;
+        if (status !== 'pending' && (before !== status || campaign.chainSettledSeq !== after.chainSettledSeq)) {
+          const type = status === 'synced' ? 'campaign.synced' : 'campaign.sync_failed';
+          const dedupeKey = `${type}/${campaign.id}/${after.chainSettledSeq}`;
+          await tx.outboxEvent.upsert({
+            where: { dedupeKey },
+            create: {
+              merchantId: campaign.merchantId,
+              type,
+              aggregateId: campaign.id,
+              dedupeKey,
+              payload: campaignResource(after, true) as unknown as Prisma.InputJsonValue,
+            },
+            update: {},
+          });
+          announced = true;
+        }
+        return { status, announced };
       });
+      if (settled.announced) deps.events?.kick();
+      return { status: settled.status };
     },
   };
 }
@@ -119,7 +152,7 @@ async function recomputeOnChain(
   acceptedSeq: number,
   settledSeq: number,
   seq: number,
-): Promise<OnChainStatus> {
+): Promise<Campaign> {
   const settled = Math.max(settledSeq, seq);
   const latestPerAspect = await Promise.all(
     ASPECTS.map((kinds) =>
@@ -137,7 +170,7 @@ async function recomputeOnChain(
     orderBy: { seq: 'desc' },
   });
   const status: OnChainStatus = acceptedSeq > settled ? 'pending' : standing ? 'failed' : 'synced';
-  await tx.campaign.update({
+  return await tx.campaign.update({
     where: { id: campaignId },
     data: {
       chainSettledSeq: settled,
@@ -150,7 +183,6 @@ async function recomputeOnChain(
       onChainFailureChange: standing?.kind ?? null,
     },
   });
-  return status;
 }
 
 export type CampaignChainLedgerActivities = ReturnType<typeof createCampaignChainLedgerActivities>;

@@ -1,32 +1,17 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Issuance, Prisma, PrismaClient } from '@nova/db';
 import type { Clock } from '../clock';
-import { admissionRefusal, fromStroops, type CampaignBudgetState } from '@nova/domain';
+import { admissionRefusal, issuanceResource, type CampaignBudgetState, type IssuanceRow } from '@nova/domain';
+import type { EventRelayKick } from '../webhooks/relay';
 
-type IssuanceEventSource = Pick<
-  Issuance,
-  | 'id'
-  | 'campaignId'
-  | 'walletAddress'
-  | 'amountStroops'
-  | 'reference'
-  | 'status'
-  | 'txHash'
-  | 'failureType'
-  | 'failureMessage'
->;
-
-function issuanceEvent(issuance: IssuanceEventSource) {
-  return {
-    id: issuance.id,
-    campaignId: issuance.campaignId,
-    walletAddress: issuance.walletAddress,
-    amount: fromStroops(issuance.amountStroops),
-    reference: issuance.reference,
-    status: issuance.status,
-    txHash: issuance.txHash,
-    failure: issuance.failureType ? { type: issuance.failureType, message: issuance.failureMessage } : null,
-  };
+/** What the issuance activities need beyond the database: where events' Web UI links point, who relays them. */
+export interface IssuanceLedgerDependencies {
+  db: PrismaClient;
+  clock: Clock;
+  /** The Temporal Web UI, for the `links` of the issuance an event carries (as the API shows it). */
+  temporalUi: { uiUrl: string; namespace: string };
+  /** Kicked after an event is written, so its webhooks go out without waiting for the reconciler. */
+  events?: EventRelayKick;
 }
 
 /** What a reservation reads under the issuance's row lock. */
@@ -46,8 +31,8 @@ interface LockedIssuance {
  * confirm) are plain SQL: a statement costs a third of the CPU of the ORM call, and the
  * campaign row, which every issuance of a campaign updates, stays locked for fewer round trips.
  */
-export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: Clock }) {
-  const { db, clock } = deps;
+export function createIssuanceLedgerActivities(deps: IssuanceLedgerDependencies) {
+  const { db, clock, temporalUi } = deps;
 
   async function lockIssuance(tx: Prisma.TransactionClient, issuanceId: string): Promise<Issuance> {
     const rows = await tx.$queryRaw<
@@ -126,22 +111,30 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
      */
     async confirmIssuance(input: { issuanceId: string; txHash: string; ledger: number }): Promise<void> {
       const [issuance] = await db.$queryRaw<
-        Omit<IssuanceEventSource, 'status' | 'txHash' | 'failureType' | 'failureMessage'>[]
+        Omit<IssuanceRow, 'status' | 'txHash' | 'ledger' | 'failureType' | 'failureMessage' | 'updatedAt'>[]
       >`
         SELECT id::text, campaign_id::text AS "campaignId", wallet_address AS "walletAddress",
-               amount_stroops AS "amountStroops", reference
+               amount_stroops AS "amountStroops", reference, metadata, attempts, workflow_id AS "workflowId",
+               created_at AS "createdAt"
           FROM issuances WHERE id = ${input.issuanceId}::uuid`;
       if (!issuance)
         throw ApplicationFailure.nonRetryable(`issuance ${input.issuanceId} does not exist`, 'IssuanceMissing');
-      const event = issuanceEvent({
-        ...issuance,
-        status: 'confirmed',
-        txHash: input.txHash,
-        failureType: null,
-        failureMessage: null,
-      });
+      // The event carries the issuance exactly as the API will show it once this statement has run.
+      const now = clock.now();
+      const event = issuanceResource(
+        {
+          ...issuance,
+          status: 'confirmed',
+          txHash: input.txHash,
+          ledger: input.ledger,
+          failureType: null,
+          failureMessage: null,
+          updatedAt: now,
+        },
+        temporalUi,
+      );
       // Paid without a live reservation (e.g. it was released, then the payment was found): counted as paid.
-      await db.$executeRaw`
+      const written = await db.$executeRaw`
         WITH locked AS (
           SELECT id, merchant_id, campaign_id, amount_stroops, reservation FROM issuances
            WHERE id = ${input.issuanceId}::uuid AND status <> 'confirmed' FOR UPDATE
@@ -154,7 +147,7 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
         ), confirmed AS (
           UPDATE issuances i
              SET status = 'confirmed', reservation = 'paid', tx_hash = ${input.txHash}, ledger = ${input.ledger},
-                 failure_type = NULL, failure_message = NULL, updated_at = now()
+                 failure_type = NULL, failure_message = NULL, updated_at = ${now}
             FROM locked l WHERE i.id = l.id
           RETURNING i.id, i.merchant_id
         )
@@ -162,6 +155,7 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
         SELECT merchant_id, 'issuance.confirmed', id::text, 'issuance.confirmed/' || id::text, ${JSON.stringify(event)}::jsonb
           FROM confirmed
         ON CONFLICT (dedupe_key) DO NOTHING`;
+      if (written > 0) deps.events?.kick();
     },
 
     /** Compensation: the reservation is released, status failed with a typed reason, and the event. */
@@ -198,11 +192,12 @@ export function createIssuanceLedgerActivities(deps: { db: PrismaClient; clock: 
             type: 'issuance.failed',
             aggregateId: issuance.id,
             dedupeKey,
-            payload: issuanceEvent(updated) as Prisma.InputJsonValue,
+            payload: issuanceResource(updated, temporalUi) as unknown as Prisma.InputJsonValue,
           },
           update: {},
         });
       });
+      deps.events?.kick();
     },
   };
 }

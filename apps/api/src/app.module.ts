@@ -16,6 +16,7 @@ import { IssuancesModule } from './issuances/issuances.module';
 import { MerchantsModule } from './merchants/merchants.module';
 import { StellarModule } from './stellar/stellar.module';
 import { TemporalModule } from './temporal/temporal.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -47,6 +48,7 @@ export class AppModule {
         ApiKeysModule,
         CampaignsModule,
         IssuancesModule,
+        WebhooksModule,
       ],
     };
   }

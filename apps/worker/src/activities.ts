@@ -2,7 +2,15 @@ import { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import type { WorkerConfig } from '@nova/config';
 import type { PrismaClient } from '@nova/db';
-import { createActivities, systemClock, type Clock, type PlatformActivities } from '@nova/activities';
+import type { Logger } from 'pino';
+import {
+  createActivities,
+  systemClock,
+  WebhookRelay,
+  WebhookSender,
+  type Clock,
+  type PlatformActivities,
+} from '@nova/activities';
 import { ensureReconcilerSchedule, WorkflowHandoffs } from '@nova/workflows/client';
 import { createStellarServices } from './stellar';
 
@@ -18,20 +26,36 @@ export async function createWorkerActivities(options: {
   temporal: Client;
   identity: string;
   clock?: Clock;
+  logger?: Logger;
 }): Promise<PlatformActivities> {
   const { config, db } = options;
   const clock = options.clock ?? systemClock;
   const handoffs = new WorkflowHandoffs(options.temporal, {
     taskQueue: config.temporal.taskQueue,
+    webhookTaskQueue: config.temporal.webhookTaskQueue,
     paymentBudgetSeconds: config.issuance.paymentBudgetSeconds,
     assetCode: config.stellar.assetCode,
     campaignContractId: config.stellar.campaignContractId,
   });
+  const relay = new WebhookRelay(db, handoffs, (message, error) =>
+    options.logger?.warn({ error: error instanceof Error ? error.message : String(error) }, message),
+  );
   return createActivities({
     db,
     clock,
     workerIdentity: options.identity,
     handoffs,
+    temporalUi: config.temporal,
+    webhooks: {
+      relay,
+      sender: new WebhookSender({
+        allowlist: config.webhooks.allowlist,
+        timeoutMs: config.webhooks.attemptTimeoutSeconds * 1000,
+        clock,
+      }),
+      endpointConcurrency: config.webhooks.endpointConcurrency,
+      attemptTimeoutSeconds: config.webhooks.attemptTimeoutSeconds,
+    },
     ...(await createStellarServices(config, db, clock)),
   });
 }

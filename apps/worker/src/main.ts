@@ -1,7 +1,14 @@
 import { ConfigError, createLogger, loadWorkerConfig } from '@nova/config';
 import { createPrismaClient } from '@nova/db';
 import { createTemporalClient, createWorkerActivities, ensureReconciler } from './activities';
-import { connectToTemporal, createPlatformWorker, installRuntime, workerIdentity, workflowSourceFor } from './worker';
+import {
+  connectToTemporal,
+  createPlatformWorkers,
+  installRuntime,
+  taskQueueOf,
+  workerIdentity,
+  workflowSourceFor,
+} from './worker';
 
 async function main(): Promise<void> {
   let config;
@@ -23,19 +30,14 @@ async function main(): Promise<void> {
   const connection = await connectToTemporal(config);
   const temporal = createTemporalClient(connection, config);
   const workflowSource = workflowSourceFor(config);
-  const worker = await createPlatformWorker({
-    config,
-    connection,
-    identity,
-    workflowSource,
-    activities: await createWorkerActivities({ config, db, temporal, identity }),
-  });
+  const activities = await createWorkerActivities({ config, db, temporal, identity, logger });
+  const workers = await createPlatformWorkers({ config, connection, identity, workflowSource, activities });
   // Created or brought up to date at every boot: whatever a worker records, a reconciler re-drives.
   const reconciler = await ensureReconciler(temporal, config);
 
   logger.info(
     {
-      taskQueue: config.temporal.taskQueue,
+      taskQueues: config.worker.taskQueues.map((role) => taskQueueOf(config, role)),
       namespace: config.temporal.namespace,
       temporalAddress: config.temporal.address,
       workflowSource: 'bundlePath' in workflowSource ? 'bundle' : 'sources',
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
   );
   // The Runtime turns SIGINT/SIGTERM into worker.shutdown(): polling stops, running
   // activities get the grace period, then run() resolves.
-  await worker.run();
+  await Promise.all(workers.map((worker) => worker.run()));
   await db.$disconnect();
   await connection.close();
   logger.info('worker stopped');

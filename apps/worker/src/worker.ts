@@ -65,14 +65,38 @@ export async function connectToTemporal(config: WorkerConfig): Promise<NativeCon
   return await NativeConnection.connect(temporalConnectionOptions(config.temporal));
 }
 
+/** The task queue a worker role polls. */
+export function taskQueueOf(config: WorkerConfig, role: 'core' | 'webhooks'): string {
+  return role === 'core' ? config.temporal.taskQueue : config.temporal.webhookTaskQueue;
+}
+
+/**
+ * One worker per task queue this process polls (WORKER_TASK_QUEUES): the core queue (issuance,
+ * campaign, reconciler, self-check) and the webhook deliveries' queue, whose attempts are
+ * bounded apart (WEBHOOK_WORKER_CONCURRENCY), so slow merchant endpoints never take the slots
+ * payments need. Both share the connection, the activities and the workflow code.
+ */
+export async function createPlatformWorkers(options: {
+  config: WorkerConfig;
+  connection: NativeConnection;
+  activities: object;
+  workflowSource: WorkflowSource;
+  identity: string;
+}): Promise<Worker[]> {
+  return await Promise.all(options.config.worker.taskQueues.map((role) => createPlatformWorker({ ...options, role })));
+}
+
 export async function createPlatformWorker(options: {
   config: WorkerConfig;
   connection: NativeConnection;
   activities: object;
   workflowSource: WorkflowSource;
   identity: string;
+  /** Which task queue it polls (default: the core one). */
+  role?: 'core' | 'webhooks';
 }): Promise<Worker> {
   const { config } = options;
+  const role = options.role ?? 'core';
   const workflowOptions =
     'bundlePath' in options.workflowSource
       ? { workflowBundle: { codePath: options.workflowSource.bundlePath } }
@@ -80,10 +104,11 @@ export async function createPlatformWorker(options: {
   return await Worker.create({
     connection: options.connection,
     namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
+    taskQueue: taskQueueOf(config, role),
     identity: options.identity,
     activities: options.activities,
     ...workflowOptions,
+    ...(role === 'webhooks' ? { maxConcurrentActivityTaskExecutions: config.webhooks.workerConcurrency } : {}),
     // On SIGTERM the worker stops polling and lets running activities finish for this long.
     shutdownGraceTime: `${config.worker.shutdownGraceSeconds} seconds`,
   });

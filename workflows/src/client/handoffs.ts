@@ -1,5 +1,6 @@
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { WebhookDeliveryStartRecord } from '@nova/activities';
 import { campaignWorkflowId, fromStroops, issuanceWorkflowId, type IssuanceStartRecord } from '@nova/domain';
 import { issuanceMemo } from '@nova/domain/memos';
 import {
@@ -10,9 +11,12 @@ import {
 } from '../definitions/campaign';
 import { issuanceWorkflowType, type IssuanceWorkflowInput } from '../definitions/issuance';
 import { searchAttributes } from '../definitions/search-attributes';
+import { webhookDeliveryWorkflowType, type WebhookDeliveryWorkflowInput } from '../definitions/webhook-delivery';
 
 export interface HandoffSettings {
   taskQueue: string;
+  /** Webhook deliveries run on their own task queue: a slow endpoint never holds up a payment. */
+  webhookTaskQueue: string;
   /** Carried into each issuance run (ISSUANCE_PAYMENT_BUDGET_SECONDS). */
   paymentBudgetSeconds: number;
   /** For the runs' summaries in the Web UI. */
@@ -72,6 +76,49 @@ export class WorkflowHandoffs {
         ...(requestId ? [{ key: searchAttributes.requestId, value: requestId }] : []),
       ],
     });
+  }
+
+  /**
+   * A webhook delivery run, by its business id (event and endpoint). Run 1 is REJECT_DUPLICATE,
+   * so two relays of one event never deliver it twice; a redelivery (run > 1) is accepted only
+   * while no run is open. A duplicate start of a run that already ended finds its read model
+   * settled and sends nothing.
+   */
+  async startWebhookDelivery(delivery: WebhookDeliveryStartRecord): Promise<'started' | 'already-started'> {
+    const input: WebhookDeliveryWorkflowInput = {
+      deliveryId: delivery.id,
+      eventId: delivery.eventId,
+      endpointId: delivery.endpointId,
+      merchantId: delivery.merchantId,
+      eventType: delivery.eventType,
+      run: delivery.run,
+    };
+    try {
+      await this.client.workflow.start(webhookDeliveryWorkflowType, {
+        workflowId: delivery.workflowId,
+        taskQueue: this.settings.webhookTaskQueue,
+        args: [input],
+        workflowIdReusePolicy: delivery.run === 1 ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',
+        staticSummary: `Webhook ${delivery.eventType} to endpoint ${delivery.endpointId}`,
+        staticDetails: `merchant ${delivery.merchantId}, delivery ${delivery.id}, run ${delivery.run}`,
+        memo: {
+          merchantId: delivery.merchantId,
+          deliveryId: delivery.id,
+          eventId: delivery.eventId,
+          run: delivery.run,
+        },
+        typedSearchAttributes: [
+          { key: searchAttributes.merchantId, value: delivery.merchantId },
+          { key: searchAttributes.webhookEndpointId, value: delivery.endpointId },
+          { key: searchAttributes.webhookEventType, value: delivery.eventType },
+          { key: searchAttributes.webhookDeliveryStatus, value: 'pending' },
+        ],
+      });
+      return 'started';
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-started';
+      throw error;
+    }
   }
 
   /**

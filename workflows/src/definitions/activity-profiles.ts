@@ -24,10 +24,16 @@ export const activityProfiles = {
     startToCloseTimeout: '60 seconds',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
   },
-  /** Merchant webhooks: the merchant's server may be down for hours. */
+  /**
+   * One webhook attempt (the POST, cut at WEBHOOK_ATTEMPT_TIMEOUT_SECONDS, and its record). What
+   * the receiver answers is the activity's result, never a retry of it: the schedule's waits are
+   * the workflow's timers. The activity is retried only when the platform itself failed (the
+   * database); the heartbeat lets another worker take over quickly after a crash.
+   */
   webhookPost: {
-    startToCloseTimeout: '30 seconds',
-    retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 hour' },
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: '10 seconds',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
   },
 } satisfies Record<string, ActivityOptions>;
 

@@ -4,3 +4,4 @@ export * from './self-check';
 export * from './issuance';
 export * from './campaign';
 export * from './reconciler';
+export * from './webhook-delivery';

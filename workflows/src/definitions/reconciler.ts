@@ -19,8 +19,8 @@ export interface ReconcilerInput {
   maxBatches?: number;
 }
 
-/** The steps of a reconciler run, in order; a later issue adds "relay outbox events". */
-export type ReconcilerStep = 'issuanceStarts' | 'campaignChanges';
+/** The steps of a reconciler run, in order. */
+export type ReconcilerStep = 'issuanceStarts' | 'campaignChanges' | 'outboxEvents' | 'webhookDeliveryStarts';
 
 export interface ReconcilerOutcome {
   steps: Record<ReconcilerStep, ReconcileTotals>;

@@ -10,6 +10,9 @@ export const searchAttributes = {
   walletAddress: defineSearchAttributeKey('WalletAddress', SearchAttributeType.KEYWORD),
   issuanceStatus: defineSearchAttributeKey('IssuanceStatus', SearchAttributeType.KEYWORD),
   requestId: defineSearchAttributeKey('RequestId', SearchAttributeType.KEYWORD),
+  webhookEndpointId: defineSearchAttributeKey('WebhookEndpointId', SearchAttributeType.KEYWORD),
+  webhookEventType: defineSearchAttributeKey('WebhookEventType', SearchAttributeType.KEYWORD),
+  webhookDeliveryStatus: defineSearchAttributeKey('WebhookDeliveryStatus', SearchAttributeType.KEYWORD),
 } as const;
 
 export const platformSearchAttributes = Object.values(searchAttributes).map((key) => ({

@@ -1,16 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { PrismaClient, type Campaign, type Prisma } from '@nova/db';
-import { fromStroops, toStroops, type CampaignChangeKind } from '@nova/domain';
+import { campaignResource, fromStroops, toStroops, type CampaignChangeKind } from '@nova/domain';
 import { afterCursor, NEWEST_FIRST, pageSize, toPage, type Page, type PageQuery } from '../common/pagination';
 import { CampaignWorkflows } from './campaign-workflows';
-import type {
-  CampaignOnChainView,
-  CampaignView,
-  CreateCampaignRequest,
-  OnChainStatusView,
-  UpdateCampaignRequest,
-} from './dto/campaign.dto';
+import type { CampaignView, CreateCampaignRequest, UpdateCampaignRequest } from './dto/campaign.dto';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -22,42 +16,9 @@ interface ChainChange {
   endsAt?: Date;
 }
 
-function onChainView(row: Campaign, syncEnabled: boolean): CampaignOnChainView | null {
-  if (!syncEnabled || row.onChainStatus === null) return null;
-  const status = row.onChainStatus as OnChainStatusView;
-  return {
-    status,
-    txHash: row.onChainTxHash,
-    ledger: row.onChainLedger,
-    ...(status === 'failed' && row.onChainFailureType
-      ? {
-          error: {
-            type: row.onChainFailureType,
-            code: row.onChainFailureCode,
-            message: row.onChainFailureMessage ?? '',
-            change: row.onChainFailureChange ?? '',
-          },
-        }
-      : {}),
-  };
-}
-
+/** The campaign as the API returns it: the domain's one presenter (webhook events carry the same). */
 export function campaignView(row: Campaign, syncEnabled: boolean): CampaignView {
-  return {
-    id: row.id,
-    name: row.name,
-    budget: fromStroops(row.budgetStroops),
-    reserved: fromStroops(row.reservedStroops),
-    paid: fromStroops(row.paidStroops),
-    remaining: fromStroops(row.budgetStroops - row.reservedStroops - row.paidStroops),
-    maxPerWallet: row.maxPerWalletStroops === null ? null : fromStroops(row.maxPerWalletStroops),
-    startsAt: row.startsAt.toISOString(),
-    endsAt: row.endsAt.toISOString(),
-    status: row.status,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-    onChain: onChainView(row, syncEnabled),
-  };
+  return campaignResource(row, syncEnabled) as CampaignView;
 }
 
 /**

@@ -26,4 +26,9 @@ export class IssuanceWorkflows {
   temporalUiLink(workflowId: string): string {
     return temporalUiLink(this.config.temporal, workflowId);
   }
+
+  /** Where the resources' Web UI links point. */
+  get temporalUi(): { uiUrl: string; namespace: string } {
+    return this.config.temporal;
+  }
 }

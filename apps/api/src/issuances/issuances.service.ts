@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Prisma, PrismaClient, type Campaign, type Issuance } from '@nova/db';
-import { admissionRefusal, fromStroops, issuanceWorkflowId, toStroops } from '@nova/domain';
+import { admissionRefusal, issuanceResource, issuanceWorkflowId, toStroops } from '@nova/domain';
 import { CampaignsService } from '../campaigns/campaigns.service';
 import { afterCursor, NEWEST_FIRST, pageSize, toPage, type Page } from '../common/pagination';
 import type { IdempotencyClaim } from '../idempotency/idempotency-key';
@@ -167,22 +167,6 @@ export class IssuancesService {
   }
 
   toView(row: Issuance): IssuanceView {
-    return {
-      id: row.id,
-      status: row.status,
-      campaignId: row.campaignId,
-      walletAddress: row.walletAddress,
-      amount: fromStroops(row.amountStroops),
-      reference: row.reference,
-      metadata: (row.metadata as Record<string, unknown> | null) ?? null,
-      txHash: row.txHash,
-      ledger: row.ledger,
-      failure: row.failureType ? { type: row.failureType, message: row.failureMessage ?? '' } : null,
-      attempts: row.attempts,
-      workflowId: row.workflowId,
-      createdAt: row.createdAt.toISOString(),
-      updatedAt: row.updatedAt.toISOString(),
-      links: { self: `/v1/rewards/issuances/${row.id}`, temporalUi: this.workflows.temporalUiLink(row.workflowId) },
-    };
+    return issuanceResource(row, this.workflows.temporalUi);
   }
 }

@@ -33,6 +33,7 @@ class TemporalLifecycle implements OnApplicationShutdown {
       useFactory: (client: Client, config: ApiConfig) =>
         new WorkflowHandoffs(client, {
           taskQueue: config.temporal.taskQueue,
+          webhookTaskQueue: config.temporal.webhookTaskQueue,
           paymentBudgetSeconds: config.issuance.paymentBudgetSeconds,
           assetCode: config.stellar.assetCode,
           campaignContractId: config.stellar.campaignContractId,

@@ -1,0 +1,200 @@
+/**
+ * The platform's resources as the API returns them, built from their rows in one place: the
+ * API's responses and the webhook events' `data` (written by the workflows' activities) are
+ * the same JSON. Row types are structural (Prisma's rows fit), so this stays workflow-safe.
+ */
+import { fromStroops } from './amounts';
+
+/** The Web UI page of a workflow, for operators following a link from a resource. */
+export function temporalUiLink(ui: { uiUrl: string; namespace: string }, workflowId: string): string {
+  return `${ui.uiUrl}/namespaces/${encodeURIComponent(ui.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+export interface IssuanceRow {
+  id: string;
+  status: string;
+  campaignId: string;
+  walletAddress: string;
+  amountStroops: bigint;
+  reference: string | null;
+  metadata: unknown;
+  txHash: string | null;
+  ledger: number | null;
+  failureType: string | null;
+  failureMessage: string | null;
+  attempts: number;
+  workflowId: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface IssuanceResource {
+  id: string;
+  status: string;
+  campaignId: string;
+  walletAddress: string;
+  amount: string;
+  reference: string | null;
+  metadata: Record<string, unknown> | null;
+  txHash: string | null;
+  ledger: number | null;
+  failure: { type: string; message: string } | null;
+  attempts: number;
+  workflowId: string;
+  createdAt: string;
+  updatedAt: string;
+  links: { self: string; temporalUi: string };
+}
+
+export function issuanceResource(row: IssuanceRow, ui: { uiUrl: string; namespace: string }): IssuanceResource {
+  return {
+    id: row.id,
+    status: row.status,
+    campaignId: row.campaignId,
+    walletAddress: row.walletAddress,
+    amount: fromStroops(row.amountStroops),
+    reference: row.reference,
+    metadata: (row.metadata as Record<string, unknown> | null) ?? null,
+    txHash: row.txHash,
+    ledger: row.ledger,
+    failure: row.failureType ? { type: row.failureType, message: row.failureMessage ?? '' } : null,
+    attempts: row.attempts,
+    workflowId: row.workflowId,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    links: { self: `/v1/rewards/issuances/${row.id}`, temporalUi: temporalUiLink(ui, row.workflowId) },
+  };
+}
+
+export interface CampaignRow {
+  id: string;
+  name: string;
+  budgetStroops: bigint;
+  reservedStroops: bigint;
+  paidStroops: bigint;
+  maxPerWalletStroops: bigint | null;
+  startsAt: Date;
+  endsAt: Date;
+  status: string;
+  createdAt: Date;
+  updatedAt: Date;
+  onChainStatus: string | null;
+  onChainTxHash: string | null;
+  onChainLedger: number | null;
+  onChainFailureType: string | null;
+  onChainFailureCode: number | null;
+  onChainFailureMessage: string | null;
+  onChainFailureChange: string | null;
+}
+
+export interface CampaignOnChainResource {
+  status: string;
+  txHash: string | null;
+  ledger: number | null;
+  error?: { type: string; code: number | null; message: string; change: string };
+}
+
+export interface CampaignResource {
+  id: string;
+  name: string;
+  budget: string;
+  reserved: string;
+  paid: string;
+  remaining: string;
+  maxPerWallet: string | null;
+  startsAt: string;
+  endsAt: string;
+  status: string;
+  createdAt: string;
+  updatedAt: string;
+  onChain: CampaignOnChainResource | null;
+}
+
+function campaignOnChain(row: CampaignRow, syncEnabled: boolean): CampaignOnChainResource | null {
+  if (!syncEnabled || row.onChainStatus === null) return null;
+  return {
+    status: row.onChainStatus,
+    txHash: row.onChainTxHash,
+    ledger: row.onChainLedger,
+    ...(row.onChainStatus === 'failed' && row.onChainFailureType
+      ? {
+          error: {
+            type: row.onChainFailureType,
+            code: row.onChainFailureCode,
+            message: row.onChainFailureMessage ?? '',
+            change: row.onChainFailureChange ?? '',
+          },
+        }
+      : {}),
+  };
+}
+
+/** @param syncEnabled whether campaign sync is configured: off, `onChain` is null. */
+export function campaignResource(row: CampaignRow, syncEnabled: boolean): CampaignResource {
+  return {
+    id: row.id,
+    name: row.name,
+    budget: fromStroops(row.budgetStroops),
+    reserved: fromStroops(row.reservedStroops),
+    paid: fromStroops(row.paidStroops),
+    remaining: fromStroops(row.budgetStroops - row.reservedStroops - row.paidStroops),
+    maxPerWallet: row.maxPerWalletStroops === null ? null : fromStroops(row.maxPerWalletStroops),
+    startsAt: row.startsAt.toISOString(),
+    endsAt: row.endsAt.toISOString(),
+    status: row.status,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    onChain: campaignOnChain(row, syncEnabled),
+  };
+}
+
+export interface WebhookEndpointRow {
+  id: string;
+  url: string;
+  description: string | null;
+  events: string[];
+  enabled: boolean;
+  disabledReason: string | null;
+  disabledAt: Date | null;
+  previousSecretExpiresAt: Date | null;
+  failingSince: Date | null;
+  lastSuccessAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A webhook endpoint as the API returns it: never its secrets (shown once, at creation and rotation). */
+export interface WebhookEndpointResource {
+  id: string;
+  url: string;
+  description: string | null;
+  events: string[];
+  enabled: boolean;
+  disabledReason: string | null;
+  disabledAt: string | null;
+  /** Until then, deliveries are signed with the previous secret too. */
+  previousSecretExpiresAt: string | null;
+  failingSince: string | null;
+  lastSuccessAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const iso = (at: Date | null): string | null => (at ? at.toISOString() : null);
+
+export function webhookEndpointResource(row: WebhookEndpointRow): WebhookEndpointResource {
+  return {
+    id: row.id,
+    url: row.url,
+    description: row.description,
+    events: row.events,
+    enabled: row.enabled,
+    disabledReason: row.disabledReason,
+    disabledAt: iso(row.disabledAt),
+    previousSecretExpiresAt: iso(row.previousSecretExpiresAt),
+    failingSince: iso(row.failingSince),
+    lastSuccessAt: iso(row.lastSuccessAt),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}

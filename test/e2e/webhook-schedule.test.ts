@@ -1,0 +1,140 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createApp } from '@nova/api';
+import { createPrismaClient, type PrismaClient } from '@nova/db';
+import { WEBHOOK_MAX_ATTEMPTS, webhookRetryDelaySeconds } from '@nova/domain';
+import { createPlatformWorkers, createWorkerActivities, workflowSourceFor } from '@nova/worker';
+import {
+  eventually,
+  quietTemporalRuntime,
+  TEST_ADMIN_KEY,
+  testApiConfig,
+  testWorkerConfig,
+  uniqueTaskQueue,
+} from '../support/environment';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createTimeSkippingEnvironment } from '../support/time-skipping';
+import { WebhookReceiver } from '../support/webhook-receiver';
+
+quietTemporalRuntime();
+
+// The whole retry schedule (about 3 days) with the real activities, API and receiver, on the
+// time-skipping test server: Temporal skips the timers while the test waits for a result.
+describe('webhook retry schedule end to end (time-skipping server)', () => {
+  let env: TestWorkflowEnvironment;
+  let database: TestDatabase;
+  let db: PrismaClient;
+  let app: NestExpressApplication;
+  let workers: Worker[];
+  let workersRun: Promise<unknown>;
+  const receiver = new WebhookReceiver();
+  const taskQueue = uniqueTaskQueue('e2e-webhook-schedule');
+  const http = () => request(app.getHttpServer());
+  let key: string;
+
+  before(async () => {
+    await receiver.start();
+    env = await createTimeSkippingEnvironment();
+    database = await createTestDatabase('e2e_webhook_schedule');
+    db = createPrismaClient({ databaseUrl: database.url, poolSize: 4 });
+    const base = testWorkerConfig({ taskQueue, databaseUrl: database.url, webhookAllowedHosts: '127.0.0.1' });
+    const config = { ...base, temporal: { ...base.temporal, address: env.address } };
+    workers = await createPlatformWorkers({
+      config,
+      connection: env.nativeConnection,
+      identity: 'e2e-webhook-schedule',
+      workflowSource: workflowSourceFor(config),
+      activities: await createWorkerActivities({ config, db, temporal: env.client, identity: 'e2e-webhook-schedule' }),
+    });
+    workersRun = Promise.all(workers.map((worker) => worker.run()));
+    const api = testApiConfig({ taskQueue, databaseUrl: database.url, webhookAllowedHosts: '127.0.0.1' });
+    app = await createApp({ ...api, temporal: { ...api.temporal, address: env.address } });
+    await app.init();
+    const merchant = await http()
+      .post('/v1/merchants')
+      .set('X-API-Key', TEST_ADMIN_KEY)
+      .send({ name: 'Down' })
+      .expect(201);
+    key = merchant.body.apiKey.key;
+  });
+  after(async () => {
+    await app?.close();
+    for (const worker of workers ?? []) worker.shutdown();
+    await workersRun;
+    await db?.$disconnect();
+    await database?.drop();
+    await env?.teardown();
+    await receiver.stop();
+  });
+
+  const post = (path: string, body: object = {}) =>
+    http().post(path).set('X-API-Key', key).set('Idempotency-Key', randomUUID()).send(body);
+
+  it('retries for about 3 days, fails RetriesExhausted, and a redelivery then delivers the same event', async () => {
+    receiver.answer('/down', { status: 503, body: 'maintenance' });
+    const endpoint = (await post('/v1/webhooks/endpoints', { url: receiver.url('/down'), events: ['*'] }).expect(201))
+      .body as { id: string };
+    const { deliveryId, eventId } = (await post(`/v1/webhooks/endpoints/${endpoint.id}/test`).expect(202)).body as {
+      deliveryId: string;
+      eventId: string;
+    };
+    const row = await eventually(
+      async () => (await db.webhookDelivery.findUnique({ where: { id: deliveryId } })) ?? undefined,
+      {
+        what: 'the delivery row',
+      },
+    );
+    const handle = env.client.workflow.getHandle(row.workflowId);
+    const outcome = await handle.result();
+    assert.deepEqual(outcome, { status: 'failed', attempts: WEBHOOK_MAX_ATTEMPTS, failureType: 'RetriesExhausted' });
+    const description = await handle.describe();
+    // The schedule's waits, each with this delivery's jitter: about 3 days and 4 hours, +/- 10%.
+    let plannedSeconds = 0;
+    for (let attempt = 1; attempt < WEBHOOK_MAX_ATTEMPTS; attempt++) {
+      plannedSeconds += webhookRetryDelaySeconds(attempt, `${deliveryId}/1`)!;
+    }
+    const tookSeconds = (description.closeTime!.getTime() - description.startTime.getTime()) / 1000;
+    assert.ok(plannedSeconds > 2.8 * 86_400 && plannedSeconds < 3.5 * 86_400, `planned ${plannedSeconds} s`);
+    assert.ok(
+      tookSeconds >= plannedSeconds && tookSeconds < plannedSeconds + 60,
+      `the schedule took ${tookSeconds} s, planned ${plannedSeconds} s`,
+    );
+
+    const failed = (await http().get(`/v1/webhooks/deliveries/${deliveryId}`).set('X-API-Key', key).expect(200)).body;
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.failure.type, 'RetriesExhausted');
+    assert.match(failed.failure.reason, /503/);
+    assert.equal(failed.attempts.length, WEBHOOK_MAX_ATTEMPTS);
+    const listed = await http().get('/v1/webhooks/deliveries?status=failed').set('X-API-Key', key).expect(200);
+    assert.deepEqual(
+      listed.body.data.map((d: { id: string }) => d.id),
+      [deliveryId],
+    );
+
+    receiver.answer('/down', { status: 200 });
+    await post(`/v1/webhooks/deliveries/${deliveryId}/redeliver`).expect(202);
+    const second = await eventually(
+      async () => {
+        const got = await handle.describe();
+        return got.runId !== description.runId ? got : undefined;
+      },
+      { what: 'the redelivery run' },
+    );
+    assert.deepEqual(await env.client.workflow.getHandle(row.workflowId, second.runId).result(), {
+      status: 'succeeded',
+      attempts: 1,
+    });
+    const delivered = (await http().get(`/v1/webhooks/deliveries/${deliveryId}`).set('X-API-Key', key).expect(200))
+      .body;
+    assert.equal(delivered.status, 'succeeded');
+    assert.equal(delivered.run, 2);
+    const requests = receiver.on('/down');
+    assert.equal(requests.length, WEBHOOK_MAX_ATTEMPTS + 1);
+    assert.ok(requests.every((r) => r.headers['webhook-id'] === eventId));
+  });
+});

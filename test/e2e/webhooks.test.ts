@@ -1,0 +1,523 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { Webhook } from 'standardwebhooks';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from '@nova/api';
+import { createPrismaClient, type PrismaClient } from '@nova/db';
+import { WebhookRelay, type WebhookDeliveryStartRecord } from '@nova/activities';
+import { WorkflowHandoffs } from '@nova/workflows/client';
+import {
+  connectToTemporal,
+  createPlatformWorkers,
+  createTemporalClient,
+  createWorkerActivities,
+  ensureReconciler,
+  workflowSourceFor,
+} from '@nova/worker';
+import {
+  eventually,
+  quietTemporalRuntime,
+  required,
+  TEST_ADMIN_KEY,
+  testApiConfig,
+  testWorkerConfig,
+  uniqueTaskQueue,
+} from '../support/environment';
+import { createWallets, sandboxStellarConfig, startStellarFixture, type StellarFixture } from '../support/stellar';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { WebhookReceiver, type ReceivedWebhook } from '../support/webhook-receiver';
+
+quietTemporalRuntime();
+
+interface EndpointView {
+  id: string;
+  url: string;
+  events: string[];
+  enabled: boolean;
+  disabledReason: string | null;
+  secret?: string;
+}
+
+interface DeliveryView {
+  id: string;
+  eventId: string;
+  eventType: string;
+  endpointId: string;
+  status: string;
+  run: number;
+  attemptCount: number;
+  failure: { type: string; reason: string } | null;
+  workflowId: string;
+  attempts?: {
+    run: number;
+    number: number;
+    responseStatus: number | null;
+    errorKind: string | null;
+    error: string | null;
+    latencyMs: number;
+    responseBody: string | null;
+  }[];
+}
+
+/** The standard headers of a received delivery, for the verifier. */
+function signed(received: ReceivedWebhook): Record<string, string> {
+  return {
+    'webhook-id': String(received.headers['webhook-id']),
+    'webhook-timestamp': String(received.headers['webhook-timestamp']),
+    'webhook-signature': String(received.headers['webhook-signature']),
+  };
+}
+
+// Webhooks on the real stack: API -> outbox -> relay -> webhookDeliveryWorkflow (its own task
+// queue, on the dev server) -> a real HTTP receiver on loopback (allowed by WEBHOOK_ALLOWED_HOSTS).
+describe('webhook delivery end to end', () => {
+  let stellar: StellarFixture;
+  let database: TestDatabase;
+  let db: PrismaClient;
+  let app: NestExpressApplication;
+  let connection: NativeConnection;
+  let workers: Worker[];
+  let workersRun: Promise<unknown>;
+  let temporal: Client;
+  const receiver = new WebhookReceiver();
+  const taskQueue = uniqueTaskQueue('e2e-webhooks');
+  const http = () => request(app.getHttpServer());
+  let merchant: { id: string; key: string };
+
+  const workerConfig = () =>
+    testWorkerConfig({
+      taskQueue,
+      databaseUrl: database.url,
+      stellar: sandboxStellarConfig(stellar),
+      paymentBudgetSeconds: 120,
+      reconciler: { everySeconds: 1, afterSeconds: 1 },
+      webhookAllowedHosts: '127.0.0.1',
+    });
+
+  async function createMerchant() {
+    const response = await http()
+      .post('/v1/merchants')
+      .set('X-API-Key', TEST_ADMIN_KEY)
+      .send({ name: `Shop ${randomUUID().slice(0, 6)}` })
+      .expect(201);
+    return { id: response.body.merchant.id as string, key: response.body.apiKey.key as string };
+  }
+
+  function post(path: string, body: object, key = merchant.key) {
+    return http().post(path).set('X-API-Key', key).set('Idempotency-Key', randomUUID()).send(body);
+  }
+
+  async function endpoint(path: string, events: string[] = ['*'], key = merchant.key): Promise<EndpointView> {
+    return (await post('/v1/webhooks/endpoints', { url: receiver.url(path), events }, key).expect(201))
+      .body as EndpointView;
+  }
+
+  async function delivery(id: string, key = merchant.key): Promise<DeliveryView> {
+    return (await http().get(`/v1/webhooks/deliveries/${id}`).set('X-API-Key', key).expect(200)).body as DeliveryView;
+  }
+
+  async function deliveriesOf(endpointId: string, key = merchant.key): Promise<DeliveryView[]> {
+    const page = await http().get(`/v1/webhooks/deliveries?endpointId=${endpointId}`).set('X-API-Key', key).expect(200);
+    return page.body.data as DeliveryView[];
+  }
+
+  async function ended(id: string, timeoutMs = 60_000): Promise<DeliveryView> {
+    return await eventually(
+      async () => {
+        const view = await delivery(id);
+        return view.status === 'succeeded' || view.status === 'failed' ? view : undefined;
+      },
+      { what: `delivery ${id} to end`, timeoutMs },
+    );
+  }
+
+  async function testEvent(endpointId: string): Promise<{ deliveryId: string; eventId: string }> {
+    return (await post(`/v1/webhooks/endpoints/${endpointId}/test`, {}).expect(202)).body;
+  }
+
+  async function confirmedIssuance(): Promise<{ id: string; view: Record<string, unknown> }> {
+    const [wallet] = await createWallets(stellar, 1);
+    const campaign = await post('/v1/campaigns', {
+      name: 'Hooks',
+      budget: '100',
+      startsAt: new Date(Date.now() - 60_000).toISOString(),
+      endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+    }).expect(201);
+    const accepted = await post('/v1/rewards/issuances', {
+      campaignId: campaign.body.id,
+      walletAddress: wallet!.publicKey(),
+      amount: '4.5',
+    }).expect(202);
+    const id = accepted.body.id as string;
+    const view = await eventually(
+      async () => {
+        const got = await http().get(`/v1/rewards/issuances/${id}`).set('X-API-Key', merchant.key).expect(200);
+        return got.body.status === 'confirmed' ? (got.body as Record<string, unknown>) : undefined;
+      },
+      { what: `issuance ${id} confirmed`, timeoutMs: 60_000 },
+    );
+    return { id, view };
+  }
+
+  before(async () => {
+    await receiver.start();
+    stellar = await startStellarFixture({ ledgerIntervalMs: 250, submitTimeoutMs: 3_000 });
+    database = await createTestDatabase('e2e_webhooks');
+    db = createPrismaClient({ databaseUrl: database.url, poolSize: 5 });
+    const config = workerConfig();
+    connection = await connectToTemporal(config);
+    temporal = new Client({ connection: await Connection.connect({ address: required('TEMPORAL_ADDRESS') }) });
+    workers = await createPlatformWorkers({
+      config,
+      connection,
+      identity: `e2e-${taskQueue}`,
+      workflowSource: workflowSourceFor(config),
+      activities: await createWorkerActivities({
+        config,
+        db,
+        temporal: createTemporalClient(connection, config),
+        identity: `e2e-${taskQueue}`,
+      }),
+    });
+    workersRun = Promise.all(workers.map((worker) => worker.run()));
+    app = await createApp(
+      testApiConfig({
+        taskQueue,
+        databaseUrl: database.url,
+        stellar: sandboxStellarConfig(stellar).network,
+        webhookAllowedHosts: '127.0.0.1',
+      }),
+    );
+    await app.init();
+    merchant = await createMerchant();
+  });
+  after(async () => {
+    await app?.close();
+    for (const worker of workers ?? []) worker.shutdown();
+    await workersRun;
+    await temporal?.connection.close();
+    await connection?.close();
+    await db?.$disconnect();
+    await database?.drop();
+    await stellar?.stop();
+    await receiver.stop();
+  });
+
+  it('registers an endpoint with a whsec_ secret shown once, and refuses URLs into private networks', async () => {
+    const created = await endpoint('/registered', ['issuance.confirmed', 'issuance.failed']);
+    assert.match(created.secret ?? '', /^whsec_[A-Za-z0-9+/]{43}=$/);
+    assert.equal(Buffer.from(created.secret!.slice('whsec_'.length), 'base64').length, 32);
+    const read = await http().get(`/v1/webhooks/endpoints/${created.id}`).set('X-API-Key', merchant.key).expect(200);
+    assert.equal(read.body.secret, undefined, 'the secret is never shown again');
+    assert.deepEqual(read.body.events, ['issuance.confirmed', 'issuance.failed']);
+    const listed = await http().get('/v1/webhooks/endpoints').set('X-API-Key', merchant.key).expect(200);
+    assert.ok((listed.body.data as EndpointView[]).some((e) => e.id === created.id));
+
+    for (const url of [
+      'http://10.0.0.1/hook',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[::1]:8080/',
+      'http://localhost:3000/',
+      'ftp://example.com/hook',
+    ]) {
+      const refused = await post('/v1/webhooks/endpoints', { url, events: ['*'] }).expect(400);
+      assert.equal(refused.body.details?.[0]?.field, 'url', `${url}: ${JSON.stringify(refused.body)}`);
+    }
+    const badEvents = await post('/v1/webhooks/endpoints', { url: receiver.url('/x'), events: ['nope'] }).expect(400);
+    assert.equal(badEvents.body.details?.[0]?.field, 'events');
+    await http()
+      .post('/v1/webhooks/endpoints')
+      .set('X-API-Key', merchant.key)
+      .send({ url: receiver.url('/x'), events: ['*'] })
+      .expect(400); // no Idempotency-Key
+
+    const other = await createMerchant();
+    await http().get(`/v1/webhooks/endpoints/${created.id}`).set('X-API-Key', other.key).expect(404);
+    await post(`/v1/webhooks/endpoints/${created.id}/test`, {}, other.key).expect(404);
+
+    const patched = await http()
+      .patch(`/v1/webhooks/endpoints/${created.id}`)
+      .set('X-API-Key', merchant.key)
+      .set('Idempotency-Key', randomUUID())
+      .send({ events: ['*'], enabled: false })
+      .expect(200);
+    assert.deepEqual(patched.body.events, ['*']);
+    assert.equal(patched.body.enabled, false);
+    await post(`/v1/webhooks/endpoints/${created.id}/test`, {}).expect(409);
+    await http()
+      .delete(`/v1/webhooks/endpoints/${created.id}`)
+      .set('X-API-Key', merchant.key)
+      .set('Idempotency-Key', randomUUID())
+      .expect(204);
+    await http().get(`/v1/webhooks/endpoints/${created.id}`).set('X-API-Key', merchant.key).expect(404);
+  });
+
+  it('delivers an issuance.confirmed once, signed, with the issuance exactly as the API returns it', async () => {
+    const hook = await endpoint('/confirmed', ['issuance.confirmed']);
+    const { id, view } = await confirmedIssuance();
+    const [received] = await eventually(
+      async () => (receiver.on('/confirmed').length > 0 ? receiver.on('/confirmed') : undefined),
+      {
+        what: 'the issuance.confirmed delivery',
+      },
+    );
+    const payload = new Webhook(hook.secret!).verify(received!.body, signed(received!)) as {
+      id: string;
+      type: string;
+      data: Record<string, unknown>;
+    };
+    assert.equal(payload.type, 'issuance.confirmed');
+    assert.deepEqual(payload.data, view, 'data is the issuance as GET returns it');
+    assert.equal(received!.headers['webhook-id'], payload.id);
+
+    const [listed] = await eventually(
+      async () => {
+        const rows = await deliveriesOf(hook.id);
+        return rows[0]?.status === 'succeeded' ? rows : undefined;
+      },
+      { what: 'the delivery to read succeeded' },
+    );
+    const detail = await delivery(listed!.id);
+    assert.equal(detail.attemptCount, 1);
+    assert.equal(detail.attempts?.[0]?.responseStatus, 200);
+    assert.equal(detail.attempts?.[0]?.responseBody, 'ok');
+    assert.equal(detail.workflowId, `webhook-delivery/${detail.eventId.slice(4)}/${hook.id}`);
+    // Still once, after the relay and the reconciler have had their turn.
+    const { scheduleId } = await ensureReconciler(temporal, workerConfig());
+    try {
+      await eventually(
+        async () =>
+          (await db.outboxEvent.count({ where: { relayedAt: null } })) === 0 &&
+          (await db.webhookDelivery.count({ where: { handedOffAt: null } })) === 0
+            ? true
+            : undefined,
+        { what: 'everything relayed and handed off' },
+      );
+    } finally {
+      await temporal.schedule.getHandle(scheduleId).delete();
+    }
+    assert.equal(receiver.on('/confirmed').length, 1, `one delivery of issuance ${id}`);
+  });
+
+  it('retries a 500 after the schedule’s first wait and delivers; webhook-id stays, the timestamp is per attempt', async () => {
+    receiver.answer('/flaky', { status: 500, body: 'boom' }, { status: 200 });
+    const hook = await endpoint('/flaky');
+    const { deliveryId, eventId } = await testEvent(hook.id);
+    const done = await ended(deliveryId);
+    assert.equal(done.status, 'succeeded');
+    assert.deepEqual(
+      done.attempts?.map((a) => a.responseStatus),
+      [500, 200],
+    );
+    assert.equal(done.attempts?.[0]?.responseBody, 'boom');
+    const [first, second] = receiver.on('/flaky');
+    assert.equal(first!.headers['webhook-id'], eventId);
+    assert.equal(second!.headers['webhook-id'], eventId);
+    const waited = (second!.receivedAt - first!.receivedAt) / 1000;
+    assert.ok(waited >= 4.5 && waited < 15, `retried after ${waited} s (5 s +/- 10%)`);
+    new Webhook(hook.secret!).verify(second!.body, signed(second!));
+  });
+
+  it('honours Retry-After on a 429', async () => {
+    receiver.answer('/throttled', { status: 429, headers: { 'retry-after': '8' } }, { status: 204 });
+    const hook = await endpoint('/throttled');
+    const { deliveryId } = await testEvent(hook.id);
+    const done = await ended(deliveryId);
+    assert.equal(done.status, 'succeeded');
+    const [first, second] = receiver.on('/throttled');
+    const waited = (second!.receivedAt - first!.receivedAt) / 1000;
+    assert.ok(waited >= 8, `waited ${waited} s, asked for 8`);
+  });
+
+  it('disables an endpoint that answers 410 and tells the merchant’s other endpoints (endpoint.disabled)', async () => {
+    const shop = await createMerchant();
+    receiver.answer('/gone', { status: 410 });
+    const gone = await endpoint('/gone', ['*'], shop.key);
+    const watcher = await endpoint('/watcher', ['endpoint.disabled'], shop.key);
+    const { deliveryId } = await (await post(`/v1/webhooks/endpoints/${gone.id}/test`, {}, shop.key).expect(202)).body;
+    const done = await eventually(
+      async () => {
+        const view = (await http().get(`/v1/webhooks/deliveries/${deliveryId}`).set('X-API-Key', shop.key))
+          .body as DeliveryView;
+        return view.status === 'failed' ? view : undefined;
+      },
+      { what: 'the delivery to the gone endpoint to fail' },
+    );
+    assert.equal(done.failure?.type, 'EndpointGone');
+    assert.equal(done.attemptCount, 1, 'no retry after 410');
+    const endpointNow = (await http().get(`/v1/webhooks/endpoints/${gone.id}`).set('X-API-Key', shop.key).expect(200))
+      .body as EndpointView;
+    assert.equal(endpointNow.enabled, false);
+    assert.match(endpointNow.disabledReason ?? '', /410/);
+    const [notice] = await eventually(
+      async () => (receiver.on('/watcher').length > 0 ? receiver.on('/watcher') : undefined),
+      {
+        what: 'endpoint.disabled at the other endpoint',
+      },
+    );
+    const payload = new Webhook(watcher.secret!).verify(notice!.body, signed(notice!)) as {
+      type: string;
+      data: { id: string; enabled: boolean };
+    };
+    assert.equal(payload.type, 'endpoint.disabled');
+    assert.equal(payload.data.id, gone.id);
+    assert.equal(payload.data.enabled, false);
+    assert.equal(receiver.on('/gone').length, 1, 'the disabled endpoint does not get its own endpoint.disabled');
+  });
+
+  it('cuts a receiver that never answers at 15 s, records the timeout, and retries', async () => {
+    receiver.answer('/silent', { hang: true }, { status: 200 });
+    const hook = await endpoint('/silent');
+    const { deliveryId } = await testEvent(hook.id);
+    const done = await ended(deliveryId, 60_000);
+    assert.equal(done.status, 'succeeded');
+    const [timedOut, delivered] = done.attempts!;
+    assert.equal(timedOut!.errorKind, 'timeout');
+    assert.equal(timedOut!.responseStatus, null);
+    assert.ok(timedOut!.latencyMs >= 14_500 && timedOut!.latencyMs < 20_000, `cut after ${timedOut!.latencyMs} ms`);
+    assert.equal(delivered!.responseStatus, 200);
+  });
+
+  it('does not follow a redirect (to a metadata address), and says so', async () => {
+    receiver.answer('/redirect', { status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data/' } });
+    const hook = await endpoint('/redirect');
+    const { deliveryId } = await testEvent(hook.id);
+    const attempted = await eventually(
+      async () => {
+        const view = await delivery(deliveryId);
+        return view.attempts && view.attempts.length > 0 ? view : undefined;
+      },
+      { what: 'the first attempt' },
+    );
+    assert.equal(attempted.status, 'retrying');
+    assert.equal(attempted.attempts![0]!.errorKind, 'redirect');
+    assert.match(attempted.attempts![0]!.error ?? '', /169\.254\.169\.254/);
+    assert.equal(receiver.on('/redirect').length, 1);
+  });
+
+  it('redelivers an ended delivery as a new run with the same webhook-id; refuses one in progress', async () => {
+    receiver.answer('/again', { status: 200 });
+    const hook = await endpoint('/again');
+    const { deliveryId, eventId } = await testEvent(hook.id);
+    await ended(deliveryId);
+    const accepted = await post(`/v1/webhooks/deliveries/${deliveryId}/redeliver`, {}).expect(202);
+    assert.equal(accepted.body.run, 2);
+    assert.equal(accepted.body.status, 'pending');
+    const again = await eventually(
+      async () => {
+        const view = await delivery(deliveryId);
+        return view.status === 'succeeded' && view.run === 2 ? view : undefined;
+      },
+      { what: 'the redelivery' },
+    );
+    assert.deepEqual(
+      again.attempts!.map((a) => [a.run, a.number]),
+      [
+        [1, 1],
+        [2, 1],
+      ],
+    );
+    assert.deepEqual(
+      receiver.on('/again').map((r) => r.headers['webhook-id']),
+      [eventId, eventId],
+    );
+
+    receiver.answer('/busy', { hang: true });
+    const slow = await endpoint('/busy');
+    const pending = await testEvent(slow.id);
+    const refused = await post(`/v1/webhooks/deliveries/${pending.deliveryId}/redeliver`, {}).expect(409);
+    assert.equal(refused.body.details?.reason, 'DeliveryInProgress');
+    await http().get(`/v1/webhooks/deliveries/${randomUUID()}`).set('X-API-Key', merchant.key).expect(404);
+    receiver.release();
+  });
+
+  it('two relays racing over the same events start one delivery per (event, endpoint)', async () => {
+    const shop = await createMerchant();
+    const hooks = await Promise.all([endpoint('/race-a', ['*'], shop.key), endpoint('/race-b', ['*'], shop.key)]);
+    const handoffs = new WorkflowHandoffs(temporal, {
+      taskQueue,
+      webhookTaskQueue: workerConfig().temporal.webhookTaskQueue,
+      paymentBudgetSeconds: 60,
+      assetCode: 'NOVA',
+    });
+    // Each start waits until the other relay has asked to start the same delivery: both really send it.
+    const asked = new Map<string, number>();
+    const starter = {
+      async startWebhookDelivery(record: WebhookDeliveryStartRecord) {
+        asked.set(record.id, (asked.get(record.id) ?? 0) + 1);
+        await eventually(async () => ((asked.get(record.id) ?? 0) >= 2 ? true : undefined), {
+          what: 'the other relay to start the same delivery',
+          timeoutMs: 10_000,
+        }).catch(() => undefined);
+        return await handoffs.startWebhookDelivery(record);
+      },
+    };
+    const first = new WebhookRelay(db, starter);
+    const second = new WebhookRelay(db, starter);
+    const events = 5;
+    for (let i = 0; i < events; i++) {
+      await db.outboxEvent.create({
+        data: {
+          merchantId: shop.id,
+          type: 'issuance.confirmed',
+          aggregateId: randomUUID(),
+          dedupeKey: `race/${randomUUID()}`,
+          payload: { n: i },
+        },
+      });
+    }
+    const [relayed, reconciled] = await Promise.all([
+      first.relayEvents({ afterSeconds: 0, batchSize: 100 }),
+      // The reconciler's start step, while the relay has recorded the deliveries and not yet marked them handed off.
+      eventually(
+        async () => {
+          const batch = await second.reconcileStarts({ afterSeconds: 0, batchSize: 100 });
+          return batch.seen > 0 ? batch : undefined;
+        },
+        { what: 'the second relay to see the deliveries' },
+      ),
+    ]);
+    assert.equal(relayed.seen, events);
+    assert.equal(relayed.redriven + reconciled.redriven, events * 2, 'every (event, endpoint) started once');
+    assert.ok(relayed.alreadyTaken + reconciled.alreadyTaken > 0, 'the relays did race for the same deliveries');
+    for (const hook of hooks) {
+      await eventually(
+        async () =>
+          (await deliveriesOf(hook.id, shop.key)).filter((d) => d.status === 'succeeded').length === events
+            ? true
+            : undefined,
+        {
+          what: `${events} deliveries to ${hook.url}`,
+        },
+      );
+    }
+    assert.equal(receiver.on('/race-a').length, events);
+    assert.equal(receiver.on('/race-b').length, events);
+    assert.equal(await db.webhookDelivery.count({ where: { merchantId: shop.id } }), events * 2);
+  });
+
+  it('does not send old events to an endpoint added later; an event nobody wants is marked relayed', async () => {
+    const shop = await createMerchant();
+    const before = await db.outboxEvent.create({
+      data: {
+        merchantId: shop.id,
+        type: 'issuance.confirmed',
+        aggregateId: randomUUID(),
+        dedupeKey: `old/${randomUUID()}`,
+        payload: {},
+      },
+    });
+    const relay = new WebhookRelay(db, { startWebhookDelivery: async () => 'started' });
+    await relay.relayEvents({ afterSeconds: 0, batchSize: 100 });
+    const marked = await db.outboxEvent.findUniqueOrThrow({ where: { id: before.id } });
+    assert.ok(marked.relayedAt, 'relayed with no endpoint');
+    const late = await endpoint('/late', ['*'], shop.key);
+    await db.outboxEvent.update({ where: { id: before.id }, data: { relayedAt: null } });
+    await relay.relayEvents({ afterSeconds: 0, batchSize: 100 });
+    assert.equal(await db.webhookDelivery.count({ where: { endpointId: late.id } }), 0);
+  });
+});

@@ -223,6 +223,30 @@ describe('API end to end', () => {
       assert.ok(json.body.paths[path], `${path} documented`);
     }
     assert.ok(json.body.components.securitySchemes['admin-key']);
+    // Webhooks: the routes, and every event type with its payload schema.
+    for (const path of [
+      '/v1/webhooks/endpoints',
+      '/v1/webhooks/endpoints/{id}',
+      '/v1/webhooks/endpoints/{id}/rotate-secret',
+      '/v1/webhooks/endpoints/{id}/test',
+      '/v1/webhooks/deliveries',
+      '/v1/webhooks/deliveries/{id}',
+      '/v1/webhooks/deliveries/{id}/redeliver',
+    ]) {
+      assert.ok(json.body.paths[path], `${path} documented`);
+    }
+    const schemas = json.body.components.schemas as Record<string, { properties: Record<string, { enum?: string[] }> }>;
+    for (const [type, schema] of Object.entries({
+      'issuance.confirmed': 'IssuanceConfirmedEvent',
+      'issuance.failed': 'IssuanceFailedEvent',
+      'campaign.synced': 'CampaignSyncedEvent',
+      'campaign.sync_failed': 'CampaignSyncFailedEvent',
+      'webhook.test': 'WebhookTestEvent',
+      'endpoint.disabled': 'EndpointDisabledEvent',
+    })) {
+      assert.deepEqual(schemas[schema]?.properties.type?.enum, [type], `${schema} documents ${type}`);
+      assert.ok(schemas[schema]?.properties.data, `${schema} has its data`);
+    }
     const ui = await request(app.getHttpServer()).get('/docs').expect(200);
     assert.match(ui.text, /swagger-ui/i);
   });

@@ -235,6 +235,13 @@ describe('campaigns on the campaign contract, end to end', () => {
     const transaction = await stellar.gateway.rpc.getTransaction(done.onChain!.txHash!);
     assert.equal(transaction.status, rpc.Api.GetTransactionStatus.SUCCESS);
     assert.equal(transaction.ledger, done.onChain!.ledger);
+    // Merchants hear of it: campaign.synced carries the campaign exactly as the API returns it.
+    const events = await db.outboxEvent.findMany({ where: { aggregateId: campaign.id } });
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['campaign.synced'],
+    );
+    assert.deepEqual(events[0]!.payload, done);
     // The contract was initialized lazily with the platform (distribution) account as its admin.
     const admin = await stellar.gateway.readContract({
       contractId,
@@ -327,6 +334,10 @@ describe('campaigns on the campaign contract, end to end', () => {
     });
     assert.equal(refused.endsAt, '2026-03-01T00:00:00.900Z', 'the API accepted it; only the chain refused');
     assert.equal((await onContract(campaign.id)).ends_at, unix('2027-03-01T00:00:00Z'), 'the contract kept its end');
+    const failedEvent = await db.outboxEvent.findFirstOrThrow({
+      where: { aggregateId: campaign.id, type: 'campaign.sync_failed' },
+    });
+    assert.deepEqual(failedEvent.payload, refused, 'campaign.sync_failed carries the campaign with its error');
 
     // The next changes still go ahead; a later update carries the whole budget and end again.
     await patch(campaign.id, { status: 'paused' });
@@ -338,6 +349,11 @@ describe('campaigns on the campaign contract, end to end', () => {
     assert.equal(mended.onChain?.status, 'synced', JSON.stringify(mended.onChain));
     assert.equal(mended.onChain?.error, undefined);
     assert.equal((await onContract(campaign.id)).ends_at, unix('2027-09-01T00:00:00Z'));
+    // One event per settled state reached: synced, failed (the update), failed again after the pause, synced.
+    const types = (await db.outboxEvent.findMany({ where: { aggregateId: campaign.id }, orderBy: { id: 'asc' } })).map(
+      (e) => e.type,
+    );
+    assert.deepEqual(types, ['campaign.synced', 'campaign.sync_failed', 'campaign.sync_failed', 'campaign.synced']);
   });
 
   it('a change whose signal was lost reaches the contract without another PATCH: the reconciler signals it', async () => {

@@ -435,6 +435,34 @@ describe('webhook delivery end to end', () => {
     receiver.release();
   });
 
+  it('a dead endpoint holds only its own slots: other endpoints and payments go on', async () => {
+    const shop = await createMerchant();
+    receiver.answer('/stuck', { hang: true });
+    const stuck = await endpoint('/stuck', ['*'], shop.key);
+    const healthy = await endpoint('/healthy', ['*'], shop.key);
+    for (let i = 0; i < 8; i++) await post(`/v1/webhooks/endpoints/${stuck.id}/test`, {}, shop.key).expect(202);
+    // The endpoint's limit (WEBHOOK_ENDPOINT_CONCURRENCY, 4 here) of attempts hang; the others wait, unsent.
+    await eventually(async () => (receiver.on('/stuck').length === 4 ? true : undefined), {
+      what: 'the stuck endpoint to have its 4 attempts in flight',
+    });
+    const sent = (await post(`/v1/webhooks/endpoints/${healthy.id}/test`, {}, shop.key).expect(202)).body as {
+      deliveryId: string;
+    };
+    const delivered = await eventually(
+      async () => {
+        const view = (await http().get(`/v1/webhooks/deliveries/${sent.deliveryId}`).set('X-API-Key', shop.key))
+          .body as DeliveryView;
+        return view.status === 'succeeded' ? view : undefined;
+      },
+      { what: 'the healthy endpoint’s delivery', timeoutMs: 10_000 },
+    );
+    assert.equal(delivered.attemptCount, 1);
+    const { view } = await confirmedIssuance();
+    assert.equal(view.status, 'confirmed', 'a payment does not wait for webhooks');
+    assert.equal(receiver.on('/stuck').length, 4, 'never more than the limit in flight at the stuck endpoint');
+    receiver.release(410); // the endpoint goes away: its deliveries end
+  });
+
   it('two relays racing over the same events start one delivery per (event, endpoint)', async () => {
     const shop = await createMerchant();
     const hooks = await Promise.all([endpoint('/race-a', ['*'], shop.key), endpoint('/race-b', ['*'], shop.key)]);

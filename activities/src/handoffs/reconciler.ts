@@ -2,6 +2,7 @@ import { log } from '@temporalio/activity';
 import type { PrismaClient } from '@nova/db';
 import type { IssuanceStartRecord } from '@nova/domain';
 import type { WebhookDeliveryStarter, WebhookRelay } from '../webhooks/relay';
+import { eachLimited } from './each-limited';
 
 /** Where one step's next batch begins (records are taken oldest first). */
 export type ReconcileCursor = string;
@@ -44,17 +45,6 @@ export interface TemporalHandoffs extends WebhookDeliveryStarter {
   campaignKnownSeq(campaignId: string): Promise<number | undefined>;
   /** Signal-with-start: changes up to `seq` are waiting. */
   signalCampaignChanges(campaign: { id: string; merchantId: string }, seq: number): Promise<void>;
-}
-
-/** Hand-offs a batch sends to Temporal at once. */
-const CONCURRENCY = 16;
-
-async function eachLimited<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
-  let index = 0;
-  const lane = async () => {
-    while (index < items.length) await work(items[index++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, lane));
 }
 
 /** "<ISO instant>|<uuid>": keyset pagination on (recorded at, id). */

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '@nova/db';
 import { webhookDeliveryWorkflowId } from '@nova/domain';
+import { eachLimited } from '../handoffs/each-limited';
+import type { ReconcileBatch } from '../handoffs/reconciler';
 
 /** What a delivery workflow's start needs (a row of webhook_deliveries fits). */
 export interface WebhookDeliveryStartRecord {
@@ -20,29 +22,9 @@ export interface WebhookDeliveryStarter {
   startWebhookDelivery(delivery: WebhookDeliveryStartRecord): Promise<'started' | 'already-started'>;
 }
 
-/** What one relay batch did (the reconciler's vocabulary). */
-export interface RelayBatch {
-  seen: number;
-  redriven: number;
-  alreadyTaken: number;
-  failed: number;
-  next?: string;
-}
-
 /** Something that relays recorded events soon (the activities that write events kick it). */
 export interface EventRelayKick {
   kick(): void;
-}
-
-/** Starts sent to Temporal at once. */
-const CONCURRENCY = 16;
-
-async function eachLimited<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
-  let index = 0;
-  const lane = async () => {
-    while (index < items.length) await work(items[index++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, lane));
 }
 
 interface MatchedPair {
@@ -74,7 +56,7 @@ export class WebhookRelay implements EventRelayKick {
   ) {}
 
   /** Fans out due events (oldest first) and starts their deliveries. */
-  async relayEvents(input: { afterSeconds: number; batchSize: number; cursor?: string }): Promise<RelayBatch> {
+  async relayEvents(input: { afterSeconds: number; batchSize: number; cursor?: string }): Promise<ReconcileBatch> {
     const after = input.cursor ?? '0';
     const { events, created } = await this.db.$transaction(async (tx) => {
       const events = await tx.$queryRaw<{ id: string }[]>`
@@ -109,7 +91,7 @@ export class WebhookRelay implements EventRelayKick {
       return { events, created };
     });
     const started = await this.startDeliveries(created);
-    const batch: RelayBatch = { seen: events.length, ...started };
+    const batch: ReconcileBatch = { seen: events.length, ...started };
     const last = events.at(-1);
     return events.length === input.batchSize && last ? { ...batch, next: last.id } : batch;
   }
@@ -118,7 +100,7 @@ export class WebhookRelay implements EventRelayKick {
    * Deliveries recorded at least `afterSeconds` ago whose run Temporal has not taken (the start
    * after the relay's commit failed, or the process stopped before it), oldest first.
    */
-  async reconcileStarts(input: { afterSeconds: number; batchSize: number; cursor?: string }): Promise<RelayBatch> {
+  async reconcileStarts(input: { afterSeconds: number; batchSize: number; cursor?: string }): Promise<ReconcileBatch> {
     const [at, id] = input.cursor ? input.cursor.split('|') : [new Date(0).toISOString(), randomUUIDZero];
     const due = await this.db.$queryRaw<(WebhookDeliveryStartRecord & { createdAt: Date })[]>`
       SELECT id::text, event_id::text AS "eventId", endpoint_id::text AS "endpointId", merchant_id::text AS "merchantId",
@@ -128,7 +110,7 @@ export class WebhookRelay implements EventRelayKick {
          AND (created_at, id) > (${at}::timestamptz, ${id}::uuid)
        ORDER BY created_at, id
        LIMIT ${input.batchSize}`;
-    const batch: RelayBatch = { seen: due.length, ...(await this.startDeliveries(due)) };
+    const batch: ReconcileBatch = { seen: due.length, ...(await this.startDeliveries(due)) };
     const last = due.at(-1);
     return due.length === input.batchSize && last
       ? { ...batch, next: `${last.createdAt.toISOString()}|${last.id}` }

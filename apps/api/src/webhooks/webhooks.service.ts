@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { PrismaClient, type Prisma, type WebhookAttempt, type WebhookDelivery, type WebhookEndpoint } from '@nova/db';
 import type { ApiConfig } from '@nova/config';
 import {
@@ -49,6 +49,8 @@ function badUrl(reason: string): BadRequestException {
  */
 @Injectable()
 export class WebhooksService {
+  private readonly logger = new Logger(WebhooksService.name);
+
   constructor(
     @Inject(PrismaClient) private readonly db: PrismaClient,
     @Inject(WorkflowHandoffs) private readonly handoffs: WorkflowHandoffs,
@@ -231,8 +233,9 @@ export class WebhooksService {
         where: { id: delivery.id, run: delivery.run, handedOffAt: null },
         data: { handedOffAt: new Date() },
       });
-    } catch {
+    } catch (error) {
       // Recorded and not handed off: the worker's reconciler starts it (RECONCILE_AFTER_SECONDS).
+      this.logger.warn(`webhook delivery ${delivery.id} left to the reconciler: ${String(error)}`);
     }
   }
 

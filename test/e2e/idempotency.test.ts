@@ -422,7 +422,17 @@ describe('Idempotency-Key on mutating merchant routes', () => {
         assert.match(operation.responses['400']?.description ?? '', /Idempotency-Key/, path);
       }
     }
-    assert.deepEqual(mutating.sort(), ['PATCH /v1/campaigns/{id}', 'POST /v1/campaigns', 'POST /v1/rewards/issuances']);
+    assert.deepEqual(mutating.sort(), [
+      'DELETE /v1/webhooks/endpoints/{id}',
+      'PATCH /v1/campaigns/{id}',
+      'PATCH /v1/webhooks/endpoints/{id}',
+      'POST /v1/campaigns',
+      'POST /v1/rewards/issuances',
+      'POST /v1/webhooks/deliveries/{id}/redeliver',
+      'POST /v1/webhooks/endpoints',
+      'POST /v1/webhooks/endpoints/{id}/rotate-secret',
+      'POST /v1/webhooks/endpoints/{id}/test',
+    ]);
     const issuance = paths['/v1/rewards/issuances']!.post!;
     assert.match(issuance.responses['409']?.description ?? '', /Campaign paused/, "the route's own 409 stays");
     assert.equal(issuance.responses['200'], undefined, 'a replay answers 202 like the original');

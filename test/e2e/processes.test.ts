@@ -45,8 +45,9 @@ describe('process entry points', () => {
     const database = await createTestDatabase('e2e_processes');
     const temporal = new Client({ connection: await Connection.connect({ address: required('TEMPORAL_ADDRESS') }) });
     const schedule = temporal.schedule.getHandle(reconcilerScheduleId(taskQueue));
+    let spawned: ReturnType<typeof spawnCollecting> | undefined;
     try {
-      const spawned = spawnCollecting(
+      spawned = spawnCollecting(
         process.execPath,
         [workerMain],
         env({
@@ -70,6 +71,7 @@ describe('process entry points', () => {
       const entry = JSON.parse(started ?? '{}');
       assert.equal(entry.service, 'nova-worker');
       assert.equal(entry.taskQueue, taskQueue);
+      assert.deepEqual(entry.polling, [taskQueue, `${taskQueue}-webhooks`], 'both task queues by default');
       assert.equal(entry.reconcilerSchedule, reconcilerScheduleId(taskQueue));
 
       const description = await schedule.describe();
@@ -88,6 +90,8 @@ describe('process entry points', () => {
       assert.match(spawned.output(), /"msg":"worker stopped"/);
       assert.ok(!spawned.output().includes('"secret'), 'no secret key reaches the log');
     } finally {
+      // A failed assertion must not leave the worker running (the test run would never end).
+      if (spawned && spawned.child.exitCode === null) spawned.child.kill('SIGKILL');
       await schedule.delete().catch(() => undefined);
       await temporal.connection.close();
       await database.drop();

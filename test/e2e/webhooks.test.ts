@@ -461,6 +461,16 @@ describe('webhook delivery end to end', () => {
     assert.equal(view.status, 'confirmed', 'a payment does not wait for webhooks');
     assert.equal(receiver.on('/stuck').length, 4, 'never more than the limit in flight at the stuck endpoint');
     receiver.release(410); // the endpoint goes away: its deliveries end
+    // Quiet again before the next test: every delivery ended, every event (endpoint.disabled) relayed.
+    await eventually(
+      async () =>
+        (await db.webhookDelivery.count({
+          where: { endpointId: stuck.id, status: { in: ['pending', 'retrying'] } },
+        })) === 0 && (await db.outboxEvent.count({ where: { relayedAt: null } })) === 0
+          ? true
+          : undefined,
+      { what: 'the stuck endpoint’s deliveries to end', timeoutMs: 60_000 },
+    );
   });
 
   it('two relays racing over the same events start one delivery per (event, endpoint)', async () => {
@@ -487,17 +497,16 @@ describe('webhook delivery end to end', () => {
     const first = new WebhookRelay(db, starter);
     const second = new WebhookRelay(db, starter);
     const events = 5;
-    for (let i = 0; i < events; i++) {
-      await db.outboxEvent.create({
-        data: {
-          merchantId: shop.id,
-          type: 'issuance.confirmed',
-          aggregateId: randomUUID(),
-          dedupeKey: `race/${randomUUID()}`,
-          payload: { n: i },
-        },
-      });
-    }
+    // All at once (one statement), so that they are relayed together by whichever relay takes them.
+    await db.outboxEvent.createMany({
+      data: Array.from({ length: events }, (_, i) => ({
+        merchantId: shop.id,
+        type: 'issuance.confirmed',
+        aggregateId: randomUUID(),
+        dedupeKey: `race/${randomUUID()}`,
+        payload: { n: i },
+      })),
+    });
     const [relayed, reconciled] = await Promise.all([
       first.relayEvents({ afterSeconds: 0, batchSize: 100 }),
       // The reconciler's start step, while the relay has recorded the deliveries and not yet marked them handed off.

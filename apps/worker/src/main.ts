@@ -37,7 +37,9 @@ async function main(): Promise<void> {
 
   logger.info(
     {
-      taskQueues: config.worker.taskQueues.map((role) => taskQueueOf(config, role)),
+      taskQueue: config.temporal.taskQueue,
+      webhookTaskQueue: config.temporal.webhookTaskQueue,
+      polling: config.worker.taskQueues.map((role) => taskQueueOf(config, role)),
       namespace: config.temporal.namespace,
       temporalAddress: config.temporal.address,
       workflowSource: 'bundlePath' in workflowSource ? 'bundle' : 'sources',

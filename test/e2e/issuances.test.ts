@@ -486,7 +486,7 @@ describe('reward issuance end to end', () => {
       .expect(409);
     assert.equal(refused.body.details.reason, 'NotFailed');
     await http().post(`/v1/admin/issuances/${randomUUID()}/replay`).set('X-API-Key', TEST_ADMIN_KEY).expect(404);
-    await http().post(`/v1/admin/issuances/${accepted.body.id}/replay`).set('X-API-Key', merchant.key).expect(401);
+    await http().post(`/v1/admin/issuances/${accepted.body.id}/replay`).set('X-API-Key', merchant.key).expect(403);
   });
 
   it('replaying an issuance whose payment already landed confirms it without paying again, even with two replays at once', async () => {

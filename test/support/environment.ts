@@ -72,6 +72,7 @@ export function testApiConfig(overrides: {
   rateLimitPerMinute?: number;
   paymentBudgetSeconds?: number;
   idempotencyLockTimeoutSeconds?: number;
+  bodyLimitBytes?: number;
 }): ApiConfig {
   return {
     stellar: overrides.stellar ?? unreachableStellar().network,
@@ -85,7 +86,7 @@ export function testApiConfig(overrides: {
       tls: false,
       uiUrl: 'http://127.0.0.1:8233',
     },
-    http: { host: '127.0.0.1', port: 0 },
+    http: { host: '127.0.0.1', port: 0, bodyLimitBytes: overrides.bodyLimitBytes ?? 1024 ** 2 },
     adminApiKey: TEST_ADMIN_KEY,
     rateLimit: { perMinute: overrides.rateLimitPerMinute ?? 100_000 },
     issuance: { paymentBudgetSeconds: overrides.paymentBudgetSeconds ?? 300 },

@@ -5,17 +5,21 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { ApiConfig } from '@nova/config';
 import { AppModule } from './app.module';
-import { HttpExceptionFilter } from './common/http-exception.filter';
+import { expressRouteMethods, HttpExceptionFilter } from './common/http-exception.filter';
 import { createValidationPipe } from './common/validation';
 import { documentIdempotency } from './idempotency/idempotency.openapi';
 
 /** Builds the configured application; main.ts listens on it, e2e tests drive it with supertest. */
 export async function createApp(config: ApiConfig): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true });
+  // The JSON body parser is RequestContractModule's (JSON only, API_BODY_LIMIT): none of Nest's own.
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new HttpExceptionFilter());
+  app.useGlobalFilters(new HttpExceptionFilter(expressRouteMethods(app.getHttpAdapter().getInstance())));
   app.enableShutdownHooks();
 
   const document = documentIdempotency(

@@ -1,19 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  IsArray,
-  IsIn,
-  IsObject,
-  IsOptional,
-  IsString,
-  IsUUID,
-  MaxLength,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { PageOf, PageQuery } from '../../common/pagination';
-import { IsStellarAccount, IsStellarAmount } from '../../common/validators';
+import { IsBoundedJsonObject, IsStellarAccount, IsStellarAmount, type JsonObjectBounds } from '../../common/validators';
 
 import { ISSUANCE_FAILURE_TYPES, ISSUANCE_STATUSES } from '@nova/domain';
+
+export const METADATA_BOUNDS: JsonObjectBounds = { maxDepth: 5, maxKeys: 50, maxBytes: 4096 };
 
 export class CreateIssuanceDto {
   @ApiProperty({ format: 'uuid', description: 'A campaign of yours that is active and has budget left' })
@@ -40,10 +32,12 @@ export class CreateIssuanceDto {
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
-    description: 'Free-form JSON object (at most 4 KiB)',
+    description: `Free-form JSON object, returned as is: at most ${METADATA_BOUNDS.maxBytes} bytes as JSON, ${METADATA_BOUNDS.maxKeys} keys in all and ${METADATA_BOUNDS.maxDepth} levels of nesting; no NUL characters or unpaired surrogates in keys or strings`,
+    maxProperties: METADATA_BOUNDS.maxKeys,
+    example: { orderId: '18311', channel: 'web' },
   })
   @IsOptional()
-  @IsObject({ message: 'metadata must be a JSON object' })
+  @IsBoundedJsonObject(METADATA_BOUNDS)
   metadata?: Record<string, unknown>;
 }
 
@@ -81,6 +75,13 @@ export class IssuanceView {
 }
 
 export class IssuancePage extends PageOf(IssuanceView) {}
+
+/** An issuance as admins see it: with the merchant it belongs to. */
+export class AdminIssuanceView extends IssuanceView {
+  @ApiProperty({ format: 'uuid', description: 'The merchant that issued it' }) merchantId!: string;
+}
+
+export class AdminIssuancePage extends PageOf(AdminIssuanceView) {}
 
 /** Filters both the merchant's and the admin's issuance lists take. */
 class IssuanceFilters extends PageQuery {
@@ -121,7 +122,7 @@ export class ReplayManyDto {
 export class ReplayResultView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ enum: ['replaying', 'already-replaying', 'not-failed', 'not-found'] }) outcome!: string;
-  @ApiPropertyOptional({ type: IssuanceView }) issuance?: IssuanceView;
+  @ApiPropertyOptional({ type: AdminIssuanceView }) issuance?: AdminIssuanceView;
 }
 
 export class ReplayManyView {

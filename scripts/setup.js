@@ -46,6 +46,7 @@ async function prepareToolchain(options = {}) {
   await step(scope, 'node dependencies', ensureNodeDependencies);
   const { ensureTemporalBinaries } = require('./lib/temporal-binaries');
   const temporal = await step(scope, 'Temporal CLI and test server', ensureTemporalBinaries, (found) => found.source);
+  await step(scope, 'schemathesis', require('./lib/schemathesis').ensureSchemathesis, (found) => found.source);
   await step(scope, 'Prisma client', require('./lib/prisma').ensurePrismaClient);
   const contractHost = require('./lib/contract-host');
   await step(

@@ -23,7 +23,13 @@ export function unreachableStellar(): { network: StellarNetworkConfig; signers: 
 
 /** Variables the test runner (scripts/test.js) sets after starting the real servers. */
 export function required(
-  name: 'DATABASE_URL' | 'TEMPORAL_ADDRESS' | 'TEMPORAL_TEST_SERVER_PATH' | 'TEMPORAL_CLI_PATH' | 'NOVA_PG_BIN_DIR',
+  name:
+    | 'DATABASE_URL'
+    | 'TEMPORAL_ADDRESS'
+    | 'TEMPORAL_TEST_SERVER_PATH'
+    | 'TEMPORAL_CLI_PATH'
+    | 'NOVA_PG_BIN_DIR'
+    | 'SCHEMATHESIS_PATH',
 ): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: run the suite with \`npm test\``);

@@ -64,9 +64,9 @@ export function inspectInput(value: unknown, root: string | undefined): void {
   }
 }
 
-// A path parameter named `id` or `...Id` is a resource id, which is a UUID everywhere in this API.
+// A path parameter named `id` or `...Id` is a resource id, a random (v4) UUID everywhere in this API.
 const ID_PARAMETER = /^(id|[a-z][A-Za-z0-9]*Id)$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 function inspectIdParameters(value: unknown, name: string | undefined): void {
   const entries: [string, unknown][] =

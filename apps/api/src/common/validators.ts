@@ -2,8 +2,20 @@ import { isISO8601, ValidateBy, type ValidationArguments, type ValidationOptions
 import { StrKey } from '@stellar/stellar-sdk';
 import { isValidAmount } from '@nova/domain';
 
+/**
+ * The amounts the API takes, exactly as the OpenAPI document states them: positive, at most 7
+ * decimals, at most 11 integer digits (99,999,999,999.9999999 NOVA: well inside int64 stroops,
+ * so the pattern alone says what is valid).
+ */
+export const AMOUNT_PATTERN =
+  '^(?:[1-9]\\d{0,10}(?:\\.\\d{1,7})?|0\\.(?:[1-9]\\d{0,6}|0[1-9]\\d{0,5}|00[1-9]\\d{0,4}|000[1-9]\\d{0,3}|0000[1-9]\\d{0,2}|00000[1-9]\\d?|000000[1-9]))$';
+const AMOUNT = new RegExp(AMOUNT_PATTERN);
+
+/** A Stellar account address, as the document states it (IsStellarAccount checks the checksum too). */
+export const ACCOUNT_PATTERN = '^G[A-Z2-7]{55}$';
+
 function isAmount(value: unknown): boolean {
-  if (typeof value !== 'string') return false;
+  if (typeof value !== 'string' || !AMOUNT.test(value)) return false;
   try {
     return isValidAmount(value);
   } catch {
@@ -19,7 +31,7 @@ export function IsStellarAmount(options?: ValidationOptions): PropertyDecorator 
       validator: {
         validate: isAmount,
         defaultMessage: (args?: ValidationArguments) =>
-          `${args?.property ?? 'amount'} must be a positive decimal string with at most 7 decimal places (e.g. "250.5")`,
+          `${args?.property ?? 'amount'} must be a positive decimal string with at most 7 decimal places and 11 integer digits (e.g. "250.5")`,
       },
     },
     options,

@@ -25,7 +25,7 @@ import {
   AdminIssuanceListQuery,
   AdminIssuancePage,
   AdminIssuanceView,
-  ReplayManyDto,
+  ReplayManyRequest,
   ReplayManyView,
   type ReplayResultView,
 } from './dto/issuance.dto';
@@ -51,7 +51,7 @@ export class AdminIssuancesController {
     description: 'Each id gets an outcome: replaying, already-replaying, not-failed or not-found.',
   })
   @ApiAcceptedResponse({ type: ReplayManyView })
-  async replayMany(@Body() body: ReplayManyDto): Promise<ReplayManyView> {
+  async replayMany(@Body() body: ReplayManyRequest): Promise<ReplayManyView> {
     const results: ReplayResultView[] = [];
     for (const id of [...new Set(body.ids)]) results.push(await this.issuances.replay(id));
     return { results };

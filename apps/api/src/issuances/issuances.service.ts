@@ -9,7 +9,7 @@ import type { IdempotencyClaim } from '../idempotency/idempotency-key';
 import type {
   AdminIssuanceListQuery,
   AdminIssuanceView,
-  CreateIssuanceDto,
+  CreateIssuanceRequest,
   IssuanceListQuery,
   IssuanceView,
   ReplayResultView,
@@ -47,7 +47,7 @@ export class IssuancesService {
   async create(
     merchantId: string,
     claim: IdempotencyClaim,
-    body: CreateIssuanceDto,
+    body: CreateIssuanceRequest,
     requestId: string,
   ): Promise<IssuanceView> {
     // A run that took the key over: the one it replaces may have inserted the issuance already.

@@ -2,24 +2,30 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { PageOf, PageQuery } from '../../common/pagination';
 import { IsBoundedJsonObject, IsStellarAccount, IsStellarAmount, type JsonObjectBounds } from '../../common/validators';
+import { ACCOUNT_PATTERN, AMOUNT_PATTERN } from '../../common/validators';
 
 import { ISSUANCE_FAILURE_TYPES, ISSUANCE_STATUSES } from '@nova/domain';
 
 export const METADATA_BOUNDS: JsonObjectBounds = { maxDepth: 5, maxKeys: 50, maxBytes: 4096 };
 
-export class CreateIssuanceDto {
+export class CreateIssuanceRequest {
   @ApiProperty({ format: 'uuid', description: 'A campaign of yours that is active and has budget left' })
   @IsUUID('4', { message: 'campaignId must be a UUID' })
   campaignId!: string;
 
   @ApiProperty({
     example: 'GBRPYHIL2CI3FNQ4BXLFMNDLFJUNPU2HY3ZMFSHONUCEOASW7QC7OX2H',
-    description: 'The customer wallet (G...)',
+    pattern: ACCOUNT_PATTERN,
+    description: "The customer wallet (G...); not one of the platform's own accounts (issuer, distribution, channels)",
   })
   @IsStellarAccount()
   walletAddress!: string;
 
-  @ApiProperty({ example: '12.5', description: 'NOVA, a decimal string with at most 7 decimals' })
+  @ApiProperty({
+    example: '12.5',
+    pattern: AMOUNT_PATTERN,
+    description: 'NOVA, a positive decimal string with at most 7 decimals',
+  })
   @IsStellarAmount()
   amount!: string;
 
@@ -54,23 +60,33 @@ export class IssuanceLinks {
 
 export class IssuanceView {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ enum: ISSUANCE_STATUSES }) status!: string;
+  @ApiProperty({ enum: ISSUANCE_STATUSES, example: 'confirmed' }) status!: string;
   @ApiProperty({ format: 'uuid' }) campaignId!: string;
-  @ApiProperty() walletAddress!: string;
+  @ApiProperty({ example: 'GBRPYHIL2CI3FNQ4BXLFMNDLFJUNPU2HY3ZMFSHONUCEOASW7QC7OX2H', pattern: ACCOUNT_PATTERN })
+  walletAddress!: string;
   @ApiProperty({ example: '12.5000000' }) amount!: string;
-  @ApiPropertyOptional({ type: String, nullable: true }) reference!: string | null;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true }) metadata!: Record<
-    string,
-    unknown
-  > | null;
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'The Stellar transaction that paid it' }) txHash!:
-    string | null;
-  @ApiPropertyOptional({ type: Number, nullable: true }) ledger!: number | null;
-  @ApiPropertyOptional({ type: IssuanceFailureView, nullable: true }) failure!: IssuanceFailureView | null;
-  @ApiProperty({ description: 'Runs of the issuance workflow: 1, plus one per admin replay' }) attempts!: number;
+  @ApiProperty({ type: String, nullable: true, example: 'order-18311' }) reference!: string | null;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    example: { orderId: '18311', channel: 'web' },
+  })
+  metadata!: Record<string, unknown> | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The Stellar transaction that paid it',
+    example: '3389e9f0f1a65f19736cacf544c2e825313e8447f569233bb8db39aa607c8889',
+  })
+  txHash!: string | null;
+  @ApiProperty({ type: Number, nullable: true, example: 1234567 }) ledger!: number | null;
+  @ApiProperty({ type: IssuanceFailureView, nullable: true }) failure!: IssuanceFailureView | null;
+  @ApiProperty({ description: 'Runs of the issuance workflow: 1, plus one per admin replay', example: 1 })
+  attempts!: number;
   @ApiProperty({ example: 'issuance/8a1f...' }) workflowId!: string;
-  @ApiProperty() createdAt!: string;
-  @ApiProperty() updatedAt!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
   @ApiProperty({ type: IssuanceLinks }) links!: IssuanceLinks;
 }
 
@@ -97,7 +113,10 @@ class IssuanceFilters extends PageQuery {
 }
 
 export class IssuanceListQuery extends IssuanceFilters {
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({
+    pattern: ACCOUNT_PATTERN,
+    example: 'GBRPYHIL2CI3FNQ4BXLFMNDLFJUNPU2HY3ZMFSHONUCEOASW7QC7OX2H',
+  })
   @IsOptional()
   @IsStellarAccount()
   walletAddress?: string;
@@ -110,8 +129,8 @@ export class AdminIssuanceListQuery extends IssuanceFilters {
   merchantId?: string;
 }
 
-export class ReplayManyDto {
-  @ApiProperty({ type: [String], format: 'uuid', maxItems: 100 })
+export class ReplayManyRequest {
+  @ApiProperty({ type: [String], format: 'uuid', minItems: 1, maxItems: 100 })
   @IsArray({ message: 'ids must be an array of issuance ids' })
   @ArrayMinSize(1, { message: 'ids must name at least one issuance' })
   @ArrayMaxSize(100, { message: 'ids must name at most 100 issuances' })

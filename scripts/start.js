@@ -111,8 +111,19 @@ async function main() {
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
-  supervisor.onUnexpectedExit = (name, code) => {
-    say(SCOPE, `${name} exited unexpectedly (${code}); see ${supervisor.logFile(name)}`);
+  // A part that dies is restarted (the API answers 503 from /health/ready meanwhile); one that
+  // keeps dying stops START, showing what it last said.
+  supervisor.onRestart = (name, code, delayMs, restarts) => {
+    say(
+      SCOPE,
+      `${name} exited unexpectedly (${code}); restarting it in ${delayMs / 1000} s (restart ${restarts}); see ${supervisor.logFile(name)}`,
+    );
+  };
+  supervisor.onGiveUp = (name, code, exits) => {
+    const window = supervisor.restart.windowMs / 1000;
+    say(SCOPE, `${name} exited (${code}) ${exits} times within ${window} s: giving up`);
+    const tail = supervisor.tail(name, 20);
+    if (tail) say(SCOPE, `last lines of ${supervisor.logFile(name)}:\n${tail}`);
     void shutdown(1);
   };
 

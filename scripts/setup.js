@@ -9,6 +9,7 @@
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
+const { withHint } = require('./lib/hints');
 const { step } = require('./lib/progress');
 const { run } = require('./lib/exec');
 const { root, dataDir } = require('./lib/paths');
@@ -117,7 +118,7 @@ if (require.main === module) {
       process.stdout.write('[setup] done\n');
     })
     .catch((error) => {
-      process.stderr.write(`[setup] ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`[setup] ${withHint(error instanceof Error ? error.message : String(error))}\n`);
       process.exit(1);
     });
 }

@@ -17,6 +17,7 @@ const { prepareToolchain, prepareDatabase } = require('./setup');
 const { step, say } = require('./lib/progress');
 const { root, dataDir } = require('./lib/paths');
 const { Supervisor } = require('./lib/supervisor');
+const { withHint } = require('./lib/hints');
 const {
   devServerArgs,
   waitForTemporal,
@@ -233,7 +234,7 @@ async function main() {
       waitForReady(`http://127.0.0.1:${apiPort}/health/ready`, READY_TIMEOUT_MS, () => shuttingDown),
     );
   } catch (error) {
-    say(SCOPE, `failed: ${/** @type {Error} */ (error).message}`);
+    say(SCOPE, `failed: ${withHint(/** @type {Error} */ (error).message)}`);
     for (const name of ['api', 'worker', 'stellar', 'contracts', 'temporal']) {
       const tail = supervisor.tail(name, 15);
       if (tail) say(SCOPE, `last lines of ${supervisor.logFile(name)}:\n${tail}`);
@@ -264,6 +265,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  process.stderr.write(`[start] ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`[start] ${withHint(error instanceof Error ? error.message : String(error))}\n`);
   process.exit(1);
 });

@@ -9,6 +9,7 @@
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
+const { withHint } = require('./lib/hints');
 const { step } = require('./lib/progress');
 const { run } = require('./lib/exec');
 const { root, dataDir } = require('./lib/paths');
@@ -46,6 +47,7 @@ async function prepareToolchain(options = {}) {
   await step(scope, 'node dependencies', ensureNodeDependencies);
   const { ensureTemporalBinaries } = require('./lib/temporal-binaries');
   const temporal = await step(scope, 'Temporal CLI and test server', ensureTemporalBinaries, (found) => found.source);
+  await step(scope, 'schemathesis', require('./lib/schemathesis').ensureSchemathesis, (found) => found.source);
   await step(scope, 'Prisma client', require('./lib/prisma').ensurePrismaClient);
   const contractHost = require('./lib/contract-host');
   await step(
@@ -116,7 +118,7 @@ if (require.main === module) {
       process.stdout.write('[setup] done\n');
     })
     .catch((error) => {
-      process.stderr.write(`[setup] ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`[setup] ${withHint(error instanceof Error ? error.message : String(error))}\n`);
       process.exit(1);
     });
 }

@@ -17,6 +17,7 @@ const { prepareToolchain, prepareDatabase } = require('./setup');
 const { step, say } = require('./lib/progress');
 const { root, dataDir } = require('./lib/paths');
 const { Supervisor } = require('./lib/supervisor');
+const { withHint } = require('./lib/hints');
 const {
   devServerArgs,
   waitForTemporal,
@@ -111,8 +112,19 @@ async function main() {
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
-  supervisor.onUnexpectedExit = (name, code) => {
-    say(SCOPE, `${name} exited unexpectedly (${code}); see ${supervisor.logFile(name)}`);
+  // A part that dies is restarted (the API answers 503 from /health/ready meanwhile); one that
+  // keeps dying stops START, showing what it last said.
+  supervisor.onRestart = (name, code, delayMs, restarts) => {
+    say(
+      SCOPE,
+      `${name} exited unexpectedly (${code}); restarting it in ${delayMs / 1000} s (restart ${restarts}); see ${supervisor.logFile(name)}`,
+    );
+  };
+  supervisor.onGiveUp = (name, code, exits) => {
+    const window = supervisor.restart.windowMs / 1000;
+    say(SCOPE, `${name} exited (${code}) ${exits} times within ${window} s: giving up`);
+    const tail = supervisor.tail(name, 20);
+    if (tail) say(SCOPE, `last lines of ${supervisor.logFile(name)}:\n${tail}`);
     void shutdown(1);
   };
 
@@ -222,7 +234,7 @@ async function main() {
       waitForReady(`http://127.0.0.1:${apiPort}/health/ready`, READY_TIMEOUT_MS, () => shuttingDown),
     );
   } catch (error) {
-    say(SCOPE, `failed: ${/** @type {Error} */ (error).message}`);
+    say(SCOPE, `failed: ${withHint(/** @type {Error} */ (error).message)}`);
     for (const name of ['api', 'worker', 'stellar', 'contracts', 'temporal']) {
       const tail = supervisor.tail(name, 15);
       if (tail) say(SCOPE, `last lines of ${supervisor.logFile(name)}:\n${tail}`);
@@ -253,6 +265,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  process.stderr.write(`[start] ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`[start] ${withHint(error instanceof Error ? error.message : String(error))}\n`);
   process.exit(1);
 });

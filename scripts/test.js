@@ -244,6 +244,7 @@ async function main() {
         TEMPORAL_CLI_PATH: temporal.cli,
         TEMPORAL_TEST_SERVER_PATH: temporal.testServer,
         NOVA_PG_BIN_DIR: binDir,
+        SCHEMATHESIS_PATH: (await require('./lib/schemathesis').ensureSchemathesis()).path,
       });
     await runCargoTests();
   } catch (error) {

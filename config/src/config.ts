@@ -59,7 +59,8 @@ interface CommonConfig {
 
 export interface ApiConfig extends CommonConfig {
   stellar: StellarNetworkConfig;
-  http: { host: string; port: number };
+  /** bodyLimitBytes: the largest request body the API reads (API_BODY_LIMIT); larger ones get 413. */
+  http: { host: string; port: number; bodyLimitBytes: number };
   adminApiKey: string;
   rateLimit: { perMinute: number };
   issuance: IssuanceConfig;
@@ -134,7 +135,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     databaseUrl: parsed.DATABASE_URL,
     temporal: temporalConfig(parsed),
     stellar: stellarNetworkConfig(parsed),
-    http: { host: parsed.HOST, port: parsed.PORT },
+    http: { host: parsed.HOST, port: parsed.PORT, bodyLimitBytes: parsed.API_BODY_LIMIT },
     adminApiKey: parsed.ADMIN_API_KEY,
     rateLimit: { perMinute: parsed.RATE_LIMIT_PER_MINUTE },
     issuance: { paymentBudgetSeconds: parsed.ISSUANCE_PAYMENT_BUDGET_SECONDS },

@@ -79,6 +79,23 @@ const commonShape = {
   WEBHOOK_ALLOWED_HOSTS: webhookAllowlist,
 };
 
+// A size as body-parser writes it: 100kb, 1mb; a bare number is bytes.
+const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+const byteSize = z
+  .string()
+  .regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, 'must be a size such as 1mb, 512kb or 65536 (bytes)')
+  .transform((v) => {
+    const [, amount, unit] = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(v) as unknown as [string, string, string];
+    return Math.floor(Number(amount) * (BYTE_UNITS[unit.toLowerCase() || 'b'] ?? 1));
+  })
+  .pipe(
+    z
+      .number()
+      .int()
+      .min(1024, 'must be at least 1kb')
+      .max(1024 ** 3, 'must be at most 1gb'),
+  );
+
 const apiShape = {
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z
@@ -94,6 +111,8 @@ const apiShape = {
     .pipe(z.number().min(24, 'must be at least 24 hours'))
     .default(24),
   IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: positiveInt('seconds').default(60),
+  // Larger bodies are refused with 413 before they are parsed.
+  API_BODY_LIMIT: byteSize.default(1024 ** 2),
 };
 
 const workerShape = {

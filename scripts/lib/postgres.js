@@ -3,6 +3,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { run, which } = require('./exec');
+const { lastLines, withHint } = require('./hints');
 
 /**
  * A project-local PostgreSQL cluster on 127.0.0.1 (TCP only, no Unix socket), managed with
@@ -82,7 +83,7 @@ function ownByServerUser(dir) {
  * @returns {Promise<'started' | 'already running'>}
  */
 async function startCluster(cluster) {
-  const { binDir, dataDir, port, logFile } = cluster;
+  const { binDir, dataDir, logFile } = cluster;
   fs.mkdirSync(path.dirname(dataDir), { recursive: true });
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
     ownByServerUser(dataDir);
@@ -98,6 +99,21 @@ async function startCluster(cluster) {
   }
   if (await isRunning(cluster)) return 'already running';
   ownByServerUser(path.dirname(logFile));
+  const logStart = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
+  try {
+    await startServer(cluster);
+  } catch (error) {
+    // pg_ctl only says "examine the log output": show it (this start's lines only), with a hint.
+    const tail = lastLines(logFile, 12, logStart);
+    const message = /** @type {Error} */ (error).message.split('\n')[0];
+    throw new Error(withHint(`${message}${tail ? `\nlast lines of ${logFile}:\n${tail}` : ''}`));
+  }
+  return 'started';
+}
+
+/** @param {Cluster} cluster */
+async function startServer(cluster) {
+  const { binDir, dataDir, port, logFile } = cluster;
   await asServerUser(binDir, 'pg_ctl', [
     '-D',
     dataDir,
@@ -110,7 +126,6 @@ async function startCluster(cluster) {
     `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=${cluster.durable === false ? 'off' : 'on'}`,
     'start',
   ]);
-  return 'started';
 }
 
 /** @param {Cluster} cluster */

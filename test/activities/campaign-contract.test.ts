@@ -86,4 +86,27 @@ describe('campaign contract activity', () => {
       'refused in simulation: nothing was signed for the network',
     );
   });
+
+  it('a change the contract can never hold (a start before 1970) fails at once, typed InvalidChange and non-retryable, signing nothing', async () => {
+    const campaignId = randomUUID();
+    const failure = await environment()
+      .run(activities.applyCampaignChange, {
+        campaignId,
+        merchantId: randomUUID(),
+        seq: 1,
+        kind: 'register',
+        budgetStroops: '500000000',
+        startsAt: '1969-12-31T00:00:00.000Z',
+        endsAt: '2027-03-01T00:00:00.000Z',
+      } satisfies CampaignChange)
+      .then(
+        () => assert.fail('a negative u64 must be refused'),
+        (error: unknown) => error,
+      );
+    assert.ok(failure instanceof ApplicationFailure, String(failure));
+    assert.equal(failure.type, 'InvalidChange');
+    assert.equal(failure.nonRetryable, true);
+    assert.match(failure.message, /register change 1 cannot be written to the contract: .*u64/);
+    assert.equal(await db.journalItem.count({ where: { businessKey: `campaign/${campaignId}/change/1` } }), 0);
+  });
 });

@@ -201,7 +201,7 @@ describe('API end to end', () => {
       .expect(400);
     assert.equal(bad.body.statusCode, 400);
     assert.equal(bad.body.error, 'Bad Request');
-    assert.match(bad.body.message, /uuid/);
+    assert.deepEqual(bad.body.details, [{ field: 'id', messages: ['id must be a UUID'] }]);
     const unknown = randomUUID();
     const missing = await request(app.getHttpServer())
       .get(`/v1/admin/self-checks/${unknown}`)

@@ -472,12 +472,19 @@ describe('reward issuance end to end', () => {
       .get(`/v1/admin/issuances?status=failed&merchantId=${merchant.id}`)
       .set('X-API-Key', TEST_ADMIN_KEY)
       .expect(200);
-    assert.ok(admin.body.data.some((i: IssuanceView) => i.id === accepted.body.id));
+    const listed = admin.body.data.find((i: IssuanceView) => i.id === accepted.body.id);
+    assert.ok(listed);
+    assert.equal(listed.merchantId, merchant.id, 'admins see whose issuance it is');
+    assert.ok(admin.body.data.every((i: { merchantId: string }) => i.merchantId === merchant.id));
 
     // The wallet adds its trustline; an admin replays.
     await addTrustline(wallet!);
 
-    await http().post(`/v1/admin/issuances/${accepted.body.id}/replay`).set('X-API-Key', TEST_ADMIN_KEY).expect(202);
+    const replaying = await http()
+      .post(`/v1/admin/issuances/${accepted.body.id}/replay`)
+      .set('X-API-Key', TEST_ADMIN_KEY)
+      .expect(202);
+    assert.equal(replaying.body.merchantId, merchant.id);
     const confirmed = await replayConfirmed(merchant.key, accepted.body.id);
     assert.equal(confirmed.attempts, 2);
     assert.equal((await stellar.gateway.paymentsTo(wallet!.publicKey())).length, 1);
@@ -491,7 +498,7 @@ describe('reward issuance end to end', () => {
       .expect(409);
     assert.equal(refused.body.details.reason, 'NotFailed');
     await http().post(`/v1/admin/issuances/${randomUUID()}/replay`).set('X-API-Key', TEST_ADMIN_KEY).expect(404);
-    await http().post(`/v1/admin/issuances/${accepted.body.id}/replay`).set('X-API-Key', merchant.key).expect(401);
+    await http().post(`/v1/admin/issuances/${accepted.body.id}/replay`).set('X-API-Key', merchant.key).expect(403);
   });
 
   it('replaying an issuance whose payment already landed confirms it without paying again, even with two replays at once', async () => {

@@ -93,7 +93,7 @@ describe('merchants and API keys', () => {
       }
     });
 
-    it('401 without the admin key, or with a merchant key', async () => {
+    it('401 without a key or with an invalid one; 403 with a genuine merchant key (not the role)', async () => {
       const missing = await http().post('/v1/merchants').send({ name: 'x' }).expect(401);
       assert.deepEqual(missing.body, {
         statusCode: 401,
@@ -105,8 +105,16 @@ describe('merchants and API keys', () => {
         .post('/v1/merchants')
         .set('X-API-Key', apiKey.key)
         .send({ name: 'x' })
-        .expect(401);
-      assert.equal(merchantKey.body.message, 'X-API-Key is not a valid admin key');
+        .expect(403);
+      assert.deepEqual(merchantKey.body, {
+        statusCode: 403,
+        error: 'Forbidden',
+        message: 'a merchant API key cannot use admin routes: use the admin key',
+      });
+      const forged = `${apiKey.key.slice(0, -4)}AAAA`;
+      const invalid = await http().post('/v1/merchants').set('X-API-Key', forged).send({ name: 'x' }).expect(401);
+      assert.equal(invalid.body.message, 'X-API-Key is not a valid admin key');
+      await http().post('/v1/merchants').set('X-API-Key', 'not-a-key').send({ name: 'x' }).expect(401);
     });
   });
 
@@ -240,14 +248,14 @@ describe('merchants and API keys', () => {
       await listCampaigns(apiKey.key).expect(401);
     });
 
-    it('404 for an unknown key, 400 naming id for a malformed one, 401 for a merchant key', async () => {
+    it('404 for an unknown key, 400 naming id for a malformed one, 403 for a merchant key, 401 for none', async () => {
       const unknown = randomUUID();
       const missing = await http().delete(`/v1/api-keys/${unknown}`).set('X-API-Key', TEST_ADMIN_KEY).expect(404);
       assert.deepEqual(missing.body, { statusCode: 404, error: 'Not Found', message: `API key ${unknown} not found` });
       const malformed = await http().delete('/v1/api-keys/not-a-uuid').set('X-API-Key', TEST_ADMIN_KEY).expect(400);
       assert.deepEqual(fields(malformed.body), ['id']);
       const { apiKey } = await createMerchant();
-      await http().delete(`/v1/api-keys/${apiKey.id}`).set('X-API-Key', apiKey.key).expect(401);
+      await http().delete(`/v1/api-keys/${apiKey.id}`).set('X-API-Key', apiKey.key).expect(403);
       await http().delete(`/v1/api-keys/${apiKey.id}`).expect(401);
       await listCampaigns(apiKey.key).expect(200);
     });

@@ -190,6 +190,41 @@ describe('START (npm start)', () => {
       { what: 'the campaign on the sandbox campaign contract', timeoutMs: 60_000 },
     );
 
+    // One part dies (kill -9): START restarts it, logged; the API stays up, and /health/ready
+    // answers 503 until the part is back.
+    const childPid = (fragment: string): number | undefined => {
+      const listed = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(current!.child.pid)], { encoding: 'utf8' });
+      const line = listed.stdout.split('\n').find((l) => l.includes(fragment));
+      return line ? Number(line.trim().split(/\s+/)[0]) : undefined;
+    };
+    const workerPid = childPid('apps/worker/dist/main.js');
+    assert.ok(workerPid, 'the worker runs under START');
+    process.kill(workerPid, 'SIGKILL');
+    await waitForOutput(current, /worker exited unexpectedly \(137\); restarting it in 1 s \(restart 1\)/, 30_000);
+    await eventually(
+      async () => {
+        const again = childPid('apps/worker/dist/main.js');
+        return again && again !== workerPid ? again : undefined;
+      },
+      { what: 'a new worker process', timeoutMs: 30_000 },
+    );
+    const temporalPid = childPid('server start-dev');
+    assert.ok(temporalPid, 'the Temporal dev server runs under START');
+    process.kill(temporalPid, 'SIGKILL');
+    await eventually(
+      async () => {
+        const ready = await fetch(`${api}/health/ready`);
+        assert.equal((await fetch(`${api}/health`)).status, 200, 'the API stays up');
+        return ready.status === 503 ? ready : undefined;
+      },
+      { what: '/health/ready 503 while Temporal is down', timeoutMs: 30_000 },
+    );
+    await waitForOutput(current, /temporal exited unexpectedly \(137\); restarting it/, 30_000);
+    await eventually(async () => ((await fetch(`${api}/health/ready`)).status === 200 ? true : undefined), {
+      what: '/health/ready 200 once Temporal is back',
+      timeoutMs: 120_000,
+    });
+
     // SIGTERM (what Ctrl-C does too): exit 0, every port closed, no process left behind.
     current.child.kill('SIGTERM');
     assert.equal(await withTimeout(current.exited, 90_000, 'START exit after SIGTERM'), 0);

@@ -24,7 +24,13 @@ export function unreachableStellar(): { network: StellarNetworkConfig; signers: 
 
 /** Variables the test runner (scripts/test.js) sets after starting the real servers. */
 export function required(
-  name: 'DATABASE_URL' | 'TEMPORAL_ADDRESS' | 'TEMPORAL_TEST_SERVER_PATH' | 'TEMPORAL_CLI_PATH' | 'NOVA_PG_BIN_DIR',
+  name:
+    | 'DATABASE_URL'
+    | 'TEMPORAL_ADDRESS'
+    | 'TEMPORAL_TEST_SERVER_PATH'
+    | 'TEMPORAL_CLI_PATH'
+    | 'NOVA_PG_BIN_DIR'
+    | 'SCHEMATHESIS_PATH',
 ): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: run the suite with \`npm test\``);
@@ -92,6 +98,7 @@ export function testApiConfig(overrides: {
   idempotencyLockTimeoutSeconds?: number;
   /** WEBHOOK_ALLOWED_HOSTS; '' for none. */
   webhookAllowedHosts?: string;
+  bodyLimitBytes?: number;
 }): ApiConfig {
   return {
     stellar: overrides.stellar ?? unreachableStellar().network,
@@ -106,7 +113,7 @@ export function testApiConfig(overrides: {
       tls: false,
       uiUrl: 'http://127.0.0.1:8233',
     },
-    http: { host: '127.0.0.1', port: 0 },
+    http: { host: '127.0.0.1', port: 0, bodyLimitBytes: overrides.bodyLimitBytes ?? 1024 ** 2 },
     adminApiKey: TEST_ADMIN_KEY,
     rateLimit: { perMinute: overrides.rateLimitPerMinute ?? 100_000 },
     issuance: { paymentBudgetSeconds: overrides.paymentBudgetSeconds ?? 300 },

@@ -42,6 +42,8 @@ describe('campaign contract encoding', () => {
     assert.equal(unixSeconds('2026-03-01T00:00:00.999Z'), 1_772_323_200n);
     assert.equal(unixSeconds('2026-03-01T01:00:00+01:00'), 1_772_323_200n);
     assert.throws(() => unixSeconds('soon'), RangeError);
+    assert.throws(() => unixSeconds('1969-12-31T23:59:59Z'), /outside what the contract's u64/);
+    assert.equal(unixSeconds('1970-01-01T00:00:00Z'), 0n);
     assert.equal(campaignChangeKey(campaignId, 7), `campaign/${campaignId}/change/7`);
   });
 

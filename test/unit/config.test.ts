@@ -34,7 +34,7 @@ describe('configuration', () => {
     const config = loadApiConfig(valid);
     assert.equal(config.nodeEnv, 'development');
     assert.equal(config.logLevel, 'info');
-    assert.deepEqual(config.http, { host: '127.0.0.1', port: 3000 });
+    assert.deepEqual(config.http, { host: '127.0.0.1', port: 3000, bodyLimitBytes: 1024 * 1024 });
     assert.equal(config.temporal.address, '127.0.0.1:7233');
     assert.equal(config.temporal.namespace, 'default');
     assert.equal(config.temporal.taskQueue, 'nova-rewards');
@@ -146,6 +146,21 @@ describe('configuration', () => {
           `${variable}=${value}`,
         );
       }
+    }
+  });
+
+  it('reads the request body limit (API_BODY_LIMIT, 1mb by default) as bytes, refusing malformed values by name', () => {
+    assert.equal(loadApiConfig(valid).http.bodyLimitBytes, 1024 * 1024);
+    assert.equal(loadApiConfig({ ...valid, API_BODY_LIMIT: '512kb' }).http.bodyLimitBytes, 512 * 1024);
+    assert.equal(loadApiConfig({ ...valid, API_BODY_LIMIT: '2MB' }).http.bodyLimitBytes, 2 * 1024 * 1024);
+    assert.equal(loadApiConfig({ ...valid, API_BODY_LIMIT: '65536' }).http.bodyLimitBytes, 65536);
+    for (const value of ['abc', '-1mb', '1tb', '10', '2gb']) {
+      const problems = problemsOf(() => loadApiConfig({ ...valid, API_BODY_LIMIT: value }));
+      assert.deepEqual(
+        problems.map((p) => p.variable),
+        ['API_BODY_LIMIT'],
+        `API_BODY_LIMIT=${value}`,
+      );
     }
   });
 

@@ -34,11 +34,17 @@ export function merchantChainAddress(merchantId: string): string {
   return StrKey.encodeEd25519PublicKey(createHash('sha256').update(`nova-merchant:${merchantId}`).digest());
 }
 
-/** Unix seconds (the contract's u64 times) of an ISO-8601 instant, rounded down. */
+const U64_MAX = 2n ** 64n - 1n;
+
+/** Unix seconds (the contract's u64 times) of an ISO-8601 instant, rounded down; RangeError outside u64. */
 export function unixSeconds(instant: string): bigint {
   const ms = Date.parse(instant);
   if (Number.isNaN(ms)) throw new RangeError(`not an instant: ${instant}`);
-  return BigInt(Math.floor(ms / 1000));
+  const seconds = BigInt(Math.floor(ms / 1000));
+  if (seconds < 0n || seconds > U64_MAX) {
+    throw new RangeError(`${instant} is outside what the contract's u64 unix seconds can hold (1970 onwards)`);
+  }
+  return seconds;
 }
 
 function required<T>(value: T | undefined, what: string, change: CampaignChange): T {
@@ -164,7 +170,17 @@ export function createCampaignContractActivities(deps: {
           'CampaignSyncDisabled',
         );
       }
-      const args = campaignContractArgs(change);
+      let args: xdr.ScVal[];
+      try {
+        args = campaignContractArgs(change);
+      } catch (error) {
+        if (error instanceof ApplicationFailure) throw error;
+        // The change itself cannot be encoded (say, a date before 1970 in a u64): no retry can fix it.
+        throw ApplicationFailure.nonRetryable(
+          `${change.kind} change ${change.seq} cannot be written to the contract: ${(error as Error).message}`,
+          'InvalidChange',
+        );
+      }
       try {
         await ensureInitialized(contractId);
         const confirmation = await contractCalls.invoke(

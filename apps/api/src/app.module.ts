@@ -6,7 +6,10 @@ import { AdminModule } from './admin/admin.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
 import { CampaignsModule } from './campaigns/campaigns.module';
+import { redactingRequestSerializer } from './common/log-redaction';
+import { PlatformAccountsModule } from './common/platform-accounts';
 import { RateLimitModule } from './common/rate-limit.module';
+import { RequestContractModule } from './common/request-contract';
 import { requestIdFor } from './common/request-id';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
@@ -32,11 +35,15 @@ export class AppModule {
             genReqId: requestIdFor,
             timestamp: pino.stdTimeFunctions.isoTime,
             redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+            serializers: { req: redactingRequestSerializer(config.adminApiKey) },
             // Health probes poll every few seconds; keep them out of the request log.
             autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
           },
         }),
+        // After the logger: its refusals (405, 413, 415) are logged with their request id.
+        RequestContractModule,
         DatabaseModule,
+        PlatformAccountsModule,
         AuthModule,
         TemporalModule,
         HealthModule,

@@ -4,10 +4,11 @@ import {
   NativeConnection,
   Runtime,
   Worker,
+  type LogEntry,
   type LogLevel as TemporalLogLevel,
 } from '@temporalio/worker';
 import { temporalConnectionOptions, type WorkerConfig } from '@nova/config';
-import type { Logger } from 'pino';
+import { stdSerializers, type Logger } from 'pino';
 
 /** Where the worker gets its workflow code: a prebuilt bundle in production, the sources in development. */
 export type WorkflowSource = { bundlePath: string } | { workflowsPath: string };
@@ -35,29 +36,54 @@ const temporalLevels: Record<string, TemporalLogLevel> = {
   silent: 'ERROR',
 };
 
+/**
+ * The SDK's log metadata as pino should write it: errors (a failed workflow's `error`, an
+ * activity's failure) have only non-enumerable fields, which JSON writes as {}; pino's error
+ * serializer keeps their type, message, stack and causes.
+ */
+export function temporalLogFields(meta: Record<string, unknown> | undefined): Record<string, unknown> {
+  const fields: Record<string, unknown> = { sdkComponent: 'temporal' };
+  for (const [name, value] of Object.entries(meta ?? {})) {
+    fields[name] = value instanceof Error ? stdSerializers.err(value) : value;
+  }
+  return fields;
+}
+
+// The bundler's webpack report (dozens of lines) when the worker compiles workflow sources in development.
+const WEBPACK_REPORT = /\bwebpack \d+\.\d+\.\d+ compiled\b/;
+
+/** Writes one SDK log entry to pino: errors serialized, the webpack report at debug. */
+export function temporalLogSink(logger: Logger): (entry: LogEntry) => void {
+  return (entry) => {
+    const fields = temporalLogFields(entry.meta);
+    if (entry.level === 'INFO' && WEBPACK_REPORT.test(entry.message)) {
+      logger.debug(fields, entry.message);
+      return;
+    }
+    switch (entry.level) {
+      case 'ERROR':
+        logger.error(fields, entry.message);
+        break;
+      case 'WARN':
+        logger.warn(fields, entry.message);
+        break;
+      case 'DEBUG':
+      case 'TRACE':
+        logger.debug(fields, entry.message);
+        break;
+      default:
+        logger.info(fields, entry.message);
+    }
+  };
+}
+
 /** Routes the SDK's and Core's logs into the process's pino logger, so every line is JSON. */
 export function installRuntime(logger: Logger, level: string): void {
   const temporalLevel = temporalLevels[level] ?? 'INFO';
   Runtime.install({
     // Core (Rust) logs are forwarded too, so even the native layer logs JSON through pino.
     telemetryOptions: { logging: { filter: { core: temporalLevel, other: temporalLevel }, forward: {} } },
-    logger: new DefaultLogger(temporalLevel, (entry) => {
-      const fields = { ...entry.meta, sdkComponent: 'temporal' };
-      switch (entry.level) {
-        case 'ERROR':
-          logger.error(fields, entry.message);
-          break;
-        case 'WARN':
-          logger.warn(fields, entry.message);
-          break;
-        case 'DEBUG':
-        case 'TRACE':
-          logger.debug(fields, entry.message);
-          break;
-        default:
-          logger.info(fields, entry.message);
-      }
-    }),
+    logger: new DefaultLogger(temporalLevel, temporalLogSink(logger)),
   });
 }
 

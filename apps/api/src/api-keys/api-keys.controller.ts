@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, HttpCode, Param, Post } from '@nestjs/common';
 import {
+  ApiBody,
   ApiBadRequestResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -29,6 +30,7 @@ export class ApiKeysController {
   @ApiCreatedResponse({ type: CreatedApiKeyView })
   @ApiBadRequestResponse({ type: ErrorResponse, description: 'Malformed merchant id or label' })
   @ApiNotFoundResponse({ type: ErrorResponse, description: 'No such merchant' })
+  @ApiBody({ type: CreateApiKeyRequest, required: false, description: 'Optional: the label of the key' })
   async create(@Param() params: MerchantIdParams, @Body() body: CreateApiKeyRequest): Promise<CreatedApiKeyView> {
     return await this.apiKeys.create(params.id, body.label ?? null);
   }

@@ -1,15 +1,19 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   applyDecorators,
+  ForbiddenException,
+  Inject,
   Injectable,
   UnauthorizedException,
   UseGuards,
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
-import { ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { ApiConfig } from '@nova/config';
+import { PrismaClient } from '@nova/db';
+import { parseApiKey, secretMatches } from './api-keys';
 import { InjectConfig } from '../config/config.module';
 import { ErrorResponse } from '../common/error-response';
 
@@ -24,20 +28,37 @@ export function isAdminKey(presented: string, adminApiKey: string): boolean {
   return timingSafeEqual(digest(presented), digest(adminApiKey));
 }
 
-/** Admin routes: the caller must present the admin API key in X-API-Key. */
+/**
+ * Admin routes: the caller must present the admin API key in X-API-Key. As on merchant routes
+ * (the other way round): no key or an invalid one is 401, a genuine key without the role 403.
+ */
 @Injectable()
 export class AdminGuard implements CanActivate {
-  constructor(@InjectConfig() private readonly config: ApiConfig) {}
+  constructor(
+    @InjectConfig() private readonly config: ApiConfig,
+    @Inject(PrismaClient) private readonly db: PrismaClient,
+  ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const presented = context.switchToHttp().getRequest<Request>().headers[API_KEY_HEADER];
     if (typeof presented !== 'string' || presented === '') {
       throw new UnauthorizedException('X-API-Key header is required');
     }
-    if (!isAdminKey(presented, this.config.adminApiKey)) {
-      throw new UnauthorizedException('X-API-Key is not a valid admin key');
+    if (isAdminKey(presented, this.config.adminApiKey)) return true;
+    if (await this.isLiveMerchantKey(presented)) {
+      throw new ForbiddenException('a merchant API key cannot use admin routes: use the admin key');
     }
-    return true;
+    throw new UnauthorizedException('X-API-Key is not a valid admin key');
+  }
+
+  private async isLiveMerchantKey(presented: string): Promise<boolean> {
+    const parsed = parseApiKey(presented);
+    if (!parsed) return false;
+    const row = await this.db.apiKey.findUnique({
+      where: { prefix: parsed.prefix },
+      select: { secretHash: true, revokedAt: true },
+    });
+    return row !== null && row.revokedAt === null && secretMatches(parsed.secret, row.secretHash);
   }
 }
 
@@ -46,5 +67,6 @@ export function AdminOnly(): MethodDecorator & ClassDecorator {
     UseGuards(AdminGuard),
     ApiSecurity('admin-key'),
     ApiUnauthorizedResponse({ type: ErrorResponse, description: 'Missing or invalid admin key' }),
+    ApiForbiddenResponse({ type: ErrorResponse, description: 'A merchant API key used on an admin route' }),
   );
 }

@@ -68,6 +68,7 @@ export function encodeCursor(position: CursorPosition): string {
   return Buffer.from(JSON.stringify([position.createdAt.toISOString(), position.id])).toString('base64url');
 }
 
+const CURSOR_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function invalidCursor(): BadRequestException {
@@ -86,8 +87,12 @@ export function decodeCursor(cursor: string): CursorPosition {
   if (!Array.isArray(parsed) || parsed.length !== 2) throw invalidCursor();
   const [at, id] = parsed as unknown[];
   if (typeof at !== 'string' || typeof id !== 'string' || !UUID.test(id)) throw invalidCursor();
+  // encodeCursor writes a four-digit year; anything else (year +010000, -000001) PostgreSQL would refuse.
+  if (!CURSOR_INSTANT.test(at)) throw invalidCursor();
   const createdAt = new Date(at);
-  if (Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== at) throw invalidCursor();
+  if (Number.isNaN(createdAt.getTime()) || createdAt.getTime() < 0 || createdAt.toISOString() !== at) {
+    throw invalidCursor();
+  }
   return { createdAt, id };
 }
 

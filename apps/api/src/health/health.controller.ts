@@ -1,6 +1,7 @@
 import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { LivenessView, ReadinessView } from './dto/readiness.dto';
 import { ReadinessService, type Readiness } from './readiness.service';
 
 @ApiTags('health')
@@ -10,15 +11,15 @@ export class HealthController {
 
   @Get()
   @ApiOperation({ summary: 'Liveness: the process answers HTTP' })
-  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  @ApiOkResponse({ type: LivenessView })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: PostgreSQL and Temporal reachable, a worker polling the task queue' })
-  @ApiOkResponse({ description: 'All dependencies up' })
-  @ApiServiceUnavailableResponse({ description: 'At least one dependency down; see checks' })
+  @ApiOkResponse({ type: ReadinessView, description: 'All dependencies up' })
+  @ApiServiceUnavailableResponse({ type: ReadinessView, description: 'At least one dependency down; see checks' })
   async ready(@Res({ passthrough: true }) res: Response): Promise<Readiness> {
     const result = await this.readiness.check();
     res.status(result.status === 'ready' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);

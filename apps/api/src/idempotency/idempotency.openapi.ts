@@ -32,9 +32,16 @@ export function documentIdempotency(document: OpenAPIObject): OpenAPIObject {
           in: 'header',
           required: true,
           description:
-            'Your unique key for this request (1-255 printable ASCII characters), kept 24 h or more. ' +
+            'Your unique key for this request (1-255 printable ASCII characters; spaces only inside it, ' +
+            'as HTTP drops them at either end), kept 24 h or more. ' +
             'Retrying with the same key and body returns the original answer and never acts twice.',
-          schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[ -~]{1,255}$' },
+          schema: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 255,
+            pattern: '^[!-~]([ -~]{0,253}[!-~])?$',
+            example: 'order-18311',
+          },
         },
       ];
       for (const [status, answer] of Object.entries(operation.responses)) {

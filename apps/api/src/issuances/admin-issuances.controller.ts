@@ -23,9 +23,9 @@ import { ErrorResponse } from '../common/error-response';
 import type { Page } from '../common/pagination';
 import {
   AdminIssuanceListQuery,
-  IssuancePage,
-  IssuanceView,
-  ReplayManyDto,
+  AdminIssuancePage,
+  AdminIssuanceView,
+  ReplayManyRequest,
   ReplayManyView,
   type ReplayResultView,
 } from './dto/issuance.dto';
@@ -39,8 +39,8 @@ export class AdminIssuancesController {
 
   @Get()
   @ApiOperation({ summary: 'Find issuances of any merchant, e.g. ?status=failed&merchantId=' })
-  @ApiOkResponse({ type: IssuancePage })
-  async list(@Query() query: AdminIssuanceListQuery): Promise<Page<IssuanceView>> {
+  @ApiOkResponse({ type: AdminIssuancePage })
+  async list(@Query() query: AdminIssuanceListQuery): Promise<Page<AdminIssuanceView>> {
     return await this.issuances.listForAdmin(query);
   }
 
@@ -51,7 +51,7 @@ export class AdminIssuancesController {
     description: 'Each id gets an outcome: replaying, already-replaying, not-failed or not-found.',
   })
   @ApiAcceptedResponse({ type: ReplayManyView })
-  async replayMany(@Body() body: ReplayManyDto): Promise<ReplayManyView> {
+  async replayMany(@Body() body: ReplayManyRequest): Promise<ReplayManyView> {
     const results: ReplayResultView[] = [];
     for (const id of [...new Set(body.ids)]) results.push(await this.issuances.replay(id));
     return { results };
@@ -64,10 +64,10 @@ export class AdminIssuancesController {
     description:
       'Starts a new run. It first looks up every payment envelope of the issuance: if one landed, the issuance is confirmed without paying again.',
   })
-  @ApiAcceptedResponse({ type: IssuanceView })
+  @ApiAcceptedResponse({ type: AdminIssuanceView })
   @ApiNotFoundResponse({ type: ErrorResponse })
   @ApiConflictResponse({ type: ErrorResponse, description: 'The issuance is not failed' })
-  async replay(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string): Promise<IssuanceView> {
+  async replay(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string): Promise<AdminIssuanceView> {
     const result = await this.issuances.replay(id);
     if (result.outcome === 'not-found') throw new NotFoundException(`issuance ${id} not found`);
     if (result.outcome === 'not-failed') {

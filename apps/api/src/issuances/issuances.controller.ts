@@ -14,7 +14,7 @@ import { ErrorResponse } from '../common/error-response';
 import { RequestId } from '../common/request-id';
 import type { Page } from '../common/pagination';
 import { CurrentIdempotencyClaim, type IdempotencyClaim } from '../idempotency/idempotency-key';
-import { CreateIssuanceDto, IssuanceListQuery, IssuancePage, IssuanceView } from './dto/issuance.dto';
+import { CreateIssuanceRequest, IssuanceListQuery, IssuancePage, IssuanceView } from './dto/issuance.dto';
 import { IssuancesService } from './issuances.service';
 
 @ApiTags('rewards')
@@ -46,7 +46,7 @@ export class IssuancesController {
   async create(
     @CurrentMerchant() merchant: AuthenticatedMerchant,
     @CurrentIdempotencyClaim() claim: IdempotencyClaim,
-    @Body() body: CreateIssuanceDto,
+    @Body() body: CreateIssuanceRequest,
     @RequestId() requestId: string,
     @Res({ passthrough: true }) res: Response,
   ): Promise<IssuanceView> {

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Prisma, PrismaClient, type Campaign, type Issuance } from '@nova/db';
 import { admissionRefusal, issuanceResource, issuanceWorkflowId, toStroops } from '@nova/domain';
 import { CampaignsService } from '../campaigns/campaigns.service';
+import { PlatformAccounts } from '../common/platform-accounts';
 import { afterCursor, NEWEST_FIRST, pageSize, toPage, type Page } from '../common/pagination';
 import type { IdempotencyClaim } from '../idempotency/idempotency-key';
 import type {
   AdminIssuanceListQuery,
-  CreateIssuanceDto,
+  AdminIssuanceView,
+  CreateIssuanceRequest,
   IssuanceListQuery,
   IssuanceView,
   ReplayResultView,
@@ -22,14 +24,9 @@ const ISSUANCE_COLUMNS = Prisma.sql`
   idempotency_claim_id::text AS "idempotencyClaimId", request_id AS "requestId", workflow_id AS "workflowId", status, reservation,
   tx_hash AS "txHash", ledger, failure_type AS "failureType", failure_message AS "failureMessage", attempts,
   created_at AS "createdAt", updated_at AS "updatedAt"`;
-const MAX_METADATA_BYTES = 4096;
 
 function conflict(reason: string, message: string): ConflictException {
   return new ConflictException({ message, details: { reason } });
-}
-
-function badField(field: string, message: string): BadRequestException {
-  return new BadRequestException({ message, details: [{ field, messages: [message] }] });
 }
 
 @Injectable()
@@ -39,6 +36,7 @@ export class IssuancesService {
     private readonly campaigns: CampaignsService,
     private readonly workflows: IssuanceWorkflows,
     private readonly starter: IssuanceStarter,
+    private readonly platformAccounts: PlatformAccounts,
   ) {}
 
   /**
@@ -49,7 +47,7 @@ export class IssuancesService {
   async create(
     merchantId: string,
     claim: IdempotencyClaim,
-    body: CreateIssuanceDto,
+    body: CreateIssuanceRequest,
     requestId: string,
   ): Promise<IssuanceView> {
     // A run that took the key over: the one it replaces may have inserted the issuance already.
@@ -57,9 +55,7 @@ export class IssuancesService {
       const earlier = await this.findByClaim(claim.claimId);
       if (earlier) return earlier;
     }
-    if (body.metadata && Buffer.byteLength(JSON.stringify(body.metadata)) > MAX_METADATA_BYTES) {
-      throw badField('metadata', `metadata must be at most ${MAX_METADATA_BYTES} bytes of JSON`);
-    }
+    await this.platformAccounts.refuseAsRecipient('walletAddress', body.walletAddress);
     const amountStroops = toStroops(body.amount);
     const campaign = await this.campaigns.findForMerchant(merchantId, body.campaignId, 'campaignId');
     await this.checkCampaign(campaign, body.walletAddress, amountStroops);
@@ -118,7 +114,7 @@ export class IssuancesService {
     return toPage(rows, size, (row) => this.toView(row));
   }
 
-  async listForAdmin(query: AdminIssuanceListQuery): Promise<Page<IssuanceView>> {
+  async listForAdmin(query: AdminIssuanceListQuery): Promise<Page<AdminIssuanceView>> {
     const size = pageSize(query);
     const rows = await this.db.issuance.findMany({
       where: {
@@ -130,7 +126,7 @@ export class IssuancesService {
       orderBy: NEWEST_FIRST,
       take: size + 1,
     });
-    return toPage(rows, size, (row) => this.toView(row));
+    return toPage(rows, size, (row) => this.toAdminView(row));
   }
 
   /**
@@ -140,9 +136,9 @@ export class IssuancesService {
   async replay(id: string): Promise<ReplayResultView> {
     const row = await this.db.issuance.findUnique({ where: { id } });
     if (!row) return { id, outcome: 'not-found' };
-    if (row.status !== 'failed') return { id, outcome: 'not-failed', issuance: this.toView(row) };
+    if (row.status !== 'failed') return { id, outcome: 'not-failed', issuance: this.toAdminView(row) };
     const started = await this.workflows.replay(row, row.attempts + 1);
-    return { id, outcome: started === 'started' ? 'replaying' : 'already-replaying', issuance: this.toView(row) };
+    return { id, outcome: started === 'started' ? 'replaying' : 'already-replaying', issuance: this.toAdminView(row) };
   }
 
   private async findByClaim(claimId: string): Promise<IssuanceView | undefined> {
@@ -164,6 +160,10 @@ export class IssuancesService {
     }
     const refusal = admissionRefusal(campaign, amount, held, walletAddress, new Date());
     if (refusal) throw conflict(refusal.reason, refusal.message);
+  }
+
+  toAdminView(row: Issuance): AdminIssuanceView {
+    return { ...this.toView(row), merchantId: row.merchantId };
   }
 
   toView(row: Issuance): IssuanceView {

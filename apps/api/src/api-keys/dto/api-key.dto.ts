@@ -11,7 +11,14 @@ export class ApiKeyIdParams {
 }
 
 export class CreateApiKeyRequest {
-  @ApiPropertyOptional({ maxLength: 100, example: 'checkout server', description: 'What the key is for' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    minLength: 1,
+    maxLength: 100,
+    example: 'checkout server',
+    description: 'What the key is for (null or absent: no label)',
+  })
   @IsOptional()
   @Transform(trim)
   @IsString({ message: 'label must be a string' })

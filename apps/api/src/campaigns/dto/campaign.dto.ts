@@ -3,11 +3,10 @@ import { Transform } from 'class-transformer';
 import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
 import { PageOf } from '../../common/pagination';
 import { IsAfter, IsInstant, IsStellarAmount } from '../../common/validators';
+import { AMOUNT_PATTERN } from '../../common/validators';
 
 import { CAMPAIGN_STATUSES, ON_CHAIN_STATUSES, type CampaignStatus, type OnChainStatus } from '@nova/domain';
 
-// For the OpenAPI document; IsStellarAmount also bounds the value to int64 stroops.
-const AMOUNT_PATTERN = '^(0|[1-9]\\d{0,11})(\\.\\d{1,7})?$';
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 // In a PATCH an absent field means "unchanged", but null is not a value any of them can take.
 const present = (_request: object, value: unknown): boolean => value !== undefined;
@@ -19,7 +18,7 @@ export class CampaignIdParams {
 }
 
 export class CreateCampaignRequest {
-  @ApiProperty({ maxLength: 200, example: 'Spring loyalty bonus' })
+  @ApiProperty({ minLength: 1, maxLength: 200, example: 'Spring loyalty bonus' })
   @Transform(trim)
   @IsString({ message: 'name must be a string' })
   @IsNotEmpty({ message: 'name must not be empty' })
@@ -57,7 +56,7 @@ export class CreateCampaignRequest {
 
 /** Only these fields may change; any other field in the body is a 400 naming it. */
 export class UpdateCampaignRequest {
-  @ApiPropertyOptional({ maxLength: 200 })
+  @ApiPropertyOptional({ minLength: 1, maxLength: 200, example: 'Summer loyalty bonus' })
   @ValidateIf(present)
   @Transform(trim)
   @IsString({ message: 'name must be a string' })

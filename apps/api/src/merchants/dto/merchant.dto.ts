@@ -10,7 +10,7 @@ export class MerchantIdParams {
 }
 
 export class CreateMerchantRequest {
-  @ApiProperty({ maxLength: 200, example: 'Blue Bottle Coffee' })
+  @ApiProperty({ minLength: 1, maxLength: 200, example: 'Blue Bottle Coffee' })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString({ message: 'name must be a string' })
   @IsNotEmpty({ message: 'name must not be empty' })

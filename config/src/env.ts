@@ -130,7 +130,7 @@ const workerShape = {
     .default(['core', 'webhooks']),
   // Webhook attempts one worker runs at once, and attempts in flight per endpoint across all workers.
   WEBHOOK_WORKER_CONCURRENCY: positiveInt('attempts').default(100),
-  WEBHOOK_ENDPOINT_CONCURRENCY: positiveInt('attempts').default(4),
+  WEBHOOK_ENDPOINT_CONCURRENCY: positiveInt('attempts').default(10),
 };
 
 function tlsPairRule(

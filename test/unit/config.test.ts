@@ -219,7 +219,7 @@ describe('configuration', () => {
       allowlist: { hosts: [], ranges: [] },
       attemptTimeoutSeconds: 15,
       workerConcurrency: 100,
-      endpointConcurrency: 4,
+      endpointConcurrency: 10,
     });
     const env = {
       ...valid,

@@ -19,9 +19,9 @@ import {
 
 const receiver = proxyActivities<WebhookDeliveryActivities>(activityProfiles.webhookPost);
 
-/** Waits while the endpoint is at its concurrency limit: 1 s doubling to 30 s (not attempts). */
-const BUSY_FIRST_WAIT_MS = 1_000;
-const BUSY_MAX_WAIT_MS = 30_000;
+/** Waits while the endpoint is at its concurrency limit: 250 ms doubling to 10 s (not attempts). */
+const BUSY_FIRST_WAIT_MS = 250;
+const BUSY_MAX_WAIT_MS = 10_000;
 
 /** Busy waits add events; past this many the run continues as new, from the same attempt. */
 const HISTORY_LIMIT = 4_000;

@@ -122,8 +122,9 @@ export function createWebhookDeliveryActivities(deps: WebhookDeliveryDependencie
   async function lease(delivery: DeliveryToSend): Promise<boolean> {
     const ttlSeconds = attemptTimeoutSeconds + 30;
     return await db.$transaction(async (tx) => {
-      // The endpoint's row lock serialises its lease-takers; the count then sees every committed lease.
-      await tx.$queryRaw`SELECT id FROM webhook_endpoints WHERE id = ${delivery.endpointId}::uuid FOR NO KEY UPDATE`;
+      // A transaction-scoped advisory lock per endpoint serialises its lease-takers (without locking the
+      // endpoint's row, which every attempt's record updates); the count, a statement later, sees every committed lease.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`webhook-endpoint/${delivery.endpointId}`}, 0))`;
       await tx.$executeRaw`
         DELETE FROM webhook_endpoint_leases WHERE endpoint_id = ${delivery.endpointId}::uuid AND expires_at <= now()`;
       const taken = await tx.$queryRaw<{ id: string }[]>`
@@ -226,8 +227,11 @@ export function createWebhookDeliveryActivities(deps: WebhookDeliveryDependencie
         DELETE FROM webhook_endpoint_leases WHERE endpoint_id = ${delivery.endpointId}::uuid AND delivery_id = ${delivery.id}::uuid`;
       let disabled = false;
       if (settlement.deliveryStatus === 'succeeded') {
+        // Written when it says something new (a streak ends, or a minute has passed): a busy endpoint's row is not a hot spot.
         await tx.$executeRaw`
-          UPDATE webhook_endpoints SET failing_since = NULL, last_success_at = ${now} WHERE id = ${delivery.endpointId}::uuid`;
+          UPDATE webhook_endpoints SET failing_since = NULL, last_success_at = ${now}
+           WHERE id = ${delivery.endpointId}::uuid
+             AND (failing_since IS NOT NULL OR last_success_at IS NULL OR last_success_at < ${now}::timestamptz - interval '1 minute')`;
       } else {
         const [endpoint] = await tx.$queryRaw<{ failingSince: Date }[]>`
           UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, ${result.timestamp})

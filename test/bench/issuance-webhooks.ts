@@ -163,10 +163,14 @@ export function printWebhookReport(figures: WebhookFigures): boolean {
     eventToFirstArrival.push(first.receivedAt - Date.parse(event.createdAt ?? ''));
   }
   const missing = Math.max(0, expected - (arrivals.size - strangers.length));
-  const arrivalTimes = received.map((request) => request.receivedAt);
-  const firstArrival = Math.min(...arrivalTimes);
-  const lastArrival = Math.max(...arrivalTimes);
+  const arrivalTimes = received.map((request) => request.receivedAt).sort((a, b) => a - b);
+  const firstArrival = arrivalTimes[0] ?? NaN;
+  const lastArrival = arrivalTimes[arrivalTimes.length - 1] ?? NaN;
   const perSecond = received.length > 1 ? (received.length - 1) / ((lastArrival - firstArrival) / 1000) : NaN;
+  // As the issuance report's steady rate: without the start and the tail.
+  const i10 = Math.floor(0.1 * (arrivalTimes.length - 1));
+  const i90 = Math.ceil(0.9 * (arrivalTimes.length - 1));
+  const middlePerSecond = (i90 - i10) / ((arrivalTimes[i90]! - arrivalTimes[i10]!) / 1000);
 
   say('');
   say(`---- webhooks: ${endpoints} endpoints on a loopback receiver, subscribed to ${WEBHOOK_EVENT} ----`);
@@ -180,6 +184,7 @@ export function printWebhookReport(figures: WebhookFigures): boolean {
       '  per second, first to last arrival',
       `${perSecond.toFixed(1)} deliveries/s over ${secs(lastArrival - firstArrival)}`,
     ],
+    ['  per second, steady middle (10th-90th pct of arrivals)', `${middlePerSecond.toFixed(1)} deliveries/s`],
     ['  duplicates (same webhook-id at one endpoint again)', String(duplicates.length)],
     ['  missing (expected - distinct received)', String(missing)],
     ['  not a confirmed issuance of this run', String(strangers.length)],

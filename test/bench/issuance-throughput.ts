@@ -7,7 +7,10 @@
 // the last confirmation after the last accept; max(180, N/2)), BENCH_TEMPORAL_DYNAMIC_CONFIG
 // (comma-separated KEY=JSON pairs for the dev server's --dynamic-config-value), BENCH_CPU_PROFILE
 // (worker,api: run them under node --cpu-prof and print where their CPU went in the window),
-// NOVA_BACKGROUND_NICE (5, as `npm start`: the worker and Temporal run at this lower CPU priority).
+// NOVA_BACKGROUND_NICE (5, as `npm start`: the worker and Temporal run at this lower CPU priority),
+// BENCH_WEBHOOK_ENDPOINTS (0: n endpoints on a loopback receiver in this process, subscribed to
+// issuance.confirmed; the report then adds the deliveries' figures), BENCH_WEBHOOK_WAIT_SECONDS (how
+// long to wait for the deliveries after the last confirmation; max(120, N x n / 20)).
 /**
  * Throughput of reward issuance through the WHOLE stack (a benchmark, not a test):
  * POST /v1/rewards/issuances -> API -> Temporal workflow -> worker activities -> sandbox ledger.
@@ -24,7 +27,8 @@
  * Its parts: issuance-stack (child processes), issuance-tracker (the load and the poller),
  * issuance-resources (CPU and RSS from /proc), issuance-probes (component round trips and
  * database sessions), issuance-temporal-metrics (the dev server's Prometheus figures),
- * issuance-analysis (histories, envelopes, ledger check) and issuance-report (the output).
+ * issuance-analysis (histories, envelopes, ledger check), issuance-report (the output) and
+ * issuance-webhooks (the receiver, its endpoints and the deliveries' figures).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
@@ -46,6 +50,13 @@ import { startProcess, waitUntil, type StackProcess } from './issuance-stack';
 import { monotonicMicros, summariseProfiles } from './issuance-profile';
 import { compareScrapes, scrapeTemporalMetrics } from './issuance-temporal-metrics';
 import { IssuanceTracker, issueClosedLoop, issueOne, issueOpenLoop, type IssuanceRecord } from './issuance-tracker';
+import {
+  printWebhookReport,
+  readDeliveryRecords,
+  registerWebhookEndpoints,
+  waitForDeliveries,
+} from './issuance-webhooks';
+import { WebhookReceiver } from '../support/webhook-receiver';
 
 const ROOT = resolve(__dirname, '../../..');
 const POLL_INTERVAL_MS = 250;
@@ -68,6 +79,9 @@ interface Options {
   cpuProfile: Set<string>;
   /** NOVA_BACKGROUND_NICE (default 5): the worker's and Temporal's priority, as START runs them. */
   backgroundNice: number;
+  /** Webhook endpoints of the merchant on the benchmark's receiver (0: no webhooks). */
+  webhookEndpoints: number;
+  webhookWaitSeconds: number;
 }
 
 function fail(message: string): never {
@@ -75,11 +89,12 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function positiveInt(name: string, fallback: number): number {
+function positiveInt(name: string, fallback: number, least = 1): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) fail(`${name} must be a positive integer, got "${raw}"`);
+  if (!Number.isInteger(value) || value < least)
+    fail(`${name} must be ${least === 0 ? 'a whole number' : 'a positive integer'}, got "${raw}"`);
   return value;
 }
 
@@ -90,6 +105,7 @@ function readOptions(): Options {
   const temporalCli = process.env.TEMPORAL_CLI_PATH;
   if (!temporalCli || !existsSync(temporalCli)) fail('TEMPORAL_CLI_PATH must name the temporal CLI binary');
   const issuances = positiveInt('BENCH_ISSUANCES', 300);
+  const webhookEndpoints = positiveInt('BENCH_WEBHOOK_ENDPOINTS', 0, 0);
   const concurrency = process.env.BENCH_CONCURRENCY ? positiveInt('BENCH_CONCURRENCY', 1) : undefined;
   const dynamicConfig = (process.env.BENCH_TEMPORAL_DYNAMIC_CONFIG ?? '')
     .split(',')
@@ -128,6 +144,11 @@ function readOptions(): Options {
         return fail((error as Error).message);
       }
     })(),
+    webhookEndpoints,
+    webhookWaitSeconds: positiveInt(
+      'BENCH_WEBHOOK_WAIT_SECONDS',
+      Math.max(120, Math.ceil((issuances * webhookEndpoints) / 20)),
+    ),
   };
 }
 
@@ -136,7 +157,7 @@ function readOptions(): Options {
 /** The platform's variables must come from the benchmark alone, never from the caller's shell. */
 function baseEnvironment(): NodeJS.ProcessEnv {
   const platformVariable =
-    /^(SANDBOX_|TEMPORAL_|STELLAR_|NOVA_|CHANNEL_|DISTRIBUTION_|HORIZON_|SOROBAN_|WORKER_|WORKFLOW_|ISSUANCE_|RATE_LIMIT|BENCH_)|^(NETWORK_PASSPHRASE|ADMIN_API_KEY|PORT|HOST|LOG_LEVEL|NODE_ENV|DATABASE_URL)$/;
+    /^(SANDBOX_|TEMPORAL_|STELLAR_|NOVA_|CHANNEL_|DISTRIBUTION_|HORIZON_|SOROBAN_|WORKER_|WORKFLOW_|ISSUANCE_|WEBHOOK_|RATE_LIMIT|BENCH_)|^(NETWORK_PASSPHRASE|ADMIN_API_KEY|PORT|HOST|LOG_LEVEL|NODE_ENV|DATABASE_URL)$/;
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !platformVariable.test(name)));
 }
 
@@ -146,6 +167,8 @@ interface Stack {
   worker?: StackProcess;
   api?: StackProcess;
   temporalConnection?: Connection;
+  /** The merchant's webhook receiver (in this process), with BENCH_WEBHOOK_ENDPOINTS. */
+  webhookReceiver?: WebhookReceiver;
   workDir: string;
 }
 
@@ -253,6 +276,8 @@ function platformEnvironment(options: Options, settings: PlatformSettings): Node
     RATE_LIMIT_PER_MINUTE: '1000000',
     WORKFLOW_BUNDLE_PATH: settings.bundlePath,
     WORKER_SHUTDOWN_GRACE_SECONDS: '5',
+    // The receiver listens on loopback, which the address rules refuse to anyone not listed.
+    ...(options.webhookEndpoints > 0 ? { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' } : {}),
   };
 }
 
@@ -261,6 +286,7 @@ async function stopStack(stack: Stack): Promise<void> {
   // The API and the worker first (they talk to the others), then the servers.
   await Promise.all([stack.api?.stop(STOP_GRACE_MS), stack.worker?.stop(STOP_GRACE_MS)]);
   await Promise.all([stack.sandbox?.stop(STOP_GRACE_MS), stack.temporal?.stop(STOP_GRACE_MS)]);
+  await stack.webhookReceiver?.stop();
   await rm(stack.workDir, { recursive: true, force: true });
 }
 
@@ -393,7 +419,8 @@ async function main(): Promise<void> {
   say(
     `issuance benchmark ${run}: ${options.issuances} issuances, ${mode}, ${options.channels} channel accounts, ` +
       `${LEDGER_INTERVAL_MS} ms ledgers; database ${options.databaseName}` +
-      (options.dynamicConfig.length > 0 ? `; Temporal dynamic config ${options.dynamicConfig.join(' ')}` : ''),
+      (options.dynamicConfig.length > 0 ? `; Temporal dynamic config ${options.dynamicConfig.join(' ')}` : '') +
+      (options.webhookEndpoints > 0 ? `; ${options.webhookEndpoints} webhook endpoints` : '; no webhook endpoints'),
   );
   say(`load average before: ${loadAverage()} (2-core figures: anything near 2 means the machine is already busy)`);
 
@@ -490,6 +517,13 @@ async function main(): Promise<void> {
       );
       return { merchantKey: merchant.apiKey.key, campaignId: campaign.id };
     });
+    if (options.webhookEndpoints > 0) {
+      // Before the first issuance: an endpoint added later does not get older events.
+      const receiver = (stack.webhookReceiver = await new WebhookReceiver().start());
+      await step(`registering ${options.webhookEndpoints} webhook endpoints on a loopback receiver`, () =>
+        registerWebhookEndpoints(receiver, { apiUrl, apiKey: merchantKey, run }, options.webhookEndpoints),
+      );
+    }
 
     const stellar = await expectStatus('GET /v1/stellar', 200, http<StellarInfo>('GET', `${apiUrl}/v1/stellar`));
     const keys = JSON.parse(await readFile(settings.keysFile, 'utf8')) as { distribution: { secretKey: string } };
@@ -553,6 +587,18 @@ async function main(): Promise<void> {
     const probeFigures = await probes.stop();
     clearInterval(ticker);
     progress();
+    let webhooksTimedOut = false;
+    if (stack.webhookReceiver) {
+      const expected = tracker.confirmed * options.webhookEndpoints;
+      say(`waiting for ${expected} webhook deliveries (at most ${options.webhookWaitSeconds} s)`);
+      webhooksTimedOut = await waitForDeliveries(
+        stack.webhookReceiver,
+        expected,
+        options.webhookWaitSeconds * 1000,
+        PROGRESS_INTERVAL_MS,
+      );
+    }
+    const drainEnd = sampler.sample();
     // Peak RSS is read before anything is stopped: the kernel's high-water mark of each process.
     const peaks = new Map([...pids].map(([name, pid]) => [name, readMemory(pid)?.hwmKiB ?? NaN]));
     sampler.stop();
@@ -600,6 +646,18 @@ async function main(): Promise<void> {
       timedOut,
     });
     if (!correct) process.exitCode = 1;
+    if (stack.webhookReceiver) {
+      const delivered = printWebhookReport({
+        endpoints: options.webhookEndpoints,
+        records: tracker.records,
+        received: stack.webhookReceiver.received,
+        platform: await readDeliveryRecords(options.databaseUrl),
+        timedOut: webhooksTimedOut,
+        sampler,
+        window: { start: windowStart, end: drainEnd },
+      });
+      if (!delivered) process.exitCode = 1;
+    }
     if (options.cpuProfile.size > 0) {
       // Profiles are written when the processes exit.
       await Promise.all([stack.api?.stop(STOP_GRACE_MS), stack.worker?.stop(STOP_GRACE_MS)]);

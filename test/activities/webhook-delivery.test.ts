@@ -121,6 +121,16 @@ describe('webhook delivery attempt activity', () => {
     assert.ok(again.kind === 'retry' && again.waitSeconds > 290 && again.waitSeconds <= 300, JSON.stringify(again));
     assert.equal(receiver.on('/once').length, 1);
     assert.equal((await db.webhookDelivery.findUniqueOrThrow({ where: { id: row.id } })).attempts, 1);
+
+    receiver.answer('/once-ok', { status: 204 });
+    const { delivery: done } = await delivery('/once-ok');
+    assert.deepEqual(await attempt({ deliveryId: done.id }), { kind: 'delivered', status: 204 });
+    assert.deepEqual(
+      await attempt({ deliveryId: done.id }),
+      { kind: 'delivered', status: 204 },
+      'the recorded answer, not sent again',
+    );
+    assert.equal(receiver.on('/once-ok').length, 1);
   });
 
   it('fails RetriesExhausted on the last attempt, with the last error', async () => {

@@ -2,7 +2,7 @@ import { log } from '@temporalio/activity';
 import type { PrismaClient } from '@nova/db';
 import type { IssuanceStartRecord } from '@nova/domain';
 import type { WebhookDeliveryStarter, WebhookRelay } from '../webhooks/relay';
-import { eachLimited } from './each-limited';
+import { cursorOf, eachLimited, parseCursor } from './batches';
 
 /** Where one step's next batch begins (records are taken oldest first). */
 export type ReconcileCursor = string;
@@ -45,17 +45,6 @@ export interface TemporalHandoffs extends WebhookDeliveryStarter {
   campaignKnownSeq(campaignId: string): Promise<number | undefined>;
   /** Signal-with-start: changes up to `seq` are waiting. */
   signalCampaignChanges(campaign: { id: string; merchantId: string }, seq: number): Promise<void>;
-}
-
-/** "<ISO instant>|<uuid>": keyset pagination on (recorded at, id). */
-function cursorOf(at: Date, id: string): ReconcileCursor {
-  return `${at.toISOString()}|${id}`;
-}
-
-function parseCursor(cursor: ReconcileCursor | undefined): { at: Date; id: string } {
-  if (!cursor) return { at: new Date(0), id: '00000000-0000-0000-0000-000000000000' };
-  const [at, id] = cursor.split('|');
-  return { at: new Date(at!), id: id! };
 }
 
 interface DueStart extends IssuanceStartRecord {

@@ -70,6 +70,8 @@ interface DeliveryToSend {
   previousSecret: string | null;
   previousSecretExpiresAt: Date | null;
   attemptRecorded: boolean;
+  /** The status the run's last recorded attempt got back. */
+  lastStatus: number | null;
 }
 
 /** The outcome of one attempt, as the read model keeps it. */
@@ -104,7 +106,9 @@ export function createWebhookDeliveryActivities(deps: WebhookDeliveryDependencie
              ep.deleted_at AS "deletedAt", ep.disabled_reason AS "disabledReason", ep.secret,
              ep.previous_secret AS "previousSecret", ep.previous_secret_expires_at AS "previousSecretExpiresAt",
              EXISTS (SELECT 1 FROM webhook_attempts a
-                      WHERE a.delivery_id = d.id AND a.run = ${input.run} AND a.number = ${input.attempt}) AS "attemptRecorded"
+                      WHERE a.delivery_id = d.id AND a.run = ${input.run} AND a.number = ${input.attempt}) AS "attemptRecorded",
+             (SELECT a.response_status FROM webhook_attempts a
+               WHERE a.delivery_id = d.id AND a.run = ${input.run} ORDER BY a.number DESC LIMIT 1) AS "lastStatus"
         FROM webhook_deliveries d
         JOIN outbox_events e ON e.id = d.event_id
         JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
@@ -248,7 +252,7 @@ export function createWebhookDeliveryActivities(deps: WebhookDeliveryDependencie
 
   /** The verdict of an attempt recorded before (this activity is being retried): nothing is sent again. */
   function recordedVerdict(delivery: DeliveryToSend): WebhookAttemptVerdict {
-    if (delivery.status === 'succeeded') return { kind: 'delivered', status: 200 };
+    if (delivery.status === 'succeeded') return { kind: 'delivered', status: delivery.lastStatus ?? 0 };
     if (delivery.status === 'failed')
       return { kind: 'failed', failureType: delivery.failureType ?? 'RetriesExhausted' };
     const waitMs = delivery.nextAttemptAt ? delivery.nextAttemptAt.getTime() - clock.now().getTime() : 0;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '@nova/db';
 import { webhookDeliveryWorkflowId } from '@nova/domain';
-import { eachLimited } from '../handoffs/each-limited';
+import { cursorOf, eachLimited, parseCursor } from '../handoffs/batches';
 import type { ReconcileBatch } from '../handoffs/reconciler';
 
 /** What a delivery workflow's start needs (a row of webhook_deliveries fits). */
@@ -101,20 +101,18 @@ export class WebhookRelay implements EventRelayKick {
    * after the relay's commit failed, or the process stopped before it), oldest first.
    */
   async reconcileStarts(input: { afterSeconds: number; batchSize: number; cursor?: string }): Promise<ReconcileBatch> {
-    const [at, id] = input.cursor ? input.cursor.split('|') : [new Date(0).toISOString(), randomUUIDZero];
+    const after = parseCursor(input.cursor);
     const due = await this.db.$queryRaw<(WebhookDeliveryStartRecord & { createdAt: Date })[]>`
       SELECT id::text, event_id::text AS "eventId", endpoint_id::text AS "endpointId", merchant_id::text AS "merchantId",
              event_type AS "eventType", run, workflow_id AS "workflowId", created_at AS "createdAt"
         FROM webhook_deliveries
        WHERE handed_off_at IS NULL AND updated_at < now() - make_interval(secs => ${input.afterSeconds})
-         AND (created_at, id) > (${at}::timestamptz, ${id}::uuid)
+         AND (created_at, id) > (${after.at}::timestamptz, ${after.id}::uuid)
        ORDER BY created_at, id
        LIMIT ${input.batchSize}`;
     const batch: ReconcileBatch = { seen: due.length, ...(await this.startDeliveries(due)) };
     const last = due.at(-1);
-    return due.length === input.batchSize && last
-      ? { ...batch, next: `${last.createdAt.toISOString()}|${last.id}` }
-      : batch;
+    return due.length === input.batchSize && last ? { ...batch, next: cursorOf(last.createdAt, last.id) } : batch;
   }
 
   /** Starts each delivery's run; the ones Temporal took (or had) are marked handed off. */
@@ -171,5 +169,3 @@ export class WebhookRelay implements EventRelayKick {
     while (this.running) await this.running;
   }
 }
-
-const randomUUIDZero = '00000000-0000-0000-0000-000000000000';

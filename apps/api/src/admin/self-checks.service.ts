@@ -3,10 +3,9 @@ import { Inject, Injectable, NotFoundException, ServiceUnavailableException } fr
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { PrismaClient, type SelfCheck } from '@nova/db';
 import type { ApiConfig } from '@nova/config';
-import { selfCheckWorkflowId } from '@nova/domain';
+import { selfCheckWorkflowId, temporalUiLink } from '@nova/domain';
 import { searchAttributes, selfCheckWorkflowType } from '@nova/workflows/definitions';
 import { InjectConfig } from '../config/config.module';
-import { temporalUiLink } from '../temporal/temporal-ui';
 import type { SelfCheckView } from './dto/self-check.dto';
 
 @Injectable()

@@ -3,7 +3,6 @@ import type { Issuance } from '@nova/db';
 import type { ApiConfig } from '@nova/config';
 import { WorkflowHandoffs } from '@nova/workflows/client';
 import { InjectConfig } from '../config/config.module';
-import { temporalUiLink } from '../temporal/temporal-ui';
 
 /** Starts issuance workflow runs: the first one, and admin replays (new runs of the same id). */
 @Injectable()
@@ -21,10 +20,6 @@ export class IssuanceWorkflows {
   /** A new run of a failed issuance; 'already-open' when one is open (or the last one succeeded). */
   async replay(issuance: Issuance, run: number): Promise<'started' | 'already-open'> {
     return await this.handoffs.replayIssuance(issuance, run);
-  }
-
-  temporalUiLink(workflowId: string): string {
-    return temporalUiLink(this.config.temporal, workflowId);
   }
 
   /** Where the resources' Web UI links point. */

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { PrismaClient, type Prisma, type WebhookAttempt, type WebhookDelivery, type WebhookEndpoint } from '@nova/db';
 import type { ApiConfig } from '@nova/config';
 import {
@@ -7,13 +7,14 @@ import {
   WEBHOOK_SECRET_OVERLAP_SECONDS,
   webhookDeliveryWorkflowId,
   webhookEndpointResource,
+  temporalUiLink,
   webhookEventId,
 } from '@nova/domain';
 import { webhookUrlRefusal } from '@nova/domain/webhook-addresses';
 import { WorkflowHandoffs } from '@nova/workflows/client';
 import { afterCursor, NEWEST_FIRST, pageSize, toPage, type Page, type PageQuery } from '../common/pagination';
+import { fieldError } from '../common/validation';
 import { InjectConfig } from '../config/config.module';
-import { temporalUiLink } from '../temporal/temporal-ui';
 import type {
   CreateWebhookEndpointRequest,
   UpdateWebhookEndpointRequest,
@@ -35,11 +36,6 @@ function subscription(events: string[]): string[] {
   return events.includes(ALL_WEBHOOK_EVENTS) ? [ALL_WEBHOOK_EVENTS] : events;
 }
 
-function badUrl(reason: string): BadRequestException {
-  const message = `url ${reason}`;
-  return new BadRequestException({ message, details: [{ field: 'url', messages: [message] }] });
-}
-
 /**
  * Webhook endpoints and their deliveries. The API records what the merchant asks for (an
  * endpoint, a test event and its delivery, a redelivery's new run) and hands deliveries to
@@ -59,7 +55,7 @@ export class WebhooksService {
 
   private checkUrl(url: string): void {
     const refusal = webhookUrlRefusal(url, this.config.webhooks.allowlist);
-    if (refusal) throw badUrl(refusal);
+    if (refusal) throw fieldError('url', `url ${refusal}`);
   }
 
   async createEndpoint(

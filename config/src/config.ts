@@ -27,6 +27,13 @@ export interface IssuanceConfig {
   paymentBudgetSeconds: number;
 }
 
+export interface RedemptionConfig {
+  /** A quote's envelope is valid this long (its upper time bound). */
+  quoteTtlSeconds: number;
+  /** A manual item not fulfilled or rejected this long after payment is refunded. */
+  fulfilmentDeadlineSeconds: number;
+}
+
 /** The reconciler (a Temporal Schedule the worker keeps): re-drives hand-offs Temporal has not taken. */
 export interface ReconcilerConfig {
   /** How often it runs. */
@@ -64,6 +71,7 @@ export interface ApiConfig extends CommonConfig {
   adminApiKey: string;
   rateLimit: { perMinute: number };
   issuance: IssuanceConfig;
+  redemption: RedemptionConfig;
   idempotency: {
     /** How long an Idempotency-Key and its answer are kept (at least 24 h); then it may be used again. */
     retentionHours: number;
@@ -84,6 +92,7 @@ export interface WorkerConfig extends CommonConfig {
     taskQueues: ('core' | 'webhooks')[];
   };
   issuance: IssuanceConfig;
+  redemption: RedemptionConfig;
   reconciler: ReconcilerConfig;
   webhooks: WorkerWebhookConfig;
 }
@@ -139,6 +148,10 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     adminApiKey: parsed.ADMIN_API_KEY,
     rateLimit: { perMinute: parsed.RATE_LIMIT_PER_MINUTE },
     issuance: { paymentBudgetSeconds: parsed.ISSUANCE_PAYMENT_BUDGET_SECONDS },
+    redemption: {
+      quoteTtlSeconds: parsed.REDEMPTION_QUOTE_TTL_SECONDS,
+      fulfilmentDeadlineSeconds: parsed.REDEMPTION_FULFILMENT_DEADLINE_SECONDS,
+    },
     idempotency: {
       retentionHours: parsed.IDEMPOTENCY_KEY_RETENTION_HOURS,
       lockTimeoutSeconds: parsed.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS,
@@ -163,6 +176,10 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       taskQueues: parsed.WORKER_TASK_QUEUES,
     },
     issuance: { paymentBudgetSeconds: parsed.ISSUANCE_PAYMENT_BUDGET_SECONDS },
+    redemption: {
+      quoteTtlSeconds: parsed.REDEMPTION_QUOTE_TTL_SECONDS,
+      fulfilmentDeadlineSeconds: parsed.REDEMPTION_FULFILMENT_DEADLINE_SECONDS,
+    },
     reconciler: { everySeconds: parsed.RECONCILE_EVERY_SECONDS, afterSeconds: parsed.RECONCILE_AFTER_SECONDS },
     webhooks: {
       allowlist: parsed.WEBHOOK_ALLOWED_HOSTS,

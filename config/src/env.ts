@@ -75,6 +75,12 @@ const commonShape = {
   TEMPORAL_UI_URL: z.url({ message: 'must be an http(s) URL' }).default('http://127.0.0.1:8233'),
   // The API starts first runs with it; the worker's reconciler starts the runs the API could not.
   ISSUANCE_PAYMENT_BUDGET_SECONDS: positiveInt('seconds').default(3600),
+  // A quote's envelope is valid this long (its upper time bound): the holder signs and submits within it.
+  REDEMPTION_QUOTE_TTL_SECONDS: positiveInt('seconds')
+    .pipe(z.number().min(30, 'must be at least 30 seconds').max(86_400, 'must be at most a day'))
+    .default(300),
+  // A manual item not fulfilled or rejected this long after it was paid is refunded.
+  REDEMPTION_FULFILMENT_DEADLINE_SECONDS: positiveInt('seconds').default(72 * 3_600),
   // The API refuses literal addresses at registration; the worker checks every resolved address.
   WEBHOOK_ALLOWED_HOSTS: webhookAllowlist,
 };

@@ -61,6 +61,11 @@ export const stellarShape = {
     .string()
     .refine((v) => StrKey.isValidContract(v), 'must be a Soroban contract address (C...)')
     .optional(),
+  /** The redemption contract (C...). Unset, with no STELLAR_CONTRACTS_FILE either: redemptions are off. */
+  REDEMPTION_CONTRACT_ID: z
+    .string()
+    .refine((v) => StrKey.isValidContract(v), 'must be a Soroban contract address (C...)')
+    .optional(),
   /** The sandbox's contracts.json shape: { campaign: { contractId }, redemption: {...}, vesting: {...} }. */
   STELLAR_CONTRACTS_FILE: z.string().min(1).optional(),
   /** Payments one transaction carries at most (Stellar allows 100 operations); 1: one payment per transaction. */
@@ -104,6 +109,16 @@ export interface StellarNetworkConfig {
    * API starts no campaign workflow and shows `onChain: null`).
    */
   campaignContractId?: string;
+  /**
+   * The redemption contract the redemption workflows open, confirm and cancel records on.
+   * Absent: redemptions are off (the API refuses quotes with 503).
+   */
+  redemptionContractId?: string;
+  /**
+   * Where holders pay for redemptions, and refunds are paid from: the distribution account, so
+   * spent NOVA returns to the pool rewards are paid from.
+   */
+  redemptionAccount: string;
 }
 
 /** The signing keys; only the worker loads them. Never logged, never stored in read models. */
@@ -129,9 +144,10 @@ function readKeysFile(path: string | undefined): KeysFile | undefined {
   }
 }
 
-/** The campaign contract's id: CAMPAIGN_CONTRACT_ID, else the `campaign` entry of STELLAR_CONTRACTS_FILE. */
-function campaignContractId(env: StellarEnv): string | undefined {
-  if (env.CAMPAIGN_CONTRACT_ID) return env.CAMPAIGN_CONTRACT_ID;
+/** A contract's id: its own variable, else its entry (`<name>.contractId`) in STELLAR_CONTRACTS_FILE, if the file has one. */
+function contractId(env: StellarEnv, name: 'campaign' | 'redemption'): string | undefined {
+  const own = name === 'campaign' ? env.CAMPAIGN_CONTRACT_ID : env.REDEMPTION_CONTRACT_ID;
+  if (own) return own;
   if (!env.STELLAR_CONTRACTS_FILE) return undefined;
   const variable = 'STELLAR_CONTRACTS_FILE';
   let document: unknown;
@@ -142,10 +158,13 @@ function campaignContractId(env: StellarEnv): string | undefined {
       { variable, message: `cannot read ${env.STELLAR_CONTRACTS_FILE}: ${(error as Error).message}` },
     ]);
   }
-  const id = (document as { campaign?: { contractId?: unknown } } | null)?.campaign?.contractId;
+  const entry = (document as Record<string, { contractId?: unknown } | undefined> | null)?.[name];
+  // The campaign contract is what the file is for; the others are optional in it.
+  if (entry === undefined && name !== 'campaign') return undefined;
+  const id = entry?.contractId;
   if (typeof id !== 'string' || !StrKey.isValidContract(id)) {
     throw new ConfigError([
-      { variable, message: `${env.STELLAR_CONTRACTS_FILE} holds no campaign.contractId (a C... address)` },
+      { variable, message: `${env.STELLAR_CONTRACTS_FILE} holds no ${name}.contractId (a C... address)` },
     ]);
   }
   return id;
@@ -203,7 +222,8 @@ export function stellarNetworkConfig(env: StellarEnv): StellarNetworkConfig {
     });
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  const campaignContract = campaignContractId(env);
+  const campaignContract = contractId(env, 'campaign');
+  const redemptionContract = contractId(env, 'redemption');
   return {
     network: env.STELLAR_NETWORK,
     horizonUrl: (env.HORIZON_URL ?? defaults.horizonUrl).replace(/\/+$/, ''),
@@ -216,6 +236,8 @@ export function stellarNetworkConfig(env: StellarEnv): StellarNetworkConfig {
     maxFeePerOperation: env.STELLAR_MAX_FEE,
     maxPaymentsPerTransaction: env.PAYMENT_BATCH_SIZE,
     ...(campaignContract ? { campaignContractId: campaignContract } : {}),
+    ...(redemptionContract ? { redemptionContractId: redemptionContract } : {}),
+    redemptionAccount: distributionAccount as string,
   };
 }
 

@@ -8,5 +8,6 @@ export * from './amounts';
 export * from './keys';
 export * from './issuance';
 export * from './campaign';
+export * from './redemption';
 export * from './webhooks';
 export * from './resources';

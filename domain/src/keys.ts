@@ -35,3 +35,15 @@ export function selfCheckWorkflowId(selfCheckId: string): string {
 export function webhookDeliveryWorkflowId(eventId: bigint | number | string, endpointId: string): string {
   return `webhook-delivery/${eventId.toString()}/${endpointId}`;
 }
+
+/** One redemption, one workflow id. */
+export function redemptionWorkflowId(redemptionId: string): string {
+  return `redemption/${redemptionId}`;
+}
+
+/** The redemption's steps in the transaction journal: the holder's payment, the refund, each contract call, each at most once. */
+export const redemptionKeys = {
+  payment: (redemptionId: string) => `redemption/${redemptionId}/payment`,
+  refund: (redemptionId: string) => `redemption/${redemptionId}/refund`,
+  contract: (redemptionId: string, method: 'open' | 'confirm' | 'cancel') => `redemption/${redemptionId}/${method}`,
+};

@@ -18,3 +18,13 @@ export function issuanceMemo(issuanceId: string): string {
 export function batchMemo(envelopeId: string): string {
   return `nvb:${uuidBytes(envelopeId).toString('base64url')}`;
 }
+
+/** A redemption quote's payment (signed by the holder): "nvq:" and the quote UUID in base64url (26 characters). */
+export function redemptionQuoteMemo(quoteId: string): string {
+  return `nvq:${uuidBytes(quoteId).toString('base64url')}`;
+}
+
+/** A redemption's refund: "nvr:" and the redemption UUID in base64url (26 characters). */
+export function redemptionRefundMemo(redemptionId: string): string {
+  return `nvr:${uuidBytes(redemptionId).toString('base64url')}`;
+}

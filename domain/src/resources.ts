@@ -198,3 +198,123 @@ export function webhookEndpointResource(row: WebhookEndpointRow): WebhookEndpoin
     updatedAt: row.updatedAt.toISOString(),
   };
 }
+
+export interface CatalogItemRow {
+  id: string;
+  name: string;
+  description: string | null;
+  priceStroops: bigint;
+  stock: number | null;
+  reserved: number;
+  fulfilment: string;
+  active: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface CatalogItemResource {
+  id: string;
+  name: string;
+  description: string | null;
+  price: string;
+  /** Units not sold yet; null: unlimited. */
+  stock: number | null;
+  /** Units held by redemptions in progress. */
+  reserved: number;
+  /** What can still be redeemed (stock - reserved); null: unlimited. */
+  available: number | null;
+  fulfilment: string;
+  active: boolean;
+  createdAt: string;
+  updatedAt: string;
+  links: { self: string };
+}
+
+export function catalogItemResource(row: CatalogItemRow): CatalogItemResource {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    price: fromStroops(row.priceStroops),
+    stock: row.stock,
+    reserved: row.reserved,
+    available: row.stock === null ? null : row.stock - row.reserved,
+    fulfilment: row.fulfilment,
+    active: row.active,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    links: { self: `/v1/catalog/items/${row.id}` },
+  };
+}
+
+export interface RedemptionRow {
+  id: string;
+  quoteId: string;
+  itemId: string;
+  walletAddress: string;
+  priceStroops: bigint;
+  fulfilment: string;
+  status: string;
+  stockState: string;
+  chainState: string;
+  paymentTxHash: string | null;
+  refundTxHash: string | null;
+  refundReason: string | null;
+  refundMessage: string | null;
+  failureType: string | null;
+  failureMessage: string | null;
+  alert: string | null;
+  fulfilmentDeadline: Date | null;
+  workflowId: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface RedemptionResource {
+  id: string;
+  status: string;
+  quoteId: string;
+  itemId: string;
+  walletAddress: string;
+  price: string;
+  fulfilment: string;
+  /** The item's unit: reserved, consumed (fulfilled) or released. */
+  stock: string;
+  /** The redemption contract's record: none, open, confirmed or cancelled. */
+  onChain: string;
+  paymentTxHash: string | null;
+  refundTxHash: string | null;
+  refund: { reason: string; message: string } | null;
+  failure: { type: string; message: string } | null;
+  /** Set when a compensation could not complete: an operator must look at it. */
+  alert: string | null;
+  fulfilmentDeadline: string | null;
+  workflowId: string;
+  createdAt: string;
+  updatedAt: string;
+  links: { self: string; temporalUi: string };
+}
+
+export function redemptionResource(row: RedemptionRow, ui: { uiUrl: string; namespace: string }): RedemptionResource {
+  return {
+    id: row.id,
+    status: row.status,
+    quoteId: row.quoteId,
+    itemId: row.itemId,
+    walletAddress: row.walletAddress,
+    price: fromStroops(row.priceStroops),
+    fulfilment: row.fulfilment,
+    stock: row.stockState,
+    onChain: row.chainState,
+    paymentTxHash: row.paymentTxHash,
+    refundTxHash: row.refundTxHash,
+    refund: row.refundReason ? { reason: row.refundReason, message: row.refundMessage ?? '' } : null,
+    failure: row.failureType ? { type: row.failureType, message: row.failureMessage ?? '' } : null,
+    alert: row.alert,
+    fulfilmentDeadline: iso(row.fulfilmentDeadline),
+    workflowId: row.workflowId,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    links: { self: `/v1/redemptions/${row.id}`, temporalUi: temporalUiLink(ui, row.workflowId) },
+  };
+}

@@ -10,6 +10,10 @@ export const WEBHOOK_EVENT_TYPES = [
   'issuance.failed',
   'campaign.synced',
   'campaign.sync_failed',
+  'redemption.paid',
+  'redemption.fulfilled',
+  'redemption.refunded',
+  'redemption.failed',
   'webhook.test',
   'endpoint.disabled',
 ] as const;

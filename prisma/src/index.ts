@@ -4,6 +4,7 @@ import { PrismaClient } from '../generated/client/client';
 export { PrismaClient };
 export type {
   ApiKey,
+  CatalogItem,
   Campaign,
   CampaignChainChange,
   ChannelAccount,
@@ -13,6 +14,8 @@ export type {
   JournalTransaction,
   Merchant,
   OutboxEvent,
+  Redemption,
+  RedemptionQuote,
   SelfCheck,
   WebhookAttempt,
   WebhookDelivery,

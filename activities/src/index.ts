@@ -4,6 +4,8 @@ import { createSelfCheckActivities } from './postgres/self-check';
 import { createIssuanceLedgerActivities } from './postgres/issuances';
 import { createCampaignChainLedgerActivities } from './postgres/campaign-chain';
 import { createCampaignContractActivities } from './stellar/campaign-contract';
+import { createRedemptionContractActivities } from './stellar/redemption-contract';
+import { createRedemptionLedgerActivities } from './postgres/redemptions';
 import { createReconcilerActivities, type TemporalHandoffs } from './handoffs/reconciler';
 import type { ContractCallSource } from './stellar/contract-call-source';
 import { createPaymentActivities } from './stellar/payment-activities';
@@ -19,6 +21,7 @@ export * from './postgres/issuances';
 export * from './postgres/journal';
 export * from './postgres/channel-pool';
 export * from './postgres/campaign-chain';
+export * from './postgres/redemptions';
 export * from './handoffs/reconciler';
 export * from './stellar';
 export * from './webhooks/relay';
@@ -38,6 +41,8 @@ export interface ActivityDependencies {
   contractCalls: ContractCallSource;
   /** The campaign contract; unset when campaign sync is not configured. */
   campaignContractId?: string;
+  /** The redemption contract; unset when redemptions are not configured. */
+  redemptionContractId?: string;
   /** Starts and signals by business id, for the reconciler (the worker binds them on its Temporal client). */
   handoffs: TemporalHandoffs;
   /** The Temporal Web UI, for the `links` of the resources events carry. */
@@ -61,6 +66,8 @@ export function createActivities(deps: ActivityDependencies) {
     ...createIssuanceLedgerActivities({ ...deps, events: deps.webhooks.relay }),
     ...createCampaignChainLedgerActivities({ ...deps, events: deps.webhooks.relay }),
     ...createCampaignContractActivities(deps),
+    ...createRedemptionLedgerActivities({ ...deps, events: deps.webhooks.relay }),
+    ...createRedemptionContractActivities(deps),
     ...createReconcilerActivities({ ...deps, relay: deps.webhooks.relay }),
     ...createWebhookDeliveryActivities(deps),
   };

@@ -33,6 +33,7 @@ describe('reconciler activities', () => {
       taskQueue,
       webhookTaskQueue: `${taskQueue}-webhooks`,
       paymentBudgetSeconds: 60,
+      fulfilmentDeadlineSeconds: 3_600,
       assetCode: 'NOVA',
       campaignContractId: contractId,
     });

@@ -77,6 +77,7 @@ describe('reward issuance end to end', () => {
       databaseUrl: database.url,
       stellar: sandboxStellarConfig(stellar),
       paymentBudgetSeconds: 120,
+      fulfilmentDeadlineSeconds: 3_600,
       // The reconciler runs only while a test asks for it (withReconciler), every second then.
       reconciler: { everySeconds: 1, afterSeconds: 1 },
     });
@@ -371,6 +372,7 @@ describe('reward issuance end to end', () => {
       taskQueue,
       webhookTaskQueue: `${taskQueue}-webhooks`,
       paymentBudgetSeconds: 120,
+      fulfilmentDeadlineSeconds: 3_600,
       assetCode: 'NOVA',
     });
     const issuance = await db.issuance.findUniqueOrThrow({ where: { id } });

@@ -94,6 +94,7 @@ describe('webhook delivery end to end', () => {
       databaseUrl: database.url,
       stellar: sandboxStellarConfig(stellar),
       paymentBudgetSeconds: 120,
+      fulfilmentDeadlineSeconds: 3_600,
       reconciler: { everySeconds: 1, afterSeconds: 1 },
       webhookAllowedHosts: '127.0.0.1',
     });
@@ -480,6 +481,7 @@ describe('webhook delivery end to end', () => {
       taskQueue,
       webhookTaskQueue: workerConfig().temporal.webhookTaskQueue,
       paymentBudgetSeconds: 60,
+      fulfilmentDeadlineSeconds: 3_600,
       assetCode: 'NOVA',
     });
     // Each start waits until the other relay has asked to start the same delivery: both really send it.

@@ -90,6 +90,9 @@ function activities(overrides: Partial<Activities> = {}): Activities {
     checkTrustline: async () => ({ status: 'ok' }),
     submitPayment: async () => ({ txHash: 'ab'.repeat(32), ledger: 42, attempt: 1, alreadyPaid: false }),
     resolvePayment: async () => ({ paid: false }),
+    submitHolderPayment: async () => {
+      throw new Error('no recorded history submits a holder-signed envelope yet');
+    },
     pendingCampaignChanges: async (input) =>
       campaignChanges.filter((c) => c.seq > input.afterSeq && c.seq <= input.upToSeq),
     settleCampaignChange: async () => ({ status: 'synced' }),
@@ -117,6 +120,7 @@ function activities(overrides: Partial<Activities> = {}): Activities {
     reconcileCampaignChanges: async () => ({ seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 }),
     relayOutboxEvents: async () => ({ seen: 3, redriven: 2, alreadyTaken: 0, failed: 1 }),
     reconcileWebhookDeliveryStarts: async () => ({ seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 }),
+    reconcileRedemptionStarts: async () => ({ seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 }),
     // A 500 (retry after the schedule's first wait), then a 2xx.
     attemptWebhookDelivery: async (input) =>
       input.attempt === 1

@@ -15,6 +15,7 @@ export function unreachableStellar(): { network: StellarNetworkConfig; signers: 
       assetCode: 'NOVA',
       assetIssuer: Keypair.random().publicKey(),
       distributionAccount: distribution.publicKey(),
+      redemptionAccount: distribution.publicKey(),
       transactionTimeoutSeconds: 30,
       maxFeePerOperation: 10_000,
     },
@@ -56,6 +57,8 @@ export function testWorkerConfig(overrides: {
   webhookAllowedHosts?: string;
   webhookAttemptTimeoutSeconds?: number;
   webhookEndpointConcurrency?: number;
+  quoteTtlSeconds?: number;
+  fulfilmentDeadlineSeconds?: number;
 }): WorkerConfig {
   const stellar = overrides.stellar ?? unreachableStellar();
   return {
@@ -77,6 +80,10 @@ export function testWorkerConfig(overrides: {
       taskQueues: ['core', 'webhooks'],
     },
     issuance: { paymentBudgetSeconds: overrides.paymentBudgetSeconds ?? 300 },
+    redemption: {
+      quoteTtlSeconds: overrides.quoteTtlSeconds ?? 300,
+      fulfilmentDeadlineSeconds: overrides.fulfilmentDeadlineSeconds ?? 3_600,
+    },
     reconciler: overrides.reconciler ?? { everySeconds: 10, afterSeconds: 10 },
     webhooks: {
       allowlist: parseWebhookAllowlist(overrides.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS),
@@ -99,6 +106,8 @@ export function testApiConfig(overrides: {
   /** WEBHOOK_ALLOWED_HOSTS; '' for none. */
   webhookAllowedHosts?: string;
   bodyLimitBytes?: number;
+  quoteTtlSeconds?: number;
+  fulfilmentDeadlineSeconds?: number;
 }): ApiConfig {
   return {
     stellar: overrides.stellar ?? unreachableStellar().network,
@@ -117,6 +126,10 @@ export function testApiConfig(overrides: {
     adminApiKey: TEST_ADMIN_KEY,
     rateLimit: { perMinute: overrides.rateLimitPerMinute ?? 100_000 },
     issuance: { paymentBudgetSeconds: overrides.paymentBudgetSeconds ?? 300 },
+    redemption: {
+      quoteTtlSeconds: overrides.quoteTtlSeconds ?? 300,
+      fulfilmentDeadlineSeconds: overrides.fulfilmentDeadlineSeconds ?? 3_600,
+    },
     idempotency: { retentionHours: 24, lockTimeoutSeconds: overrides.idempotencyLockTimeoutSeconds ?? 60 },
     webhooks: { allowlist: parseWebhookAllowlist(overrides.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS) },
   };

@@ -38,6 +38,9 @@ function mockActivities(overrides: Partial<Activities> = {}) {
       alreadyPaid: false,
     })),
     resolvePayment: record('resolvePayment', async () => ({ paid: false })),
+    submitHolderPayment: record('submitHolderPayment', async () => {
+      throw new Error('an issuance never submits a holder-signed envelope');
+    }),
   };
   return { activities, calls, names: () => calls.map((c) => c.name) };
 }

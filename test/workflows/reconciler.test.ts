@@ -26,6 +26,7 @@ function mockSteps(scripts: Partial<Record<Step, ((input: ReconcileBatchInput) =
   const activities: ReconcilerActivities = {
     reconcileIssuanceStarts: step('reconcileIssuanceStarts'),
     reconcileCampaignChanges: step('reconcileCampaignChanges'),
+    reconcileRedemptionStarts: step('reconcileRedemptionStarts'),
     relayOutboxEvents: step('relayOutboxEvents'),
     reconcileWebhookDeliveryStarts: step('reconcileWebhookDeliveryStarts'),
   };
@@ -71,6 +72,7 @@ describe('reconcilerWorkflow (time-skipping server, mocked activities)', () => {
     const mock = mockSteps({
       reconcileIssuanceStarts: [batch({ seen: 2, redriven: 1, alreadyTaken: 1 })],
       reconcileCampaignChanges: [batch({ seen: 1, redriven: 1 })],
+      reconcileRedemptionStarts: [batch({ seen: 2, alreadyTaken: 2 })],
       relayOutboxEvents: [batch({ seen: 4, redriven: 3, failed: 1 })],
       reconcileWebhookDeliveryStarts: [batch({ seen: 1, redriven: 1 })],
     });
@@ -79,6 +81,7 @@ describe('reconcilerWorkflow (time-skipping server, mocked activities)', () => {
       steps: {
         issuanceStarts: { seen: 2, redriven: 1, alreadyTaken: 1, failed: 0 },
         campaignChanges: { seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 },
+        redemptionStarts: { seen: 2, redriven: 0, alreadyTaken: 2, failed: 0 },
         outboxEvents: { seen: 4, redriven: 3, alreadyTaken: 0, failed: 1 },
         webhookDeliveryStarts: { seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 },
       },
@@ -86,6 +89,7 @@ describe('reconcilerWorkflow (time-skipping server, mocked activities)', () => {
     assert.deepEqual(mock.calls, [
       { step: 'reconcileIssuanceStarts', input: { afterSeconds: 7, batchSize: 50 } },
       { step: 'reconcileCampaignChanges', input: { afterSeconds: 7, batchSize: 50 } },
+      { step: 'reconcileRedemptionStarts', input: { afterSeconds: 7, batchSize: 50 } },
       { step: 'relayOutboxEvents', input: { afterSeconds: 7, batchSize: 50 } },
       { step: 'reconcileWebhookDeliveryStarts', input: { afterSeconds: 7, batchSize: 50 } },
     ]);
@@ -107,6 +111,7 @@ describe('reconcilerWorkflow (time-skipping server, mocked activities)', () => {
         ['reconcileCampaignChanges', undefined],
         ['reconcileCampaignChanges', 'x'],
         ['reconcileCampaignChanges', 'y'],
+        ['reconcileRedemptionStarts', undefined],
         ['relayOutboxEvents', undefined],
         ['reconcileWebhookDeliveryStarts', undefined],
       ],
@@ -137,6 +142,7 @@ describe('reconcilerWorkflow (time-skipping server, mocked activities)', () => {
         steps: {
           issuanceStarts: { seen: 0, redriven: 0, alreadyTaken: 0, failed: 0 },
           campaignChanges: { seen: 3, redriven: 3, alreadyTaken: 0, failed: 0 },
+          redemptionStarts: { seen: 0, redriven: 0, alreadyTaken: 0, failed: 0 },
           outboxEvents: { seen: 0, redriven: 0, alreadyTaken: 0, failed: 0 },
           webhookDeliveryStarts: { seen: 0, redriven: 0, alreadyTaken: 0, failed: 0 },
         },
@@ -144,7 +150,13 @@ describe('reconcilerWorkflow (time-skipping server, mocked activities)', () => {
     ]);
     assert.deepEqual(
       mock.calls.map((c) => c.step),
-      ['reconcileIssuanceStarts', 'reconcileCampaignChanges', 'relayOutboxEvents', 'reconcileWebhookDeliveryStarts'],
+      [
+        'reconcileIssuanceStarts',
+        'reconcileCampaignChanges',
+        'reconcileRedemptionStarts',
+        'relayOutboxEvents',
+        'reconcileWebhookDeliveryStarts',
+      ],
     );
   });
 

@@ -4,3 +4,4 @@ export { issuanceWorkflow } from './issuance';
 export { campaignWorkflow } from './campaign';
 export { reconcilerWorkflow } from './reconciler';
 export { webhookDeliveryWorkflow } from './webhook-delivery';
+export { redemptionWorkflow } from './redemption';

@@ -13,6 +13,7 @@ const steps = proxyActivities<ReconcilerActivities>(activityProfiles.reconcile);
 const STEPS: Record<ReconcilerStep, (input: ReconcileBatchInput) => Promise<ReconcileBatch>> = {
   issuanceStarts: steps.reconcileIssuanceStarts,
   campaignChanges: steps.reconcileCampaignChanges,
+  redemptionStarts: steps.reconcileRedemptionStarts,
   outboxEvents: steps.relayOutboxEvents,
   webhookDeliveryStarts: steps.reconcileWebhookDeliveryStarts,
 };
@@ -30,8 +31,11 @@ export async function reconcilerWorkflow(input: ReconcilerInput): Promise<Reconc
   const failed: string[] = [];
   // Runs recorded before the webhook steps existed replay without them.
   const withWebhooks = patched('reconciler-webhook-steps');
+  // ... and runs recorded before redemptions existed, without theirs.
+  const withRedemptions = patched('reconciler-redemption-steps');
   for (const [name, step] of Object.entries(STEPS) as [ReconcilerStep, (typeof STEPS)[ReconcilerStep]][]) {
     if (!withWebhooks && (name === 'outboxEvents' || name === 'webhookDeliveryStarts')) continue;
+    if (!withRedemptions && name === 'redemptionStarts') continue;
     const totals: ReconcileTotals = { seen: 0, redriven: 0, alreadyTaken: 0, failed: 0 };
     outcome.steps[name] = totals;
     let cursor: string | undefined;

@@ -1,6 +1,6 @@
 import { log } from '@temporalio/activity';
 import type { PrismaClient } from '@nova/db';
-import type { IssuanceStartRecord } from '@nova/domain';
+import type { IssuanceStartRecord, RedemptionStartRecord } from '@nova/domain';
 import type { WebhookDeliveryStarter, WebhookRelay } from '../webhooks/relay';
 import { cursorOf, eachLimited, parseCursor } from './batches';
 
@@ -45,6 +45,8 @@ export interface TemporalHandoffs extends WebhookDeliveryStarter {
   campaignKnownSeq(campaignId: string): Promise<number | undefined>;
   /** Signal-with-start: changes up to `seq` are waiting. */
   signalCampaignChanges(campaign: { id: string; merchantId: string }, seq: number): Promise<void>;
+  /** A redemption's run; Temporal refuses a duplicate (REJECT_DUPLICATE). */
+  startRedemption(redemption: RedemptionStartRecord): Promise<'started' | 'already-started'>;
 }
 
 interface DueStart extends IssuanceStartRecord {
@@ -127,6 +129,42 @@ export function createReconcilerActivities(deps: {
       }
       const last = due.at(-1);
       return due.length === input.batchSize && last ? { ...batch, next: cursorOf(last.recordedAt, last.id) } : batch;
+    },
+
+    /**
+     * Redemptions accepted whose workflow start did not go through (Temporal unreachable, the
+     * API stopped before it): started as the API does, then marked handed off. A start Temporal
+     * refuses as a duplicate was taken before (its run exists): marked handed off too.
+     */
+    async reconcileRedemptionStarts(input: ReconcileBatchInput): Promise<ReconcileBatch> {
+      const after = parseCursor(input.cursor);
+      const due = await db.$queryRaw<(RedemptionStartRecord & { createdAt: Date })[]>`
+        SELECT id::text, merchant_id::text AS "merchantId", item_id::text AS "itemId", wallet_address AS "walletAddress",
+               price_stroops AS "priceStroops", fulfilment, signed_envelope_xdr AS "signedEnvelopeXdr",
+               request_id AS "requestId", created_at AS "createdAt"
+          FROM redemptions
+         WHERE handed_off_at IS NULL AND created_at < now() - make_interval(secs => ${input.afterSeconds})
+           AND (created_at, id) > (${after.at}::timestamptz, ${after.id}::uuid)
+         ORDER BY created_at, id
+         LIMIT ${input.batchSize}`;
+      const taken: string[] = [];
+      const batch: ReconcileBatch = { seen: due.length, redriven: 0, alreadyTaken: 0, failed: 0 };
+      await eachLimited(due, async (redemption) => {
+        try {
+          const outcome = await handoffs.startRedemption(redemption);
+          batch[outcome === 'started' ? 'redriven' : 'alreadyTaken'] += 1;
+          taken.push(redemption.id);
+        } catch (error) {
+          batch.failed += 1;
+          log.warn('Temporal did not take a redemption start', { redemptionId: redemption.id, error: String(error) });
+        }
+      });
+      if (taken.length > 0) {
+        await db.$executeRaw`
+          UPDATE redemptions SET handed_off_at = now() WHERE id = ANY(${taken}::uuid[]) AND handed_off_at IS NULL`;
+      }
+      const last = due.at(-1);
+      return due.length === input.batchSize && last ? { ...batch, next: cursorOf(last.createdAt, last.id) } : batch;
     },
 
     /**

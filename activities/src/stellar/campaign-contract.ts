@@ -1,10 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { Context } from '@temporalio/activity';
+import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { Address, nativeToScVal, scValToNative, StrKey, type xdr } from '@stellar/stellar-sdk';
+import { Address, nativeToScVal, StrKey, type xdr } from '@stellar/stellar-sdk';
 import { campaignChangeKey } from '@nova/domain';
 import type { CampaignChange } from '../postgres/campaign-chain';
 import type { ContractCallSource } from './contract-call-source';
+import { ContractAdmin, contractRefusal, heartbeat, NOT_INITIALIZED } from './contract-admin';
 import { ContractError } from './errors';
 import type { StellarGateway } from './gateway';
 import { toActivityFailure } from './payment-activities';
@@ -21,8 +21,6 @@ export const CAMPAIGN_CONTRACT_ERRORS: Readonly<Record<number, string>> = {
   8: 'AlreadyPaused',
   9: 'NotPaused',
 };
-const ALREADY_INITIALIZED = 1;
-const NOT_INITIALIZED = 2;
 
 /**
  * The Stellar address that stands for a merchant on the campaign contract: the ed25519
@@ -76,17 +74,6 @@ export function campaignContractArgs(change: CampaignChange): xdr.ScVal[] {
   }
 }
 
-/** A contract refusal as the workflow sees it: final, typed by the contract's error name, the code in details. */
-export function contractRefusal(error: ContractError, method: string, names: Readonly<Record<number, string>>) {
-  const name = names[error.code] ?? 'ContractError';
-  return ApplicationFailure.create({
-    message: `${method} refused by contract ${error.contractId}: ${name} (#${error.code})`,
-    type: name,
-    nonRetryable: true,
-    details: [{ kind: 'ContractError', contractId: error.contractId, code: error.code, error: name }],
-  });
-}
-
 export interface CampaignChangeApplied {
   txHash: string;
   ledger: number;
@@ -94,18 +81,10 @@ export interface CampaignChangeApplied {
   alreadyApplied: boolean;
 }
 
-function heartbeat(step: string): void {
-  try {
-    Context.current().heartbeat(step);
-  } catch {
-    // Not inside an activity (e.g. a unit test calling the function directly).
-  }
-}
-
 /**
  * Writes campaign changes to the campaign contract, signed by the platform account (the
- * contract's admin), each at most once (ContractCallSubmitter). The contract is initialized
- * lazily with the platform account as admin, the first time this process needs it.
+ * contract's admin), each at most once (through the journal). The contract is initialized
+ * lazily with the platform account as admin (ContractAdmin).
  */
 export function createCampaignContractActivities(deps: {
   gateway: StellarGateway;
@@ -113,48 +92,8 @@ export function createCampaignContractActivities(deps: {
   /** Unset: campaign sync is not configured for this worker, and every change fails CampaignSyncDisabled. */
   campaignContractId?: string;
 }) {
-  const { gateway, contractCalls } = deps;
-  const admin = contractCalls.sourceAccount;
-  const initialized = new Set<string>();
-
-  function checkAdmin(contractId: string, value: xdr.ScVal): void {
-    const current: unknown = scValToNative(value);
-    // The sandbox's interface-only runtime answers every call with Void: nothing to compare.
-    if (typeof current === 'string' && current !== admin) {
-      throw ApplicationFailure.nonRetryable(
-        `contract ${contractId} is administered by ${current}, not by the platform account ${admin}`,
-        'ContractAdminMismatch',
-      );
-    }
-  }
-
-  /** admin() answers -> initialized; NotInitialized -> initialize(platform account); AlreadyInitialized is fine. */
-  async function ensureInitialized(contractId: string): Promise<void> {
-    if (initialized.has(contractId)) return;
-    const readAdmin = () => gateway.readContract({ contractId, method: 'admin', args: [], source: admin });
-    try {
-      checkAdmin(contractId, await readAdmin());
-    } catch (error) {
-      if (!(error instanceof ContractError && error.code === NOT_INITIALIZED)) throw error;
-      heartbeat('initialize');
-      try {
-        // A key of its own per try: whether it landed is read from the contract, not from a record.
-        await contractCalls.invoke(
-          {
-            businessKey: `contract/${contractId}/initialize/${randomUUID()}`,
-            contractId,
-            method: 'initialize',
-            args: [new Address(admin).toScVal()],
-          },
-          heartbeat,
-        );
-      } catch (initError) {
-        if (!(initError instanceof ContractError && initError.code === ALREADY_INITIALIZED)) throw initError;
-      }
-      checkAdmin(contractId, await readAdmin());
-    }
-    initialized.add(contractId);
-  }
+  const { contractCalls } = deps;
+  const admin = new ContractAdmin(deps.gateway, contractCalls);
 
   return {
     /**
@@ -182,7 +121,7 @@ export function createCampaignContractActivities(deps: {
         );
       }
       try {
-        await ensureInitialized(contractId);
+        await admin.ensureInitialized(contractId);
         const confirmation = await contractCalls.invoke(
           { businessKey: campaignChangeKey(change.campaignId, change.seq), contractId, method: change.kind, args },
           heartbeat,
@@ -190,9 +129,7 @@ export function createCampaignContractActivities(deps: {
         return { txHash: confirmation.hash, ledger: confirmation.ledger, alreadyApplied: confirmation.alreadyLanded };
       } catch (error) {
         if (error instanceof ContractError && error.code === NOT_INITIALIZED) {
-          // The contract lost its state under us (e.g. a reset network): initialize again on the next attempt.
-          initialized.delete(contractId);
-          throw ApplicationFailure.retryable(`contract ${contractId} is not initialized`, 'ContractNotInitialized');
+          throw admin.lostState(contractId);
         }
         if (error instanceof ContractError) throw contractRefusal(error, change.kind, CAMPAIGN_CONTRACT_ERRORS);
         throw toActivityFailure(error);

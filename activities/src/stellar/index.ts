@@ -5,3 +5,5 @@ export * from './payment-batch-source';
 export * from './contract-call-source';
 export * from './payment-activities';
 export * from './campaign-contract';
+export * from './contract-admin';
+export * from './redemption-contract';

@@ -1,8 +1,15 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { HOLDER_PAYMENT_REFUSALS, redemptionKeys } from '@nova/domain';
 import { StellarError, StellarUnavailableError, TransactionRejectedError } from './errors';
 import type { StellarGateway } from './gateway';
-import type { TransactionJournal } from './journal';
+import {
+  EnvelopeExpiredError,
+  EnvelopeMismatchError,
+  EnvelopeRefusedError,
+  SignedEnvelopeSource,
+  type TransactionJournal,
+} from './journal';
 import type { PaymentBatchSource } from './payment-batch-source';
 
 export interface TrustlineCheckInput {
@@ -58,12 +65,36 @@ function heartbeat(step: string): void {
   }
 }
 
+/**
+ * A holder's envelope that can never land, as the redemption sees it: typed by Horizon's
+ * decisive code (HOLDER_PAYMENT_REFUSALS), QuoteExpired past its own time bound, final.
+ */
+export function holderPaymentFailure(error: unknown): unknown {
+  if (error instanceof EnvelopeExpiredError) {
+    return ApplicationFailure.nonRetryable(error.message, 'QuoteExpired', { hash: error.hash });
+  }
+  if (error instanceof EnvelopeRefusedError) {
+    const { resultCodes } = error;
+    const decisive = resultCodes.operations.find((code) => code !== 'op_success') ?? resultCodes.transaction;
+    const type = (HOLDER_PAYMENT_REFUSALS as Record<string, string>)[decisive] ?? 'PaymentRefused';
+    return ApplicationFailure.nonRetryable(`${error.message} (${decisive})`, type, {
+      resultCodes,
+      ledger: error.ledger,
+    });
+  }
+  if (error instanceof EnvelopeMismatchError) {
+    return ApplicationFailure.nonRetryable(error.message, 'PaymentRefused', { hash: error.hash });
+  }
+  return toActivityFailure(error);
+}
+
 /** Stellar side effects of the reward workflows. */
 export function createPaymentActivities(deps: {
   gateway: StellarGateway;
   journal: TransactionJournal;
   payments: PaymentBatchSource;
 }) {
+  const signedEnvelopes = new SignedEnvelopeSource(deps.journal);
   return {
     async checkTrustline(input: TrustlineCheckInput): Promise<TrustlineCheckResult> {
       try {
@@ -97,6 +128,30 @@ export function createPaymentActivities(deps: {
         };
       } catch (error) {
         throw toActivityFailure(error);
+      }
+    },
+
+    /**
+     * Submits the holder's signed payment of a redemption exactly once: journaled as it is on
+     * the first call, resubmitted as it is on timeouts (never rebuilt); its own upper time bound
+     * is the limit, past which it is QuoteExpired.
+     */
+    async submitHolderPayment(input: { redemptionId: string; envelopeXdr: string }): Promise<PaymentResult> {
+      try {
+        const confirmation = await deps.journal.run(
+          redemptionKeys.payment(input.redemptionId),
+          signedEnvelopes,
+          { businessKey: redemptionKeys.payment(input.redemptionId), envelopeXdr: input.envelopeXdr },
+          heartbeat,
+        );
+        return {
+          txHash: confirmation.hash,
+          ledger: confirmation.ledger,
+          attempt: confirmation.attempt,
+          alreadyPaid: confirmation.alreadyLanded,
+        };
+      } catch (error) {
+        throw holderPaymentFailure(error);
       }
     },
 

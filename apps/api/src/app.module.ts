@@ -17,6 +17,7 @@ import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { IssuancesModule } from './issuances/issuances.module';
 import { MerchantsModule } from './merchants/merchants.module';
+import { RedemptionsModule } from './redemptions/redemptions.module';
 import { StellarModule } from './stellar/stellar.module';
 import { TemporalModule } from './temporal/temporal.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -56,6 +57,7 @@ export class AppModule {
         CampaignsModule,
         IssuancesModule,
         WebhooksModule,
+        RedemptionsModule,
       ],
     };
   }

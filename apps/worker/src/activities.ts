@@ -34,6 +34,7 @@ export async function createWorkerActivities(options: {
     taskQueue: config.temporal.taskQueue,
     webhookTaskQueue: config.temporal.webhookTaskQueue,
     paymentBudgetSeconds: config.issuance.paymentBudgetSeconds,
+    fulfilmentDeadlineSeconds: config.redemption.fulfilmentDeadlineSeconds,
     assetCode: config.stellar.assetCode,
     campaignContractId: config.stellar.campaignContractId,
   });

@@ -72,5 +72,6 @@ export async function createStellarServices(config: WorkerConfig, db: PrismaClie
     payments,
     contractCalls,
     ...(config.stellar.campaignContractId ? { campaignContractId: config.stellar.campaignContractId } : {}),
+    ...(config.stellar.redemptionContractId ? { redemptionContractId: config.stellar.redemptionContractId } : {}),
   };
 }

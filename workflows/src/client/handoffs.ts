@@ -1,8 +1,15 @@
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { WebhookDeliveryStartRecord } from '@nova/activities';
-import { campaignWorkflowId, fromStroops, issuanceWorkflowId, type IssuanceStartRecord } from '@nova/domain';
-import { issuanceMemo } from '@nova/domain/memos';
+import {
+  campaignWorkflowId,
+  fromStroops,
+  issuanceWorkflowId,
+  redemptionWorkflowId,
+  type IssuanceStartRecord,
+  type RedemptionStartRecord,
+} from '@nova/domain';
+import { issuanceMemo, redemptionRefundMemo } from '@nova/domain/memos';
 import {
   campaignChangeSignal,
   campaignSyncQuery,
@@ -10,6 +17,7 @@ import {
   type CampaignWorkflowInput,
 } from '../definitions/campaign';
 import { issuanceWorkflowType, type IssuanceWorkflowInput } from '../definitions/issuance';
+import { redemptionWorkflowType, type RedemptionWorkflowInput } from '../definitions/redemption';
 import { searchAttributes } from '../definitions/search-attributes';
 import { webhookDeliveryWorkflowType, type WebhookDeliveryWorkflowInput } from '../definitions/webhook-delivery';
 
@@ -23,6 +31,8 @@ export interface HandoffSettings {
   assetCode: string;
   /** The campaign contract, shown in the campaign workflows' details. */
   campaignContractId?: string;
+  /** Carried into each redemption run (REDEMPTION_FULFILMENT_DEADLINE_SECONDS). */
+  fulfilmentDeadlineSeconds: number;
 }
 
 /** What a signal needs of a campaign (a row of `campaigns` fits). */
@@ -112,6 +122,54 @@ export class WorkflowHandoffs {
           { key: searchAttributes.webhookEndpointId, value: delivery.endpointId },
           { key: searchAttributes.webhookEventType, value: delivery.eventType },
           { key: searchAttributes.webhookDeliveryStatus, value: 'pending' },
+        ],
+      });
+      return 'started';
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-started';
+      throw error;
+    }
+  }
+
+  /**
+   * A redemption's run, by its business id. REJECT_DUPLICATE: a repeated hand-off (the API's
+   * and the reconciler's) never starts a second run, whatever became of the first.
+   */
+  async startRedemption(redemption: RedemptionStartRecord): Promise<'started' | 'already-started'> {
+    const price = fromStroops(redemption.priceStroops);
+    const input: RedemptionWorkflowInput = {
+      redemptionId: redemption.id,
+      merchantId: redemption.merchantId,
+      itemId: redemption.itemId,
+      walletAddress: redemption.walletAddress,
+      price,
+      priceStroops: redemption.priceStroops.toString(),
+      fulfilment: redemption.fulfilment === 'manual' ? 'manual' : 'automatic',
+      signedEnvelopeXdr: redemption.signedEnvelopeXdr,
+      fulfilmentDeadlineSeconds: this.settings.fulfilmentDeadlineSeconds,
+      refundMemo: redemptionRefundMemo(redemption.id),
+      ...(redemption.requestId ? { requestId: redemption.requestId } : {}),
+    };
+    try {
+      await this.client.workflow.start(redemptionWorkflowType, {
+        workflowId: redemptionWorkflowId(redemption.id),
+        taskQueue: this.settings.taskQueue,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: `Redemption of item ${redemption.itemId} for ${price} ${this.settings.assetCode} by ${redemption.walletAddress}`,
+        staticDetails: `merchant ${redemption.merchantId}, ${input.fulfilment} fulfilment`,
+        memo: {
+          merchantId: redemption.merchantId,
+          itemId: redemption.itemId,
+          walletAddress: redemption.walletAddress,
+          price,
+          requestId: redemption.requestId,
+        },
+        typedSearchAttributes: [
+          { key: searchAttributes.merchantId, value: redemption.merchantId },
+          { key: searchAttributes.walletAddress, value: redemption.walletAddress },
+          { key: searchAttributes.redemptionStatus, value: 'pending' },
+          ...(redemption.requestId ? [{ key: searchAttributes.requestId, value: redemption.requestId }] : []),
         ],
       });
       return 'started';

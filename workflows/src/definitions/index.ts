@@ -5,3 +5,4 @@ export * from './issuance';
 export * from './campaign';
 export * from './reconciler';
 export * from './webhook-delivery';
+export * from './redemption';

@@ -20,7 +20,8 @@ export interface ReconcilerInput {
 }
 
 /** The steps of a reconciler run, in order. */
-export type ReconcilerStep = 'issuanceStarts' | 'campaignChanges' | 'outboxEvents' | 'webhookDeliveryStarts';
+export type ReconcilerStep =
+  'issuanceStarts' | 'campaignChanges' | 'redemptionStarts' | 'outboxEvents' | 'webhookDeliveryStarts';
 
 export interface ReconcilerOutcome {
   steps: Record<ReconcilerStep, ReconcileTotals>;

@@ -13,6 +13,7 @@ export const searchAttributes = {
   webhookEndpointId: defineSearchAttributeKey('WebhookEndpointId', SearchAttributeType.KEYWORD),
   webhookEventType: defineSearchAttributeKey('WebhookEventType', SearchAttributeType.KEYWORD),
   webhookDeliveryStatus: defineSearchAttributeKey('WebhookDeliveryStatus', SearchAttributeType.KEYWORD),
+  redemptionStatus: defineSearchAttributeKey('RedemptionStatus', SearchAttributeType.KEYWORD),
 } as const;
 
 export const platformSearchAttributes = Object.values(searchAttributes).map((key) => ({

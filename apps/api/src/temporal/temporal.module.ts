@@ -35,6 +35,7 @@ class TemporalLifecycle implements OnApplicationShutdown {
           taskQueue: config.temporal.taskQueue,
           webhookTaskQueue: config.temporal.webhookTaskQueue,
           paymentBudgetSeconds: config.issuance.paymentBudgetSeconds,
+          fulfilmentDeadlineSeconds: config.redemption.fulfilmentDeadlineSeconds,
           assetCode: config.stellar.assetCode,
           campaignContractId: config.stellar.campaignContractId,
         }),

@@ -20,6 +20,7 @@ import {
   WEBHOOK_EVENT_TYPES,
   type WebhookEndpointResource,
 } from '@nova/domain';
+import { RedemptionView } from '../../redemptions/dto/redemption.dto';
 import { PageOf, PageQuery } from '../../common/pagination';
 import { IssuanceView } from '../../issuances/dto/issuance.dto';
 import { CampaignView } from '../../campaigns/dto/campaign.dto';
@@ -272,12 +273,37 @@ export class EndpointDisabledEvent extends WebhookEventBase {
   data!: WebhookEndpointView;
 }
 
+export class RedemptionPaidEvent extends WebhookEventBase {
+  @ApiProperty({ enum: ['redemption.paid'] }) type!: string;
+  @ApiProperty({ type: RedemptionView, description: 'The redemption as GET /v1/redemptions/:id returns it' })
+  data!: RedemptionView;
+}
+
+export class RedemptionFulfilledEvent extends WebhookEventBase {
+  @ApiProperty({ enum: ['redemption.fulfilled'] }) type!: string;
+  @ApiProperty({ type: RedemptionView }) data!: RedemptionView;
+}
+
+export class RedemptionRefundedEvent extends WebhookEventBase {
+  @ApiProperty({ enum: ['redemption.refunded'] }) type!: string;
+  @ApiProperty({ type: RedemptionView }) data!: RedemptionView;
+}
+
+export class RedemptionFailedEvent extends WebhookEventBase {
+  @ApiProperty({ enum: ['redemption.failed'] }) type!: string;
+  @ApiProperty({ type: RedemptionView }) data!: RedemptionView;
+}
+
 /** Event type -> its payload schema. */
 export const WEBHOOK_EVENT_SCHEMAS = {
   'issuance.confirmed': IssuanceConfirmedEvent,
   'issuance.failed': IssuanceFailedEvent,
   'campaign.synced': CampaignSyncedEvent,
   'campaign.sync_failed': CampaignSyncFailedEvent,
+  'redemption.paid': RedemptionPaidEvent,
+  'redemption.fulfilled': RedemptionFulfilledEvent,
+  'redemption.refunded': RedemptionRefundedEvent,
+  'redemption.failed': RedemptionFailedEvent,
   'webhook.test': WebhookTestEvent,
   'endpoint.disabled': EndpointDisabledEvent,
 } as const satisfies Record<(typeof WEBHOOK_EVENT_TYPES)[number], unknown>;

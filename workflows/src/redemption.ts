@@ -47,6 +47,12 @@ function failureOf(error: unknown): { type: RedemptionFailureType; message: stri
   return { type: 'RedemptionFailed', message: error instanceof Error ? error.message : String(error) };
 }
 
+/** The failure's own type (e.g. a refund's TrustlineMissing), whatever the redemption's vocabulary. */
+function causeTypeOf(error: unknown): string {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return (cause instanceof ApplicationFailure && cause.type) || 'Error';
+}
+
 interface Compensation {
   /** What it undoes, for the alert when it cannot. */
   undoes: string;
@@ -230,7 +236,7 @@ export async function redemptionWorkflow(input: RedemptionWorkflowInput): Promis
       redemptionId,
       failureType: 'CompensationFailed',
       message: `${refund.reason}: the refund failed: ${failure.message}`,
-      alert: [`could not refund ${input.price} to ${input.walletAddress}: ${failure.type}`, alert]
+      alert: [`could not refund ${input.price} to ${input.walletAddress}: ${causeTypeOf(error)}`, alert]
         .filter(Boolean)
         .join('; '),
     });

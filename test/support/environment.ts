@@ -15,6 +15,7 @@ export function unreachableStellar(): { network: StellarNetworkConfig; signers: 
       assetCode: 'NOVA',
       assetIssuer: Keypair.random().publicKey(),
       distributionAccount: distribution.publicKey(),
+      redemptionAccount: distribution.publicKey(),
       transactionTimeoutSeconds: 30,
       maxFeePerOperation: 10_000,
     },
@@ -77,6 +78,7 @@ export function testWorkerConfig(overrides: {
       taskQueues: ['core', 'webhooks'],
     },
     issuance: { paymentBudgetSeconds: overrides.paymentBudgetSeconds ?? 300 },
+    redemption: { quoteTtlSeconds: 300, fulfilmentDeadlineSeconds: 72 * 3600 },
     reconciler: overrides.reconciler ?? { everySeconds: 10, afterSeconds: 10 },
     webhooks: {
       allowlist: parseWebhookAllowlist(overrides.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS),
@@ -117,6 +119,7 @@ export function testApiConfig(overrides: {
     adminApiKey: TEST_ADMIN_KEY,
     rateLimit: { perMinute: overrides.rateLimitPerMinute ?? 100_000 },
     issuance: { paymentBudgetSeconds: overrides.paymentBudgetSeconds ?? 300 },
+    redemption: { quoteTtlSeconds: 300, fulfilmentDeadlineSeconds: 72 * 3600 },
     idempotency: { retentionHours: 24, lockTimeoutSeconds: overrides.idempotencyLockTimeoutSeconds ?? 60 },
     webhooks: { allowlist: parseWebhookAllowlist(overrides.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS) },
   };

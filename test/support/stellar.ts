@@ -135,6 +135,7 @@ export function sandboxStellarConfig(fixture: StellarFixture): {
       assetCode: fixture.sandbox.asset.code,
       assetIssuer: fixture.sandbox.asset.issuer,
       distributionAccount: fixture.distribution.publicKey(),
+      redemptionAccount: fixture.distribution.publicKey(),
       transactionTimeoutSeconds: 15,
       maxFeePerOperation: 10_000,
     },

@@ -272,7 +272,7 @@ export class EndpointDisabledEvent extends WebhookEventBase {
   data!: WebhookEndpointView;
 }
 
-/** Event type -> its payload schema. */
+/** Event type -> its payload schema (the redemption events' schemas come with the redemption routes). */
 export const WEBHOOK_EVENT_SCHEMAS = {
   'issuance.confirmed': IssuanceConfirmedEvent,
   'issuance.failed': IssuanceFailedEvent,
@@ -280,4 +280,4 @@ export const WEBHOOK_EVENT_SCHEMAS = {
   'campaign.sync_failed': CampaignSyncFailedEvent,
   'webhook.test': WebhookTestEvent,
   'endpoint.disabled': EndpointDisabledEvent,
-} as const satisfies Record<(typeof WEBHOOK_EVENT_TYPES)[number], unknown>;
+} as const satisfies Record<Exclude<(typeof WEBHOOK_EVENT_TYPES)[number], `redemption.${string}`>, unknown>;

@@ -425,8 +425,10 @@ describe('Idempotency-Key on mutating merchant routes', () => {
     assert.deepEqual(mutating.sort(), [
       'DELETE /v1/webhooks/endpoints/{id}',
       'PATCH /v1/campaigns/{id}',
+      'PATCH /v1/catalog/items/{id}',
       'PATCH /v1/webhooks/endpoints/{id}',
       'POST /v1/campaigns',
+      'POST /v1/catalog/items',
       'POST /v1/rewards/issuances',
       'POST /v1/webhooks/deliveries/{id}/redeliver',
       'POST /v1/webhooks/endpoints',

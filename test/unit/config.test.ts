@@ -304,6 +304,7 @@ describe('configuration', () => {
       assetCode: 'NOVA',
       assetIssuer: issuer.publicKey(),
       distributionAccount: distribution.publicKey(),
+      redemptionAccount: distribution.publicKey(),
       transactionTimeoutSeconds: 30,
       maxFeePerOperation: 10_000,
       maxPaymentsPerTransaction: 100,
@@ -407,6 +408,52 @@ describe('configuration', () => {
         loadApiConfig({ ...valid, STELLAR_CONTRACTS_FILE: file, CAMPAIGN_CONTRACT_ID: otherId }).stellar
           .campaignContractId,
         otherId,
+      );
+    });
+
+    it('reads the redemption contract like the campaign one: REDEMPTION_CONTRACT_ID over the file; off without either', () => {
+      assert.equal(loadApiConfig(valid).stellar.redemptionContractId, undefined);
+      const file = contractsFile({ campaign: { contractId }, redemption: { contractId: otherId } });
+      assert.equal(loadWorkerConfig({ ...valid, STELLAR_CONTRACTS_FILE: file }).stellar.redemptionContractId, otherId);
+      assert.equal(
+        loadApiConfig({ ...valid, STELLAR_CONTRACTS_FILE: file, REDEMPTION_CONTRACT_ID: contractId }).stellar
+          .redemptionContractId,
+        contractId,
+      );
+      // A contracts file without a redemption entry leaves redemptions off; a malformed one is refused.
+      const campaignOnly = contractsFile({ campaign: { contractId } });
+      assert.equal(
+        loadApiConfig({ ...valid, STELLAR_CONTRACTS_FILE: campaignOnly }).stellar.redemptionContractId,
+        undefined,
+      );
+      const broken = contractsFile({ campaign: { contractId }, redemption: { contractId: 'nope' } });
+      assert.deepEqual(
+        problemsOf(() => loadApiConfig({ ...valid, STELLAR_CONTRACTS_FILE: broken })),
+        [{ variable: 'STELLAR_CONTRACTS_FILE', message: `${broken} holds no redemption.contractId (a C... address)` }],
+      );
+      assert.deepEqual(
+        problemsOf(() => loadApiConfig({ ...valid, REDEMPTION_CONTRACT_ID: 'CNOTACONTRACT' })),
+        [{ variable: 'REDEMPTION_CONTRACT_ID', message: 'must be a Soroban contract address (C...)' }],
+      );
+    });
+
+    it('redemption timings: defaults, and a quote TTL outside 30 s..1 day refused naming the variable', () => {
+      assert.deepEqual(loadWorkerConfig(valid).redemption, {
+        quoteTtlSeconds: 300,
+        fulfilmentDeadlineSeconds: 259_200,
+      });
+      assert.deepEqual(
+        loadApiConfig({ ...valid, REDEMPTION_QUOTE_TTL_SECONDS: '60', REDEMPTION_FULFILMENT_DEADLINE_SECONDS: '10' })
+          .redemption,
+        { quoteTtlSeconds: 60, fulfilmentDeadlineSeconds: 10 },
+      );
+      assert.deepEqual(
+        problemsOf(() => loadApiConfig({ ...valid, REDEMPTION_QUOTE_TTL_SECONDS: '5' })),
+        [{ variable: 'REDEMPTION_QUOTE_TTL_SECONDS', message: 'must be at least 30 seconds' }],
+      );
+      assert.equal(
+        problemsOf(() => loadApiConfig({ ...valid, REDEMPTION_FULFILMENT_DEADLINE_SECONDS: 'soon' }))[0]?.variable,
+        'REDEMPTION_FULFILMENT_DEADLINE_SECONDS',
       );
     });
 

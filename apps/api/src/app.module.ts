@@ -6,6 +6,7 @@ import { AdminModule } from './admin/admin.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
 import { CampaignsModule } from './campaigns/campaigns.module';
+import { CatalogModule } from './catalog/catalog.module';
 import { redactingRequestSerializer } from './common/log-redaction';
 import { PlatformAccountsModule } from './common/platform-accounts';
 import { RateLimitModule } from './common/rate-limit.module';
@@ -56,6 +57,7 @@ export class AppModule {
         ApiKeysModule,
         CampaignsModule,
         IssuancesModule,
+        CatalogModule,
         WebhooksModule,
         RedemptionsModule,
       ],

@@ -16,6 +16,7 @@ import { fromStroops, redemptionResource, redemptionWorkflowId, type RedemptionR
 import { redemptionQuoteMemo } from '@nova/domain/memos';
 import { WorkflowHandoffs } from '@nova/workflows/client';
 import { fulfilRedemptionUpdate, NOT_AWAITING_FULFILMENT, rejectRedemptionUpdate } from '@nova/workflows/definitions';
+import { CatalogService } from '../catalog/catalog.service';
 import { InjectConfig } from '../config/config.module';
 import { PlatformAccounts } from '../common/platform-accounts';
 import { afterCursor, NEWEST_FIRST, pageSize, toPage, type Page } from '../common/pagination';
@@ -53,6 +54,7 @@ export class RedemptionsService {
     @Inject(Client) private readonly temporal: Client,
     @InjectConfig() private readonly config: ApiConfig,
     private readonly holders: HolderAccounts,
+    private readonly catalog: CatalogService,
     private readonly platformAccounts: PlatformAccounts,
   ) {}
 
@@ -69,10 +71,7 @@ export class RedemptionsService {
       });
     }
     await this.platformAccounts.refuseAsRecipient('walletAddress', body.walletAddress);
-    const item = UUID.test(body.itemId)
-      ? await this.db.catalogItem.findFirst({ where: { id: body.itemId, merchantId } })
-      : null;
-    if (!item) throw notFound('catalog item', body.itemId, 'itemId');
+    const item = await this.catalog.findForMerchant(merchantId, body.itemId, 'itemId');
     if (!item.active) throw refused('ItemInactive', `item ${item.id} is not active`);
     if (item.stock !== null && item.stock - item.reserved < 1) {
       throw refused('OutOfStock', `item ${item.id} is out of stock`);

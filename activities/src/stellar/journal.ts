@@ -557,6 +557,14 @@ export class TransactionJournal {
         ) {
           return await this.submitTransaction(await this.feeBump(transaction), false, onProgress);
         }
+        if (
+          error.ledger === undefined &&
+          error.resultCodes.transaction === 'tx_bad_seq' &&
+          transaction.source === 'external'
+        ) {
+          const settled = await this.settleBadSequence(transaction, error, onProgress);
+          if (settled) return settled;
+        }
         // Included and failed, or refused at the door for good. A retryable refusal (tx_bad_seq,
         // try_again_later, ...) leaves it pending: an earlier copy may be in a ledger already,
         // and the next call looks its hash up first.
@@ -579,6 +587,26 @@ export class TransactionJournal {
       // Retryable: the transaction stays pending; the next call looks its hash up first.
       throw error;
     }
+  }
+
+  /**
+   * A holder-signed envelope refused tx_bad_seq: nobody can rebuild it, so once the holder's
+   * account has used its sequence number (read FIRST) and its hash is not found (looked up
+   * AFTER: had it landed with that number, it would be found), it can never land: final. A
+   * sequence number still ahead of the account (a gap) leaves it pending until its time bound.
+   */
+  private async settleBadSequence(
+    transaction: JournalTransaction,
+    error: TransactionRejectedError,
+    onProgress: (step: string) => void,
+  ): Promise<TransactionOutcome | undefined> {
+    const current = await this.options.gateway.sequenceOf(transaction.sourceAccount);
+    const found = await this.lookUp(transaction, onProgress);
+    if (found.found) return found.outcome;
+    if (current < transaction.sequence) return undefined;
+    const outcome: TransactionOutcome = { successful: false, resultCodes: error.resultCodes };
+    await this.settleOutcome(transaction, outcome);
+    return outcome;
   }
 
   private async feeBump(transaction: JournalTransaction): Promise<JournalTransaction> {

@@ -37,7 +37,8 @@ async function bundleWorkflows() {
 }
 
 /**
- * Node dependencies, Temporal binaries, Prisma client, the native contract host, build (and
+ * Node dependencies, Temporal binaries, schemathesis, the deployment validators (helm,
+ * kubernetes-validate, docker-compose), Prisma client, the native contract host, build (and
  * the workflow bundle).
  * @param {{ scope?: string, bundle?: boolean }} [options]
  * @returns {Promise<{ cli: string, testServer: string }>} the Temporal binaries
@@ -48,6 +49,16 @@ async function prepareToolchain(options = {}) {
   const { ensureTemporalBinaries } = require('./lib/temporal-binaries');
   const temporal = await step(scope, 'Temporal CLI and test server', ensureTemporalBinaries, (found) => found.source);
   await step(scope, 'schemathesis', require('./lib/schemathesis').ensureSchemathesis, (found) => found.source);
+  const deployTools = require('./lib/deploy-tools');
+  await step(
+    scope,
+    `helm ${deployTools.HELM_VERSION} (go install)`,
+    // A first build takes minutes: a package counter every 50 packages shows it is moving.
+    () => deployTools.ensureHelm({ onCompiled: (n) => n % 50 === 0 && process.stdout.write(` ${n}`) }),
+    deployTools.describeTool,
+  );
+  await step(scope, 'kubernetes-validate', deployTools.ensureKubernetesValidate, deployTools.describeTool);
+  await step(scope, 'docker-compose (validator)', deployTools.ensureDockerCompose, deployTools.describeTool);
   await step(scope, 'Prisma client', require('./lib/prisma').ensurePrismaClient);
   const contractHost = require('./lib/contract-host');
   await step(

@@ -37,18 +37,10 @@ async function bundleWorkflows() {
 }
 
 /**
- * Node dependencies, Temporal binaries, schemathesis, the deployment validators (helm,
- * kubernetes-validate, docker-compose), Prisma client, the native contract host, build (and
- * the workflow bundle).
- * @param {{ scope?: string, bundle?: boolean }} [options]
- * @returns {Promise<{ cli: string, testServer: string }>} the Temporal binaries
+ * The deployment validators TEST runs (helm, kubernetes-validate, docker-compose).
+ * @param {string} scope
  */
-async function prepareToolchain(options = {}) {
-  const scope = options.scope ?? 'setup';
-  await step(scope, 'node dependencies', ensureNodeDependencies);
-  const { ensureTemporalBinaries } = require('./lib/temporal-binaries');
-  const temporal = await step(scope, 'Temporal CLI and test server', ensureTemporalBinaries, (found) => found.source);
-  await step(scope, 'schemathesis', require('./lib/schemathesis').ensureSchemathesis, (found) => found.source);
+async function prepareDeployTools(scope) {
   const deployTools = require('./lib/deploy-tools');
   await step(
     scope,
@@ -59,6 +51,23 @@ async function prepareToolchain(options = {}) {
   );
   await step(scope, 'kubernetes-validate', deployTools.ensureKubernetesValidate, deployTools.describeTool);
   await step(scope, 'docker-compose (validator)', deployTools.ensureDockerCompose, deployTools.describeTool);
+}
+
+/**
+ * Node dependencies, Temporal binaries, schemathesis, the deployment validators when asked
+ * (helm, kubernetes-validate, docker-compose), Prisma client, the native contract host, build (and
+ * the workflow bundle).
+ * @param {{ scope?: string, bundle?: boolean, deployTools?: boolean }} [options]
+ * @returns {Promise<{ cli: string, testServer: string }>} the Temporal binaries
+ */
+async function prepareToolchain(options = {}) {
+  const scope = options.scope ?? 'setup';
+  await step(scope, 'node dependencies', ensureNodeDependencies);
+  const { ensureTemporalBinaries } = require('./lib/temporal-binaries');
+  const temporal = await step(scope, 'Temporal CLI and test server', ensureTemporalBinaries, (found) => found.source);
+  await step(scope, 'schemathesis', require('./lib/schemathesis').ensureSchemathesis, (found) => found.source);
+  // TEST's and setup's alone: START has no use for the validators (helm's first build takes minutes).
+  if (options.deployTools) await prepareDeployTools(scope);
   await step(scope, 'Prisma client', require('./lib/prisma').ensurePrismaClient);
   const contractHost = require('./lib/contract-host');
   await step(
@@ -118,7 +127,7 @@ async function prepareDatabase(options = {}) {
 module.exports = { prepareToolchain, prepareDatabase };
 
 if (require.main === module) {
-  prepareToolchain({ bundle: true })
+  prepareToolchain({ bundle: true, deployTools: true })
     .then(() => prepareDatabase())
     .then(async (database) => {
       // Standalone setup leaves nothing running: START starts the cluster again.

@@ -183,7 +183,7 @@ async function main() {
   }
 
   try {
-    const temporal = await prepareToolchain({ scope: SCOPE, bundle: true });
+    const temporal = await prepareToolchain({ scope: SCOPE, bundle: true, deployTools: true });
     await countedCheck('lint (eslint)', () =>
       run(path.join(root, 'node_modules', '.bin', 'eslint'), ['.', '--max-warnings', '0'], { cwd: root }),
     );

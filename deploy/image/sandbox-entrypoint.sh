@@ -21,11 +21,16 @@ export SANDBOX_CONTRACT_HOST_URL="http://127.0.0.1:$CONTRACT_HOST_PORT"
 node --enable-source-maps "$sandbox/main.js" &
 sandbox_pid=$!
 # SIGTERM (docker stop) reaches both: the sandbox saves its ledger, the host has nothing to flush.
-trap 'kill -TERM "$sandbox_pid" "$host_pid" 2>/dev/null || true' TERM INT
+stopping=0
+trap 'stopping=1; kill -TERM "$sandbox_pid" "$host_pid" 2>/dev/null || true' TERM INT
 # Either process ending ends the container, so a restart policy brings both back together.
 set +e
 wait -n "$sandbox_pid" "$host_pid"
 status=$?
 kill -TERM "$sandbox_pid" "$host_pid" 2>/dev/null
+wait "$sandbox_pid"
+sandbox_status=$?
 wait
+# Asked to stop: the sandbox's own exit (0 once its ledger is saved) is the container's.
+if [ "$stopping" = 1 ]; then exit "$sandbox_status"; fi
 exit "$status"

@@ -37,9 +37,27 @@ async function bundleWorkflows() {
 }
 
 /**
- * Node dependencies, Temporal binaries, Prisma client, the native contract host, build (and
+ * The deployment validators TEST runs (helm, kubernetes-validate, docker-compose).
+ * @param {string} scope
+ */
+async function prepareDeployTools(scope) {
+  const deployTools = require('./lib/deploy-tools');
+  await step(
+    scope,
+    `helm ${deployTools.HELM_VERSION} (go install)`,
+    // A first build takes minutes: a package counter every 50 packages shows it is moving.
+    () => deployTools.ensureHelm({ onCompiled: (n) => n % 50 === 0 && process.stdout.write(` ${n}`) }),
+    deployTools.describeTool,
+  );
+  await step(scope, 'kubernetes-validate', deployTools.ensureKubernetesValidate, deployTools.describeTool);
+  await step(scope, 'docker-compose (validator)', deployTools.ensureDockerCompose, deployTools.describeTool);
+}
+
+/**
+ * Node dependencies, Temporal binaries, schemathesis, the deployment validators when asked
+ * (helm, kubernetes-validate, docker-compose), Prisma client, the native contract host, build (and
  * the workflow bundle).
- * @param {{ scope?: string, bundle?: boolean }} [options]
+ * @param {{ scope?: string, bundle?: boolean, deployTools?: boolean }} [options]
  * @returns {Promise<{ cli: string, testServer: string }>} the Temporal binaries
  */
 async function prepareToolchain(options = {}) {
@@ -48,6 +66,8 @@ async function prepareToolchain(options = {}) {
   const { ensureTemporalBinaries } = require('./lib/temporal-binaries');
   const temporal = await step(scope, 'Temporal CLI and test server', ensureTemporalBinaries, (found) => found.source);
   await step(scope, 'schemathesis', require('./lib/schemathesis').ensureSchemathesis, (found) => found.source);
+  // TEST's and setup's alone: START has no use for the validators (helm's first build takes minutes).
+  if (options.deployTools) await prepareDeployTools(scope);
   await step(scope, 'Prisma client', require('./lib/prisma').ensurePrismaClient);
   const contractHost = require('./lib/contract-host');
   await step(
@@ -107,7 +127,7 @@ async function prepareDatabase(options = {}) {
 module.exports = { prepareToolchain, prepareDatabase };
 
 if (require.main === module) {
-  prepareToolchain({ bundle: true })
+  prepareToolchain({ bundle: true, deployTools: true })
     .then(() => prepareDatabase())
     .then(async (database) => {
       // Standalone setup leaves nothing running: START starts the cluster again.

@@ -154,6 +154,16 @@ async function runCargoTest(cargo, workspace) {
   }
 }
 
+/** The deployment validators setup installed (cached by now), for test/deploy. */
+async function deployToolsEnv() {
+  const tools = require('./lib/deploy-tools');
+  return tools.deployToolsEnv({
+    helm: await tools.ensureHelm(),
+    kubernetesValidate: await tools.ensureKubernetesValidate(),
+    dockerCompose: await tools.ensureDockerCompose(),
+  });
+}
+
 async function main() {
   const supervisor = new Supervisor({ logDir: path.join(os.tmpdir(), `nova-test-logs-${process.pid}`), echo: false });
   /** @type {import('./lib/postgres').Cluster | undefined} */
@@ -173,7 +183,7 @@ async function main() {
   }
 
   try {
-    const temporal = await prepareToolchain({ scope: SCOPE, bundle: true });
+    const temporal = await prepareToolchain({ scope: SCOPE, bundle: true, deployTools: true });
     await countedCheck('lint (eslint)', () =>
       run(path.join(root, 'node_modules', '.bin', 'eslint'), ['.', '--max-warnings', '0'], { cwd: root }),
     );
@@ -245,6 +255,7 @@ async function main() {
         TEMPORAL_TEST_SERVER_PATH: temporal.testServer,
         NOVA_PG_BIN_DIR: binDir,
         SCHEMATHESIS_PATH: (await require('./lib/schemathesis').ensureSchemathesis()).path,
+        ...(await deployToolsEnv()),
       });
     await runCargoTests();
   } catch (error) {

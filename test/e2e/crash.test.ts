@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import request from 'supertest';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { issuanceMemo } from '@nova/domain/memos';
+import { TransactionBuilder, type Keypair, type Transaction } from '@stellar/stellar-sdk';
+import { redemptionKeys } from '@nova/domain';
+import { issuanceMemo, redemptionQuoteMemo, redemptionRefundMemo } from '@nova/domain/memos';
 import { createApp } from '@nova/api';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import { platformSearchAttributes } from '@nova/workflows/definitions';
@@ -75,6 +77,7 @@ describe('crash recovery end to end', () => {
       SOROBAN_RPC_URL: stellar.sandbox.rpcUrl,
       NETWORK_PASSPHRASE: stellar.sandbox.networkPassphrase,
       STELLAR_KEYS_FILE: join(stellar.sandbox.dataDir, 'keys.json'),
+      STELLAR_CONTRACTS_FILE: join(stellar.sandbox.dataDir, 'contracts.json'),
       CHANNEL_POOL_SIZE: '8',
       LOG_LEVEL: 'info',
       WORKER_SHUTDOWN_GRACE_SECONDS: '2',
@@ -125,6 +128,63 @@ describe('crash recovery end to end', () => {
     assert.equal(landed.successful, 1, 'exactly one payment on the ledger');
   }
 
+  function post(path: string, body: object) {
+    return http().post(path).set('X-API-Key', merchantKey).set('Idempotency-Key', randomUUID()).send(body);
+  }
+
+  /** A holder with NOVA from an issuance, and a paid-for redemption of a new item (its quote too). */
+  async function redemptionOf(fulfilment: 'automatic' | 'manual', before?: (quoteId: string) => void) {
+    const [wallet] = await createWallets(stellar, 1);
+    const issued = await post('/v1/rewards/issuances', { campaignId, walletAddress: wallet!.publicKey(), amount: '9' });
+    await eventually(
+      async () => {
+        const response = await http().get(`/v1/rewards/issuances/${issued.body.id}`).set('X-API-Key', merchantKey);
+        return response.body.status === 'confirmed' ? true : undefined;
+      },
+      { what: 'the holder’s NOVA', timeoutMs: 60_000 },
+    );
+    const item = await post('/v1/catalog/items', { name: 'Crash kit', price: '4', stock: 1, fulfilment, active: true });
+    const quote = await post('/v1/redemptions/quotes', { itemId: item.body.id, walletAddress: wallet!.publicKey() });
+    assert.equal(quote.status, 201, JSON.stringify(quote.body));
+    const signed = TransactionBuilder.fromXDR(quote.body.transactionXdr, quote.body.networkPassphrase) as Transaction;
+    signed.sign(wallet as Keypair);
+    before?.(quote.body.id);
+    const accepted = await post('/v1/redemptions', { quoteId: quote.body.id, signedTransactionXdr: signed.toXDR() });
+    assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+    return { id: accepted.body.id as string, quoteId: quote.body.id as string, itemId: item.body.id as string };
+  }
+
+  async function redemptionStatus(id: string, status: string, timeoutMs = 120_000) {
+    return await eventually(
+      async () => {
+        const response = await http().get(`/v1/redemptions/${id}`).set('X-API-Key', merchantKey).expect(200);
+        assert.ok(
+          response.body.status === status || !['fulfilled', 'refunded', 'failed'].includes(response.body.status),
+          JSON.stringify(response.body),
+        );
+        return response.body.status === status ? response.body : undefined;
+      },
+      { what: `redemption ${id} ${status}`, timeoutMs },
+    );
+  }
+
+  async function submitted(businessKey: string) {
+    await eventually(
+      async () =>
+        (await db.journalItem.count({ where: { businessKey, transaction: { status: 'submitted' } } })) > 0
+          ? true
+          : undefined,
+      { what: `${businessKey} submitted`, timeoutMs: 60_000 },
+    );
+  }
+
+  async function killAndRestartWorker() {
+    workerProcess!.child.kill('SIGKILL');
+    await withTimeout(workerProcess!.exited, 10_000, 'worker death');
+    const next = startWorker();
+    await waitForOutput(next, /"msg":"worker started"/, 60_000);
+  }
+
   before(async () => {
     await receiver.start();
     temporalPort = await freePort();
@@ -133,10 +193,11 @@ describe('crash recovery end to end', () => {
     stellar = await startStellarFixture({ ledgerIntervalMs: 250, submitTimeoutMs: 30_000 });
     database = await createTestDatabase('e2e_crash');
     db = createPrismaClient({ databaseUrl: database.url, poolSize: 2 });
+    const network = sandboxStellarConfig(stellar).network;
     const config = testApiConfig({
       taskQueue,
       databaseUrl: database.url,
-      stellar: sandboxStellarConfig(stellar).network,
+      stellar: { ...network, redemptionContractId: stellar.sandbox.contracts.redemption! },
     });
     app = await createApp({ ...config, temporal: { ...config.temporal, address: `127.0.0.1:${temporalPort}` } });
     await app.init();
@@ -232,6 +293,69 @@ describe('crash recovery end to end', () => {
     const requests = receiver.on('/crash');
     assert.equal(requests.length, 2, 'sent again after the crash');
     assert.equal(requests[0]!.headers['webhook-id'], requests[1]!.headers['webhook-id'], 'the same event');
+  });
+
+  it('the worker is killed between payment and fulfilment: the new worker fulfils it, one payment', async () => {
+    const redemption = await redemptionOf('manual');
+    await redemptionStatus(redemption.id, 'paid');
+    await killAndRestartWorker();
+    await eventually(
+      async () => ((await post(`/v1/redemptions/${redemption.id}/fulfil`, {})).status === 202 ? true : undefined),
+      { what: 'the fulfilment taken by the new worker', timeoutMs: 60_000 },
+    );
+    const done = await redemptionStatus(redemption.id, 'fulfilled');
+    assert.equal(done.stock, 'consumed');
+    assert.equal((await landedWithMemo(stellar, redemptionQuoteMemo(redemption.quoteId))).successful, 1);
+    assert.equal(
+      await db.journalTransaction.count({
+        where: { items: { some: { businessKey: redemptionKeys.payment(redemption.id) } } },
+      }),
+      1,
+    );
+  });
+
+  it('the worker is killed while the payment waits for inclusion: the new worker looks the same envelope up, one payment', async () => {
+    const redemption = await redemptionOf('automatic', (quoteId) =>
+      stellar.sandbox.faults.add({ kind: 'delayInclusion', count: 1, ledgers: 12, memo: redemptionQuoteMemo(quoteId) }),
+    );
+    await submitted(redemptionKeys.payment(redemption.id));
+    await killAndRestartWorker();
+    await redemptionStatus(redemption.id, 'fulfilled');
+    assert.equal((await landedWithMemo(stellar, redemptionQuoteMemo(redemption.quoteId))).successful, 1);
+    const [envelope] = await db.journalTransaction.findMany({
+      where: { items: { some: { businessKey: redemptionKeys.payment(redemption.id) } } },
+      include: { attempts: true },
+    });
+    assert.ok(
+      envelope!.attempts.some((a) => a.action === 'lookup'),
+      'the new worker looked the envelope up',
+    );
+  });
+
+  it('the worker is killed during the refund: one payment, one refund', async () => {
+    const redemption = await redemptionOf('manual');
+    await redemptionStatus(redemption.id, 'paid');
+    // The refund's inclusion is delayed, so the kill lands while it is in flight.
+    stellar.sandbox.faults.add({
+      kind: 'delayInclusion',
+      count: 1,
+      ledgers: 12,
+      memo: redemptionRefundMemo(redemption.id),
+    });
+    await eventually(
+      async () =>
+        (await post(`/v1/redemptions/${redemption.id}/reject`, { reason: 'crash test' })).status === 202
+          ? true
+          : undefined,
+      { what: 'the rejection taken', timeoutMs: 30_000 },
+    );
+    await submitted(redemptionKeys.refund(redemption.id));
+    await killAndRestartWorker();
+    const done = await redemptionStatus(redemption.id, 'refunded');
+    assert.equal(done.stock, 'released');
+    assert.equal((await landedWithMemo(stellar, redemptionQuoteMemo(redemption.quoteId))).successful, 1);
+    const refunds = await landedWithMemo(stellar, redemptionRefundMemo(redemption.id));
+    assert.deepEqual([refunds.count, refunds.successful], [1, 1], 'exactly one refund');
   });
 
   it('the Temporal server restarts mid-flight: the workflow resumes from its history, one payment', async () => {

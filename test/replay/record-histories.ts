@@ -12,8 +12,14 @@ import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { campaignWorkflowId, issuanceWorkflowId, selfCheckWorkflowId, webhookDeliveryWorkflowId } from '@nova/domain';
-import { issuanceMemo } from '@nova/domain/memos';
+import {
+  campaignWorkflowId,
+  issuanceWorkflowId,
+  redemptionWorkflowId,
+  selfCheckWorkflowId,
+  webhookDeliveryWorkflowId,
+} from '@nova/domain';
+import { issuanceMemo, redemptionRefundMemo } from '@nova/domain/memos';
 import {
   CAMPAIGN_CONTRACT_ERRORS,
   ContractError,
@@ -24,12 +30,17 @@ import {
   type IssuanceLedgerActivities,
   type PaymentActivities,
   type ReconcilerActivities,
+  type RedemptionContractActivities,
+  type RedemptionLedgerActivities,
   type SelfCheckActivities,
   type WebhookDeliveryActivities,
 } from '@nova/activities';
 import {
   campaignChangeSignal,
+  redemptionProgressQuery,
+  rejectRedemptionUpdate,
   type CampaignWorkflowInput,
+  type RedemptionWorkflowInput,
   type IssuanceWorkflowInput,
   type WebhookDeliveryWorkflowInput,
 } from '@nova/workflows/definitions';
@@ -42,7 +53,9 @@ type Activities = SelfCheckActivities &
   CampaignChainLedgerActivities &
   CampaignContractActivities &
   ReconcilerActivities &
-  WebhookDeliveryActivities;
+  WebhookDeliveryActivities &
+  RedemptionLedgerActivities &
+  RedemptionContractActivities;
 
 const CAMPAIGN_ID = '00000000-0000-4000-8000-0000000000cc';
 const MERCHANT_ID = '00000000-0000-4000-8000-0000000000aa';
@@ -90,9 +103,17 @@ function activities(overrides: Partial<Activities> = {}): Activities {
     checkTrustline: async () => ({ status: 'ok' }),
     submitPayment: async () => ({ txHash: 'ab'.repeat(32), ledger: 42, attempt: 1, alreadyPaid: false }),
     resolvePayment: async () => ({ paid: false }),
-    submitHolderPayment: async () => {
-      throw new Error('no recorded history submits a holder-signed envelope yet');
-    },
+    submitHolderPayment: async () => ({ txHash: 'aa'.repeat(32), ledger: 7, attempt: 1, alreadyPaid: false }),
+    holdRedemptionStock: async () => ({ held: true }),
+    releaseRedemptionStock: async () => undefined,
+    recordRedemptionChainState: async () => undefined,
+    markRedemptionPaid: async () => undefined,
+    fulfilRedemption: async () => undefined,
+    refundRedemption: async () => undefined,
+    failRedemption: async () => undefined,
+    openRedemptionOnChain: async () => ({ txHash: 'c1'.repeat(32), ledger: 5 }),
+    confirmRedemptionOnChain: async () => ({ txHash: 'c2'.repeat(32), ledger: 9 }),
+    cancelRedemptionOnChain: async () => ({ txHash: 'c3'.repeat(32), ledger: 9 }),
     pendingCampaignChanges: async (input) =>
       campaignChanges.filter((c) => c.seq > input.afterSeq && c.seq <= input.upToSeq),
     settleCampaignChange: async () => ({ status: 'synced' }),
@@ -160,6 +181,42 @@ function issuanceInput(issuanceId: string): IssuanceWorkflowInput {
     run: 1,
     paymentBudgetSeconds: 3600,
   };
+}
+
+function redemptionInput(redemptionId: string, fulfilment: 'automatic' | 'manual'): RedemptionWorkflowInput {
+  return {
+    redemptionId,
+    merchantId: MERCHANT_ID,
+    itemId: '00000000-0000-4000-8000-0000000000dd',
+    walletAddress: 'GBRPYHIL2CI3FNQ4BXLFMNDLFJUNPU2HY3ZMFSHONUCEOASW7QC7OX2H',
+    price: '25.0000000',
+    priceStroops: '250000000',
+    fulfilment,
+    signedEnvelopeXdr: 'AAAA-signed-by-the-holder',
+    fulfilmentDeadlineSeconds: 72 * 3600,
+    refundMemo: redemptionRefundMemo(redemptionId),
+  };
+}
+
+/** A manual redemption the merchant rejects once it waits for fulfilment (the API's update). */
+async function rejectRedemption(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  redemptionId: string,
+): Promise<string> {
+  const handle = await env.client.workflow.start('redemptionWorkflow', {
+    workflowId: redemptionWorkflowId(redemptionId),
+    taskQueue,
+    args: [redemptionInput(redemptionId, 'manual')],
+  });
+  for (;;) {
+    const progress = await handle.query(redemptionProgressQuery);
+    if (progress.step === 'awaiting-fulfilment') break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await handle.executeUpdate(rejectRedemptionUpdate, { args: [{ reason: 'out of stock after all' }] });
+  await handle.result();
+  return handle.firstExecutionRunId;
 }
 
 function webhookDeliveryInput(eventId: string): WebhookDeliveryWorkflowInput {
@@ -236,6 +293,42 @@ const recordings: {
     workflowId: webhookDeliveryWorkflowId('8', '00000000-0000-4000-8000-0000000000ee'),
     args: [webhookDeliveryInput('8')],
     overrides: { attemptWebhookDelivery: async () => ({ kind: 'failed', failureType: 'EndpointGone' }) },
+  },
+  {
+    file: 'reconciler.with-redemption-steps.json',
+    workflowType: 'reconcilerWorkflow',
+    workflowId: 'nova-reconciler/record-redemptions',
+    args: [{ afterSeconds: 10, batchSize: 2 }],
+  },
+  {
+    file: 'redemption.fulfilled.json',
+    workflowType: 'redemptionWorkflow',
+    workflowId: redemptionWorkflowId('00000000-0000-4000-8000-000000000011'),
+    args: [redemptionInput('00000000-0000-4000-8000-000000000011', 'automatic')],
+  },
+  {
+    file: 'redemption.payment-refused-compensated.json',
+    workflowType: 'redemptionWorkflow',
+    workflowId: redemptionWorkflowId('00000000-0000-4000-8000-000000000012'),
+    args: [redemptionInput('00000000-0000-4000-8000-000000000012', 'automatic')],
+    overrides: {
+      submitHolderPayment: async () => {
+        throw ApplicationFailure.nonRetryable('op_underfunded', 'HolderUnderfunded');
+      },
+    },
+  },
+  {
+    file: 'redemption.rejected-refunded.json',
+    workflowType: 'redemptionWorkflow',
+    workflowId: redemptionWorkflowId('00000000-0000-4000-8000-000000000013'),
+    args: [],
+    run: (env, taskQueue) => rejectRedemption(env, taskQueue, '00000000-0000-4000-8000-000000000013'),
+  },
+  {
+    file: 'redemption.deadline-refunded.json',
+    workflowType: 'redemptionWorkflow',
+    workflowId: redemptionWorkflowId('00000000-0000-4000-8000-000000000014'),
+    args: [redemptionInput('00000000-0000-4000-8000-000000000014', 'manual')],
   },
   {
     file: 'campaign.changes-with-refusal.json',

@@ -116,7 +116,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
 }
 
 interface RouterLayer {
-  route?: { methods?: Record<string, boolean> };
+  route?: { methods?: Record<string, boolean>; path?: unknown };
   match?: (path: string) => boolean;
 }
 
@@ -125,10 +125,18 @@ export function expressRouteMethods(expressApp: object): RouteMethods {
   const router = (expressApp as { router?: { stack?: RouterLayer[] } }).router;
   return (path) => {
     const methods: string[] = [];
-    for (const layer of router?.stack ?? []) {
+    // A route with a parameter (":id") also matches a sibling's literal segment ("quotes" in
+    // /v1/redemptions/quotes); the literal route is the resource named, as routers that rank
+    // static segments first (find-my-way, Rails) have it.
+    const matching = (router?.stack ?? []).filter(
       // A route taking every method is middleware mounted with all(), not a served route.
-      if (!layer.route?.methods || Object.keys(layer.route.methods).length > 12 || !layer.match?.(path)) continue;
-      for (const [method, on] of Object.entries(layer.route.methods)) {
+      (layer) => layer.route?.methods && Object.keys(layer.route.methods).length <= 12 && layer.match?.(path),
+    );
+    const literal = matching.filter(
+      (layer) => typeof layer.route?.path === 'string' && !layer.route.path.includes(':'),
+    );
+    for (const layer of literal.length > 0 ? literal : matching) {
+      for (const [method, on] of Object.entries(layer.route!.methods!)) {
         if (on && method !== '_all') methods.push(method.toUpperCase());
       }
     }

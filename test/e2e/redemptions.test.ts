@@ -688,6 +688,9 @@ describe('redemptions, end to end', () => {
       walletAddress: stellar.distribution.publicKey(),
     }).expect(400);
     assert.equal(platform.body.details[0].field, 'walletAddress');
+    // The quotes resource is not a redemption id: GET there is 405, not "id must be a UUID".
+    const notRead = await http().get('/v1/redemptions/quotes').set('X-API-Key', merchant.key).expect(405);
+    assert.equal(notRead.headers.allow, 'POST');
   });
 
   it('other merchants see none of it', async () => {

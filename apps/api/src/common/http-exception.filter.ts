@@ -144,4 +144,21 @@ export function expressRouteMethods(expressApp: object): RouteMethods {
   };
 }
 
+/** The routes without parameters, by path: the methods each serves. */
+export function literalRouteMethods(expressApp: object): Map<string, string[]> {
+  const router = (expressApp as { router?: { stack?: RouterLayer[] } }).router;
+  const routes = new Map<string, string[]>();
+  for (const layer of router?.stack ?? []) {
+    const path = layer.route?.path;
+    if (typeof path !== 'string' || path.includes(':') || path.includes('*') || !layer.route?.methods) continue;
+    if (Object.keys(layer.route.methods).length > 12) continue;
+    const methods = routes.get(path) ?? [];
+    for (const [method, on] of Object.entries(layer.route.methods)) {
+      if (on && method !== '_all' && !methods.includes(method.toUpperCase())) methods.push(method.toUpperCase());
+    }
+    routes.set(path, methods);
+  }
+  return routes;
+}
+
 export const INTERNAL_ERROR_STATUS = HttpStatus.INTERNAL_SERVER_ERROR;

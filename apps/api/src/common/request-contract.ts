@@ -9,9 +9,11 @@ import {
   type MiddlewareConsumer,
   type NestModule,
 } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { json, type NextFunction, type Request, type Response } from 'express';
 import type { ApiConfig } from '@nova/config';
 import { InjectConfig } from '../config/config.module';
+import { literalRouteMethods } from './http-exception.filter';
 import { inspectInput } from './validation';
 
 /**
@@ -81,7 +83,26 @@ function bodyParserError(error: unknown, limitBytes: number): HttpException {
 
 @Module({})
 export class RequestContractModule implements NestModule {
-  constructor(@InjectConfig() private readonly config: ApiConfig) {}
+  constructor(
+    @InjectConfig() private readonly config: ApiConfig,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  /**
+   * A path that is a literal route (/v1/redemptions/quotes) answers 405 for a method it does not
+   * serve, even where a parameter route of that method would match it (GET /v1/redemptions/:id).
+   * The literal routes are read from the router once, at the first request (they exist by then).
+   */
+  private literalRoutes: Map<string, string[]> | undefined;
+
+  private refuseShadowedMethod = (req: Request, res: Response, next: NextFunction): void => {
+    this.literalRoutes ??= literalRouteMethods(this.adapterHost.httpAdapter.getInstance());
+    const methods = this.literalRoutes.get(req.path.replace(/\/+$/, ''));
+    if (!methods || methods.includes(req.method) || (req.method === 'HEAD' && methods.includes('GET'))) return next();
+    const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].join(', ');
+    res.setHeader('Allow', allow);
+    next(new MethodNotAllowedException(`${req.method} is not allowed on ${req.path}; allowed: ${allow}`));
+  };
 
   configure(consumer: MiddlewareConsumer): void {
     const limitBytes = this.config.http.bodyLimitBytes;
@@ -98,7 +119,7 @@ export class RequestContractModule implements NestModule {
         next();
       });
     consumer
-      .apply(refuseUnservedMethod, requireJsonBody, readJsonBody)
+      .apply(refuseUnservedMethod, this.refuseShadowedMethod, requireJsonBody, readJsonBody)
       .forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }
 }

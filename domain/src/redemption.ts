@@ -17,7 +17,11 @@ export const REDEMPTION_CHAIN_STATES = ['none', 'open', 'confirmed', 'cancelled'
 export type RedemptionChainState = (typeof REDEMPTION_CHAIN_STATES)[number];
 
 /** Why a paid redemption was refunded. */
-export const REDEMPTION_REFUND_REASONS = ['RejectedByMerchant', 'FulfilmentDeadlinePassed'] as const;
+export const REDEMPTION_REFUND_REASONS = [
+  'RejectedByMerchant',
+  'FulfilmentDeadlinePassed',
+  'CancelledByOperator',
+] as const;
 export type RedemptionRefundReason = (typeof REDEMPTION_REFUND_REASONS)[number];
 
 /** The redemption contract's cancel reasons (a Symbol: short, snake_case), by what undid the redemption. */
@@ -25,6 +29,7 @@ export const REDEMPTION_CANCEL_REASONS = {
   paymentFailed: 'payment_failed',
   RejectedByMerchant: 'merchant_declined',
   FulfilmentDeadlinePassed: 'expired',
+  CancelledByOperator: 'cancelled',
 } as const;
 
 /**
@@ -50,19 +55,22 @@ export const HOLDER_PAYMENT_REFUSALS = {
 /**
  * The failure types a redemption may end with: the holder's payment refused (above), its
  * envelope expired before it landed (QuoteExpired), a compensation that could not complete
- * (CompensationFailed: the redemption needs an operator, see `alert`), RedemptionFailed for
+ * (CompensationFailed: the redemption needs an operator, see `alert`), Cancelled (an operator
+ * cancelled the workflow before the payment landed; compensated), RedemptionFailed for
  * anything else (its message names the cause).
  */
 export const REDEMPTION_FAILURE_TYPES = [
   ...new Set(Object.values(HOLDER_PAYMENT_REFUSALS)),
   'PaymentRefused',
   'CompensationFailed',
+  'Cancelled',
   'RedemptionFailed',
 ] as const;
 export type RedemptionFailureType =
   | (typeof HOLDER_PAYMENT_REFUSALS)[keyof typeof HOLDER_PAYMENT_REFUSALS]
   | 'PaymentRefused'
   | 'CompensationFailed'
+  | 'Cancelled'
   | 'RedemptionFailed';
 
 export function isRedemptionFailureType(type: string | undefined): type is RedemptionFailureType {

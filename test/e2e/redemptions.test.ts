@@ -455,6 +455,35 @@ describe('redemptions, end to end', () => {
     assert.ok(admin.body.data.some((r: { id: string }) => r.id === accepted.id));
   });
 
+  it('the holder drops the trustline between quote and submission -> failed HolderTrustlineMissing, nothing refunded', async () => {
+    const wallet = await holder('8');
+    const mug = await item({ price: '8', stock: 5 });
+    const quoted = await quote(mug.id, wallet);
+    // All NOVA sent away and the trustline removed, in a transaction another account sources
+    // (the holder's sequence number stays: only the trustline is missing).
+    const account = await horizon.loadAccount(stellar.distribution.publicKey());
+    const nova = new Asset(stellar.sandbox.asset.code, stellar.sandbox.asset.issuer);
+    const drop = new TransactionBuilder(account, { fee: '100', networkPassphrase: stellar.sandbox.networkPassphrase })
+      .addOperation(
+        Operation.payment({
+          source: wallet.publicKey(),
+          destination: stellar.distribution.publicKey(),
+          asset: nova,
+          amount: '8',
+        }),
+      )
+      .addOperation(Operation.changeTrust({ source: wallet.publicKey(), asset: nova, limit: '0' }))
+      .setTimeout(60)
+      .build();
+    drop.sign(stellar.distribution, wallet);
+    await horizon.submitTransaction(drop);
+    const accepted = await redeem(quoted, wallet);
+    const failed = await reaches(accepted.id, 'failed');
+    assert.equal(failed.failure?.type, 'HolderTrustlineMissing', JSON.stringify(failed.failure));
+    assert.deepEqual([failed.stock, failed.onChain, failed.refundTxHash], ['released', 'cancelled', null]);
+    assert.deepEqual(await landed(redemptionRefundMemo(accepted.id)), { count: 0, successful: 0 });
+  });
+
   it('the holder’s sequence number moved on (another transaction of theirs) -> failed SequenceMismatch at once, not at the time bound', async () => {
     const wallet = await holder('20');
     const mug = await item({ price: '5', stock: 5 });

@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -23,6 +24,18 @@ quietTemporalRuntime();
 type Activities = RedemptionLedgerActivities & RedemptionContractActivities & PaymentActivities;
 
 const PAYMENT_HASH = 'aa'.repeat(32);
+
+/** An activity still in flight until its cancellation reaches it, through its heartbeats (as the journal's do). */
+async function inFlightUntilCancelled(): Promise<never> {
+  const context = Context.current();
+  const beat = setInterval(() => context.heartbeat('in flight'), 100);
+  try {
+    await context.cancelled;
+  } finally {
+    clearInterval(beat);
+  }
+  throw new Error('unreachable: cancelled rejects');
+}
 const REFUND_HASH = 'bb'.repeat(32);
 
 /** Activities typed as the real ones; each records its calls and can be overridden per test. */
@@ -39,7 +52,7 @@ function mockActivities(overrides: Partial<Activities> = {}) {
     holdRedemptionStock: record('holdRedemptionStock', async () => ({ held: true })),
     releaseRedemptionStock: record('releaseRedemptionStock', none),
     recordRedemptionChainState: record('recordRedemptionChainState', none),
-    markRedemptionPaid: record('markRedemptionPaid', none),
+    markRedemptionPaid: record('markRedemptionPaid', async () => ({})),
     fulfilRedemption: record('fulfilRedemption', none),
     refundRedemption: record('refundRedemption', none),
     failRedemption: record('failRedemption', none),
@@ -61,9 +74,7 @@ function mockActivities(overrides: Partial<Activities> = {}) {
     checkTrustline: record('checkTrustline', async () => {
       throw new Error('a redemption checks no trustline');
     }),
-    resolvePayment: record('resolvePayment', async () => {
-      throw new Error('a redemption resolves no platform payment');
-    }),
+    resolvePayment: record('resolvePayment', async () => ({ paid: false })),
   };
   return {
     activities,
@@ -224,11 +235,12 @@ describe('redemptionWorkflow (time-skipping server, mocked activities)', () => {
     ]);
   });
 
-  it('the contract refuses open: only the unit is released (nothing was opened), failed RedemptionFailed naming the cause', async () => {
+  it('the contract refuses open: the cancel finds no record (none recorded as cancelled), the unit released, failed RedemptionFailed naming the cause', async () => {
     const mock = mockActivities({
       openRedemptionOnChain: async () => {
         throw ApplicationFailure.nonRetryable('open refused by contract: InvalidAmount (#5)', 'InvalidAmount');
       },
+      cancelRedemptionOnChain: async () => ({ found: 'missing' }),
     });
     const failure = await failureOf(run(mock, input()));
     assert.equal(failure.type, 'RedemptionFailed');
@@ -236,9 +248,11 @@ describe('redemptionWorkflow (time-skipping server, mocked activities)', () => {
     assert.deepEqual(mock.names(), [
       'holdRedemptionStock',
       'openRedemptionOnChain',
+      'cancelRedemptionOnChain',
       'releaseRedemptionStock',
       'failRedemption',
     ]);
+    assert.ok(!mock.names().includes('resolvePayment'), 'no payment was started: nothing to settle');
   });
 
   it('a compensation that cannot succeed: the others still run, and it fails CompensationFailed with an alert', async () => {
@@ -256,7 +270,7 @@ describe('redemptionWorkflow (time-skipping server, mocked activities)', () => {
     assert.ok(mock.names().includes('releaseRedemptionStock'), 'the unit is released all the same');
     const failed = mock.inputOf('failRedemption') as { failureType: string; message: string; alert?: string };
     assert.equal(failed.failureType, 'CompensationFailed');
-    assert.equal(failed.message, 'tx_bad_seq');
+    assert.equal(failed.message, 'SequenceMismatch: tx_bad_seq', 'the original failure is kept in the message');
     assert.match(failed.alert ?? '', /could not cancel the on-chain record: NotOpen: cancel refused/);
   });
 
@@ -362,10 +376,11 @@ describe('redemptionWorkflow (time-skipping server, mocked activities)', () => {
       await handle.executeUpdate(rejectRedemptionUpdate, { args: [{ reason: 'out of this colour' }] });
     });
     assert.deepEqual(outcome, { status: 'refunded', paymentTxHash: PAYMENT_HASH, refundTxHash: REFUND_HASH });
-    assert.deepEqual(mock.names().slice(-4), [
+    assert.deepEqual(mock.names().slice(-5), [
       'submitPayment',
       'cancelRedemptionOnChain',
       'recordRedemptionChainState',
+      'releaseRedemptionStock',
       'refundRedemption',
     ]);
     assert.deepEqual(mock.inputOf('submitPayment'), {
@@ -421,5 +436,106 @@ describe('redemptionWorkflow (time-skipping server, mocked activities)', () => {
     const failed = mock.inputOf('failRedemption') as { failureType: string; alert: string };
     assert.equal(failed.failureType, 'CompensationFailed');
     assert.match(failed.alert, /could not refund 25.0000000 to G[A-Z2-7]{55}: TrustlineMissing/);
+  });
+
+  it('a confirmation the contract refuses for good: fulfilled all the same (the holder paid), with an alert', async () => {
+    const mock = mockActivities({
+      confirmRedemptionOnChain: async () => {
+        throw ApplicationFailure.nonRetryable('confirm refused by contract: NotOpen (#6)', 'NotOpen');
+      },
+    });
+    const workflowInput = input();
+    const outcome = await run(mock, workflowInput);
+    assert.deepEqual(outcome, { status: 'fulfilled', paymentTxHash: PAYMENT_HASH });
+    const fulfilled = mock.inputOf('fulfilRedemption') as { confirmedOnChain: boolean; alert?: string };
+    assert.equal(fulfilled.confirmedOnChain, false);
+    assert.match(fulfilled.alert ?? '', /could not confirm the on-chain record: NotOpen: confirm refused/);
+  });
+
+  it('refund landed but the cancel is refused for good: the unit is still released, failed with the refund and an alert', async () => {
+    const mock = mockActivities({
+      cancelRedemptionOnChain: async () => {
+        throw ApplicationFailure.nonRetryable('cancel refused by contract: NotOpen (#6)', 'NotOpen');
+      },
+    });
+    const workflowInput = input({ fulfilment: 'manual' });
+    const failure = await failureOf(
+      run(mock, workflowInput, async (handle) => {
+        await awaitingFulfilment(handle);
+        await handle.executeUpdate(rejectRedemptionUpdate, { args: [{ reason: 'no' }] });
+      }),
+    );
+    assert.equal(failure.type, 'CompensationFailed');
+    assert.deepEqual(mock.names().slice(-4), [
+      'submitPayment',
+      'cancelRedemptionOnChain',
+      'releaseRedemptionStock',
+      'failRedemption',
+    ]);
+    const failed = mock.inputOf('failRedemption') as { refundTxHash?: string; alert?: string };
+    assert.equal(failed.refundTxHash, REFUND_HASH);
+    assert.match(failed.alert ?? '', /could not cancel the on-chain record/);
+    assert.ok(!mock.names().includes('refundRedemption'));
+  });
+
+  it('cancelled by an operator while the payment is in flight: the envelope is settled first; it landed, so the price is refunded', async () => {
+    let paymentSeen!: () => void;
+    const paymentStarted = new Promise<void>((resolve) => (paymentSeen = resolve));
+    const mock = mockActivities({
+      submitHolderPayment: async () => {
+        paymentSeen();
+        return await inFlightUntilCancelled();
+      },
+      resolvePayment: async () => ({ paid: true, txHash: PAYMENT_HASH, ledger: 7, attempt: 1, alreadyPaid: true }),
+    });
+    const workflowInput = input();
+    const outcome = await run(mock, workflowInput, async (handle) => {
+      await paymentStarted;
+      await handle.cancel();
+    });
+    assert.deepEqual(outcome, { status: 'refunded', paymentTxHash: PAYMENT_HASH, refundTxHash: REFUND_HASH });
+    assert.deepEqual(mock.inputOf('resolvePayment'), {
+      businessKey: `redemption/${workflowInput.redemptionId}/payment`,
+    });
+    assert.equal((mock.calls.at(-1)?.input as { reason: string }).reason, 'CancelledByOperator');
+    assert.deepEqual(mock.inputOf('cancelRedemptionOnChain'), {
+      redemptionId: workflowInput.redemptionId,
+      reason: 'cancelled',
+    });
+  });
+
+  it('cancelled by an operator while the payment is in flight, and it never landed: compensated, failed Cancelled', async () => {
+    let paymentSeen!: () => void;
+    const paymentStarted = new Promise<void>((resolve) => (paymentSeen = resolve));
+    const mock = mockActivities({
+      submitHolderPayment: async () => {
+        paymentSeen();
+        return await inFlightUntilCancelled();
+      },
+    });
+    const failure = await failureOf(
+      run(mock, input(), async (handle) => {
+        await paymentStarted;
+        await handle.cancel();
+      }),
+    );
+    assert.equal(failure.type, 'Cancelled');
+    assert.deepEqual(mock.names().slice(-5), [
+      'resolvePayment',
+      'cancelRedemptionOnChain',
+      'recordRedemptionChainState',
+      'releaseRedemptionStock',
+      'failRedemption',
+    ]);
+  });
+
+  it('cancelled by an operator while a manual item waits: refunded (CancelledByOperator)', async () => {
+    const mock = mockActivities();
+    const outcome = await run(mock, input({ fulfilment: 'manual' }), async (handle) => {
+      await awaitingFulfilment(handle);
+      await handle.cancel();
+    });
+    assert.deepEqual(outcome, { status: 'refunded', paymentTxHash: PAYMENT_HASH, refundTxHash: REFUND_HASH });
+    assert.equal((mock.calls.at(-1)?.input as { reason: string }).reason, 'CancelledByOperator');
   });
 });

@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  isCancellation,
   log,
   proxyActivities,
   proxyLocalActivities,
@@ -11,6 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { PaymentActivities, RedemptionContractActivities, RedemptionLedgerActivities } from '@nova/activities';
 import {
+  HOLDER_PAYMENT_REFUSALS,
   isRedemptionFailureType,
   redemptionKeys,
   REDEMPTION_CANCEL_REASONS,
@@ -35,6 +37,13 @@ import {
 const chain = proxyActivities<RedemptionContractActivities>(activityProfiles.stellarSubmit);
 const stellar = proxyActivities<PaymentActivities>(activityProfiles.stellarSubmit);
 const readModel = proxyLocalActivities<RedemptionLedgerActivities>(localActivityProfiles.dbWrite);
+
+/** The holder payment's failures the journal reports only once the envelope can never land. */
+const HOLDER_PAYMENT_FINAL = new Set<string>([
+  ...Object.values(HOLDER_PAYMENT_REFUSALS),
+  'QuoteExpired',
+  'PaymentRefused',
+]);
 
 /** The failure type a redemption ends with: the activity's business type, or RedemptionFailed naming the cause. */
 function failureOf(error: unknown): { type: RedemptionFailureType; message: string } {
@@ -103,7 +112,7 @@ export async function redemptionWorkflow(input: RedemptionWorkflowInput): Promis
 
   let decision: FulfilmentDecision | undefined;
   const mustBeAwaiting = () => {
-    if (progress.step !== 'awaiting-fulfilment' || decision) {
+    if (progress.step !== 'awaiting-fulfilment' || decision !== undefined) {
       throw ApplicationFailure.nonRetryable(
         `redemption ${redemptionId} is not waiting for fulfilment (it is ${progress.status}, ${progress.step})`,
         NOT_AWAITING_FULFILMENT,
@@ -134,9 +143,29 @@ export async function redemptionWorkflow(input: RedemptionWorkflowInput): Promis
     },
   );
 
-  // Newest first: unshift after each step that succeeded.
+  const paymentKey = redemptionKeys.payment(redemptionId);
+  // Everything that moves money or must be undone runs to its end, whatever is cancelled.
+  const settled = <T>(step: () => Promise<T>) => CancellationScope.nonCancellable(step);
+  const fail = async (
+    type: RedemptionFailureType,
+    message: string,
+    extra: { alert?: string; refundTxHash?: string } = {},
+  ) => {
+    await settled(() => readModel.failRedemption({ redemptionId, failureType: type, message, ...extra }));
+    progress.step = 'done';
+    progress.failureType = type;
+    setStatus('failed');
+    return ApplicationFailure.nonRetryable(message, type);
+  };
+  // An operator's cancellation (Web UI, CLI) is heard as "undo": before the payment landed the
+  // steps are compensated; after it, the price is refunded.
+  let cancelled = false;
+
+  // Newest first: unshift before or after each step, as its undoing is safe.
   const compensations: Compensation[] = [];
-  let paymentTxHash: string;
+  let paymentTxHash: string | undefined;
+  let paymentStarted = false;
+  let failure: { type: RedemptionFailureType; message: string } | undefined;
   try {
     const { held } = await readModel.holdRedemptionStock({ redemptionId });
     if (!held) throw ApplicationFailure.nonRetryable(`redemption ${redemptionId} holds no stock`, 'RedemptionFailed');
@@ -146,6 +175,20 @@ export async function redemptionWorkflow(input: RedemptionWorkflowInput): Promis
     });
 
     progress.step = 'opening';
+    // Pushed before the call: cancelling a record never opened is done, so an open that landed
+    // without its answer reaching us is undone too.
+    compensations.unshift({
+      undoes: 'cancel the on-chain record',
+      run: async () => {
+        const cancelled = await chain.cancelRedemptionOnChain({
+          redemptionId,
+          reason: REDEMPTION_CANCEL_REASONS.paymentFailed,
+        });
+        // A record that was never opened stays `none` in the read model.
+        if (cancelled.found !== 'missing')
+          await readModel.recordRedemptionChainState({ redemptionId, state: 'cancelled' });
+      },
+    });
     await chain.openRedemptionOnChain({
       redemptionId,
       merchantId: input.merchantId,
@@ -153,62 +196,81 @@ export async function redemptionWorkflow(input: RedemptionWorkflowInput): Promis
       priceStroops: input.priceStroops,
     });
     await readModel.recordRedemptionChainState({ redemptionId, state: 'open' });
-    compensations.unshift({
-      undoes: 'cancel the on-chain record',
-      run: async () => {
-        await chain.cancelRedemptionOnChain({ redemptionId, reason: REDEMPTION_CANCEL_REASONS.paymentFailed });
-        await readModel.recordRedemptionChainState({ redemptionId, state: 'cancelled' });
-      },
-    });
 
     progress.step = 'paying';
-    const payment = await stellar.submitHolderPayment({ redemptionId, envelopeXdr: input.signedEnvelopeXdr });
-    paymentTxHash = payment.txHash;
+    paymentStarted = true;
+    paymentTxHash = (await stellar.submitHolderPayment({ redemptionId, envelopeXdr: input.signedEnvelopeXdr })).txHash;
   } catch (error) {
-    const failure = failureOf(error);
+    if (isCancellation(error)) {
+      cancelled = true;
+      failure = { type: 'Cancelled', message: 'the redemption was cancelled before its payment landed' };
+    } else failure = failureOf(error);
+  }
+
+  if (paymentTxHash === undefined && paymentStarted && !HOLDER_PAYMENT_FINAL.has(failure?.type ?? '')) {
+    // Never compensate while the holder's envelope might still land: settle it first (the
+    // journal answers once it has landed, or can no longer).
+    const resolution = await settled(() => stellar.resolvePayment({ businessKey: paymentKey }));
+    if (resolution.paid) paymentTxHash = resolution.txHash;
+  }
+  if (paymentTxHash === undefined) {
+    const { type, message } = failure ?? { type: 'RedemptionFailed' as const, message: 'no payment' };
     progress.step = 'compensating';
     const alert = await compensate(compensations);
-    await CancellationScope.nonCancellable(() =>
-      readModel.failRedemption({
-        redemptionId,
-        failureType: alert ? 'CompensationFailed' : failure.type,
-        message: failure.message,
-        ...(alert ? { alert } : {}),
-      }),
+    throw await fail(
+      alert ? 'CompensationFailed' : type,
+      alert ? `${type}: ${message}` : message,
+      alert ? { alert } : {},
     );
-    progress.step = 'done';
-    progress.failureType = alert ? 'CompensationFailed' : failure.type;
-    setStatus('failed');
-    throw ApplicationFailure.nonRetryable(failure.message, progress.failureType);
   }
 
   progress.paymentTxHash = paymentTxHash;
-  await readModel.markRedemptionPaid({
-    redemptionId,
-    txHash: paymentTxHash,
-    ...(input.fulfilment === 'manual' ? { fulfilmentDeadlineSeconds: input.fulfilmentDeadlineSeconds } : {}),
-  });
+  const paid = await settled(() =>
+    readModel.markRedemptionPaid({
+      redemptionId,
+      txHash: paymentTxHash,
+      ...(input.fulfilment === 'manual' ? { fulfilmentDeadlineSeconds: input.fulfilmentDeadlineSeconds } : {}),
+    }),
+  );
+  if (paid.fulfilmentDeadline) progress.fulfilmentDeadline = paid.fulfilmentDeadline;
   setStatus('paid');
 
   let refund: { reason: RedemptionRefundReason; message: string } | undefined;
-  if (input.fulfilment === 'manual') {
+  if (!cancelled && input.fulfilment === 'manual') {
     progress.step = 'awaiting-fulfilment';
-    const decided = await condition(() => decision !== undefined, `${input.fulfilmentDeadlineSeconds} seconds`);
-    if (!decided || !decision) {
-      decision = { decision: 'reject', reason: 'deadline' };
+    try {
+      await condition(() => decision !== undefined, `${input.fulfilmentDeadlineSeconds} seconds`);
+    } catch (error) {
+      if (!isCancellation(error)) throw error;
+      cancelled = decision === undefined;
+    }
+    if (!cancelled && decision === undefined) {
       refund = {
         reason: 'FulfilmentDeadlinePassed',
         message: `not fulfilled within ${input.fulfilmentDeadlineSeconds} seconds of payment`,
       };
-    } else if (decision.decision === 'reject') {
+    } else if (decision?.decision === 'reject') {
       refund = { reason: 'RejectedByMerchant', message: decision.reason };
     }
+  }
+  if (cancelled && decision === undefined) {
+    refund = { reason: 'CancelledByOperator', message: 'the redemption was cancelled after its payment landed' };
   }
 
   if (!refund) {
     progress.step = 'fulfilling';
-    await chain.confirmRedemptionOnChain({ redemptionId });
-    await readModel.fulfilRedemption({ redemptionId });
+    // The holder has paid and the item is theirs: a confirmation the contract refuses for good
+    // does not undo that; the redemption is fulfilled with an alert for an operator.
+    let alert: string | undefined;
+    try {
+      await settled(() => chain.confirmRedemptionOnChain({ redemptionId }));
+    } catch (error) {
+      alert = `could not confirm the on-chain record: ${failureOf(error).message}`;
+      log.error('redemption confirmation failed: an operator must finish it', { redemptionId, alert });
+    }
+    await settled(() =>
+      readModel.fulfilRedemption({ redemptionId, confirmedOnChain: !alert, ...(alert ? { alert } : {}) }),
+    );
     progress.step = 'done';
     setStatus('fulfilled');
     return { status: 'fulfilled', paymentTxHash };
@@ -217,34 +279,28 @@ export async function redemptionWorkflow(input: RedemptionWorkflowInput): Promis
   progress.step = 'refunding';
   let refundTxHash: string;
   try {
-    const paid = await stellar.submitPayment({
-      businessKey: redemptionKeys.refund(redemptionId),
-      walletAddress: input.walletAddress,
-      amountStroops: input.priceStroops,
-      memo: input.refundMemo,
-    });
-    refundTxHash = paid.txHash;
+    const refunded = await settled(() =>
+      stellar.submitPayment({
+        businessKey: redemptionKeys.refund(redemptionId),
+        walletAddress: input.walletAddress,
+        amountStroops: input.priceStroops,
+        memo: input.refundMemo,
+      }),
+    );
+    refundTxHash = refunded.txHash;
   } catch (error) {
     // The refund cannot be paid (the holder dropped the trustline, say): the unit goes back,
     // the on-chain record stays open (the holder has paid), and an operator settles it.
-    const failure = failureOf(error);
+    const { message } = failureOf(error);
     progress.step = 'compensating';
-    const alert = await compensate([
+    const released = await compensate([
       { undoes: 'release the reserved unit', run: () => readModel.releaseRedemptionStock({ redemptionId }) },
     ]);
-    await readModel.failRedemption({
-      redemptionId,
-      failureType: 'CompensationFailed',
-      message: `${refund.reason}: the refund failed: ${failure.message}`,
-      alert: [`could not refund ${input.price} to ${input.walletAddress}: ${causeTypeOf(error)}`, alert]
-        .filter(Boolean)
-        .join('; '),
-    });
-    log.error('redemption refund failed: an operator must finish it', { redemptionId, error: failure.message });
-    progress.step = 'done';
-    progress.failureType = 'CompensationFailed';
-    setStatus('failed');
-    throw ApplicationFailure.nonRetryable(failure.message, 'CompensationFailed');
+    log.error('redemption refund failed: an operator must finish it', { redemptionId, error: message });
+    const alert = [`could not refund ${input.price} to ${input.walletAddress}: ${causeTypeOf(error)}`, released]
+      .filter(Boolean)
+      .join('; ');
+    throw await fail('CompensationFailed', `${refund.reason}: the refund failed: ${message}`, { alert });
   }
   progress.refundTxHash = refundTxHash;
   const alert = await compensate([
@@ -255,21 +311,17 @@ export async function redemptionWorkflow(input: RedemptionWorkflowInput): Promis
         await readModel.recordRedemptionChainState({ redemptionId, state: 'cancelled' });
       },
     },
+    { undoes: 'release the reserved unit', run: () => readModel.releaseRedemptionStock({ redemptionId }) },
   ]);
   if (alert) {
-    await readModel.failRedemption({
-      redemptionId,
-      failureType: 'CompensationFailed',
-      message: `${refund.reason}: refunded in ${refundTxHash}, but the on-chain record was not cancelled`,
+    throw await fail('CompensationFailed', `${refund.reason}: refunded in ${refundTxHash}, but ${alert}`, {
       alert,
       refundTxHash,
     });
-    progress.step = 'done';
-    progress.failureType = 'CompensationFailed';
-    setStatus('failed');
-    throw ApplicationFailure.nonRetryable(alert, 'CompensationFailed');
   }
-  await readModel.refundRedemption({ redemptionId, refundTxHash, reason: refund.reason, message: refund.message });
+  await settled(() =>
+    readModel.refundRedemption({ redemptionId, refundTxHash, reason: refund.reason, message: refund.message }),
+  );
   progress.step = 'done';
   setStatus('refunded');
   return { status: 'refunded', paymentTxHash, refundTxHash };

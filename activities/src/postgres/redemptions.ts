@@ -107,7 +107,7 @@ export function createRedemptionLedgerActivities(deps: RedemptionLedgerDependenc
       txHash: string;
       /** A manual item's: the deadline is this long from now. */
       fulfilmentDeadlineSeconds?: number;
-    }): Promise<void> {
+    }): Promise<{ fulfilmentDeadline?: string }> {
       const deadline =
         input.fulfilmentDeadlineSeconds === undefined
           ? null
@@ -126,10 +126,19 @@ export function createRedemptionLedgerActivities(deps: RedemptionLedgerDependenc
         await emit(tx, 'redemption.paid', paid);
         return 'redemption.paid';
       });
+      // A retried call answers the deadline the first one recorded.
+      const row = await db.redemption.findUnique({
+        where: { id: input.redemptionId },
+        select: { fulfilmentDeadline: true },
+      });
+      return row?.fulfilmentDeadline ? { fulfilmentDeadline: row.fulfilmentDeadline.toISOString() } : {};
     },
 
-    /** Fulfilled: the unit is consumed (sold: stock and reserved both go down), confirmed on chain, redemption.fulfilled. */
-    async fulfilRedemption(input: { redemptionId: string }): Promise<void> {
+    /**
+     * Fulfilled: the unit is consumed (sold: stock and reserved both go down), the record
+     * confirmed on chain (or an alert saying it could not be), redemption.fulfilled.
+     */
+    async fulfilRedemption(input: { redemptionId: string; confirmedOnChain: boolean; alert?: string }): Promise<void> {
       await settle(input.redemptionId, async (tx, redemption) => {
         if (redemption.stockState === 'reserved') {
           await tx.$executeRaw`
@@ -142,7 +151,8 @@ export function createRedemptionLedgerActivities(deps: RedemptionLedgerDependenc
           data: {
             status: 'fulfilled',
             stockState: redemption.stockState === 'reserved' ? 'consumed' : redemption.stockState,
-            chainState: 'confirmed',
+            ...(input.confirmedOnChain ? { chainState: 'confirmed' } : {}),
+            alert: input.alert?.slice(0, 1000) ?? null,
             updatedAt: clock.now(),
           },
         });

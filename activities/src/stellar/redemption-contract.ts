@@ -34,9 +34,11 @@ export interface RedemptionOpenInput {
 type OnChainStatus = 'Open' | 'Confirmed' | 'Cancelled' | 'missing';
 
 export interface RedemptionRecordWritten {
-  /** Undefined when nothing had to be written (the record was already in that state). */
+  /** Undefined when nothing had to be written (the record was already in that state, or never opened). */
   txHash?: string;
   ledger?: number;
+  /** Set when nothing was written: what the contract holds (`missing`: the record was never opened). */
+  found?: 'Open' | 'Confirmed' | 'Cancelled' | 'missing';
 }
 
 /**
@@ -100,7 +102,15 @@ export function createRedemptionContractActivities(deps: {
     } catch (error) {
       if (error instanceof ContractError && error.code === NOT_INITIALIZED) throw admin.lostState(id);
       if (error instanceof ContractError) {
-        if (settledWhen(await statusOf(id, redemptionId).catch(() => 'missing' as const), error.code)) return {};
+        // What the record is now decides; a read that fails is retried like any network error,
+        // never taken for a missing record.
+        let status: OnChainStatus;
+        try {
+          status = await statusOf(id, redemptionId);
+        } catch (readError) {
+          throw toActivityFailure(readError);
+        }
+        if (settledWhen(status, error.code)) return { found: status };
         throw contractRefusal(error, method, REDEMPTION_CONTRACT_ERRORS);
       }
       throw toActivityFailure(error);

@@ -43,6 +43,8 @@ export class HolderAccounts {
     ) as Horizon.HorizonApi.BalanceLineAsset | undefined;
     if (!line) return { status: 'TrustlineMissing' };
     if (line.is_authorized === false) return { status: 'TrustlineNotAuthorized' };
-    return { status: 'ok', sequence: BigInt(account.sequenceNumber()) + 1n, balanceStroops: toStroops(line.balance) };
+    // What the holder can spend: the balance less what open offers to sell hold.
+    const spendable = toStroops(line.balance) - toStroops(line.selling_liabilities ?? '0');
+    return { status: 'ok', sequence: BigInt(account.sequenceNumber()) + 1n, balanceStroops: spendable };
   }
 }

@@ -54,16 +54,23 @@ export type EnvelopeProblem =
   | { kind: 'mismatch'; part: string; message: string }
   | { kind: 'unsigned'; message: string };
 
+/** A signed envelope that is the quoted one: in its canonical XDR (what is stored and submitted). */
+export interface AcceptedEnvelope {
+  envelopeXdr: string;
+}
+
 /**
  * Compares a signed envelope with its quote, part by part (so the answer says what differs),
  * then by hash (anything else: the hash covers the whole transaction but not its signatures),
- * and checks that the holder's key signed it.
+ * and checks that the holder's account key signed it (a wallet signing the quoted transaction
+ * adds exactly that signature; accounts whose master key does not sign, multisig ones, are
+ * not supported).
  */
 export function envelopeProblem(
   signedXdr: string,
   quote: { envelopeXdr: string; hash: string; holder: string },
   networkPassphrase: string,
-): EnvelopeProblem | undefined {
+): EnvelopeProblem | AcceptedEnvelope {
   let signed: Transaction | FeeBumpTransaction;
   try {
     signed = TransactionBuilder.fromXDR(signedXdr, networkPassphrase);
@@ -110,5 +117,5 @@ export function envelopeProblem(
     (signature) => signature.hint().equals(holder.signatureHint()) && holder.verify(hash, signature.signature()),
   );
   if (!signedByHolder) return { kind: 'unsigned', message: `is not signed by the holder ${quote.holder}` };
-  return undefined;
+  return { envelopeXdr: signed.toXDR() };
 }

@@ -33,6 +33,11 @@ import type {
 import { HolderAccounts } from './holder-accounts';
 import { buildQuoteTransaction, envelopeProblem } from './redemption-envelopes';
 
+/** A quote with less than this left is refused: opening on chain and submitting take a few ledgers. */
+const QUOTE_SUBMIT_MARGIN_SECONDS = 10;
+/** How long a decision waits for the workflow to take it (no worker polling: 503). */
+const UPDATE_DEADLINE_MS = 10_000;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function refused(reason: RedemptionRefusal, message: string): ConflictException {
@@ -150,12 +155,13 @@ export class RedemptionsService {
       ? await this.db.redemptionQuote.findFirst({ where: { id: body.quoteId, merchantId } })
       : null;
     if (!quote) throw notFound('quote', body.quoteId, 'quoteId');
-    const problem = envelopeProblem(
+    const checked = envelopeProblem(
       body.signedTransactionXdr,
       { envelopeXdr: quote.envelopeXdr, hash: quote.txHash, holder: quote.walletAddress },
       this.config.stellar.networkPassphrase,
     );
-    if (problem) {
+    if (!('envelopeXdr' in checked)) {
+      const problem = checked;
       const message = `signedTransactionXdr ${problem.message}`;
       if (problem.kind === 'bad-xdr') {
         throw new BadRequestException({ message, details: [{ field: 'signedTransactionXdr', messages: [message] }] });
@@ -165,13 +171,21 @@ export class RedemptionsService {
 
     const id = randomUUID();
     const outcome = await this.db.$transaction(async (tx) => {
+      // A quote about to expire is refused too: its envelope could not land before its bound
+      // once the redemption is opened on chain.
       const [locked] = await tx.$queryRaw<{ expired: boolean }[]>`
-        SELECT expires_at <= now() AS expired FROM redemption_quotes WHERE id = ${quote.id}::uuid FOR UPDATE`;
+        SELECT expires_at <= now() + make_interval(secs => ${QUOTE_SUBMIT_MARGIN_SECONDS}) AS expired
+          FROM redemption_quotes WHERE id = ${quote.id}::uuid FOR UPDATE`;
       if (await tx.redemption.findUnique({ where: { quoteId: quote.id }, select: { id: true } })) {
         return { refusal: refused('QuoteAlreadyUsed', `quote ${quote.id} has been redeemed already`) };
       }
       if (locked?.expired) {
-        return { refusal: refused('QuoteExpired', `quote ${quote.id} expired at ${quote.expiresAt.toISOString()}`) };
+        return {
+          refusal: refused(
+            'QuoteExpired',
+            `quote ${quote.id} expires at ${quote.expiresAt.toISOString()}: less than ${QUOTE_SUBMIT_MARGIN_SECONDS} s to land it; ask for a new quote`,
+          ),
+        };
       }
       const [item] = await tx.$queryRaw<{ fulfilment: string }[]>`
         UPDATE catalog_items SET reserved = reserved + 1, updated_at = now()
@@ -194,7 +208,7 @@ export class RedemptionsService {
           walletAddress: quote.walletAddress,
           priceStroops: quote.priceStroops,
           fulfilment: item.fulfilment,
-          signedEnvelopeXdr: body.signedTransactionXdr,
+          signedEnvelopeXdr: checked.envelopeXdr,
           requestId,
           workflowId: redemptionWorkflowId(id),
         },
@@ -260,14 +274,20 @@ export class RedemptionsService {
     if (row.fulfilment !== 'manual') throw notWaiting('its item is fulfilled automatically');
     const handle = this.temporal.workflow.getHandle(row.workflowId);
     try {
-      if (decision.decision === 'fulfil') await handle.executeUpdate(fulfilRedemptionUpdate);
-      else await handle.executeUpdate(rejectRedemptionUpdate, { args: [{ reason: decision.reason }] });
+      await this.temporal.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+        decision.decision === 'fulfil'
+          ? handle.executeUpdate(fulfilRedemptionUpdate)
+          : handle.executeUpdate(rejectRedemptionUpdate, { args: [{ reason: decision.reason }] }),
+      );
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
         throw notWaiting(error.cause.message);
       }
       if (error instanceof WorkflowNotFoundError) throw notWaiting(`its workflow is not running (${row.status})`);
-      throw error;
+      this.logger.warn(`the decision on redemption ${id} did not reach its workflow: ${(error as Error).message}`);
+      throw new ServiceUnavailableException({
+        message: `the redemption's workflow did not take the decision within ${UPDATE_DEADLINE_MS / 1000} s (is a worker running?); retry`,
+      });
     }
     return await this.get(merchantId, id);
   }

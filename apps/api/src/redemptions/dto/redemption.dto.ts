@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
 import {
   CATALOG_FULFILMENTS,
   REDEMPTION_CHAIN_STATES,
@@ -68,6 +68,7 @@ export class RejectRedemptionRequest {
   @ApiProperty({ example: 'out of this colour', description: 'Why; shown in the redemption and its event' })
   @IsString({ message: 'reason must be a string' })
   @MinLength(1, { message: 'reason must not be empty' })
+  @Matches(/\S/, { message: 'reason must not be blank' })
   @MaxLength(500, { message: 'reason must be at most 500 characters' })
   reason!: string;
 }

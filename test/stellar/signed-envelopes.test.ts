@@ -177,6 +177,42 @@ describe('externally signed envelopes: submit-only, exactly once, Expired when t
     assert.equal((await fixture.gateway.paymentsTo(destination!.publicKey())).length, 0, 'nothing paid');
   });
 
+  it('tx_bad_seq: final once the holder has used the sequence number; a gap (a number still ahead) stays pending', async () => {
+    const [holder, destination] = await createWallets(fixture, 2, { trustline: false });
+    // Two envelopes signed for the next sequence number; the first one used lands, the other
+    // can never land after it.
+    const first = await holderPayment(holder!, destination!.publicKey(), `${run}-seq-a`);
+    const second = await holderPayment(holder!, destination!.publicKey(), `${run}-seq-b`);
+    const { journal, signedEnvelopes } = journalWith();
+    await journal.run(`test/${run}/seq/a`, signedEnvelopes, { businessKey: `test/${run}/seq/a`, envelopeXdr: first });
+    const used = await journal
+      .run(`test/${run}/seq/b`, signedEnvelopes, { businessKey: `test/${run}/seq/b`, envelopeXdr: second })
+      .then(
+        () => assert.fail('an envelope whose sequence number was used can never land'),
+        (error: unknown) => error,
+      );
+    assert.ok(used instanceof EnvelopeRefusedError, String(used));
+    assert.equal(used.resultCodes.transaction, 'tx_bad_seq');
+    assert.equal((await transactionsOf(`test/${run}/seq/b`))[0]!.status, 'failed');
+
+    // A sequence number two ahead of the account: not yet valid, maybe later: pending, retryable.
+    const account = await horizon.loadAccount(holder!.publicKey());
+    account.incrementSequenceNumber();
+    const ahead = new TransactionBuilder(account, { fee: '100', networkPassphrase: fixture.sandbox.networkPassphrase })
+      .addOperation(Operation.payment({ destination: destination!.publicKey(), asset: Asset.native(), amount: '1' }))
+      .setTimeout(30)
+      .build();
+    ahead.sign(holder!);
+    const gap = await journal
+      .run(`test/${run}/seq/c`, signedEnvelopes, { businessKey: `test/${run}/seq/c`, envelopeXdr: ahead.toXDR() })
+      .then(
+        () => assert.fail('a sequence number ahead of the account cannot land now'),
+        (error: unknown) => error,
+      );
+    assert.ok(!(gap instanceof EnvelopeRefusedError), `a gap is not final: ${String(gap)}`);
+    assert.equal((await transactionsOf(`test/${run}/seq/c`))[0]!.status, 'submitted');
+  });
+
   it('an envelope without an upper time bound is refused before anything is stored or sent', async () => {
     const [holder, destination] = await createWallets(fixture, 2, { trustline: false });
     const account = await horizon.loadAccount(holder!.publicKey());

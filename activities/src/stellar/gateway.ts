@@ -169,6 +169,16 @@ export class StellarGateway {
     }
   }
 
+  /** The account's sequence number and the ledger that last changed the account (for reads across load-balanced nodes). */
+  async accountSequence(account: string): Promise<{ sequence: bigint; lastModifiedLedger: number }> {
+    try {
+      const record = await this.horizon.loadAccount(account);
+      return { sequence: BigInt(record.sequenceNumber()), lastModifiedLedger: record.last_modified_ledger };
+    } catch (error) {
+      throw translateStellarError(error);
+    }
+  }
+
   async latestLedger(): Promise<{ sequence: number; closedAt: Date }> {
     try {
       const page = await this.horizon.ledgers().order('desc').limit(1).call();

@@ -593,17 +593,22 @@ export class TransactionJournal {
    * A holder-signed envelope refused tx_bad_seq: nobody can rebuild it, so once the holder's
    * account has used its sequence number (read FIRST) and its hash is not found (looked up
    * AFTER: had it landed with that number, it would be found), it can never land: final. A
-   * sequence number still ahead of the account (a gap) leaves it pending until its time bound.
+   * sequence number still ahead of the account (a gap), or an answer from a node that has not
+   * seen the ledger that changed the account, leaves it pending (to its time bound at most).
    */
   private async settleBadSequence(
     transaction: JournalTransaction,
     error: TransactionRejectedError,
     onProgress: (step: string) => void,
   ): Promise<TransactionOutcome | undefined> {
-    const current = await this.options.gateway.sequenceOf(transaction.sourceAccount);
+    const account = await this.options.gateway.accountSequence(transaction.sourceAccount);
     const found = await this.lookUp(transaction, onProgress);
     if (found.found) return found.outcome;
-    if (current < transaction.sequence) return undefined;
+    if (account.sequence < transaction.sequence) return undefined;
+    // Behind a load balancer the lookup may have asked a node that has not ingested the ledger
+    // that used the sequence number: only a node that has seen it may say the hash is not there.
+    const latest = await this.options.gateway.latestLedger();
+    if (latest.sequence < account.lastModifiedLedger) return undefined;
     const outcome: TransactionOutcome = { successful: false, resultCodes: error.resultCodes };
     await this.settleOutcome(transaction, outcome);
     return outcome;

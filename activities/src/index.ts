@@ -67,3 +67,4 @@ export function createActivities(deps: ActivityDependencies) {
 }
 
 export type PlatformActivities = ReturnType<typeof createActivities>;
+export * from './metrics';

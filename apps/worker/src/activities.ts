@@ -1,4 +1,6 @@
 import { Client } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
+import { activeTracing } from '@nova/config/tracing';
 import type { NativeConnection } from '@temporalio/worker';
 import type { WorkerConfig } from '@nova/config';
 import type { PrismaClient } from '@nova/db';
@@ -16,7 +18,12 @@ import { createStellarServices } from './stellar';
 
 /** A Temporal client on the worker's own connection (same validated options), for starts, signals and schedules. */
 export function createTemporalClient(connection: NativeConnection, config: WorkerConfig): Client {
-  return new Client({ connection, namespace: config.temporal.namespace });
+  return new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    // With tracing on, the runs it starts (webhook deliveries, re-driven issuances) carry the current trace.
+    ...(activeTracing() ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } } : {}),
+  });
 }
 
 /** Every activity the worker registers, built from configuration: what main.ts runs, and what end-to-end tests run. */

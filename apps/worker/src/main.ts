@@ -55,7 +55,7 @@ async function main(): Promise<void> {
             ? config.signers.channels.map((channel) => channel.publicKey())
             : [],
         }),
-        processMetrics,
+        processMetrics(),
       ],
       temporalMetricsUrl: `http://${temporalMetricsAddress}/metrics`,
       onError: (error) => logger.warn({ error: String(error) }, 'metrics scrape failed'),

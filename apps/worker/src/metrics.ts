@@ -10,8 +10,16 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
  * reads at each scrape, so Prometheus has one target per process, and Core's port is never
  * exposed.
  */
-export const processMetrics = new Registry();
-collectDefaultMetrics({ register: processMetrics });
+let processRegistry: Registry | undefined;
+
+/** Node's process metrics (CPU, memory, event loop, GC), set up once per process on first use. */
+export function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
 
 /** A loopback port free a moment ago, for Core's exporter (Core cannot report the port it bound). */
 export async function freeLoopbackPort(): Promise<number> {
@@ -66,8 +74,15 @@ export async function startMetricsServer(options: {
     }
     void (async () => {
       try {
+        // A registry that cannot be read (the backlog gauges while PostgreSQL is down) leaves a
+        // comment: the rest of the scrape, the Temporal SDK's pollers included, still counts.
         const parts = await Promise.all([
-          ...options.registries.map((registry) => registry.metrics()),
+          ...options.registries.map((registry) =>
+            registry.metrics().catch((error: unknown) => {
+              options.onError?.(error);
+              return `# metrics unavailable: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`;
+            }),
+          ),
           options.temporalMetricsUrl ? readTemporalMetrics(options.temporalMetricsUrl, 5_000) : Promise.resolve(''),
         ]);
         res.writeHead(200, { 'content-type': Registry.PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' });

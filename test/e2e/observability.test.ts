@@ -386,7 +386,7 @@ describe('observability end to end: metrics and traces of one issuance', () => {
     );
   });
 
-  it('writes the request id and the trace id on the API request line, and trace ids on the worker lines', () => {
+  it('writes the request id and the trace id on the API request line, and trace ids on the worker lines', async () => {
     assert.ok(issuance);
     const lines = api
       .output()
@@ -399,15 +399,17 @@ describe('observability end to end: metrics and traces of one issuance', () => {
     assert.equal((completed.req as { id: string }).id, issuance.requestId);
     assert.equal(completed.trace_id, issuance.traceId);
     // The activities' lines carry the trace they ran in.
-    const workerTraced = worker
-      .output()
-      .split('\n')
-      .filter((line) => line.startsWith('{') && line.includes(`"trace_id":"${issuance!.traceId}"`))
-      .map((line) => JSON.parse(line) as { msg?: string; issuanceId?: string });
-    assert.ok(
-      workerTraced.some((entry) => entry.msg === 'issuance confirmed' && entry.issuanceId === issuance!.id),
-      "the worker's confirmation line names the trace",
+    const confirmedLine = await eventually(
+      async () =>
+        worker
+          .output()
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as { msg?: string; issuanceId?: string; trace_id?: string })
+          .find((entry) => entry.msg === 'issuance confirmed' && entry.issuanceId === issuance!.id),
+      { what: "the worker's confirmation line", timeoutMs: 10_000 },
     );
+    assert.equal(confirmedLine.trace_id, issuance.traceId, JSON.stringify(confirmedLine));
   });
 
   it('exports every metric the dashboard and the alert rules use', () => {

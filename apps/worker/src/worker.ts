@@ -9,11 +9,6 @@ import {
   type InjectedSinks,
   type WorkerOptions,
 } from '@temporalio/worker';
-import {
-  makeWorkflowExporter,
-  OpenTelemetryActivityInboundInterceptor,
-  OpenTelemetryActivityOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry/lib/worker';
 import type { OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry/lib/workflow';
 import { temporalConnectionOptions, type WorkerConfig } from '@nova/config';
 import { activeTracing } from '@nova/config/tracing';
@@ -129,6 +124,10 @@ function tracingOptions(): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
       sinks: { exporter: { export: { fn: () => undefined } } } as InjectedSinks<OpenTelemetrySinks>,
     };
   }
+  // Loaded only while tracing is on: off, the worker never loads the OpenTelemetry SDK.
+  const { makeWorkflowExporter, OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@temporalio/interceptors-opentelemetry/lib/worker') as typeof import('@temporalio/interceptors-opentelemetry/lib/worker');
   return {
     interceptors: {
       workflowModules: WORKFLOW_INTERCEPTOR_MODULES,

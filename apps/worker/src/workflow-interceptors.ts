@@ -9,7 +9,7 @@
  *
  * Runs in the workflow sandbox: it may import only workflow-safe code.
  */
-import {
+import type {
   OpenTelemetryInboundInterceptor,
   OpenTelemetryInternalsInterceptor,
   OpenTelemetryOutboundInterceptor,
@@ -28,13 +28,24 @@ export const interceptors = (): WorkflowInterceptors => {
         internals: OpenTelemetryInternalsInterceptor;
       }
     | undefined;
-  // Built on first use: an untraced run never sets up the sandbox's tracer.
-  const otel = () =>
-    (tracing ??= {
-      inbound: new OpenTelemetryInboundInterceptor(),
-      outbound: new OpenTelemetryOutboundInterceptor(),
-      internals: new OpenTelemetryInternalsInterceptor(),
-    });
+  // Built on first use, and the OpenTelemetry modules evaluated then too (the bundle holds them
+  // as functions until required): while nothing is traced, the sandbox never loads the SDK.
+  const otel = () => {
+    if (!tracing) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- deferred on purpose (above)
+      const otelWorkflow = require('@temporalio/interceptors-opentelemetry/lib/workflow') as {
+        OpenTelemetryInboundInterceptor: new () => OpenTelemetryInboundInterceptor;
+        OpenTelemetryOutboundInterceptor: new () => OpenTelemetryOutboundInterceptor;
+        OpenTelemetryInternalsInterceptor: new () => OpenTelemetryInternalsInterceptor;
+      };
+      tracing = {
+        inbound: new otelWorkflow.OpenTelemetryInboundInterceptor(),
+        outbound: new otelWorkflow.OpenTelemetryOutboundInterceptor(),
+        internals: new otelWorkflow.OpenTelemetryInternalsInterceptor(),
+      };
+    }
+    return tracing;
+  };
 
   return {
     inbound: [

@@ -30,6 +30,8 @@ const { backgroundNice } = require('./lib/priority');
 
 const SCOPE = 'start';
 const apiPort = Number(process.env.PORT || 3000);
+// As config/ reads it: unset or empty is the default, 0 turns the worker's metrics server off.
+const workerMetricsPort = Number(process.env.WORKER_METRICS_PORT || 9464);
 const temporalPort = Number(process.env.TEMPORAL_PORT || 7233);
 const temporalUiPort = Number(process.env.TEMPORAL_UI_PORT || 8233);
 const namespace = process.env.TEMPORAL_NAMESPACE || 'default';
@@ -217,6 +219,9 @@ async function main() {
       config.loadWorkerConfig(env);
     });
     if (await isPortInUse(apiPort)) throw new Error(`port ${apiPort} is in use: set PORT to another port`);
+    if (workerMetricsPort !== 0 && (await isPortInUse(workerMetricsPort))) {
+      throw new Error(`port ${workerMetricsPort} is in use: set WORKER_METRICS_PORT to another port (0: none)`);
+    }
     await step(SCOPE, 'worker', () => {
       supervisor.start(
         'worker',
@@ -251,6 +256,7 @@ async function main() {
     `  Swagger UI      http://127.0.0.1:${apiPort}/docs`,
     `  OpenAPI JSON    http://127.0.0.1:${apiPort}/docs-json`,
     `  Readiness       http://127.0.0.1:${apiPort}/health/ready`,
+    `  Metrics         http://127.0.0.1:${apiPort}/metrics (API)${workerMetricsPort ? `, http://127.0.0.1:${workerMetricsPort}/metrics (worker)` : ''}`,
     `  Temporal Web UI ${uiUrl}`,
     `  Temporal        ${temporalAddress} (namespace ${namespace})`,
     `  Stellar         ${env.HORIZON_URL || `${process.env.STELLAR_NETWORK} network`}${runSandbox ? ' (local sandbox; Soroban RPC at /soroban/rpc)' : ''}`,

@@ -74,3 +74,4 @@ export function createActivities(deps: ActivityDependencies) {
 }
 
 export type PlatformActivities = ReturnType<typeof createActivities>;
+export * from './metrics';

@@ -90,6 +90,8 @@ export interface WorkerConfig extends CommonConfig {
     workflowBundlePath?: string;
     /** The task queues this process polls. */
     taskQueues: ('core' | 'webhooks')[];
+    /** The metrics server (Prometheus text at /metrics); port 0: none. */
+    metrics: { host: string; port: number };
   };
   issuance: IssuanceConfig;
   redemption: RedemptionConfig;
@@ -174,6 +176,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       shutdownGraceSeconds: parsed.WORKER_SHUTDOWN_GRACE_SECONDS,
       workflowBundlePath: parsed.WORKFLOW_BUNDLE_PATH,
       taskQueues: parsed.WORKER_TASK_QUEUES,
+      metrics: { host: parsed.HOST, port: parsed.WORKER_METRICS_PORT },
     },
     issuance: { paymentBudgetSeconds: parsed.ISSUANCE_PAYMENT_BUDGET_SECONDS },
     redemption: {

@@ -121,7 +121,17 @@ const apiShape = {
   API_BODY_LIMIT: byteSize.default(1024 ** 2),
 };
 
+const portNumber = z
+  .string()
+  .regex(/^\d+$/, 'must be a port number')
+  .transform(Number)
+  .pipe(z.number().int().min(0).max(65535, 'must be a port number (0-65535)'));
+
 const workerShape = {
+  // The worker's metrics server listens here (HOST=0.0.0.0 in containers, like the API).
+  HOST: z.string().min(1).default('127.0.0.1'),
+  // Prometheus scrapes the worker's domain metrics and the Temporal SDK's on this port; 0 turns it off.
+  WORKER_METRICS_PORT: portNumber.default(9464),
   WORKER_SHUTDOWN_GRACE_SECONDS: positiveInt('seconds').default(30),
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   RECONCILE_EVERY_SECONDS: positiveInt('seconds').default(10),

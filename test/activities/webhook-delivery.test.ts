@@ -8,6 +8,7 @@ import { webhookDeliveryWorkflowId, WEBHOOK_ENDPOINT_DISABLE_AFTER_SECONDS } fro
 import { parseWebhookAllowlist } from '@nova/domain/webhook-addresses';
 import {
   createWebhookDeliveryActivities,
+  domainMetrics,
   WebhookSender,
   type WebhookAttemptInput,
   type WebhookAttemptVerdict,
@@ -22,6 +23,18 @@ describe('webhook delivery attempt activity', () => {
   const receiver = new WebhookReceiver();
   let merchantId: string;
   let kicks = 0;
+  /** A counter's value for exactly these labels (0 before its first increment). */
+  async function counter(name: string, labels: Record<string, string>): Promise<number> {
+    const metric = await domainMetrics.getSingleMetric(name)?.get();
+    const same = (other: Record<string, unknown>) =>
+      Object.keys(other).length === Object.keys(labels).length &&
+      Object.entries(labels).every(([key, value]) => other[key] === value);
+    return metric?.values.find((v) => same(v.labels))?.value ?? 0;
+  }
+  const attempts = (outcome: string) => counter('nova_webhook_attempts_total', { outcome });
+  const ended = (status: string, failureType = '') =>
+    counter('nova_webhook_deliveries_total', { status, failure_type: failureType });
+
   const environment = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
 
   function activities(endpointConcurrency = 4) {
@@ -96,8 +109,11 @@ describe('webhook delivery attempt activity', () => {
 
   it('records a delivered attempt and clears the endpoint’s failure streak', async () => {
     const { delivery: row, endpoint } = await delivery('/ok', { failingSince: new Date(Date.now() - 3_600_000) });
+    const [delivered, succeeded] = [await attempts('delivered'), await ended('succeeded')];
     const verdict = await attempt({ deliveryId: row.id });
     assert.deepEqual(verdict, { kind: 'delivered', status: 200 });
+    assert.equal(await attempts('delivered'), delivered + 1, 'the attempt is counted');
+    assert.equal(await ended('succeeded'), succeeded + 1, 'the delivery ended, counted');
     const settled = await db.webhookDelivery.findUniqueOrThrow({
       where: { id: row.id },
       include: { attemptLog: true },
@@ -114,9 +130,11 @@ describe('webhook delivery attempt activity', () => {
   it('never sends an attempt it has recorded again (the activity retried after its record)', async () => {
     receiver.answer('/once', { status: 500 });
     const { delivery: row } = await delivery('/once');
+    const answered = await attempts('status');
     const first = await attempt({ deliveryId: row.id, plannedRetrySeconds: 300 });
     assert.equal(first.kind, 'retry');
     const again = await attempt({ deliveryId: row.id, plannedRetrySeconds: 300 });
+    assert.equal(await attempts('status'), answered + 1, 'one attempt sent, one counted');
     assert.equal(again.kind, 'retry');
     assert.ok(again.kind === 'retry' && again.waitSeconds > 290 && again.waitSeconds <= 300, JSON.stringify(again));
     assert.equal(receiver.on('/once').length, 1);
@@ -125,19 +143,23 @@ describe('webhook delivery attempt activity', () => {
     receiver.answer('/once-ok', { status: 204 });
     const { delivery: done } = await delivery('/once-ok');
     assert.deepEqual(await attempt({ deliveryId: done.id }), { kind: 'delivered', status: 204 });
+    const succeeded = await ended('succeeded');
     assert.deepEqual(
       await attempt({ deliveryId: done.id }),
       { kind: 'delivered', status: 204 },
       'the recorded answer, not sent again',
     );
     assert.equal(receiver.on('/once-ok').length, 1);
+    assert.equal(await ended('succeeded'), succeeded, 'the recorded answer is not counted again');
   });
 
   it('fails RetriesExhausted on the last attempt, with the last error', async () => {
     receiver.answer('/last', { status: 502 });
     const { delivery: row } = await delivery('/last');
+    const exhausted = await ended('failed', 'RetriesExhausted');
     const verdict = await attempt({ deliveryId: row.id, attempt: 10, plannedRetrySeconds: undefined });
     assert.deepEqual(verdict, { kind: 'failed', failureType: 'RetriesExhausted' });
+    assert.equal(await ended('failed', 'RetriesExhausted'), exhausted + 1);
     const settled = await db.webhookDelivery.findUniqueOrThrow({ where: { id: row.id } });
     assert.equal(settled.status, 'failed');
     assert.match(settled.failureReason ?? '', /502/);
@@ -148,8 +170,15 @@ describe('webhook delivery attempt activity', () => {
     const since = new Date(Date.now() - (WEBHOOK_ENDPOINT_DISABLE_AFTER_SECONDS + 60) * 1000);
     const { delivery: row, endpoint } = await delivery('/dead', { failingSince: since });
     const kicked = kicks;
+    const disabledBefore = await counter('nova_webhook_endpoints_disabled_total', { reason: 'failing' });
     const verdict = await attempt({ deliveryId: row.id });
     assert.equal(verdict.kind, 'retry');
+    assert.equal(
+      await counter('nova_webhook_endpoints_disabled_total', { reason: 'failing' }),
+      disabledBefore + 1,
+      'the disabling is counted',
+    );
+    const endpointDisabled = await ended('failed', 'EndpointDisabled');
     const disabled = await db.webhookEndpoint.findUniqueOrThrow({ where: { id: endpoint.id } });
     assert.equal(disabled.enabled, false);
     assert.equal(disabled.disabledReason, 'every attempt failed for 5 days');
@@ -161,6 +190,7 @@ describe('webhook delivery attempt activity', () => {
     // Its next attempt sends nothing: the delivery fails EndpointDisabled.
     const next = await attempt({ deliveryId: row.id, attempt: 2 });
     assert.deepEqual(next, { kind: 'failed', failureType: 'EndpointDisabled' });
+    assert.equal(await ended('failed', 'EndpointDisabled'), endpointDisabled + 1);
     assert.equal(receiver.on('/dead').length, 1);
   });
 

@@ -39,6 +39,7 @@ import { Asset, Horizon, Keypair, Operation, TransactionBuilder } from '@stellar
 import { Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { createPrismaClient } from '@nova/db';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '@nova/worker';
 import { platformSearchAttributes } from '@nova/workflows/definitions';
 import { analyseEnvelopes, analyseHistories, checkLedger } from './issuance-analysis';
 import { expectStatus, http, say, step } from './issuance-common';
@@ -255,6 +256,7 @@ interface PlatformSettings {
   bundlePath: string;
   adminKey: string;
   apiPort: number;
+  workerMetricsPort: number;
 }
 
 function platformEnvironment(options: Options, settings: PlatformSettings): NodeJS.ProcessEnv {
@@ -271,6 +273,7 @@ function platformEnvironment(options: Options, settings: PlatformSettings): Node
     CHANNEL_POOL_SIZE: String(options.channels),
     ADMIN_API_KEY: settings.adminKey,
     PORT: String(settings.apiPort),
+    WORKER_METRICS_PORT: String(settings.workerMetricsPort),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     RATE_LIMIT_PER_MINUTE: '1000000',
@@ -455,6 +458,8 @@ async function main(): Promise<void> {
             const silent = () => undefined;
             const { code } = await bundleWorkflowCode({
               workflowsPath: require.resolve('@nova/workflows'),
+              // As the production bundle has them (apps/worker/src/bundle.ts).
+              workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
               logger: { trace: silent, debug: silent, info: silent, warn: silent, error: console.error, log: silent },
             });
             await writeFile(bundlePath, code);
@@ -471,6 +476,7 @@ async function main(): Promise<void> {
       bundlePath,
       adminKey: `bench-admin-${randomBytes(24).toString('hex')}`,
       apiPort: await freePort(),
+      workerMetricsPort: await freePort(),
     };
     const apiUrl = `http://127.0.0.1:${settings.apiPort}`;
     await step('starting the worker and the API; waiting for /health/ready', async () => {

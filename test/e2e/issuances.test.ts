@@ -9,7 +9,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { issuanceMemo } from '@nova/domain/memos';
 import { createApp } from '@nova/api';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
-import { systemClock } from '@nova/activities';
+import { domainMetrics, systemClock } from '@nova/activities';
 import {
   connectToTemporal,
   createPlatformWorker,
@@ -457,12 +457,28 @@ describe('reward issuance end to end', () => {
   it('a missing trustline fails the issuance and releases the reservation; after the trustline, a replay pays once', async () => {
     const [wallet] = await createWallets(stellar, 1, { trustline: false });
     const { id: campaignId } = await createCampaign(merchant.key, { budget: '100' });
+    // The worker runs in this process: its issuance counters are this process's (the tests run one at a time).
+    const issuances = async (outcome: string, failureType = '') =>
+      (await domainMetrics.getSingleMetric('nova_issuances_total')?.get())?.values.find(
+        (v) => v.labels.outcome === outcome && v.labels.failure_type === failureType,
+      )?.value ?? 0;
+    const [failedBefore, confirmedBefore] = [
+      await issuances('failed', 'TrustlineMissing'),
+      await issuances('confirmed'),
+    ];
     const accepted = await issue(merchant.key, { campaignId, walletAddress: wallet!.publicKey(), amount: '7' }).expect(
       202,
     );
     const failed = await settled(merchant.key, accepted.body.id);
     assert.equal(failed.status, 'failed');
     assert.equal(failed.failure?.type, 'TrustlineMissing');
+    // Counted right after the read model's commit, which the API may show a moment before.
+    await eventually(
+      async () => ((await issuances('failed', 'TrustlineMissing')) === failedBefore + 1 ? true : undefined),
+      {
+        what: 'the failed run counted once, by its failure type',
+      },
+    );
     const released = await campaign(merchant.key, campaignId);
     assert.deepEqual([released.remaining, released.reserved, released.paid], ['100.0000000', '0.0000000', '0.0000000']);
     assert.deepEqual(
@@ -490,6 +506,14 @@ describe('reward issuance end to end', () => {
     const confirmed = await replayConfirmed(merchant.key, accepted.body.id);
     assert.equal(confirmed.attempts, 2);
     assert.equal((await stellar.gateway.paymentsTo(wallet!.publicKey())).length, 1);
+    await eventually(async () => ((await issuances('confirmed')) === confirmedBefore + 1 ? true : undefined), {
+      what: 'the replay counted confirmed once',
+    });
+    assert.equal(
+      await issuances('failed', 'TrustlineMissing'),
+      failedBefore + 1,
+      'the failed run is not counted again',
+    );
     const paid = await campaign(merchant.key, campaignId);
     assert.deepEqual([paid.remaining, paid.reserved, paid.paid], ['93.0000000', '0.0000000', '7.0000000']);
 

@@ -96,6 +96,7 @@ describe('START (npm start)', () => {
       ui: await freePort(),
       pg: await freePort(),
       stellar: await freePort(),
+      workerMetrics: await freePort(),
     };
     const env = userEnvironment({
       NOVA_DATA_DIR: dataDir,
@@ -104,6 +105,7 @@ describe('START (npm start)', () => {
       TEMPORAL_UI_PORT: String(ports.ui),
       NOVA_PG_PORT: String(ports.pg),
       STELLAR_SANDBOX_PORT: String(ports.stellar),
+      WORKER_METRICS_PORT: String(ports.workerMetrics),
     });
     const api = `http://127.0.0.1:${ports.api}`;
 

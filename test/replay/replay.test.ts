@@ -2,16 +2,17 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '@nova/worker';
 import { quietTemporalRuntime } from '../support/environment';
 
 quietTemporalRuntime();
 import { loadHistories } from './histories';
 
-async function replayAll(workflowsPath: string) {
+async function replayAll(workflowsPath: string, workflowModules: string[] = []) {
   const histories = loadHistories();
   const results = [];
   for await (const result of Worker.runReplayHistories(
-    { workflowsPath, replayName: 'nova-replay-test' },
+    { workflowsPath, replayName: 'nova-replay-test', interceptors: { workflowModules } },
     histories.map(({ workflowId, history }) => ({ workflowId, history })),
   )) {
     results.push(result);
@@ -25,6 +26,14 @@ describe('workflow history replay', () => {
   it('replays every stored history on the current workflow code', async () => {
     const { histories, results } = await replayAll(require.resolve('@nova/workflows'));
     assert.ok(histories.length > 0, 'test/histories holds no histories');
+    assert.equal(results.length, histories.length);
+    for (const result of results) {
+      assert.equal(result.error, undefined, `${result.workflowId}: ${String(result.error)}`);
+    }
+  });
+
+  it('replays them with the tracing interceptors the production bundle carries', async () => {
+    const { histories, results } = await replayAll(require.resolve('@nova/workflows'), WORKFLOW_INTERCEPTOR_MODULES);
     assert.equal(results.length, histories.length);
     for (const result of results) {
       assert.equal(result.error, undefined, `${result.workflowId}: ${String(result.error)}`);

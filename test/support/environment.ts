@@ -78,6 +78,8 @@ export function testWorkerConfig(overrides: {
     worker: {
       shutdownGraceSeconds: overrides.shutdownGraceSeconds ?? 5,
       taskQueues: ['core', 'webhooks'],
+      // In-process workers serve no metrics port (the observability test runs the real process).
+      metrics: { host: '127.0.0.1', port: 0 },
     },
     issuance: { paymentBudgetSeconds: overrides.paymentBudgetSeconds ?? 300 },
     redemption: {

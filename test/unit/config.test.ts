@@ -59,6 +59,8 @@ describe('configuration', () => {
       WORKER_TASK_QUEUES: 'webhooks',
       WEBHOOK_WORKER_CONCURRENCY: '50',
       WEBHOOK_ENDPOINT_CONCURRENCY: '2',
+      HOST: '0.0.0.0',
+      WORKER_METRICS_PORT: '9100',
     });
     assert.equal(config.nodeEnv, 'production');
     assert.equal(config.logLevel, 'debug');
@@ -72,10 +74,21 @@ describe('configuration', () => {
       shutdownGraceSeconds: 45,
       workflowBundlePath: '/app/workflow-bundle.js',
       taskQueues: ['webhooks'],
+      metrics: { host: '0.0.0.0', port: 9100 },
     });
     assert.equal(config.temporal.webhookTaskQueue, 'hooks-eu');
     assert.equal(config.webhooks.workerConcurrency, 50);
     assert.equal(config.webhooks.endpointConcurrency, 2);
+  });
+
+  it('serves worker metrics on 127.0.0.1:9464 by default, none on port 0, and names a bad port', () => {
+    assert.deepEqual(loadWorkerConfig(valid).worker.metrics, { host: '127.0.0.1', port: 9464 });
+    assert.deepEqual(loadWorkerConfig({ ...valid, WORKER_METRICS_PORT: '0' }).worker.metrics.port, 0);
+    const problems = problemsOf(() => loadWorkerConfig({ ...valid, WORKER_METRICS_PORT: '70000' }));
+    assert.deepEqual(
+      problems.map((p) => p.variable),
+      ['WORKER_METRICS_PORT'],
+    );
   });
 
   it('polls both task queues by default, the webhook queue named after the core one', () => {

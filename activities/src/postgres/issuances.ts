@@ -1,8 +1,10 @@
+import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Issuance, Prisma, PrismaClient } from '@nova/db';
 import type { Clock } from '../clock';
 import { admissionRefusal, issuanceResource, type CampaignBudgetState, type IssuanceRow } from '@nova/domain';
 import type { EventRelayKick } from '../webhooks/relay';
+import { recordIssuanceConfirmed, recordIssuanceFailed } from '../metrics';
 
 /** What the issuance activities need beyond the database: where events' Web UI links point, who relays them. */
 export interface IssuanceLedgerDependencies {
@@ -155,7 +157,12 @@ export function createIssuanceLedgerActivities(deps: IssuanceLedgerDependencies)
         SELECT merchant_id, 'issuance.confirmed', id::text, 'issuance.confirmed/' || id::text, ${JSON.stringify(event)}::jsonb
           FROM confirmed
         ON CONFLICT (dedupe_key) DO NOTHING`;
-      if (written > 0) deps.events?.kick();
+      if (written > 0) {
+        recordIssuanceConfirmed();
+        // With tracing on, the line carries the request's trace id (the activity interceptor adds it).
+        log.info('issuance confirmed', { issuanceId: input.issuanceId, txHash: input.txHash, ledger: input.ledger });
+        deps.events?.kick();
+      }
     },
 
     /** Compensation: the reservation is released, status failed with a typed reason, and the event. */
@@ -165,9 +172,11 @@ export function createIssuanceLedgerActivities(deps: IssuanceLedgerDependencies)
       failureType: string;
       message: string;
     }): Promise<void> {
-      await db.$transaction(async (tx) => {
+      const failedNow = await db.$transaction(async (tx) => {
         const issuance = await lockIssuance(tx, input.issuanceId);
-        if (issuance.status === 'confirmed') return; // never un-confirm a payment
+        if (issuance.status === 'confirmed') return false; // never un-confirm a payment
+        // A retry of this activity after its commit changes nothing and is not counted again.
+        const again = issuance.status === 'failed' && issuance.attempts === input.run;
         if (issuance.reservation === 'reserved') {
           await tx.campaign.update({
             where: { id: issuance.campaignId },
@@ -196,7 +205,12 @@ export function createIssuanceLedgerActivities(deps: IssuanceLedgerDependencies)
           },
           update: {},
         });
+        return !again;
       });
+      if (failedNow) {
+        recordIssuanceFailed(input.failureType);
+        log.warn('issuance failed', { issuanceId: input.issuanceId, run: input.run, failureType: input.failureType });
+      }
       deps.events?.kick();
     },
   };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { FeeBumpTransaction, type Keypair, type Transaction, TransactionBuilder } from '@stellar/stellar-sdk';
 import type { Clock } from '../clock';
+import { recordJournalSubmission } from '../metrics';
 import {
   ContractError,
   GatewayInternalError,
@@ -531,11 +532,20 @@ export class TransactionJournal {
               transaction.contractId ?? '',
             )
           : await gateway.submit(transaction.feeBumpXdr ?? transaction.envelopeXdr, transaction.hash);
+      recordJournalSubmission(transaction.source, 'tx_success');
       await store.recordAttempt(transaction.id, 'submit', 'included', `ledger ${ledger}`);
       await this.settle(transaction, 'landed', { ledger });
       return { successful: true, ledger };
     } catch (raw) {
       const error = translateStellarError(raw, transaction.hash);
+      recordJournalSubmission(
+        transaction.source,
+        error instanceof ContractError
+          ? 'contract_error'
+          : error instanceof TransactionRejectedError
+            ? error.resultCodes.transaction
+            : error.type,
+      );
       await store.recordAttempt(transaction.id, 'submit', error.type, error.message);
       if (error instanceof ContractError) {
         // Included in a ledger, and the contract refused it.

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Keypair } from '@stellar/stellar-sdk';
 import { batchMemo } from '@nova/domain/memos';
 import type { Clock } from '../clock';
+import { recordChannelLeaseWait, recordPaymentBatch } from '../metrics';
 import { StellarUnavailableError } from './errors';
 import { MAX_OPERATIONS_PER_TRANSACTION, type StellarGateway } from './gateway';
 import type { ChannelPool, EnvelopeSource, JournalItem, TransactionJournal } from './journal';
@@ -107,7 +108,10 @@ export class PaymentBatchSource implements EnvelopeSource<PaymentRequest> {
         }
         if (channel) {
           delay = 20;
-          void this.buildEnvelope(id, channel, maxTime, this.queue.splice(0, batchSize));
+          const group = this.queue.splice(0, batchSize);
+          const leasedAt = Date.now();
+          for (const queued of group) recordChannelLeaseWait((leasedAt - queued.since) / 1000);
+          void this.buildEnvelope(id, channel, maxTime, group);
           continue;
         }
         // About one ledger: a channel frees up when its envelope is settled (which wakes us).
@@ -172,6 +176,7 @@ export class PaymentBatchSource implements EnvelopeSource<PaymentRequest> {
           })),
         );
         if (conflicts.length === 0) {
+          recordPaymentBatch(members.length);
           for (const item of items) answer(item.businessKey, item);
           return;
         }

@@ -11,6 +11,7 @@ import {
   type WebhookEventType,
 } from '@nova/domain';
 import type { Clock } from '../clock';
+import { recordWebhookAttempt, recordWebhookDeliveryEnded, recordWebhookEndpointDisabled } from '../metrics';
 import type { EventRelayKick } from './relay';
 import type { WebhookAttemptResult, WebhookMessage } from './sender';
 
@@ -208,7 +209,7 @@ export function createWebhookDeliveryActivities(deps: WebhookDeliveryDependencie
     input: WebhookAttemptInput,
     result: WebhookAttemptResult,
     settlement: Settlement,
-  ): Promise<boolean> {
+  ): Promise<'gone' | 'failing' | undefined> {
     const now = clock.now();
     const nextAttemptAt =
       settlement.verdict.kind === 'retry' ? new Date(now.getTime() + settlement.verdict.waitSeconds * 1000) : null;
@@ -229,7 +230,7 @@ export function createWebhookDeliveryActivities(deps: WebhookDeliveryDependencie
          WHERE id = ${delivery.id}::uuid AND run = ${input.run}`;
       await tx.$executeRaw`
         DELETE FROM webhook_endpoint_leases WHERE endpoint_id = ${delivery.endpointId}::uuid AND delivery_id = ${delivery.id}::uuid`;
-      let disabled = false;
+      let disabled: 'gone' | 'failing' | undefined;
       if (settlement.deliveryStatus === 'succeeded') {
         // Written when it says something new (a streak ends, or a minute has passed): a busy endpoint's row is not a hot spot.
         await tx.$executeRaw`
@@ -244,7 +245,9 @@ export function createWebhookDeliveryActivities(deps: WebhookDeliveryDependencie
         const reason =
           settlement.disableEndpoint ??
           (failingSeconds >= WEBHOOK_ENDPOINT_DISABLE_AFTER_SECONDS ? 'every attempt failed for 5 days' : undefined);
-        if (reason) disabled = await disableEndpoint(tx, delivery.endpointId, reason, now);
+        if (reason && (await disableEndpoint(tx, delivery.endpointId, reason, now))) {
+          disabled = settlement.disableEndpoint ? 'gone' : 'failing';
+        }
       }
       return disabled;
     });
@@ -275,6 +278,7 @@ export function createWebhookDeliveryActivities(deps: WebhookDeliveryDependencie
              SET status = 'failed', failure_type = 'EndpointDisabled', failure_reason = ${reason}, next_attempt_at = NULL,
                  updated_at = now()
            WHERE id = ${delivery.id}::uuid AND run = ${input.run}`;
+        recordWebhookDeliveryEnded('failed', 'EndpointDisabled');
         return { kind: 'failed', failureType: 'EndpointDisabled' };
       }
       if (!(await lease(delivery))) return { kind: 'busy' };
@@ -288,8 +292,16 @@ export function createWebhookDeliveryActivities(deps: WebhookDeliveryDependencie
       } finally {
         clearInterval(heartbeat);
       }
+      recordWebhookAttempt(result.errorKind ?? 'delivered');
       const settlement = settlementOf(result, input);
-      if (await settle(delivery, input, result, settlement)) relay.kick();
+      const disabled = await settle(delivery, input, result, settlement);
+      if (settlement.verdict.kind === 'delivered') recordWebhookDeliveryEnded('succeeded');
+      else if (settlement.verdict.kind === 'failed')
+        recordWebhookDeliveryEnded('failed', settlement.verdict.failureType);
+      if (disabled) {
+        recordWebhookEndpointDisabled(disabled);
+        relay.kick();
+      }
       return settlement.verdict;
     },
   };

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
 import { REDACTED_PATHS, type ApiConfig } from '@nova/config';
+import { activeTracing, traceLogFields } from '@nova/config/tracing';
 import { AdminModule } from './admin/admin.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
@@ -12,12 +13,14 @@ import { PlatformAccountsModule } from './common/platform-accounts';
 import { RateLimitModule } from './common/rate-limit.module';
 import { RequestContractModule } from './common/request-contract';
 import { requestIdFor } from './common/request-id';
+import { TracingLifecycle } from './common/tracing-lifecycle';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { IssuancesModule } from './issuances/issuances.module';
 import { MerchantsModule } from './merchants/merchants.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { RedemptionsModule } from './redemptions/redemptions.module';
 import { StellarModule } from './stellar/stellar.module';
 import { TemporalModule } from './temporal/temporal.module';
@@ -38,8 +41,12 @@ export class AppModule {
             timestamp: pino.stdTimeFunctions.isoTime,
             redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
             serializers: { req: redactingRequestSerializer(config.adminApiKey) },
-            // Health probes poll every few seconds; keep them out of the request log.
-            autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
+            // With tracing on, every line also names the trace and span it was written in (beside req.id).
+            ...(activeTracing() ? { mixin: traceLogFields } : {}),
+            // Health probes and metrics scrapes come every few seconds; keep them out of the request log.
+            autoLogging: {
+              ignore: (req) => (req.url ?? '').startsWith('/health') || (req.url ?? '').startsWith('/metrics'),
+            },
           },
         }),
         // After the logger: its refusals (405, 413, 415) are logged with their request id.
@@ -49,6 +56,7 @@ export class AppModule {
         AuthModule,
         TemporalModule,
         HealthModule,
+        MetricsModule,
         StellarModule,
         AdminModule,
         RateLimitModule.forRoot(config),
@@ -61,6 +69,7 @@ export class AppModule {
         WebhooksModule,
         RedemptionsModule,
       ],
+      providers: [TracingLifecycle],
     };
   }
 }

@@ -9,6 +9,7 @@ import { expressRouteMethods, HttpExceptionFilter } from './common/http-exceptio
 import { createValidationPipe } from './common/validation';
 import { documentIdempotency } from './idempotency/idempotency.openapi';
 import { operationIdFor, refineOpenApi } from './common/openapi';
+import { recordHttpRequests } from './metrics/http-metrics';
 
 // A wildcard listen address is not one a client can call.
 const serverHost = (host: string): string => (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
@@ -21,6 +22,8 @@ export async function createApp(config: ApiConfig): Promise<NestExpressApplicati
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));
+  // Before Nest's router and middleware: every request is timed, the refused ones too.
+  app.use(recordHttpRequests);
   app.disable('x-powered-by');
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter(expressRouteMethods(app.getHttpAdapter().getInstance())));

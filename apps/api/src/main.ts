@@ -1,3 +1,4 @@
+import './tracing';
 import { ConfigError, loadApiConfig } from '@nova/config';
 import { Logger } from 'nestjs-pino';
 import { createApp } from './app';

@@ -1,4 +1,5 @@
-import { Client } from '@temporalio/client';
+import { Client, type WorkflowClientInterceptor } from '@temporalio/client';
+import { activeTracing } from '@nova/config/tracing';
 import type { NativeConnection } from '@temporalio/worker';
 import type { WorkerConfig } from '@nova/config';
 import type { PrismaClient } from '@nova/db';
@@ -14,9 +15,22 @@ import {
 import { ensureReconcilerSchedule, WorkflowHandoffs } from '@nova/workflows/client';
 import { createStellarServices } from './stellar';
 
+function tracingClientInterceptor(): WorkflowClientInterceptor {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when tracing is on
+  const { OpenTelemetryWorkflowClientInterceptor } = require('@temporalio/interceptors-opentelemetry/lib/client') as {
+    OpenTelemetryWorkflowClientInterceptor: new () => WorkflowClientInterceptor;
+  };
+  return new OpenTelemetryWorkflowClientInterceptor();
+}
+
 /** A Temporal client on the worker's own connection (same validated options), for starts, signals and schedules. */
 export function createTemporalClient(connection: NativeConnection, config: WorkerConfig): Client {
-  return new Client({ connection, namespace: config.temporal.namespace });
+  return new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    // With tracing on, the runs it starts (webhook deliveries, re-driven issuances) carry the current trace.
+    ...(activeTracing() ? { interceptors: { workflow: [tracingClientInterceptor()] } } : {}),
+  });
 }
 
 /** Every activity the worker registers, built from configuration: what main.ts runs, and what end-to-end tests run. */

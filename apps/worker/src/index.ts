@@ -1,3 +1,4 @@
 export * from './worker';
 export * from './stellar';
 export * from './activities';
+export * from './metrics';

@@ -1,6 +1,10 @@
+import './tracing';
 import { ConfigError, createLogger, loadWorkerConfig } from '@nova/config';
+import { activeTracing } from '@nova/config/tracing';
+import { createBacklogMetrics, domainMetrics } from '@nova/activities';
 import { createPrismaClient } from '@nova/db';
 import { createTemporalClient, createWorkerActivities, ensureReconciler } from './activities';
+import { freeLoopbackPort, processMetrics, startMetricsServer, type MetricsServer } from './metrics';
 import {
   connectToTemporal,
   createPlatformWorkers,
@@ -23,7 +27,10 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger({ name: 'nova-worker', level: config.logLevel });
-  installRuntime(logger, config.logLevel);
+  const metricsOn = config.worker.metrics.port !== 0;
+  // Core's own exporter, on loopback only: the worker's metrics server reads it at each scrape.
+  const temporalMetricsAddress = metricsOn ? `127.0.0.1:${await freeLoopbackPort()}` : undefined;
+  installRuntime(logger, config.logLevel, { temporalMetricsAddress });
 
   const identity = workerIdentity();
   const db = createPrismaClient({ databaseUrl: config.databaseUrl });
@@ -34,6 +41,26 @@ async function main(): Promise<void> {
   const workers = await createPlatformWorkers({ config, connection, identity, workflowSource, activities });
   // Created or brought up to date at every boot: whatever a worker records, a reconciler re-drives.
   const reconciler = await ensureReconciler(temporal, config);
+  let metrics: MetricsServer | undefined;
+  if (metricsOn) {
+    metrics = await startMetricsServer({
+      host: config.worker.metrics.host,
+      port: config.worker.metrics.port,
+      registries: [
+        domainMetrics,
+        createBacklogMetrics({
+          db,
+          reconcileAfterSeconds: config.reconciler.afterSeconds,
+          channelPublicKeys: config.worker.taskQueues.includes('core')
+            ? config.signers.channels.map((channel) => channel.publicKey())
+            : [],
+        }),
+        processMetrics(),
+      ],
+      temporalMetricsUrl: `http://${temporalMetricsAddress}/metrics`,
+      onError: (error) => logger.warn({ error: String(error) }, 'metrics scrape failed'),
+    });
+  }
 
   logger.info(
     {
@@ -50,12 +77,16 @@ async function main(): Promise<void> {
       campaignContract: config.stellar.campaignContractId ?? 'none: campaign sync is off',
       reconcilerSchedule: reconciler.scheduleId,
       reconcileEverySeconds: config.reconciler.everySeconds,
+      metrics: metrics ? `http://${config.worker.metrics.host}:${metrics.port}/metrics` : 'off',
+      tracing: activeTracing()?.serviceName ?? 'off',
     },
     'worker started',
   );
   // The Runtime turns SIGINT/SIGTERM into worker.shutdown(): polling stops, running
   // activities get the grace period, then run() resolves.
   await Promise.all(workers.map((worker) => worker.run()));
+  await metrics?.close();
+  await activeTracing()?.shutdown();
   await db.$disconnect();
   await connection.close();
   logger.info('worker stopped');

@@ -6,8 +6,12 @@ import {
   Worker,
   type LogEntry,
   type LogLevel as TemporalLogLevel,
+  type InjectedSinks,
+  type WorkerOptions,
 } from '@temporalio/worker';
+import type { OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry/lib/workflow';
 import { temporalConnectionOptions, type WorkerConfig } from '@nova/config';
+import { activeTracing } from '@nova/config/tracing';
 import { stdSerializers, type Logger } from 'pino';
 
 /** Where the worker gets its workflow code: a prebuilt bundle in production, the sources in development. */
@@ -77,14 +81,67 @@ export function temporalLogSink(logger: Logger): (entry: LogEntry) => void {
   };
 }
 
-/** Routes the SDK's and Core's logs into the process's pino logger, so every line is JSON. */
-export function installRuntime(logger: Logger, level: string): void {
+/**
+ * Core's Prometheus exporter, as the worker's metrics server reads it (metrics.ts): counters
+ * with _total, durations in seconds with the unit in the name, as Prometheus names them.
+ */
+export function temporalPrometheusOptions(bindAddress: string) {
+  return {
+    prometheus: { bindAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true },
+  };
+}
+
+/**
+ * Routes the SDK's and Core's logs into the process's pino logger, so every line is JSON; with
+ * `temporalMetricsAddress` (host:port), Core serves the SDK's worker metrics there.
+ */
+export function installRuntime(logger: Logger, level: string, options: { temporalMetricsAddress?: string } = {}): void {
   const temporalLevel = temporalLevels[level] ?? 'INFO';
   Runtime.install({
-    // Core (Rust) logs are forwarded too, so even the native layer logs JSON through pino.
-    telemetryOptions: { logging: { filter: { core: temporalLevel, other: temporalLevel }, forward: {} } },
+    telemetryOptions: {
+      // Core (Rust) logs are forwarded too, so even the native layer logs JSON through pino.
+      logging: { filter: { core: temporalLevel, other: temporalLevel }, forward: {} },
+      ...(options.temporalMetricsAddress ? { metrics: temporalPrometheusOptions(options.temporalMetricsAddress) } : {}),
+    },
     logger: new DefaultLogger(temporalLevel, temporalLogSink(logger)),
   });
+}
+
+/** The workflow interceptors bundled with the workflow code (see workflow-interceptors.ts). */
+export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('./workflow-interceptors')];
+
+/**
+ * The OpenTelemetry interceptors while tracing is on: activity spans (children of the workflow's
+ * span that scheduled them), and the sink through which the workflow sandbox's spans are exported.
+ * Off, the workflow interceptors still run (they are in the bundle) but touch only traced runs,
+ * and the sink is there for runs a traced API started.
+ */
+function tracingOptions(): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  const tracing = activeTracing();
+  if (!tracing) {
+    return {
+      interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
+      sinks: { exporter: { export: { fn: () => undefined } } } as InjectedSinks<OpenTelemetrySinks>,
+    };
+  }
+  // Loaded only while tracing is on: off, the worker never loads the OpenTelemetry SDK.
+  const { makeWorkflowExporter, OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@temporalio/interceptors-opentelemetry/lib/worker') as typeof import('@temporalio/interceptors-opentelemetry/lib/worker');
+  return {
+    interceptors: {
+      workflowModules: WORKFLOW_INTERCEPTOR_MODULES,
+      activity: [
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ],
+    },
+    sinks: {
+      exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource),
+    } as InjectedSinks<OpenTelemetrySinks>,
+  };
 }
 
 export async function connectToTemporal(config: WorkerConfig): Promise<NativeConnection> {
@@ -127,6 +184,9 @@ export async function createPlatformWorker(options: {
     'bundlePath' in options.workflowSource
       ? { workflowBundle: { codePath: options.workflowSource.bundlePath } }
       : { workflowsPath: options.workflowSource.workflowsPath };
+  const tracing = tracingOptions();
+  // A prebuilt bundle has the workflow interceptors in it already (bundle.ts).
+  if ('workflowBundle' in workflowOptions && tracing.interceptors) delete tracing.interceptors.workflowModules;
   return await Worker.create({
     connection: options.connection,
     namespace: config.temporal.namespace,
@@ -134,6 +194,7 @@ export async function createPlatformWorker(options: {
     identity: options.identity,
     activities: options.activities,
     ...workflowOptions,
+    ...tracing,
     ...(role === 'webhooks' ? { maxConcurrentActivityTaskExecutions: config.webhooks.workerConcurrency } : {}),
     // On SIGTERM the worker stops polling and lets running activities finish for this long.
     shutdownGraceTime: `${config.worker.shutdownGraceSeconds} seconds`,

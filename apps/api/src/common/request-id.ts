@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { trace } from '@opentelemetry/api';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const acceptable = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -10,6 +11,8 @@ export function requestIdFor(req: IncomingMessage, res: ServerResponse): string 
   const offered = req.headers[REQUEST_ID_HEADER];
   const id = typeof offered === 'string' && acceptable.test(offered) ? offered : randomUUID();
   res.setHeader('X-Request-Id', id);
+  // The request's trace (when tracing is on) is found by its request id, and the other way round.
+  trace.getActiveSpan()?.setAttribute('nova.request_id', id);
   return id;
 }
 

@@ -1,6 +1,7 @@
 import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ClientInterceptors, type WorkflowClientInterceptor } from '@temporalio/client';
 import { temporalConnectionOptions, type ApiConfig } from '@nova/config';
+import { activeTracing } from '@nova/config/tracing';
 import { WorkflowHandoffs } from '@nova/workflows/client';
 import { API_CONFIG } from '../config/config.module';
 
@@ -11,6 +12,16 @@ class TemporalLifecycle implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.client.connection.close();
   }
+}
+
+/** With tracing on, a workflow start carries the request's trace context into the workflow (and on to its activities). */
+function tracingInterceptors(): ClientInterceptors | undefined {
+  if (!activeTracing()) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when tracing is on
+  const { OpenTelemetryWorkflowClientInterceptor } = require('@temporalio/interceptors-opentelemetry/lib/client') as {
+    OpenTelemetryWorkflowClientInterceptor: new () => WorkflowClientInterceptor;
+  };
+  return { workflow: [new OpenTelemetryWorkflowClientInterceptor()] };
 }
 
 @Global()
@@ -24,6 +35,7 @@ class TemporalLifecycle implements OnApplicationShutdown {
         new Client({
           connection: Connection.lazy(temporalConnectionOptions(config.temporal)),
           namespace: config.temporal.namespace,
+          interceptors: tracingInterceptors(),
         }),
     },
     {

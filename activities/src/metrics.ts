@@ -84,8 +84,8 @@ export function recordIssuanceFailed(failureType: IssuanceFailureType | string):
   issuances.inc({ outcome: 'failed', failure_type: failureType });
 }
 
-/** For the redemption activities: call once where the read model records the redemption's final status. */
-export function recordRedemption(outcome: 'confirmed' | 'failed' | (string & {})): void {
+/** Once per redemption, where the read model records its final status. */
+export function recordRedemption(outcome: 'fulfilled' | 'refunded' | 'failed'): void {
   redemptions.inc({ outcome });
 }
 

@@ -24,7 +24,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createApp } from '@nova/api';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
-import { merchantChainAddress } from '@nova/activities';
+import { domainMetrics, merchantChainAddress } from '@nova/activities';
 import { toStroops } from '@nova/domain';
 import { redemptionQuoteMemo, redemptionRefundMemo } from '@nova/domain/memos';
 import { DEFAULT_NETWORK_PASSPHRASE } from '@nova/stellar-sandbox';
@@ -299,6 +299,12 @@ describe('redemptions, end to end', () => {
     return { count, successful };
   }
 
+  /** nova_redemptions_total{outcome} as this process's worker has counted it. */
+  async function redemptionsCounted(outcome: string): Promise<number> {
+    const metric = await domainMetrics.getSingleMetric('nova_redemptions_total')!.get();
+    return metric.values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+  }
+
   async function eventTypes(redemptionId: string): Promise<string[]> {
     const events = await db.outboxEvent.findMany({ where: { aggregateId: redemptionId }, orderBy: { id: 'asc' } });
     return events.map((e) => e.type);
@@ -320,6 +326,7 @@ describe('redemptions, end to end', () => {
     const account = await horizon.loadAccount(wallet.publicKey());
     assert.equal(BigInt(unsigned.sequence), BigInt(account.sequenceNumber()) + 1n);
 
+    const fulfilledBefore = await redemptionsCounted('fulfilled');
     const accepted = await redeem(quoted, wallet);
     assert.equal(accepted.status, 'pending');
     assert.equal(accepted.stock, 'reserved');
@@ -329,6 +336,7 @@ describe('redemptions, end to end', () => {
     assert.equal(done.onChain, 'confirmed');
     assert.equal(done.stock, 'consumed');
     assert.equal(done.refundTxHash, null);
+    assert.equal(await redemptionsCounted('fulfilled'), fulfilledBefore + 1, 'counted once, when it ended');
     assert.deepEqual(await itemNow(coffee.id), { ...(await itemNow(coffee.id)), stock: 2, reserved: 0, available: 2 });
 
     assert.equal(await novaOf(wallet.publicKey()), before.holder - toStroops('25'));

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Prisma, PrismaClient, Redemption } from '@nova/db';
 import { redemptionResource, type RedemptionChainState, type WebhookEventType } from '@nova/domain';
 import type { Clock } from '../clock';
+import { recordRedemption } from '../metrics';
 import type { EventRelayKick } from '../webhooks/relay';
 
 export interface RedemptionLedgerDependencies {
@@ -69,7 +70,13 @@ export function createRedemptionLedgerActivities(deps: RedemptionLedgerDependenc
       if (FINAL.includes(redemption.status)) return undefined;
       return await change(tx, redemption);
     });
-    if (event) deps.events?.kick();
+    if (event) {
+      deps.events?.kick();
+      if (event !== 'redemption.paid')
+        recordRedemption(
+          event === 'redemption.fulfilled' ? 'fulfilled' : event === 'redemption.refunded' ? 'refunded' : 'failed',
+        );
+    }
   }
 
   return {

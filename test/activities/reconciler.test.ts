@@ -5,7 +5,7 @@ import { Keypair } from '@stellar/stellar-sdk';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { campaignWorkflowId, issuanceWorkflowId } from '@nova/domain';
+import { campaignWorkflowId, issuanceWorkflowId, redemptionWorkflowId } from '@nova/domain';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import { createReconcilerActivities, WebhookRelay, type ReconcileBatch } from '@nova/activities';
 import { WorkflowHandoffs } from '@nova/workflows/client';
@@ -108,6 +108,81 @@ describe('reconciler activities', () => {
     await temporal?.connection.close();
     await db?.$disconnect();
     await database?.drop();
+  });
+
+  /** A redemption accepted an hour ago whose workflow start did not go through (handed_off_at null). */
+  async function redemptionLeftBehind(): Promise<string> {
+    const item = await db.catalogItem.create({
+      data: {
+        id: randomUUID(),
+        merchantId,
+        name: 'i',
+        priceStroops: 50_000_000n,
+        stock: 3,
+        reserved: 1,
+        fulfilment: 'manual',
+      },
+    });
+    const quote = await db.redemptionQuote.create({
+      data: {
+        id: randomUUID(),
+        merchantId,
+        itemId: item.id,
+        walletAddress: Keypair.random().publicKey(),
+        priceStroops: item.priceStroops,
+        destination: Keypair.random().publicKey(),
+        sequence: 2n ** 40n + 1n,
+        memo: 'nvq:test',
+        txHash: randomUUID().replace(/-/g, '').repeat(2),
+        envelopeXdr: 'AAAA',
+        expiresAt: new Date(Date.now() + 300_000),
+      },
+    });
+    const id = randomUUID();
+    await db.redemption.create({
+      data: {
+        id,
+        merchantId,
+        quoteId: quote.id,
+        itemId: item.id,
+        walletAddress: quote.walletAddress,
+        priceStroops: quote.priceStroops,
+        fulfilment: 'manual',
+        signedEnvelopeXdr: 'AAAA-signed',
+        workflowId: redemptionWorkflowId(id),
+        createdAt: hourAgo(),
+      },
+    });
+    started.push(redemptionWorkflowId(id));
+    return id;
+  }
+
+  it('starts a redemption whose start was lost, with its input from the row; marks it handed off; a second pass has nothing to do', async () => {
+    const id = await redemptionLeftBehind();
+    const step = activities().reconcileRedemptionStarts;
+    const first = (await environment().run(step, { afterSeconds: 60, batchSize: 10 })) as ReconcileBatch;
+    assert.deepEqual(first, { seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 });
+    const row = await db.redemption.findUniqueOrThrow({ where: { id } });
+    assert.ok(row.handedOffAt, 'marked handed off');
+    const handle = temporal.workflow.getHandle(redemptionWorkflowId(id));
+    const description = await handle.describe();
+    assert.equal(description.type, 'redemptionWorkflow');
+    assert.equal(description.searchAttributes[searchAttributes.redemptionStatus.name]?.[0], 'pending');
+    const history = await handle.fetchHistory();
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const payload = JSON.parse(Buffer.from(started!.input!.payloads![0]!.data!).toString()) as Record<string, unknown>;
+    assert.deepEqual(
+      [payload.priceStroops, payload.fulfilment, payload.signedEnvelopeXdr, payload.fulfilmentDeadlineSeconds],
+      ['50000000', 'manual', 'AAAA-signed', 3_600],
+    );
+    const second = (await environment().run(step, { afterSeconds: 60, batchSize: 10 })) as ReconcileBatch;
+    assert.deepEqual(second, { seen: 0, redriven: 0, alreadyTaken: 0, failed: 0 });
+
+    // A start Temporal already has (the API's went through, its mark did not): taken, marked, no second run.
+    await db.redemption.update({ where: { id }, data: { handedOffAt: null } });
+    const again = (await environment().run(step, { afterSeconds: 60, batchSize: 10 })) as ReconcileBatch;
+    assert.deepEqual(again, { seen: 1, redriven: 0, alreadyTaken: 1, failed: 0 });
+    assert.ok((await db.redemption.findUniqueOrThrow({ where: { id } })).handedOffAt);
   });
 
   it('starts the first run of an issuance left behind, as the API would have; a repeat is refused and clears the row', async () => {

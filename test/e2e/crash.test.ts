@@ -242,6 +242,13 @@ describe('crash recovery end to end', () => {
     const id = await issueAndWaitForSubmission();
     workerProcess!.child.kill('SIGKILL');
     await withTimeout(workerProcess!.exited, 10_000, 'worker death');
+    // The envelope the dead worker submitted lands meanwhile: the new worker must find it paid.
+    // (Under load a new worker may start first; it then resubmits the same envelope, which is
+    // the other half of the protocol and is tested with the redemption below.)
+    await eventually(
+      async () => ((await landedWithMemo(stellar, issuanceMemo(id))).successful === 1 ? true : undefined),
+      { what: 'the dead worker’s envelope on the ledger', timeoutMs: 60_000 },
+    );
     const next = startWorker();
     await waitForOutput(next, /"msg":"worker started"/, 60_000);
     await confirmedOnce(id);
@@ -301,7 +308,7 @@ describe('crash recovery end to end', () => {
     await killAndRestartWorker();
     await eventually(
       async () => ((await post(`/v1/redemptions/${redemption.id}/fulfil`, {})).status === 202 ? true : undefined),
-      { what: 'the fulfilment taken by the new worker', timeoutMs: 60_000 },
+      { what: 'the fulfilment taken by the new worker', timeoutMs: 120_000 },
     );
     const done = await redemptionStatus(redemption.id, 'fulfilled');
     assert.equal(done.stock, 'consumed');

@@ -275,9 +275,14 @@ export class RedemptionsService {
     const handle = this.temporal.workflow.getHandle(row.workflowId);
     try {
       await this.temporal.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+        // One update id per kind of decision: a retry (after a 503, say, whose update the workflow
+        // took later) joins the first one and gets its answer instead of a refusal.
         decision.decision === 'fulfil'
-          ? handle.executeUpdate(fulfilRedemptionUpdate)
-          : handle.executeUpdate(rejectRedemptionUpdate, { args: [{ reason: decision.reason }] }),
+          ? handle.executeUpdate(fulfilRedemptionUpdate, { updateId: `${id}/fulfil` })
+          : handle.executeUpdate(rejectRedemptionUpdate, {
+              args: [{ reason: decision.reason }],
+              updateId: `${id}/reject`,
+            }),
       );
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
@@ -286,7 +291,7 @@ export class RedemptionsService {
       if (error instanceof WorkflowNotFoundError) throw notWaiting(`its workflow is not running (${row.status})`);
       this.logger.warn(`the decision on redemption ${id} did not reach its workflow: ${(error as Error).message}`);
       throw new ServiceUnavailableException({
-        message: `the redemption's workflow did not take the decision within ${UPDATE_DEADLINE_MS / 1000} s (is a worker running?); retry`,
+        message: `the redemption's workflow did not answer within ${UPDATE_DEADLINE_MS / 1000} s (is a worker running?); it may still take the decision: retry the same request`,
       });
     }
     return await this.get(merchantId, id);

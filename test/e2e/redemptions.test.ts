@@ -25,7 +25,7 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createApp } from '@nova/api';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import { domainMetrics, merchantChainAddress } from '@nova/activities';
-import { toStroops } from '@nova/domain';
+import { toStroops, type CatalogItemResource, type RedemptionResource } from '@nova/domain';
 import { redemptionQuoteMemo, redemptionRefundMemo } from '@nova/domain/memos';
 import { DEFAULT_NETWORK_PASSPHRASE } from '@nova/stellar-sandbox';
 import {
@@ -67,32 +67,9 @@ interface QuoteView {
   txHash: string;
 }
 
-interface RedemptionView {
-  id: string;
-  status: string;
-  quoteId: string;
-  itemId: string;
-  walletAddress: string;
-  price: string;
-  fulfilment: string;
-  stock: string;
-  onChain: string;
-  paymentTxHash: string | null;
-  refundTxHash: string | null;
-  refund: { reason: string; message: string } | null;
-  failure: { type: string; message: string } | null;
-  alert: string | null;
-  fulfilmentDeadline: string | null;
-  workflowId: string;
-  links: { self: string; temporalUi: string };
-}
+type RedemptionView = RedemptionResource;
 
-interface ItemView {
-  id: string;
-  stock: number | null;
-  reserved: number;
-  available: number | null;
-}
+type ItemView = CatalogItemResource;
 
 const FINAL = ['fulfilled', 'refunded', 'failed'];
 /** Manual items not decided within this are refunded (short, so the deadline test runs in seconds). */

@@ -4,10 +4,10 @@ import { Address, nativeToScVal, StrKey, type xdr } from '@stellar/stellar-sdk';
 import { campaignChangeKey } from '@nova/domain';
 import type { CampaignChange } from '../postgres/campaign-chain';
 import type { ContractCallSource } from './contract-call-source';
-import { ContractAdmin, contractRefusal, heartbeat, NOT_INITIALIZED } from './contract-admin';
+import { ContractAdmin, contractRefusal, NOT_INITIALIZED } from './contract-admin';
 import { ContractError } from './errors';
 import type { StellarGateway } from './gateway';
-import { toActivityFailure } from './payment-activities';
+import { heartbeat, toActivityFailure } from './payment-activities';
 
 /** The campaign contract's numbered errors (contracts/README.md): the failure types they surface as. */
 export const CAMPAIGN_CONTRACT_ERRORS: Readonly<Record<number, string>> = {

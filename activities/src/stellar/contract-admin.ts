@@ -1,22 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Address, scValToNative, type xdr } from '@stellar/stellar-sdk';
 import type { ContractCallSource } from './contract-call-source';
 import { ContractError } from './errors';
 import type { StellarGateway } from './gateway';
+import { heartbeat } from './payment-activities';
 
 /** Every platform contract numbers these two errors the same (contracts/README.md, Conventions). */
 export const ALREADY_INITIALIZED = 1;
 export const NOT_INITIALIZED = 2;
-
-export function heartbeat(step: string): void {
-  try {
-    Context.current().heartbeat(step);
-  } catch {
-    // Not inside an activity (e.g. a unit test calling the function directly).
-  }
-}
 
 /** A contract refusal as the workflow sees it: final, typed by the contract's error name, the code in details. */
 export function contractRefusal(error: ContractError, method: string, names: Readonly<Record<number, string>>) {

@@ -57,7 +57,8 @@ export function toActivityFailure(error: unknown): unknown {
   });
 }
 
-function heartbeat(step: string): void {
+/** Heartbeats when called inside an activity (the journal reports progress through it). */
+export function heartbeat(step: string): void {
   try {
     Context.current().heartbeat(step);
   } catch {

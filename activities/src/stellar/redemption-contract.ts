@@ -2,11 +2,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Address, nativeToScVal, scValToNative, xdr } from '@stellar/stellar-sdk';
 import { redemptionKeys } from '@nova/domain';
 import { merchantChainAddress } from './campaign-contract';
-import { ContractAdmin, contractRefusal, heartbeat, NOT_INITIALIZED } from './contract-admin';
+import { ContractAdmin, contractRefusal, NOT_INITIALIZED } from './contract-admin';
 import type { ContractCallSource } from './contract-call-source';
 import { ContractError } from './errors';
 import type { StellarGateway } from './gateway';
-import { toActivityFailure } from './payment-activities';
+import { heartbeat, toActivityFailure } from './payment-activities';
 
 /** The redemption contract's numbered errors (contracts/README.md): the failure types they surface as. */
 export const REDEMPTION_CONTRACT_ERRORS: Readonly<Record<number, string>> = {

@@ -38,8 +38,6 @@ const QUOTE_SUBMIT_MARGIN_SECONDS = 10;
 /** How long a decision waits for the workflow to take it (no worker polling: 503). */
 const UPDATE_DEADLINE_MS = 10_000;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function refused(reason: RedemptionRefusal, message: string): ConflictException {
   return new ConflictException({ message, details: { reason } });
 }
@@ -151,9 +149,7 @@ export class RedemptionsService {
       const earlier = await this.db.redemption.findFirst({ where: { quoteId: body.quoteId, merchantId } });
       if (earlier) return await this.handOff(earlier);
     }
-    const quote = UUID.test(body.quoteId)
-      ? await this.db.redemptionQuote.findFirst({ where: { id: body.quoteId, merchantId } })
-      : null;
+    const quote = await this.db.redemptionQuote.findFirst({ where: { id: body.quoteId, merchantId } });
     if (!quote) throw notFound('quote', body.quoteId, 'quoteId');
     const checked = envelopeProblem(
       body.signedTransactionXdr,

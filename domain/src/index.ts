@@ -9,5 +9,6 @@ export * from './keys';
 export * from './issuance';
 export * from './campaign';
 export * from './redemption';
+export * from './vesting';
 export * from './webhooks';
 export * from './resources';

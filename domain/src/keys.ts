@@ -47,3 +47,17 @@ export const redemptionKeys = {
   refund: (redemptionId: string) => `redemption/${redemptionId}/refund`,
   contract: (redemptionId: string, method: 'open' | 'confirm' | 'cancel') => `redemption/${redemptionId}/${method}`,
 };
+
+/** One vesting schedule, one workflow id (continue-as-new keeps the id for its whole life). */
+export function vestingWorkflowId(scheduleId: string): string {
+  return `vesting/${scheduleId}`;
+}
+
+/** The schedule's steps in the transaction journal: each release's payment, the revocation's final payment, each contract call, each at most once. */
+export const vestingKeys = {
+  release: (scheduleId: string, number: number) => `vesting/${scheduleId}/release/${number}`,
+  revocation: (scheduleId: string) => `vesting/${scheduleId}/revocation`,
+  create: (scheduleId: string) => `vesting/${scheduleId}/create`,
+  record: (scheduleId: string, number: number) => `vesting/${scheduleId}/record/${number}`,
+  revoke: (scheduleId: string) => `vesting/${scheduleId}/revoke`,
+};

@@ -28,3 +28,11 @@ export function redemptionQuoteMemo(quoteId: string): string {
 export function redemptionRefundMemo(redemptionId: string): string {
   return `nvr:${uuidBytes(redemptionId).toString('base64url')}`;
 }
+
+/**
+ * A vesting schedule's memo stem: "nvv" and the schedule UUID in base64url (25 characters);
+ * each payment appends its release number (`vestingReleaseMemo` in @nova/domain, workflow-safe).
+ */
+export function vestingMemoStem(scheduleId: string): string {
+  return `nvv${uuidBytes(scheduleId).toString('base64url')}`;
+}

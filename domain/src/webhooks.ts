@@ -14,6 +14,10 @@ export const WEBHOOK_EVENT_TYPES = [
   'redemption.fulfilled',
   'redemption.refunded',
   'redemption.failed',
+  'vesting.released',
+  'vesting.stalled',
+  'vesting.completed',
+  'vesting.revoked',
   'webhook.test',
   'endpoint.disabled',
 ] as const;

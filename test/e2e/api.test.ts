@@ -243,6 +243,10 @@ describe('API end to end', () => {
       'campaign.sync_failed': 'CampaignSyncFailedEvent',
       'webhook.test': 'WebhookTestEvent',
       'endpoint.disabled': 'EndpointDisabledEvent',
+      'vesting.released': 'VestingReleasedEvent',
+      'vesting.stalled': 'VestingStalledEvent',
+      'vesting.completed': 'VestingCompletedEvent',
+      'vesting.revoked': 'VestingRevokedEvent',
     })) {
       assert.deepEqual(schemas[schema]?.properties.type?.enum, [type], `${schema} documents ${type}`);
       assert.ok(schemas[schema]?.properties.data, `${schema} has its data`);

@@ -17,9 +17,10 @@ import {
   issuanceWorkflowId,
   redemptionWorkflowId,
   selfCheckWorkflowId,
+  vestingWorkflowId,
   webhookDeliveryWorkflowId,
 } from '@nova/domain';
-import { issuanceMemo, redemptionRefundMemo } from '@nova/domain/memos';
+import { issuanceMemo, redemptionRefundMemo, vestingMemoStem } from '@nova/domain/memos';
 import {
   CAMPAIGN_CONTRACT_ERRORS,
   ContractError,
@@ -39,7 +40,11 @@ import {
   campaignChangeSignal,
   redemptionProgressQuery,
   rejectRedemptionUpdate,
+  revokeVestingUpdate,
   type CampaignWorkflowInput,
+  type VestingContractActivities,
+  type VestingLedgerActivities,
+  type VestingWorkflowInput,
   type RedemptionWorkflowInput,
   type IssuanceWorkflowInput,
   type WebhookDeliveryWorkflowInput,
@@ -55,7 +60,9 @@ type Activities = SelfCheckActivities &
   ReconcilerActivities &
   WebhookDeliveryActivities &
   RedemptionLedgerActivities &
-  RedemptionContractActivities;
+  RedemptionContractActivities &
+  VestingLedgerActivities &
+  VestingContractActivities;
 
 const CAMPAIGN_ID = '00000000-0000-4000-8000-0000000000cc';
 const MERCHANT_ID = '00000000-0000-4000-8000-0000000000aa';
@@ -114,6 +121,14 @@ function activities(overrides: Partial<Activities> = {}): Activities {
     openRedemptionOnChain: async () => ({ txHash: 'c1'.repeat(32), ledger: 5 }),
     confirmRedemptionOnChain: async () => ({ txHash: 'c2'.repeat(32), ledger: 9 }),
     cancelRedemptionOnChain: async () => ({ txHash: 'c3'.repeat(32), ledger: 9 }),
+    markVestingRegistered: async () => undefined,
+    recordVestingRelease: async () => undefined,
+    markVestingStalled: async () => undefined,
+    completeVesting: async () => undefined,
+    revokeVesting: async () => undefined,
+    registerVestingOnChain: async () => ({ txHash: 'd1'.repeat(32), ledger: 5 }),
+    recordVestingReleaseOnChain: async () => ({ txHash: 'd2'.repeat(32), ledger: 9 }),
+    revokeVestingOnChain: async () => ({ txHash: 'd3'.repeat(32), ledger: 9 }),
     pendingCampaignChanges: async (input) =>
       campaignChanges.filter((c) => c.seq > input.afterSeq && c.seq <= input.upToSeq),
     settleCampaignChange: async () => ({ status: 'synced' }),
@@ -217,6 +232,59 @@ async function rejectRedemption(
   await handle.executeUpdate(rejectRedemptionUpdate, { args: [{ reason: 'out of stock after all' }] });
   await handle.result();
   return handle.firstExecutionRunId;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A schedule from the recorder's next midnight (the server's clock moves on with every
+ * recording): a half-year cliff, monthly to a year.
+ */
+async function vestingInput(
+  env: TestWorkflowEnvironment,
+  scheduleId: string,
+  overrides: Partial<VestingWorkflowInput> = {},
+): Promise<VestingWorkflowInput> {
+  const start = (Math.floor((await env.currentTimeMs()) / DAY_MS) + 1) * DAY_MS;
+  return {
+    scheduleId,
+    merchantId: MERCHANT_ID,
+    campaignId: CAMPAIGN_ID,
+    beneficiary: 'GBRPYHIL2CI3FNQ4BXLFMNDLFJUNPU2HY3ZMFSHONUCEOASW7QC7OX2H',
+    totalStroops: '10000000000',
+    startAt: new Date(start).toISOString(),
+    cliffAt: new Date(start + 181 * DAY_MS).toISOString(),
+    endAt: new Date(start + 365 * DAY_MS).toISOString(),
+    interval: 'P1M',
+    revocable: true,
+    memoStem: vestingMemoStem(scheduleId),
+    ...overrides,
+  };
+}
+
+/** Runs a schedule to its end; returns its first run, or with `nextRun` the run it continued as. */
+async function runVesting(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  scheduleId: string,
+  options: { input?: Partial<VestingWorkflowInput>; nextRun?: boolean; revokeAfterDays?: number } = {},
+): Promise<string> {
+  const handle = await env.client.workflow.start('vestingWorkflow', {
+    workflowId: vestingWorkflowId(scheduleId),
+    taskQueue,
+    args: [await vestingInput(env, scheduleId, options.input)],
+  });
+  if (options.revokeAfterDays !== undefined) {
+    // Between releases: the API's update.
+    await env.sleep(options.revokeAfterDays * DAY_MS);
+    await handle.executeUpdate(revokeVestingUpdate);
+  }
+  await handle.result();
+  if (!options.nextRun) return handle.firstExecutionRunId;
+  const first = await env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).fetchHistory();
+  const next = first.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+  if (!next) throw new Error('the schedule did not continue as new');
+  return next;
 }
 
 function webhookDeliveryInput(eventId: string): WebhookDeliveryWorkflowInput {
@@ -343,6 +411,51 @@ const recordings: {
     workflowId: campaignWorkflowId(CAMPAIGN_ID),
     args: [],
     run: (env, taskQueue) => signalCampaign(env, taskQueue, 4, { maxHistoryEvents: 20 }),
+  },
+  {
+    file: 'vesting.continued-as-new.first-run.json',
+    workflowType: 'vestingWorkflow',
+    workflowId: vestingWorkflowId('00000000-0000-4000-8000-000000000020'),
+    args: [],
+    run: (env, taskQueue) =>
+      runVesting(env, taskQueue, '00000000-0000-4000-8000-000000000020', { input: { maxHistoryEvents: 40 } }),
+  },
+  {
+    file: 'vesting.continued-as-new.carried-run.json',
+    workflowType: 'vestingWorkflow',
+    workflowId: vestingWorkflowId('00000000-0000-4000-8000-000000000021'),
+    args: [],
+    run: (env, taskQueue) =>
+      runVesting(env, taskQueue, '00000000-0000-4000-8000-000000000021', {
+        input: { maxHistoryEvents: 40 },
+        nextRun: true,
+      }),
+  },
+  {
+    file: 'vesting.revoked-mid-way.json',
+    workflowType: 'vestingWorkflow',
+    workflowId: vestingWorkflowId('00000000-0000-4000-8000-000000000022'),
+    args: [],
+    run: (env, taskQueue) =>
+      runVesting(env, taskQueue, '00000000-0000-4000-8000-000000000022', { revokeAfterDays: 230 }),
+  },
+  {
+    file: 'vesting.stalled-then-caught-up.json',
+    workflowType: 'vestingWorkflow',
+    workflowId: vestingWorkflowId('00000000-0000-4000-8000-000000000023'),
+    args: [],
+    run: (env, taskQueue) =>
+      runVesting(env, taskQueue, '00000000-0000-4000-8000-000000000023', {
+        input: { retryDelaysSeconds: [60], stalledRetrySeconds: 30 * 86_400 },
+      }),
+    // Releases 2 and 3 refused (the trustline gone), paid with 4.
+    overrides: {
+      submitPayment: async (input) => {
+        const release = Number(input.businessKey.split('/').pop());
+        if (release === 2 || release === 3) throw ApplicationFailure.nonRetryable('op_no_trust', 'TrustlineMissing');
+        return { txHash: 'ab'.repeat(32), ledger: 42, attempt: 1, alreadyPaid: false };
+      },
+    },
   },
 ];
 

@@ -5,3 +5,4 @@ export { campaignWorkflow } from './campaign';
 export { reconcilerWorkflow } from './reconciler';
 export { webhookDeliveryWorkflow } from './webhook-delivery';
 export { redemptionWorkflow } from './redemption';
+export { vestingWorkflow } from './vesting';

@@ -6,3 +6,4 @@ export * from './campaign';
 export * from './reconciler';
 export * from './webhook-delivery';
 export * from './redemption';
+export * from './vesting';

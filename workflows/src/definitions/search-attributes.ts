@@ -14,6 +14,7 @@ export const searchAttributes = {
   webhookEventType: defineSearchAttributeKey('WebhookEventType', SearchAttributeType.KEYWORD),
   webhookDeliveryStatus: defineSearchAttributeKey('WebhookDeliveryStatus', SearchAttributeType.KEYWORD),
   redemptionStatus: defineSearchAttributeKey('RedemptionStatus', SearchAttributeType.KEYWORD),
+  vestingStatus: defineSearchAttributeKey('VestingStatus', SearchAttributeType.KEYWORD),
 } as const;
 
 export const platformSearchAttributes = Object.values(searchAttributes).map((key) => ({

@@ -21,6 +21,7 @@ import {
   type WebhookEndpointResource,
 } from '@nova/domain';
 import { RedemptionView } from '../../redemptions/dto/redemption.dto';
+import { VestingScheduleView } from '../../vesting/dto/vesting.dto';
 import { PageOf, PageQuery } from '../../common/pagination';
 import { IssuanceView } from '../../issuances/dto/issuance.dto';
 import { CampaignView } from '../../campaigns/dto/campaign.dto';
@@ -294,6 +295,30 @@ export class RedemptionFailedEvent extends WebhookEventBase {
   @ApiProperty({ type: RedemptionView }) data!: RedemptionView;
 }
 
+export class VestingReleasedEvent extends WebhookEventBase {
+  @ApiProperty({ enum: ['vesting.released'] }) type!: string;
+  @ApiProperty({
+    type: VestingScheduleView,
+    description: 'The schedule as GET /v1/vesting-schedules/:id returns it',
+  })
+  data!: VestingScheduleView;
+}
+
+export class VestingStalledEvent extends WebhookEventBase {
+  @ApiProperty({ enum: ['vesting.stalled'] }) type!: string;
+  @ApiProperty({ type: VestingScheduleView }) data!: VestingScheduleView;
+}
+
+export class VestingCompletedEvent extends WebhookEventBase {
+  @ApiProperty({ enum: ['vesting.completed'] }) type!: string;
+  @ApiProperty({ type: VestingScheduleView }) data!: VestingScheduleView;
+}
+
+export class VestingRevokedEvent extends WebhookEventBase {
+  @ApiProperty({ enum: ['vesting.revoked'] }) type!: string;
+  @ApiProperty({ type: VestingScheduleView }) data!: VestingScheduleView;
+}
+
 /** Event type -> its payload schema. */
 export const WEBHOOK_EVENT_SCHEMAS = {
   'issuance.confirmed': IssuanceConfirmedEvent,
@@ -304,6 +329,10 @@ export const WEBHOOK_EVENT_SCHEMAS = {
   'redemption.fulfilled': RedemptionFulfilledEvent,
   'redemption.refunded': RedemptionRefundedEvent,
   'redemption.failed': RedemptionFailedEvent,
+  'vesting.released': VestingReleasedEvent,
+  'vesting.stalled': VestingStalledEvent,
+  'vesting.completed': VestingCompletedEvent,
+  'vesting.revoked': VestingRevokedEvent,
   'webhook.test': WebhookTestEvent,
   'endpoint.disabled': EndpointDisabledEvent,
 } as const satisfies Record<(typeof WEBHOOK_EVENT_TYPES)[number], unknown>;

@@ -37,7 +37,7 @@ export default tseslint.config(
   },
   {
     // Plain CommonJS scripts (setup/start/test orchestration), type-checked through JSDoc.
-    files: ['scripts/**/*.js', 'deploy/**/*.js'],
+    files: ['scripts/**/*.js', 'deploy/**/*.js', 'jest.config.js'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: {

@@ -1,8 +1,8 @@
 // @ts-check
 'use strict';
 /**
- * TEST: sets up what is missing, then runs lint, typecheck, the whole Node suite (unit,
- * workflow tests on the time-skipping server, integration and end to end against a real
+ * TEST: sets up what is missing, then runs lint, typecheck, the whole Node suite on jest (unit,
+ * workflow tests on the time-skipping server, replay, integration and end to end against a real
  * Temporal dev server and a real PostgreSQL) and `cargo test` of the contracts and of the
  * native contract host. Ends with "N passed, N failed[, N skipped]" and exits non-zero on any
  * failure. Every server it starts listens on 127.0.0.1 and is stopped, whatever happened.
@@ -41,7 +41,7 @@ async function countedCheck(name, check) {
   }
 }
 
-/** Every compiled *.test.js of the workspaces, in a stable order. */
+/** Every *.test.ts of the workspaces (jest runs the sources), in a stable order. */
 function testFiles() {
   const workspaces = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).workspaces;
   /** @type {string[]} */
@@ -50,54 +50,67 @@ function testFiles() {
   const walk = (dir) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
-      if (entry.isDirectory() && entry.name !== 'node_modules') walk(full);
-      else if (entry.isFile() && entry.name.endsWith('.test.js')) files.push(full);
+      if (entry.isDirectory() && entry.name !== 'node_modules' && entry.name !== 'dist') walk(full);
+      else if (entry.isFile() && entry.name.endsWith('.test.ts')) files.push(full);
     }
   };
-  for (const workspace of workspaces) {
-    const dist = path.join(root, workspace, 'dist');
-    if (fs.existsSync(dist)) walk(dist);
-  }
+  for (const workspace of workspaces) walk(path.join(root, workspace));
   return files.sort().filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)));
 }
 
 /**
- * Runs node's test runner; the spec reporter goes to the console, TAP to a file that is
- * read for the counts.
+ * Runs jest (jest.config.js: one project per layer) on the given files, two at a time; its
+ * reporter goes to the console, the JSON summary to a file that is read for the counts.
  * @param {string[]} files
  * @param {NodeJS.ProcessEnv} env
  */
-async function runNodeTests(files, env) {
-  const tapFile = path.join(os.tmpdir(), `nova-test-${process.pid}.tap`);
+async function runJest(files, env) {
+  const resultFile = path.join(os.tmpdir(), `nova-test-${process.pid}.json`);
   const code = await new Promise((resolve) => {
     const child = spawn(
       process.execPath,
       [
-        '--enable-source-maps',
-        '--test',
-        '--test-concurrency=2',
-        '--test-reporter=spec',
-        '--test-reporter-destination=stdout',
-        '--test-reporter=tap',
-        `--test-reporter-destination=${tapFile}`,
+        // ESLint (the workflow-boundary test) loads its flat config with import(), which jest's
+        // vm contexts allow only with this flag; jest's workers inherit it.
+        '--experimental-vm-modules',
+        '--disable-warning=ExperimentalWarning',
+        path.join(root, 'node_modules/jest/bin/jest.js'),
+        '--config',
+        path.join(root, 'jest.config.js'),
+        '--maxWorkers=2',
+        '--json',
+        `--outputFile=${resultFile}`,
+        '--runTestsByPath',
         ...files,
       ],
       { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] },
     );
     child.on('close', resolve);
   });
-  const tap = fs.existsSync(tapFile) ? fs.readFileSync(tapFile, 'utf8') : '';
-  fs.rmSync(tapFile, { force: true });
-  /** @param {string} key */
-  const count = (key) => {
-    const match = new RegExp(`^# ${key} (\\d+)$`, 'm').exec(tap);
-    return match ? Number(match[1]) : 0;
-  };
-  const failed = count('fail') + count('cancelled');
-  totals.passed += count('pass');
+  /** @type {{ numPassedTests: number, numFailedTests: number, numPendingTests: number, numTodoTests: number, testResults: { name: string, status: string, assertionResults: { status: string }[], failureMessage?: string }[] } | undefined} */
+  let result;
+  try {
+    result = JSON.parse(fs.readFileSync(resultFile, 'utf8'));
+  } catch {
+    result = undefined;
+  }
+  fs.rmSync(resultFile, { force: true });
+  if (!result) {
+    totals.failed += 1;
+    failures.push(`jest (exit ${code}, no results)`);
+    return;
+  }
+  // A file that failed outside its tests (it did not load, or a beforeAll/afterAll threw
+  // with no test failing) counts as one failure.
+  const fileFailures = result.testResults.filter(
+    (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
+  );
+  for (const file of fileFailures) failures.push(`${path.relative(root, file.name)} (outside its tests)`);
+  const failed = result.numFailedTests + fileFailures.length;
+  totals.passed += result.numPassedTests;
   totals.failed += failed;
-  totals.skipped += count('skipped') + count('todo');
-  if (failed > 0 || code !== 0) failures.push(`node tests (exit ${code})`);
+  totals.skipped += result.numPendingTests + result.numTodoTests;
+  if (failed > 0 || code !== 0) failures.push(`jest (exit ${code})`);
   if (code !== 0 && failed === 0) totals.failed += 1; // the runner itself failed
 }
 
@@ -243,9 +256,9 @@ async function main() {
 
     const files = testFiles();
     say(SCOPE, `running ${files.length} test files`);
-    // Without files node's runner would search the whole tree: a filter may select cargo tests only.
+    // A filter may select cargo tests only.
     if (files.length > 0)
-      await runNodeTests(files, {
+      await runJest(files, {
         ...process.env,
         NODE_ENV: 'test',
         LOG_LEVEL: process.env.LOG_LEVEL || 'silent',

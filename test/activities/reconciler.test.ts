@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Keypair } from '@stellar/stellar-sdk';
@@ -80,7 +80,7 @@ describe('reconciler activities', () => {
         },
       );
 
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('activity_reconciler');
     db = createPrismaClient({ databaseUrl: database.url, poolSize: 2 });
     temporal = new Client({ connection: await Connection.connect({ address: required('TEMPORAL_ADDRESS') }) });
@@ -98,7 +98,7 @@ describe('reconciler activities', () => {
       },
     });
   });
-  after(async () => {
+  afterAll(async () => {
     for (const workflowId of started) {
       await temporal?.workflow
         .getHandle(workflowId)

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -12,10 +12,10 @@ describe('self-check activities', () => {
   let db: PrismaClient;
   const fixedNow = new Date('2026-11-21T12:00:00.000Z');
 
-  before(() => {
+  beforeAll(() => {
     db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 2 });
   });
-  after(async () => {
+  afterAll(async () => {
     await db?.$disconnect();
   });
 

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -96,13 +96,13 @@ describe('webhook delivery attempt activity', () => {
       ...input,
     });
 
-  before(async () => {
+  beforeAll(async () => {
     await receiver.start();
     db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 4 });
     merchantId = randomUUID();
     await db.merchant.create({ data: { id: merchantId, name: 'Hooked' } });
   });
-  after(async () => {
+  afterAll(async () => {
     await db?.$disconnect();
     await receiver.stop();
   });

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import dns from 'node:dns';
@@ -107,7 +107,7 @@ describe('webhook sender', () => {
   let receiver: Receiver;
   let ipv6Receiver: Receiver | undefined;
 
-  before(async () => {
+  beforeAll(async () => {
     receiver = await new Receiver('127.0.0.1', {
       '/hook': (res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('thanks'),
       '/redirect': (res) => res.writeHead(302, { location: receiver.url('/target') }).end(),
@@ -131,7 +131,7 @@ describe('webhook sender', () => {
       ipv6Receiver = undefined; // no IPv6 loopback on this machine
     }
   });
-  after(async () => {
+  afterAll(async () => {
     await receiver?.close();
     await ipv6Receiver?.close();
   });
@@ -263,10 +263,10 @@ describe('webhook sender', () => {
       assert.equal(receiver.at('/hook?case=loopback').length, 0);
     });
 
-    it('refuses [::1] without the allowlist, and delivers there with it', async (t) => {
+    it('refuses [::1] without the allowlist, and delivers there with it', async () => {
       assert.match(addressRefusal('::1', noAllowlist) ?? '', /loopback/);
       if (!ipv6Receiver) {
-        t.skip('this machine has no IPv6 loopback: the address rule alone was checked');
+        console.info('skipped:', 'this machine has no IPv6 loopback: the address rule alone was checked');
         return;
       }
       await refusedFast(ipv6Receiver.url('/hook?case=v6'), /address ::1 is loopback/);

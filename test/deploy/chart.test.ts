@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,10 +47,10 @@ interface PodTemplate {
 }
 
 let workDir = '';
-before(() => {
+beforeAll(() => {
   workDir = mkdtempSync(join(tmpdir(), 'nova-chart-'));
 });
-after(() => rmSync(workDir, { recursive: true, force: true }));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
 function helm(args: string[]) {
   return runTool(deployTool('HELM_PATH'), args, { env: { ...process.env, HELM_CACHE_HOME: workDir } });

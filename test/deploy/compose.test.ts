@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,10 +29,10 @@ const composeFile = join(repositoryRoot, 'docker-compose.yml');
 const envExample = join(repositoryRoot, '.env.example');
 let workDir = '';
 
-before(() => {
+beforeAll(() => {
   workDir = mkdtempSync(join(tmpdir(), 'nova-compose-'));
 });
-after(() => rmSync(workDir, { recursive: true, force: true }));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
 /**
  * `docker-compose config` with only the env file: the test runner's own variables (LOG_LEVEL,

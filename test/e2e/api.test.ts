@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
@@ -39,7 +39,7 @@ describe('API end to end', () => {
   let workerRun: Promise<void>;
   let stellar: StellarFixture;
 
-  before(async () => {
+  beforeAll(async () => {
     stellar = await startStellarFixture();
     const stellarConfig = sandboxStellarConfig(stellar);
     db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 2 });
@@ -61,7 +61,7 @@ describe('API end to end', () => {
     app = await createApp(testApiConfig({ taskQueue, stellar: stellarConfig.network }));
     await app.init();
   });
-  after(async () => {
+  afterAll(async () => {
     await app?.close();
     worker?.shutdown();
     await workerRun;

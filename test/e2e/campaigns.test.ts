@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
@@ -60,14 +60,14 @@ describe('campaigns', () => {
     return response.body as CampaignView;
   }
 
-  before(async () => {
+  beforeAll(async () => {
     db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 2 });
     app = await createApp(testApiConfig({ taskQueue: uniqueTaskQueue('e2e-campaigns') }));
     await app.init();
     merchantA = await createMerchant();
     merchantB = await createMerchant();
   });
-  after(async () => {
+  afterAll(async () => {
     await app?.close();
     await db?.$disconnect();
   });

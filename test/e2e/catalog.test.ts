@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
@@ -69,14 +69,14 @@ describe('catalog items', () => {
     return (await http().get(`/v1/catalog/items${query}`).set('X-API-Key', key).expect(200)).body;
   }
 
-  before(async () => {
+  beforeAll(async () => {
     db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 2 });
     app = await createApp(testApiConfig({ taskQueue: uniqueTaskQueue('e2e-catalog') }));
     await app.init();
     merchantA = await createMerchant();
     merchantB = await createMerchant();
   });
-  after(async () => {
+  afterAll(async () => {
     await app?.close();
     await db?.$disconnect();
   });

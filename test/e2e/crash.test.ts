@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
@@ -25,7 +25,7 @@ import {
 } from '../support/stellar';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
-const root = resolve(__dirname, '..', '..', '..');
+const root = resolve(__dirname, '..', '..');
 
 // Crashes in the middle of a payment: the worker process killed right after submitting, and
 // the Temporal server restarted mid-flight. Each time: one payment, issuance confirmed.
@@ -185,7 +185,7 @@ describe('crash recovery end to end', () => {
     await waitForOutput(next, /"msg":"worker started"/, 60_000);
   }
 
-  before(async () => {
+  beforeAll(async () => {
     await receiver.start();
     temporalPort = await freePort();
     uiPort = await freePort();
@@ -223,7 +223,7 @@ describe('crash recovery end to end', () => {
     await waitForOutput(worker, /"msg":"worker started"/, 60_000);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await app?.close();
     for (const spawned of [workerProcess, temporalServer]) {
       if (spawned && spawned.child.exitCode === null) {

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
@@ -62,7 +62,7 @@ describe('hostile inputs never produce a 5xx', () => {
   let campaignId: string;
   const http = () => request(app.getHttpServer());
 
-  before(async () => {
+  beforeAll(async () => {
     db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 2 });
     await db.channelAccount.create({ data: { publicKey: channel } });
     app = await createApp(
@@ -83,7 +83,7 @@ describe('hostile inputs never produce a 5xx', () => {
       .expect(201);
     campaignId = campaign.body.id;
   });
-  after(async () => {
+  afterAll(async () => {
     await app?.close();
     await db?.channelAccount.deleteMany({ where: { publicKey: channel } });
     await db?.$disconnect();

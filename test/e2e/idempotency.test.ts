@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
@@ -18,7 +18,7 @@ import {
 import { freePort } from '../support/launcher';
 import { spawnCollecting, waitForOutput, withTimeout } from '../support/processes';
 
-const root = resolve(__dirname, '..', '..', '..');
+const root = resolve(__dirname, '..', '..');
 const hoursFromNow = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
 
 interface Merchant {
@@ -114,7 +114,7 @@ describe('Idempotency-Key on mutating merchant routes', () => {
     );
   }
 
-  before(async () => {
+  beforeAll(async () => {
     db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 4 });
     app = await createApp(testApiConfig({ taskQueue }));
     await app.init();
@@ -123,7 +123,7 @@ describe('Idempotency-Key on mutating merchant routes', () => {
     merchantA = await createMerchant();
     merchantB = await createMerchant();
   });
-  after(async () => {
+  afterAll(async () => {
     await takeover?.close();
     await app?.close();
     await db?.$disconnect();

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
@@ -190,7 +190,7 @@ describe('reward issuance end to end', () => {
     await horizon.submitTransaction(trust);
   }
 
-  before(async () => {
+  beforeAll(async () => {
     stellar = await startStellarFixture({ ledgerIntervalMs: 250, submitTimeoutMs: 3_000 });
     // The reconciler re-drives what its database holds: this file's own.
     database = await createTestDatabase('e2e_issuances');
@@ -202,7 +202,7 @@ describe('reward issuance end to end', () => {
     await app.init();
     merchant = await createMerchant();
   });
-  after(async () => {
+  afterAll(async () => {
     await app?.close();
     worker?.shutdown();
     await workerRun;

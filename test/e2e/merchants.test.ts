@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
@@ -36,12 +36,12 @@ describe('merchants and API keys', () => {
   /** A merchant route: 200 when the key is live. */
   const listCampaigns = (key: string) => http().get('/v1/campaigns').set('X-API-Key', key);
 
-  before(async () => {
+  beforeAll(async () => {
     db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 2 });
     app = await createApp(testApiConfig({ taskQueue: uniqueTaskQueue('e2e-merchants') }));
     await app.init();
   });
-  after(async () => {
+  afterAll(async () => {
     await app?.close();
     await db?.$disconnect();
   });

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -19,7 +19,7 @@ import {
 } from '../support/prometheus';
 import { createWallets, startStellarFixture, type StellarFixture } from '../support/stellar';
 
-const root = resolve(__dirname, '..', '..', '..');
+const root = resolve(__dirname, '..', '..');
 const apiMain = join(root, 'apps', 'api', 'dist', 'main.js');
 const workerMain = join(root, 'apps', 'worker', 'dist', 'main.js');
 
@@ -116,7 +116,7 @@ describe('observability end to end: metrics and traces of one issuance', () => {
     return parseScrape(await response.text());
   };
 
-  before(async () => {
+  beforeAll(async () => {
     stellar = await startStellarFixture({ ledgerIntervalMs: 250, submitTimeoutMs: 3_000 });
     // The worker's reconciler re-drives what its database holds: this file's own.
     database = await createTestDatabase('e2e_observability');
@@ -163,7 +163,7 @@ describe('observability end to end: metrics and traces of one issuance', () => {
     });
   });
 
-  after(async () => {
+  afterAll(async () => {
     for (const spawned of [api, worker]) {
       if (spawned && spawned.child.exitCode === null) {
         spawned.child.kill('SIGTERM');

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -30,7 +30,7 @@ import {
 
 quietTemporalRuntime();
 const run = promisify(execFile);
-const root = resolve(__dirname, '..', '..', '..');
+const root = resolve(__dirname, '..', '..');
 
 type Operation = {
   operationId: string;
@@ -59,7 +59,7 @@ describe('the OpenAPI document and the running API agree', () => {
   let document: { paths: Record<string, Record<string, Operation>>; [key: string]: unknown };
   let workDir: string;
 
-  before(async () => {
+  beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'nova-openapi-'));
     stellar = await startStellarFixture();
     const stellarConfig = sandboxStellarConfig(stellar);
@@ -88,7 +88,7 @@ describe('the OpenAPI document and the running API agree', () => {
       { what: 'the stack to be ready', timeoutMs: 60_000 },
     );
   });
-  after(async () => {
+  afterAll(async () => {
     await app?.close();
     worker?.shutdown();
     await workerRun;
@@ -191,16 +191,16 @@ describe('the OpenAPI document and the running API agree', () => {
     assert.match(outcome.output, /\d+ passed/);
   };
 
-  it('schemathesis (all checks) finds no failure with a merchant key', { timeout: 300_000 }, async () => {
+  it('schemathesis (all checks) finds no failure with a merchant key', async () => {
     const created = await request(app.getHttpServer())
       .post('/v1/merchants')
       .set('X-API-Key', TEST_ADMIN_KEY)
       .send({ name: 'Schemathesis' })
       .expect(201);
     await schemathesis(created.body.apiKey.key as string, 'merchant');
-  });
+  }, 300_000);
 
-  it('schemathesis (all checks) finds no failure with the admin key', { timeout: 300_000 }, async () => {
+  it('schemathesis (all checks) finds no failure with the admin key', async () => {
     await schemathesis(TEST_ADMIN_KEY, 'admin');
-  });
+  }, 300_000);
 });

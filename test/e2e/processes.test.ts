@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { Keypair } from '@stellar/stellar-sdk';
@@ -8,7 +8,7 @@ import { required } from '../support/environment';
 import { createTestDatabase } from '../support/database';
 import { spawnCollecting, waitForOutput, withTimeout } from '../support/processes';
 
-const root = resolve(__dirname, '..', '..', '..');
+const root = resolve(__dirname, '..', '..');
 const apiMain = join(root, 'apps', 'api', 'dist', 'main.js');
 const workerMain = join(root, 'apps', 'worker', 'dist', 'main.js');
 

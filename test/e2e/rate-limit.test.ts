@@ -1,4 +1,4 @@
-import { afterEach, before, describe, it } from 'node:test';
+import { afterEach, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
@@ -38,7 +38,7 @@ describe('rate limit per API key', () => {
   let merchantA: { id: string; key: string; keyId: string };
   let merchantB: { id: string; key: string; keyId: string };
 
-  before(async () => {
+  beforeAll(async () => {
     merchantA = await createMerchantKey();
     merchantB = await createMerchantKey();
   });

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -7,15 +7,15 @@ import { Keypair } from '@stellar/stellar-sdk';
 import { startStellarFixture, type StellarFixture } from '../support/stellar';
 
 const run = promisify(execFile);
-const root = resolve(__dirname, '..', '..', '..');
+const root = resolve(__dirname, '..', '..');
 
 // The quick start's wallet: `npm run sandbox -- wallet --trust` against a real sandbox.
 describe('npm run sandbox -- wallet', () => {
   let stellar: StellarFixture;
-  before(async () => {
+  beforeAll(async () => {
     stellar = await startStellarFixture();
   });
-  after(async () => {
+  afterAll(async () => {
     await stellar?.stop();
   });
 

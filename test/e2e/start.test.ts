@@ -1,4 +1,4 @@
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
@@ -22,7 +22,7 @@ interface SelfCheck {
   links: { self: string };
 }
 
-const root = resolve(__dirname, '..', '..', '..');
+const root = resolve(__dirname, '..', '..');
 const startScript = join(root, 'scripts', 'start.js');
 
 /** The environment of a new user: none of the variables the test runner set for other tests. */
@@ -50,7 +50,7 @@ describe('START (npm start)', () => {
   chmodSync(dataDir, 0o755); // PostgreSQL runs as its own user and must reach its folder
   let current: Spawned | undefined;
 
-  after(() => {
+  afterAll(() => {
     // Whatever happened, nothing this test started may outlive it.
     current?.child.kill('SIGKILL');
     for (const line of processesMentioning(dataDir)) {

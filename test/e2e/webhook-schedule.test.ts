@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
@@ -37,7 +37,7 @@ describe('webhook retry schedule end to end (time-skipping server)', () => {
   const http = () => request(app.getHttpServer());
   let key: string;
 
-  before(async () => {
+  beforeAll(async () => {
     await receiver.start();
     env = await createTimeSkippingEnvironment();
     database = await createTestDatabase('e2e_webhook_schedule');
@@ -62,7 +62,7 @@ describe('webhook retry schedule end to end (time-skipping server)', () => {
       .expect(201);
     key = merchant.body.apiKey.key;
   });
-  after(async () => {
+  afterAll(async () => {
     await app?.close();
     for (const worker of workers ?? []) worker.shutdown();
     await workersRun;

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
@@ -164,7 +164,7 @@ describe('webhook delivery end to end', () => {
     return { id, view };
   }
 
-  before(async () => {
+  beforeAll(async () => {
     await receiver.start();
     stellar = await startStellarFixture({ ledgerIntervalMs: 250, submitTimeoutMs: 3_000 });
     database = await createTestDatabase('e2e_webhooks');
@@ -196,7 +196,7 @@ describe('webhook delivery end to end', () => {
     await app.init();
     merchant = await createMerchant();
   });
-  after(async () => {
+  afterAll(async () => {
     await app?.close();
     for (const worker of workers ?? []) worker.shutdown();
     await workersRun;

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -14,7 +14,7 @@ interface Cluster {
   durable?: boolean;
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const postgres = require(resolve(__dirname, '..', '..', '..', 'scripts', 'lib', 'postgres.js')) as {
+const postgres = require(resolve(__dirname, '..', '..', 'scripts', 'lib', 'postgres.js')) as {
   startCluster(cluster: Cluster): Promise<string>;
   stopCluster(cluster: Cluster): Promise<void>;
 };

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -24,12 +24,12 @@ describe('worker on the real Temporal dev server', () => {
   let connection: NativeConnection;
   let client: Client;
 
-  before(async () => {
+  beforeAll(async () => {
     db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 2 });
     connection = await connectToTemporal(testWorkerConfig({ taskQueue: 'unused' }));
     client = new Client({ connection: await Connection.connect({ address: required('TEMPORAL_ADDRESS') }) });
   });
-  after(async () => {
+  afterAll(async () => {
     await client?.connection.close();
     await connection?.close();
     await db?.$disconnect();

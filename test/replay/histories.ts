@@ -2,9 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';
+import { repositoryRoot } from '../support/repository-root';
 
-/** Histories are kept as source files, beside the compiled tests: test/histories/*.json. */
-export const historiesDir = join(__dirname, '..', '..', 'histories');
+/** Histories are kept as source files: test/histories/*.json. */
+export const historiesDir = join(repositoryRoot, 'test', 'histories');
 
 export interface StoredHistory {
   file: string;

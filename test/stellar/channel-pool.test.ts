@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Keypair } from '@stellar/stellar-sdk';
@@ -29,10 +29,10 @@ describe('PrismaChannelPool', () => {
   let db: PrismaClient;
   const created: string[] = [];
 
-  before(() => {
+  beforeAll(() => {
     db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 20 });
   });
-  after(async () => {
+  afterAll(async () => {
     await db?.channelAccount.deleteMany({ where: { publicKey: { in: created } } });
     await db?.$disconnect();
   });

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { nativeToScVal } from '@stellar/stellar-sdk';
@@ -35,7 +35,7 @@ describe('contract calls at most once per business key, under faults', () => {
   let campaign: string;
   const run = randomUUID().slice(0, 8);
 
-  before(async () => {
+  beforeAll(async () => {
     fixture = await startStellarFixture({ ledgerIntervalMs: 250, submitTimeoutMs: 2_000 });
     campaign = fixture.sandbox.contracts.campaign!;
     db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 5 });
@@ -43,7 +43,7 @@ describe('contract calls at most once per business key, under faults', () => {
     await sourceLock.register();
     submitter = contractCallsOver(fixture.gateway);
   });
-  after(async () => {
+  afterAll(async () => {
     fixture?.sandbox.faults.clear();
     await db?.channelAccount.deleteMany({ where: { publicKey: fixture.distribution.publicKey() } });
     await db?.$disconnect();

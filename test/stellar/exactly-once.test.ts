@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Keypair } from '@stellar/stellar-sdk';
@@ -51,13 +51,13 @@ describe('exactly-once payments under faults', () => {
   let pool: PrismaChannelPool;
   const run = randomUUID().slice(0, 6);
 
-  before(async () => {
+  beforeAll(async () => {
     fixture = await startStellarFixture({ ledgerIntervalMs: 250, submitTimeoutMs: 2_000, channelAccounts: 8 });
     db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 10 });
     pool = new PrismaChannelPool(db, systemClock, [...fixture.channelSigners.keys()]);
     await pool.register();
   });
-  after(async () => {
+  afterAll(async () => {
     await db?.$disconnect();
     await fixture?.stop();
   });

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,14 +18,14 @@ describe('Stellar rejections on the submit and the lookup path', () => {
   let trusting: Keypair;
   let bare: Keypair;
 
-  before(async () => {
+  beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'nova-rejections-'));
     fixture = await startStellarFixture({ dataDir });
     channel = [...fixture.channelSigners.values()][0]!;
     trusting = (await createWallets(fixture, 1))[0]!;
     bare = (await createWallets(fixture, 1, { trustline: false }))[0]!;
   });
-  after(async () => {
+  afterAll(async () => {
     await fixture?.stop();
     await rm(dataDir, { recursive: true, force: true });
   });

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { Keypair, nativeToScVal, scValToNative, xdr } from '@stellar/stellar-sdk';
 import { fromStroops, toStroops } from '@nova/domain';
@@ -17,12 +17,12 @@ describe('Stellar gateway', () => {
   let channel: Keypair;
   let wallets: Keypair[];
 
-  before(async () => {
+  beforeAll(async () => {
     fixture = await startStellarFixture();
     channel = [...fixture.channelSigners.values()][0]!;
     wallets = await createWallets(fixture, 4);
   });
-  after(async () => {
+  afterAll(async () => {
     fixture.sandbox.faults.clear();
     await fixture?.stop();
   });

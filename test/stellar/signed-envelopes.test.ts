@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Asset, Horizon, type Keypair, Memo, Operation, TransactionBuilder } from '@stellar/stellar-sdk';
@@ -31,14 +31,14 @@ describe('externally signed envelopes: submit-only, exactly once, Expired when t
   let horizon: Horizon.Server;
   const run = randomUUID().slice(0, 6);
 
-  before(async () => {
+  beforeAll(async () => {
     fixture = await startStellarFixture({ ledgerIntervalMs: 250, submitTimeoutMs: 2_000, channelAccounts: 2 });
     db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 5 });
     pool = new PrismaChannelPool(db, systemClock, [...fixture.channelSigners.keys()]);
     await pool.register();
     horizon = new Horizon.Server(fixture.sandbox.url, { allowHttp: true });
   });
-  after(async () => {
+  afterAll(async () => {
     fixture?.sandbox.faults.clear();
     await db?.$disconnect();
     await fixture?.stop();

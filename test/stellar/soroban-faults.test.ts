@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -57,13 +57,13 @@ describe('Soroban calls under faults', () => {
   let redemption: string;
   const run = randomUUID().slice(0, 6);
 
-  before(async () => {
+  beforeAll(async () => {
     fixture = await startStellarFixture();
     sources = await createWallets(fixture, 11, { trustline: false });
     campaign = fixture.sandbox.contracts.campaign!;
     redemption = fixture.sandbox.contracts.redemption!;
   });
-  after(async () => {
+  afterAll(async () => {
     fixture?.sandbox.faults.clear();
     await fixture?.stop();
   });
@@ -287,7 +287,7 @@ describe('Soroban calls under faults', () => {
   });
 
   describe('contract events', () => {
-    it('a cursor pages through events of several invocations: none seen twice, none missed, then tails new ones', async (t) => {
+    it('a cursor pages through events of several invocations: none seen twice, none missed, then tails new ones', async () => {
       const start = await fixture.gateway.latestLedger();
       const invokers = sources.slice(8, 10);
       // Several accounts at once, so that some events share a ledger and pages split ledgers.
@@ -325,7 +325,7 @@ describe('Soroban calls under faults', () => {
         assert.ok(pages < 50, 'paging ends');
       }
       assert.ok(pages >= Math.ceil(expected.length / 3), `${pages} pages of at most 3`);
-      t.diagnostic(`${seen.length} events in ${new Set(seen.map((e) => e.ledger)).size} ledgers, ${pages} pages`);
+      console.info(`${seen.length} events in ${new Set(seen.map((e) => e.ledger)).size} ledgers, ${pages} pages`);
 
       const ids = seen.map((e) => e.id);
       assert.equal(new Set(ids).size, ids.length, 'no event seen twice');
@@ -444,7 +444,7 @@ describe('Soroban calls that fail in the ledger', () => {
   let gateway: StellarGateway;
   let source: Keypair;
 
-  before(async () => {
+  beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'nova-soroban-apply-'));
     sandbox = await startSandbox(
       { port: 0, host: '127.0.0.1', ledgerIntervalMs: 250, dataDir },
@@ -463,7 +463,7 @@ describe('Soroban calls that fail in the ledger', () => {
       { readTimeoutMs: 2_000, pollIntervalMs: 100 },
     );
   });
-  after(async () => {
+  afterAll(async () => {
     await sandbox?.close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });

@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { contractDeployer } from '@nova/stellar-sandbox';
+import { repositoryRoot } from './repository-root';
 
-const repoRoot = resolve(__dirname, '..', '..', '..');
+const repoRoot = repositoryRoot;
 
 /** Where setup builds the native contract host (scripts/lib/contract-host.js), or NOVA_CONTRACT_HOST_BIN. */
 export function contractHostBinary(): string | undefined {

@@ -4,9 +4,10 @@ import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { required } from './environment';
+import { repositoryRoot } from './repository-root';
 
 const run = promisify(execFile);
-const migrationsDir = resolve(__dirname, '..', '..', '..', 'prisma', 'migrations');
+const migrationsDir = resolve(repositoryRoot, 'prisma', 'migrations');
 
 export interface TestDatabase {
   url: string;

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 
-/** The repository's root (test/dist/support -> ../../..). */
-export const repositoryRoot = resolve(__dirname, '..', '..', '..');
+import { repositoryRoot } from './repository-root';
+
+export { repositoryRoot };
 
 /**
  * A deployment validator installed by setup (scripts/lib/deploy-tools.js), named by the

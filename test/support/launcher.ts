@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
+import { repositoryRoot } from './repository-root';
 
 /**
  * The launcher's own helpers (scripts/lib, plain JavaScript), typed for the tests and benchmarks,
  * so that they start servers exactly as `npm start` does.
  */
-const lib = resolve(__dirname, '../../../scripts/lib');
+const lib = resolve(repositoryRoot, 'scripts/lib');
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 export const { freePort, devServerArgs } = require(`${lib}/temporal-server.js`) as {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { repositoryRoot } from './repository-root';
 
-const root = resolve(__dirname, '..', '..', '..');
+const root = repositoryRoot;
 export const DASHBOARD_PATH = resolve(root, 'docs', 'dashboards', 'nova-rewards.json');
 export const ALERT_RULES_PATH = resolve(root, 'docs', 'alerts', 'nova-rewards.rules.yml');
 export const RUNBOOK_PATH = resolve(root, 'docs', 'runbook.md');

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ type SupervisorClass = new (options: {
 
 // START's supervisor (scripts/lib/supervisor.js), with real child processes.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { Supervisor } = require(resolve(__dirname, '..', '..', '..', 'scripts', 'lib', 'supervisor.js')) as {
+const { Supervisor } = require(resolve(__dirname, '..', '..', 'scripts', 'lib', 'supervisor.js')) as {
   Supervisor: SupervisorClass;
 };
 

@@ -1,9 +1,9 @@
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { ESLint } from 'eslint';
 
-const root = resolve(__dirname, '..', '..', '..');
+const root = resolve(__dirname, '..', '..');
 
 async function lintWorkflowSource(source: string): Promise<string[]> {
   const eslint = new ESLint({ cwd: root });

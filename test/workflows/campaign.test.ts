@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -95,10 +95,10 @@ function campaignFixture(apply?: (change: CampaignChange, attempt: number) => Pr
 describe('campaignWorkflow (time-skipping server, mocked activities)', () => {
   let env: TestWorkflowEnvironment;
 
-  before(async () => {
+  beforeAll(async () => {
     env = await createTimeSkippingEnvironment();
   });
-  after(async () => {
+  afterAll(async () => {
     await env?.teardown();
   });
 

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -87,10 +87,10 @@ function mockActivities(overrides: Partial<Activities> = {}) {
 describe('redemptionWorkflow (time-skipping server, mocked activities)', () => {
   let env: TestWorkflowEnvironment;
 
-  before(async () => {
+  beforeAll(async () => {
     env = await createTimeSkippingEnvironment();
   });
-  after(async () => {
+  afterAll(async () => {
     await env?.teardown();
   });
 

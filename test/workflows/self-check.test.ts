@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -14,12 +14,12 @@ quietTemporalRuntime();
 describe('selfCheckWorkflow (time-skipping server)', () => {
   let env: TestWorkflowEnvironment;
 
-  before(async () => {
+  beforeAll(async () => {
     env = await TestWorkflowEnvironment.createTimeSkipping({
       server: { executable: { type: 'existing-path', path: required('TEMPORAL_TEST_SERVER_PATH') } },
     });
   });
-  after(async () => {
+  afterAll(async () => {
     await env?.teardown();
   });
 
@@ -94,7 +94,7 @@ describe('selfCheckWorkflow (time-skipping server)', () => {
         { selfCheckId: 'a3' },
       ),
       (error: unknown) => {
-        assert.ok(error instanceof WorkflowFailedError);
+        assert.ok(error instanceof WorkflowFailedError, String(error));
         return true;
       },
     );

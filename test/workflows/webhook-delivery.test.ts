@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -25,10 +25,10 @@ interface SeenAttempt extends WebhookAttemptInput {
 describe('webhookDeliveryWorkflow (time-skipping server)', () => {
   let env: TestWorkflowEnvironment;
 
-  before(async () => {
+  beforeAll(async () => {
     env = await createTimeSkippingEnvironment();
   });
-  after(async () => {
+  afterAll(async () => {
     await env?.teardown();
   });
 

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import {
   Account,
   Asset,
@@ -32,14 +32,14 @@ describe('envelopes and their signatures', () => {
   /** A funded account that trusts NOVA. */
   let holder: Keypair;
 
-  before(async () => {
+  beforeAll(async () => {
     t = await startTestSandbox();
     holder = await friendbotAccount(t);
     const trust = await buildTransaction(t, holder.publicKey(), [Operation.changeTrust({ asset: t.nova })]);
     trust.sign(holder);
     await t.horizon.submitTransaction(trust);
   });
-  after(async () => {
+  afterAll(async () => {
     await t.stop();
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import {
   Asset,
   Horizon,
@@ -24,11 +24,11 @@ describe('fault injection, observed through the SDK', () => {
   let t: TestSandbox;
   let payer: Keypair;
 
-  before(async () => {
+  beforeAll(async () => {
     t = await startTestSandbox({ submitTimeoutMs: 1_000 });
     payer = await friendbotAccount(t);
   });
-  after(async () => {
+  afterAll(async () => {
     await t.stop();
   });
 

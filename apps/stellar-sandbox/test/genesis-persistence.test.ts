@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { Asset, Horizon, Keypair, Operation } from '@stellar/stellar-sdk';
 import { startSandbox } from '../src/index';
 import {
@@ -17,7 +17,7 @@ import {
   type TestSandbox,
 } from './support';
 
-const MAIN = path.resolve(__dirname, '../src/main.js');
+const MAIN = path.resolve(__dirname, '../dist/src/main.js');
 
 describe('genesis and persistence', () => {
   let dataDir: string;
@@ -31,11 +31,11 @@ describe('genesis and persistence', () => {
     transactions: number;
   };
 
-  before(async () => {
+  beforeAll(async () => {
     dataDir = await makeDataDir();
     first = await startTestSandbox({ dataDir, channelAccounts: 3 });
   });
-  after(async () => {
+  afterAll(async () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { Account, Asset, Keypair, NotFoundError, Operation, xdr, type Horizon } from '@stellar/stellar-sdk';
 import {
   assetBalance,
@@ -19,10 +19,10 @@ describe('Horizon: a NOVA reward paid through a channel account', () => {
   let paymentHash: string;
   let paymentLedger: number;
 
-  before(async () => {
+  beforeAll(async () => {
     t = await startTestSandbox();
   });
-  after(async () => {
+  afterAll(async () => {
     await t.stop();
   });
 

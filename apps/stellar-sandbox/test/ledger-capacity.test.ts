@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { Account, Asset, Operation } from '@stellar/stellar-sdk';
 import { buildTransaction, control, startTestSandbox, type TestSandbox } from './support';
 
@@ -13,11 +13,11 @@ interface ClosedLedger {
 describe('ledger capacity', () => {
   let t: TestSandbox;
 
-  before(async () => {
+  beforeAll(async () => {
     // Ledgers close only on demand here, so the test decides exactly what each ledger holds.
     t = await startTestSandbox({ ledgerIntervalMs: 3_600_000, maxOpsPerLedger: 5, channelAccounts: 12 });
   });
-  after(async () => {
+  afterAll(async () => {
     await t.stop();
   });
 

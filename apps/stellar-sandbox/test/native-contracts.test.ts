@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import {
   Account,
   Address,
@@ -32,7 +32,7 @@ import {
 import { outcomeOf, parseHostError } from '../src/native-contract-runtime';
 import { friendbotAccount, makeDataDir, startTestSandbox, type TestSandbox } from './support';
 
-const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
+const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
 /** Where setup builds the host (scripts/lib/contract-host.js), or NOVA_CONTRACT_HOST_BIN. */
 function hostBinary(): string | undefined {
@@ -111,7 +111,8 @@ const binary = hostBinary();
 describe('the real contracts on nova-contract-host', () => {
   if (!binary) {
     // A skipped test (not a skipped suite) so that the suite's summary counts it.
-    it('runs the contracts on the host', { skip: 'no nova-contract-host binary: run npm run setup' }, () => undefined);
+    /* skipped: no nova-contract-host binary: run npm run setup */ it.skip('runs the contracts on the host', () =>
+      undefined);
     return;
   }
   const hostPath = binary;
@@ -152,7 +153,7 @@ describe('the real contracts on nova-contract-host', () => {
     if (errors.length > 0) throw errors[0];
   };
 
-  before(async () => {
+  beforeAll(async () => {
     dataDir = await makeDataDir();
     statePath = path.join(dataDir, 'contracts-state.json');
     await startBoth();
@@ -162,7 +163,7 @@ describe('the real contracts on nova-contract-host', () => {
     assert.ok(id);
     campaign = new Contract(id);
   });
-  after(async () => {
+  afterAll(async () => {
     await stopAll();
     const { rm } = await import('node:fs/promises');
     await rm(dataDir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import {
   Address,
   Contract,
@@ -21,14 +21,14 @@ describe('Soroban RPC through rpc.Server', () => {
   let registerHash: string;
   let registerLedger: number;
 
-  before(async () => {
+  beforeAll(async () => {
     t = await startTestSandbox();
     merchant = await friendbotAccount(t);
     const campaignId = t.sandbox.contracts.campaign;
     assert.ok(campaignId);
     campaign = new Contract(campaignId);
   });
-  after(async () => {
+  afterAll(async () => {
     await t.stop();
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { Account, Asset, Keypair, Operation, TransactionBuilder, xdr } from '@stellar/stellar-sdk';
 import {
   assetBalance,
@@ -18,7 +18,7 @@ describe('transaction validation with the network result codes', () => {
   /** A funded account that trusts NOVA (limit 1000) and holds 100 NOVA. */
   let holder: Keypair;
 
-  before(async () => {
+  beforeAll(async () => {
     t = await startTestSandbox();
     holder = await friendbotAccount(t);
     const trust = await buildTransaction(t, holder.publicKey(), [
@@ -32,7 +32,7 @@ describe('transaction validation with the network result codes', () => {
     fund.sign(t.distribution);
     await t.horizon.submitTransaction(fund);
   });
-  after(async () => {
+  afterAll(async () => {
     await t.stop();
   });
 

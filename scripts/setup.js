@@ -31,6 +31,13 @@ async function build() {
   await run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], { cwd: root });
 }
 
+/** Regenerates the typed client's types from the OpenAPI document; rebuilds when they changed. */
+async function regenerateClient() {
+  const changed = await require('./lib/client').writeClientSchema();
+  if (changed) await build();
+  return changed ? 'regenerated from the OpenAPI document' : 'up to date';
+}
+
 async function bundleWorkflows() {
   const out = await run(process.execPath, [path.join(root, 'apps', 'worker', 'dist', 'bundle.js')], { cwd: root });
   return out.trim().replace(/^workflow bundle: \S+ /, '');
@@ -55,9 +62,10 @@ async function prepareDeployTools(scope) {
 
 /**
  * Node dependencies, Temporal binaries, schemathesis, the deployment validators when asked
- * (helm, kubernetes-validate, docker-compose), Prisma client, the native contract host, build (and
- * the workflow bundle).
- * @param {{ scope?: string, bundle?: boolean, deployTools?: boolean }} [options]
+ * (helm, kubernetes-validate, docker-compose), Prisma client, the native contract host, build, the
+ * typed client's types (and the workflow bundle).
+ * @param {{ scope?: string, bundle?: boolean, deployTools?: boolean, writeClient?: boolean }} [options]
+ *   writeClient false: leave the typed client's generated types as they are (TEST checks them)
  * @returns {Promise<{ cli: string, testServer: string }>} the Temporal binaries
  */
 async function prepareToolchain(options = {}) {
@@ -78,6 +86,7 @@ async function prepareToolchain(options = {}) {
     contractHost.describeContractHost,
   );
   await step(scope, 'TypeScript build', build);
+  if (options.writeClient !== false) await step(scope, 'typed client (clients/typescript)', regenerateClient);
   if (options.bundle) await step(scope, 'workflow bundle', bundleWorkflows);
   return temporal;
 }

@@ -1,3 +1,8 @@
+// Raw HTTP (supertest, raw sockets) on purpose: most of these requests are ones the typed client
+// cannot express (bodies over the limit, not JSON, with NUL bytes or lone surrogates, nested
+// 5,000 deep; TRACE and other methods the API does not serve). The few it could (out-of-range
+// cursors and dates, payments to the platform's own accounts, the 503 through a dropping proxy)
+// stay beside them so that every hostile answer is checked the same way.
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { ApiConfig } from '@nova/config';
 import { AppModule } from './app.module';
@@ -29,7 +29,17 @@ export async function createApp(config: ApiConfig): Promise<NestExpressApplicati
   app.useGlobalFilters(new HttpExceptionFilter(expressRouteMethods(app.getHttpAdapter().getInstance())));
   app.enableShutdownHooks();
 
-  const document = refineOpenApi(
+  const document = openApiDocument(app, config);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}
+
+/**
+ * The OpenAPI document the API serves at /docs-json; also written by the build (openapi-cli.ts)
+ * for the typed client in clients/typescript.
+ */
+export function openApiDocument(app: NestExpressApplication, config: ApiConfig): OpenAPIObject {
+  return refineOpenApi(
     documentIdempotency(
       SwaggerModule.createDocument(
         app,
@@ -51,6 +61,4 @@ export async function createApp(config: ApiConfig): Promise<NestExpressApplicati
     ),
     { serverUrl: `http://${serverHost(config.http.host)}:${config.http.port || 3000}` },
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-  return app;
 }

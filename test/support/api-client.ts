@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createNovaClient, type NovaClient, type Schemas } from '@nova/client';
+
+/**
+ * The end-to-end tests call the API through the typed client generated from its OpenAPI
+ * document (@nova/client), as a merchant's code would: a route, parameter or body the document
+ * does not state does not compile. The app listens on a free loopback port for it.
+ */
+export async function listenForClients(app: NestExpressApplication): Promise<string> {
+  await app.listen(0, '127.0.0.1');
+  return `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+}
+
+/** A client of the API at `baseUrl` sending `apiKey` as X-API-Key (none: an anonymous caller). */
+export function apiClient(baseUrl: string, apiKey?: string): NovaClient {
+  return createNovaClient({ baseUrl, apiKey });
+}
+
+/** The `params` of a mutating merchant request: its Idempotency-Key (a fresh one by default). */
+export function idempotencyKey(key: string = randomUUID()): { header: { 'Idempotency-Key': string } } {
+  return { header: { 'Idempotency-Key': key } };
+}
+
+/**
+ * Asserts the answer's status (supertest's `.expect(status)`), showing the body otherwise, and
+ * returns the answer.
+ */
+export async function expectStatus<T extends { response: Response; data?: unknown; error?: unknown }>(
+  call: Promise<T>,
+  status: number,
+): Promise<T> {
+  const answer = await call;
+  assert.equal(answer.response.status, status, JSON.stringify(answer.data ?? answer.error));
+  return answer;
+}
+
+/** The fields a 400 names (its `details` as field errors), in order; none for other details. */
+export function fieldsOf(error: Schemas['ErrorResponse'] | undefined): string[] {
+  const details = error?.details;
+  return Array.isArray(details) ? details.map((d) => d.field) : [];
+}

@@ -5,7 +5,7 @@
 # target is the local Stellar sandbox with the native contract host, for docker-compose only.
 #
 #   deps       every npm dependency (dev included), to build
-#   build      `npm run build`: Prisma client, `tsc -b`, the workflow bundle the worker loads
+#   build      `npm run build`: Prisma client, `tsc -b`, the typed client, the workflow bundle the worker loads
 #   prod-deps  production dependencies of the API, the worker and the Prisma workspace only
 #   contract-host-build, sandbox   the development network (never used in production)
 #   runtime    the platform image (the last stage: the default target)
@@ -28,6 +28,7 @@ COPY activities/package.json activities/
 COPY apps/stellar-sandbox/package.json apps/stellar-sandbox/
 COPY apps/worker/package.json apps/worker/
 COPY apps/api/package.json apps/api/
+COPY clients/typescript/package.json clients/typescript/
 COPY test/package.json test/
 
 FROM manifests AS deps
@@ -44,6 +45,7 @@ COPY domain domain
 COPY workflows workflows
 COPY activities activities
 COPY apps apps
+COPY clients clients
 COPY test test
 RUN npm run build
 

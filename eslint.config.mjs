@@ -39,7 +39,7 @@ export default tseslint.config(
   },
   {
     // Plain CommonJS scripts (setup/start/test orchestration), type-checked through JSDoc.
-    files: ['scripts/**/*.js', 'deploy/**/*.js', 'jest.config.js'],
+    files: ['scripts/**/*.js', 'deploy/**/*.js', 'jest.config.js', 'jest.environment.js'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: {

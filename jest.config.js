@@ -35,8 +35,9 @@ const project = (displayName, folder) => ({
   roots: [`<rootDir>/${folder}`],
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-  // Not jsdom; the tests talk to real servers over sockets and spawn real processes.
-  testEnvironment: 'node',
+  // Node's (not jsdom: the tests talk to real servers and spawn real processes), with fetch's
+  // JSON parsed in the test's realm (see jest.environment.js).
+  testEnvironment: '<rootDir>/jest.environment.js',
   transform: { '^.+\\.ts$': swc },
   moduleFileExtensions: ['ts', 'js', 'json', 'node'],
 });

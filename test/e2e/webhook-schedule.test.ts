@@ -1,7 +1,6 @@
+// Calls the API through the typed client (@nova/client).
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -17,6 +16,8 @@ import {
   testWorkerConfig,
   uniqueTaskQueue,
 } from '../support/environment';
+import type { NovaClient } from '@nova/client';
+import { apiClient, expectStatus, idempotencyKey, listenForClients } from '../support/api-client';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createTimeSkippingEnvironment } from '../support/time-skipping';
 import { WebhookReceiver } from '../support/webhook-receiver';
@@ -34,8 +35,7 @@ describe('webhook retry schedule end to end (time-skipping server)', () => {
   let workersRun: Promise<unknown>;
   const receiver = new WebhookReceiver();
   const taskQueue = uniqueTaskQueue('e2e-webhook-schedule');
-  const http = () => request(app.getHttpServer());
-  let key: string;
+  let merchant: NovaClient;
 
   beforeAll(async () => {
     await receiver.start();
@@ -54,13 +54,12 @@ describe('webhook retry schedule end to end (time-skipping server)', () => {
     workersRun = Promise.all(workers.map((worker) => worker.run()));
     const api = testApiConfig({ taskQueue, databaseUrl: database.url, webhookAllowedHosts: '127.0.0.1' });
     app = await createApp({ ...api, temporal: { ...api.temporal, address: env.address } });
-    await app.init();
-    const merchant = await http()
-      .post('/v1/merchants')
-      .set('X-API-Key', TEST_ADMIN_KEY)
-      .send({ name: 'Down' })
-      .expect(201);
-    key = merchant.body.apiKey.key;
+    const baseUrl = await listenForClients(app);
+    const created = await expectStatus(
+      apiClient(baseUrl, TEST_ADMIN_KEY).POST('/v1/merchants', { body: { name: 'Down' } }),
+      201,
+    );
+    merchant = apiClient(baseUrl, created.data!.apiKey.key);
   });
   afterAll(async () => {
     await app?.close();
@@ -72,17 +71,27 @@ describe('webhook retry schedule end to end (time-skipping server)', () => {
     await receiver.stop();
   });
 
-  const post = (path: string, body: object = {}) =>
-    http().post(path).set('X-API-Key', key).set('Idempotency-Key', randomUUID()).send(body);
+  const delivery = (id: string) => merchant.GET('/v1/webhooks/deliveries/{id}', { params: { path: { id } } });
 
   it('retries for about 3 days, fails RetriesExhausted, and a redelivery then delivers the same event', async () => {
     receiver.answer('/down', { status: 503, body: 'maintenance' });
-    const endpoint = (await post('/v1/webhooks/endpoints', { url: receiver.url('/down'), events: ['*'] }).expect(201))
-      .body as { id: string };
-    const { deliveryId, eventId } = (await post(`/v1/webhooks/endpoints/${endpoint.id}/test`).expect(202)).body as {
-      deliveryId: string;
-      eventId: string;
-    };
+    const endpoint = (
+      await expectStatus(
+        merchant.POST('/v1/webhooks/endpoints', {
+          params: idempotencyKey(),
+          body: { url: receiver.url('/down'), events: ['*'] },
+        }),
+        201,
+      )
+    ).data!;
+    const { deliveryId, eventId } = (
+      await expectStatus(
+        merchant.POST('/v1/webhooks/endpoints/{id}/test', {
+          params: { ...idempotencyKey(), path: { id: endpoint.id } },
+        }),
+        202,
+      )
+    ).data!;
     const row = await eventually(
       async () => (await db.webhookDelivery.findUnique({ where: { id: deliveryId } })) ?? undefined,
       {
@@ -105,19 +114,27 @@ describe('webhook retry schedule end to end (time-skipping server)', () => {
       `the schedule took ${tookSeconds} s, planned ${plannedSeconds} s`,
     );
 
-    const failed = (await http().get(`/v1/webhooks/deliveries/${deliveryId}`).set('X-API-Key', key).expect(200)).body;
+    const failed = (await expectStatus(delivery(deliveryId), 200)).data!;
     assert.equal(failed.status, 'failed');
-    assert.equal(failed.failure.type, 'RetriesExhausted');
-    assert.match(failed.failure.reason, /503/);
+    assert.equal(failed.failure?.type, 'RetriesExhausted');
+    assert.match(failed.failure?.reason ?? '', /503/);
     assert.equal(failed.attempts.length, WEBHOOK_MAX_ATTEMPTS);
-    const listed = await http().get('/v1/webhooks/deliveries?status=failed').set('X-API-Key', key).expect(200);
+    const listed = await expectStatus(
+      merchant.GET('/v1/webhooks/deliveries', { params: { query: { status: 'failed' } } }),
+      200,
+    );
     assert.deepEqual(
-      listed.body.data.map((d: { id: string }) => d.id),
+      listed.data!.data.map((d) => d.id),
       [deliveryId],
     );
 
     receiver.answer('/down', { status: 200 });
-    await post(`/v1/webhooks/deliveries/${deliveryId}/redeliver`).expect(202);
+    await expectStatus(
+      merchant.POST('/v1/webhooks/deliveries/{id}/redeliver', {
+        params: { ...idempotencyKey(), path: { id: deliveryId } },
+      }),
+      202,
+    );
     const second = await eventually(
       async () => {
         const got = await handle.describe();
@@ -129,8 +146,7 @@ describe('webhook retry schedule end to end (time-skipping server)', () => {
       status: 'succeeded',
       attempts: 1,
     });
-    const delivered = (await http().get(`/v1/webhooks/deliveries/${deliveryId}`).set('X-API-Key', key).expect(200))
-      .body;
+    const delivered = (await expectStatus(delivery(deliveryId), 200)).data!;
     assert.equal(delivered.status, 'succeeded');
     assert.equal(delivered.run, 2);
     const requests = receiver.on('/down');

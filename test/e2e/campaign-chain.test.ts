@@ -1,10 +1,10 @@
+// Calls the API through the typed client (@nova/client).
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import request from 'supertest';
 import { Contract, nativeToScVal, rpc, scValToNative, TransactionBuilder, type xdr } from '@stellar/stellar-sdk';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NativeConnection, Worker } from '@temporalio/worker';
@@ -37,6 +37,8 @@ import {
   testWorkerConfig,
   uniqueTaskQueue,
 } from '../support/environment';
+import type { NovaClient, Schemas } from '@nova/client';
+import { apiClient, expectStatus, idempotencyKey, listenForClients } from '../support/api-client';
 import { contractHostBinary, startContractHost, type RunningContractHost } from '../support/contract-host';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { freePort } from '../support/launcher';
@@ -84,8 +86,8 @@ describe('campaigns on the campaign contract, end to end', () => {
   let workerConfig: ReturnType<typeof testWorkerConfig>;
   let apiConfig: ReturnType<typeof testApiConfig>;
   const taskQueue = uniqueTaskQueue('e2e-campaign-chain');
-  const http = () => request(app.getHttpServer());
   let merchant: { id: string; key: string };
+  let merchantApi: NovaClient;
   const campaignIds: string[] = [];
 
   beforeAll(async () => {
@@ -127,13 +129,15 @@ describe('campaigns on the campaign contract, end to end', () => {
     workerRun = worker.run();
     apiConfig = testApiConfig({ taskQueue, databaseUrl: database.url, stellar: stellarConfig.network });
     app = await createApp(apiConfig);
-    await app.init();
-    const created = await http()
-      .post('/v1/merchants')
-      .set('X-API-Key', TEST_ADMIN_KEY)
-      .send({ name: `Chain shop ${randomUUID().slice(0, 6)}` })
-      .expect(201);
-    merchant = { id: created.body.merchant.id, key: created.body.apiKey.key };
+    const baseUrl = await listenForClients(app);
+    const created = await expectStatus(
+      apiClient(baseUrl, TEST_ADMIN_KEY).POST('/v1/merchants', {
+        body: { name: `Chain shop ${randomUUID().slice(0, 6)}` },
+      }),
+      201,
+    );
+    merchant = { id: created.data!.merchant.id, key: created.data!.apiKey.key };
+    merchantApi = apiClient(baseUrl, merchant.key);
   });
   afterAll(async () => {
     await app?.close();
@@ -155,21 +159,22 @@ describe('campaigns on the campaign contract, end to end', () => {
     if (stateDir) await rm(stateDir, { recursive: true, force: true });
   });
 
-  async function createCampaign(body: Record<string, unknown> = {}): Promise<CampaignView> {
-    const response = await http()
-      .post('/v1/campaigns')
-      .set('X-API-Key', merchant.key)
-      .set('Idempotency-Key', randomUUID())
-      .send({
-        name: 'On-chain bonus',
-        budget: '1000',
-        startsAt: '2026-03-01T00:00:00.000Z',
-        endsAt: '2027-03-01T00:00:00.000Z',
-        ...body,
-      })
-      .expect(201);
-    campaignIds.push(response.body.id);
-    return response.body as CampaignView;
+  async function createCampaign(body: Partial<Schemas['CreateCampaignRequest']> = {}): Promise<CampaignView> {
+    const { data } = await expectStatus(
+      merchantApi.POST('/v1/campaigns', {
+        params: idempotencyKey(),
+        body: {
+          name: 'On-chain bonus',
+          budget: '1000',
+          startsAt: '2026-03-01T00:00:00.000Z',
+          endsAt: '2027-03-01T00:00:00.000Z',
+          ...body,
+        },
+      }),
+      201,
+    );
+    campaignIds.push(data!.id);
+    return data! as CampaignView;
   }
 
   /** Runs `body` while the worker's reconciler schedule exists, as a worker creates it at boot. */
@@ -182,21 +187,20 @@ describe('campaigns on the campaign contract, end to end', () => {
     }
   }
 
-  function patch(id: string, body: Record<string, unknown>) {
-    return http()
-      .patch(`/v1/campaigns/${id}`)
-      .set('X-API-Key', merchant.key)
-      .set('Idempotency-Key', randomUUID())
-      .send(body)
-      .expect(200);
+  async function patch(id: string, body: Schemas['UpdateCampaignRequest'], client = merchantApi) {
+    const { data } = await expectStatus(
+      client.PATCH('/v1/campaigns/{id}', { params: { ...idempotencyKey(), path: { id } }, body }),
+      200,
+    );
+    return data! as CampaignView;
   }
 
   /** The campaign's view once no change is pending any more. */
   async function settled(id: string): Promise<CampaignView> {
     return await eventually(
       async () => {
-        const view = (await http().get(`/v1/campaigns/${id}`).set('X-API-Key', merchant.key).expect(200))
-          .body as CampaignView;
+        const view = (await expectStatus(merchantApi.GET('/v1/campaigns/{id}', { params: { path: { id } } }), 200))
+          .data! as CampaignView;
         return view.onChain && view.onChain.status !== 'pending' ? view : undefined;
       },
       { what: `campaign ${id} settled on chain`, timeoutMs: 60_000 },
@@ -262,7 +266,7 @@ describe('campaigns on the campaign contract, end to end', () => {
     // Back to back, without waiting: they queue behind the registration.
     await patch(campaign.id, { budget: '2000', endsAt: '2027-06-01T00:00:00Z', name: 'Renamed (off chain)' });
     const paused = await patch(campaign.id, { status: 'paused' });
-    assert.equal(paused.body.onChain.status, 'pending');
+    assert.equal(paused.onChain?.status, 'pending');
     await patch(campaign.id, { status: 'active' });
     await patch(campaign.id, { name: 'Only the name: nothing for the contract' });
     await patch(campaign.id, { budget: '3000.0000001' });
@@ -365,15 +369,10 @@ describe('campaigns on the campaign contract, end to end', () => {
       ...apiConfig,
       temporal: { ...apiConfig.temporal, address: `127.0.0.1:${await freePort()}` },
     });
-    await offline.init();
     try {
-      const patched = await request(offline.getHttpServer())
-        .patch(`/v1/campaigns/${campaign.id}`)
-        .set('X-API-Key', merchant.key)
-        .set('Idempotency-Key', randomUUID())
-        .send({ budget: '75', endsAt: '2027-04-01T00:00:00Z' })
-        .expect(200);
-      assert.equal(patched.body.onChain.status, 'pending');
+      const offlineApi = apiClient(await listenForClients(offline), merchant.key);
+      const patched = await patch(campaign.id, { budget: '75', endsAt: '2027-04-01T00:00:00Z' }, offlineApi);
+      assert.equal(patched.onChain?.status, 'pending');
     } finally {
       await offline.close();
     }

@@ -1,3 +1,5 @@
+// Calls the API through the typed client (@nova/client); raw HTTP (supertest) stays for the
+// document itself (/docs-json), which is what this file checks and which it does not list.
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -17,6 +19,7 @@ import {
   createWorkerActivities,
   workflowSourceFor,
 } from '@nova/worker';
+import { apiClient, expectStatus } from '../support/api-client';
 import { sandboxStellarConfig, startStellarFixture, type StellarFixture } from '../support/stellar';
 import {
   eventually,
@@ -84,7 +87,7 @@ describe('the OpenAPI document and the running API agree', () => {
     baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
     document = (await request(app.getHttpServer()).get('/docs-json').expect(200)).body;
     await eventually(
-      async () => ((await request(app.getHttpServer()).get('/health/ready')).status === 200 ? true : undefined),
+      async () => ((await apiClient(baseUrl).GET('/health/ready')).response.status === 200 ? true : undefined),
       { what: 'the stack to be ready', timeoutMs: 60_000 },
     );
   });
@@ -192,12 +195,11 @@ describe('the OpenAPI document and the running API agree', () => {
   };
 
   it('schemathesis (all checks) finds no failure with a merchant key', async () => {
-    const created = await request(app.getHttpServer())
-      .post('/v1/merchants')
-      .set('X-API-Key', TEST_ADMIN_KEY)
-      .send({ name: 'Schemathesis' })
-      .expect(201);
-    await schemathesis(created.body.apiKey.key as string, 'merchant');
+    const created = await expectStatus(
+      apiClient(baseUrl, TEST_ADMIN_KEY).POST('/v1/merchants', { body: { name: 'Schemathesis' } }),
+      201,
+    );
+    await schemathesis(created.data!.apiKey.key, 'merchant');
   }, 300_000);
 
   it('schemathesis (all checks) finds no failure with the admin key', async () => {

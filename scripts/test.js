@@ -106,7 +106,11 @@ async function runJest(files, env) {
     (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
   );
   for (const file of fileFailures) failures.push(`${path.relative(root, file.name)} (outside its tests)`);
-  const failed = result.numFailedTests + fileFailures.length;
+  // A file no project of jest.config.js covers is not run at all: that is a failure too.
+  const ran = new Set(result.testResults.map((file) => file.name));
+  const notRun = files.filter((file) => !ran.has(file));
+  for (const file of notRun) failures.push(`${path.relative(root, file)} (no jest project runs it: jest.config.js)`);
+  const failed = result.numFailedTests + fileFailures.length + notRun.length;
   totals.passed += result.numPassedTests;
   totals.failed += failed;
   totals.skipped += result.numPendingTests + result.numTodoTests;

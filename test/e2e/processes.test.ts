@@ -13,7 +13,8 @@ const apiMain = join(root, 'apps', 'api', 'dist', 'main.js');
 const workerMain = join(root, 'apps', 'worker', 'dist', 'main.js');
 
 function env(overrides: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, LOG_LEVEL: 'info', ...overrides };
+  // No worker metrics server: its default port (9464) is one machine-wide, and other files' workers may hold it.
+  return { PATH: process.env.PATH, LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0', ...overrides };
 }
 
 describe('process entry points', () => {

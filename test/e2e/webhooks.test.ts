@@ -1,3 +1,5 @@
+// Calls the API through the typed client (@nova/client). Raw HTTP stays for one request the
+// client cannot express: an endpoint registration without its required Idempotency-Key header.
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -30,38 +32,13 @@ import {
 import { createWallets, sandboxStellarConfig, startStellarFixture, type StellarFixture } from '../support/stellar';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { WebhookReceiver, type ReceivedWebhook } from '../support/webhook-receiver';
+import type { NovaClient, Schemas } from '@nova/client';
+import { apiClient, expectStatus, fieldsOf, idempotencyKey, listenForClients, reasonOf } from '../support/api-client';
 
 quietTemporalRuntime();
 
-interface EndpointView {
-  id: string;
-  url: string;
-  events: string[];
-  enabled: boolean;
-  disabledReason: string | null;
-  secret?: string;
-}
-
-interface DeliveryView {
-  id: string;
-  eventId: string;
-  eventType: string;
-  endpointId: string;
-  status: string;
-  run: number;
-  attemptCount: number;
-  failure: { type: string; reason: string } | null;
-  workflowId: string;
-  attempts?: {
-    run: number;
-    number: number;
-    responseStatus: number | null;
-    errorKind: string | null;
-    error: string | null;
-    latencyMs: number;
-    responseBody: string | null;
-  }[];
-}
+type EndpointView = Schemas['WebhookEndpointView'] & { secret?: string };
+type DeliveryView = Schemas['WebhookDeliveryView'] & { attempts?: Schemas['WebhookDeliveryDetailView']['attempts'] };
 
 /** The standard headers of a received delivery, for the verifier. */
 function signed(received: ReceivedWebhook): Record<string, string> {
@@ -86,6 +63,9 @@ describe('webhook delivery end to end', () => {
   const receiver = new WebhookReceiver();
   const taskQueue = uniqueTaskQueue('e2e-webhooks');
   const http = () => request(app.getHttpServer());
+  let baseUrl: string;
+  /** A caller sending `key` as X-API-Key (through the typed client). */
+  const as = (key = merchant.key): NovaClient => apiClient(baseUrl, key);
   let merchant: { id: string; key: string };
 
   const workerConfig = () =>
@@ -100,30 +80,44 @@ describe('webhook delivery end to end', () => {
     });
 
   async function createMerchant() {
-    const response = await http()
-      .post('/v1/merchants')
-      .set('X-API-Key', TEST_ADMIN_KEY)
-      .send({ name: `Shop ${randomUUID().slice(0, 6)}` })
-      .expect(201);
-    return { id: response.body.merchant.id as string, key: response.body.apiKey.key as string };
+    const { data } = await expectStatus(
+      as(TEST_ADMIN_KEY).POST('/v1/merchants', { body: { name: `Shop ${randomUUID().slice(0, 6)}` } }),
+      201,
+    );
+    return { id: data!.merchant.id, key: data!.apiKey.key };
   }
 
-  function post(path: string, body: object, key = merchant.key) {
-    return http().post(path).set('X-API-Key', key).set('Idempotency-Key', randomUUID()).send(body);
+  /** POST /v1/webhooks/endpoints; loosely typed: the 400 cases send events the document refuses. */
+  function register(body: { url: string; events: string[] }, key = merchant.key) {
+    return as(key).POST('/v1/webhooks/endpoints', {
+      params: idempotencyKey(),
+      body: body as Schemas['CreateWebhookEndpointRequest'],
+    });
   }
+
+  const sendTest = (endpointId: string, key = merchant.key) =>
+    as(key).POST('/v1/webhooks/endpoints/{id}/test', { params: { ...idempotencyKey(), path: { id: endpointId } } });
+
+  const readEndpoint = (id: string, key = merchant.key) =>
+    as(key).GET('/v1/webhooks/endpoints/{id}', { params: { path: { id } } });
+
+  const readDelivery = (id: string, key = merchant.key) =>
+    as(key).GET('/v1/webhooks/deliveries/{id}', { params: { path: { id } } });
+
+  const redeliver = (id: string) =>
+    as().POST('/v1/webhooks/deliveries/{id}/redeliver', { params: { ...idempotencyKey(), path: { id } } });
 
   async function endpoint(path: string, events: string[] = ['*'], key = merchant.key): Promise<EndpointView> {
-    return (await post('/v1/webhooks/endpoints', { url: receiver.url(path), events }, key).expect(201))
-      .body as EndpointView;
+    return (await expectStatus(register({ url: receiver.url(path), events }, key), 201)).data!;
   }
 
   async function delivery(id: string, key = merchant.key): Promise<DeliveryView> {
-    return (await http().get(`/v1/webhooks/deliveries/${id}`).set('X-API-Key', key).expect(200)).body as DeliveryView;
+    return (await expectStatus(readDelivery(id, key), 200)).data!;
   }
 
   async function deliveriesOf(endpointId: string, key = merchant.key): Promise<DeliveryView[]> {
-    const page = await http().get(`/v1/webhooks/deliveries?endpointId=${endpointId}`).set('X-API-Key', key).expect(200);
-    return page.body.data as DeliveryView[];
+    const page = await expectStatus(as(key).GET('/v1/webhooks/deliveries', { params: { query: { endpointId } } }), 200);
+    return page.data!.data;
   }
 
   async function ended(id: string, timeoutMs = 60_000): Promise<DeliveryView> {
@@ -137,27 +131,35 @@ describe('webhook delivery end to end', () => {
   }
 
   async function testEvent(endpointId: string): Promise<{ deliveryId: string; eventId: string }> {
-    return (await post(`/v1/webhooks/endpoints/${endpointId}/test`, {}).expect(202)).body;
+    return (await expectStatus(sendTest(endpointId), 202)).data!;
   }
 
   async function confirmedIssuance(): Promise<{ id: string; view: Record<string, unknown> }> {
     const [wallet] = await createWallets(stellar, 1);
-    const campaign = await post('/v1/campaigns', {
-      name: 'Hooks',
-      budget: '100',
-      startsAt: new Date(Date.now() - 60_000).toISOString(),
-      endsAt: new Date(Date.now() + 86_400_000).toISOString(),
-    }).expect(201);
-    const accepted = await post('/v1/rewards/issuances', {
-      campaignId: campaign.body.id,
-      walletAddress: wallet!.publicKey(),
-      amount: '4.5',
-    }).expect(202);
-    const id = accepted.body.id as string;
+    const campaign = await expectStatus(
+      as().POST('/v1/campaigns', {
+        params: idempotencyKey(),
+        body: {
+          name: 'Hooks',
+          budget: '100',
+          startsAt: new Date(Date.now() - 60_000).toISOString(),
+          endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+        },
+      }),
+      201,
+    );
+    const accepted = await expectStatus(
+      as().POST('/v1/rewards/issuances', {
+        params: idempotencyKey(),
+        body: { campaignId: campaign.data!.id, walletAddress: wallet!.publicKey(), amount: '4.5' },
+      }),
+      202,
+    );
+    const id = accepted.data!.id;
     const view = await eventually(
       async () => {
-        const got = await http().get(`/v1/rewards/issuances/${id}`).set('X-API-Key', merchant.key).expect(200);
-        return got.body.status === 'confirmed' ? (got.body as Record<string, unknown>) : undefined;
+        const got = await expectStatus(as().GET('/v1/rewards/issuances/{id}', { params: { path: { id } } }), 200);
+        return got.data?.status === 'confirmed' ? (got.data as Record<string, unknown>) : undefined;
       },
       { what: `issuance ${id} confirmed`, timeoutMs: 60_000 },
     );
@@ -193,7 +195,7 @@ describe('webhook delivery end to end', () => {
         webhookAllowedHosts: '127.0.0.1',
       }),
     );
-    await app.init();
+    baseUrl = await listenForClients(app);
     merchant = await createMerchant();
   });
   afterAll(async () => {
@@ -212,11 +214,11 @@ describe('webhook delivery end to end', () => {
     const created = await endpoint('/registered', ['issuance.confirmed', 'issuance.failed']);
     assert.match(created.secret ?? '', /^whsec_[A-Za-z0-9+/]{43}=$/);
     assert.equal(Buffer.from(created.secret!.slice('whsec_'.length), 'base64').length, 32);
-    const read = await http().get(`/v1/webhooks/endpoints/${created.id}`).set('X-API-Key', merchant.key).expect(200);
-    assert.equal(read.body.secret, undefined, 'the secret is never shown again');
-    assert.deepEqual(read.body.events, ['issuance.confirmed', 'issuance.failed']);
-    const listed = await http().get('/v1/webhooks/endpoints').set('X-API-Key', merchant.key).expect(200);
-    assert.ok((listed.body.data as EndpointView[]).some((e) => e.id === created.id));
+    const read = (await expectStatus(readEndpoint(created.id), 200)).data!;
+    assert.equal((read as EndpointView).secret, undefined, 'the secret is never shown again');
+    assert.deepEqual(read.events, ['issuance.confirmed', 'issuance.failed']);
+    const listed = await expectStatus(as().GET('/v1/webhooks/endpoints'), 200);
+    assert.ok(listed.data!.data.some((e) => e.id === created.id));
 
     for (const url of [
       'http://10.0.0.1/hook',
@@ -225,11 +227,11 @@ describe('webhook delivery end to end', () => {
       'http://localhost:3000/',
       'ftp://example.com/hook',
     ]) {
-      const refused = await post('/v1/webhooks/endpoints', { url, events: ['*'] }).expect(400);
-      assert.equal(refused.body.details?.[0]?.field, 'url', `${url}: ${JSON.stringify(refused.body)}`);
+      const refused = await expectStatus(register({ url, events: ['*'] }), 400);
+      assert.equal(fieldsOf(refused.error)[0], 'url', `${url}: ${JSON.stringify(refused.error)}`);
     }
-    const badEvents = await post('/v1/webhooks/endpoints', { url: receiver.url('/x'), events: ['nope'] }).expect(400);
-    assert.equal(badEvents.body.details?.[0]?.field, 'events');
+    const badEvents = await expectStatus(register({ url: receiver.url('/x'), events: ['nope'] }), 400);
+    assert.equal(fieldsOf(badEvents.error)[0], 'events');
     await http()
       .post('/v1/webhooks/endpoints')
       .set('X-API-Key', merchant.key)
@@ -237,24 +239,24 @@ describe('webhook delivery end to end', () => {
       .expect(400); // no Idempotency-Key
 
     const other = await createMerchant();
-    await http().get(`/v1/webhooks/endpoints/${created.id}`).set('X-API-Key', other.key).expect(404);
-    await post(`/v1/webhooks/endpoints/${created.id}/test`, {}, other.key).expect(404);
+    await expectStatus(readEndpoint(created.id, other.key), 404);
+    await expectStatus(sendTest(created.id, other.key), 404);
 
-    const patched = await http()
-      .patch(`/v1/webhooks/endpoints/${created.id}`)
-      .set('X-API-Key', merchant.key)
-      .set('Idempotency-Key', randomUUID())
-      .send({ events: ['*'], enabled: false })
-      .expect(200);
-    assert.deepEqual(patched.body.events, ['*']);
-    assert.equal(patched.body.enabled, false);
-    await post(`/v1/webhooks/endpoints/${created.id}/test`, {}).expect(409);
-    await http()
-      .delete(`/v1/webhooks/endpoints/${created.id}`)
-      .set('X-API-Key', merchant.key)
-      .set('Idempotency-Key', randomUUID())
-      .expect(204);
-    await http().get(`/v1/webhooks/endpoints/${created.id}`).set('X-API-Key', merchant.key).expect(404);
+    const patched = await expectStatus(
+      as().PATCH('/v1/webhooks/endpoints/{id}', {
+        params: { ...idempotencyKey(), path: { id: created.id } },
+        body: { events: ['*'], enabled: false },
+      }),
+      200,
+    );
+    assert.deepEqual(patched.data?.events, ['*']);
+    assert.equal(patched.data?.enabled, false);
+    await expectStatus(sendTest(created.id), 409);
+    await expectStatus(
+      as().DELETE('/v1/webhooks/endpoints/{id}', { params: { ...idempotencyKey(), path: { id: created.id } } }),
+      204,
+    );
+    await expectStatus(readEndpoint(created.id), 404);
   });
 
   it('delivers an issuance.confirmed once, signed, with the issuance exactly as the API returns it', async () => {
@@ -339,19 +341,17 @@ describe('webhook delivery end to end', () => {
     receiver.answer('/gone', { status: 410 });
     const gone = await endpoint('/gone', ['*'], shop.key);
     const watcher = await endpoint('/watcher', ['endpoint.disabled'], shop.key);
-    const { deliveryId } = await (await post(`/v1/webhooks/endpoints/${gone.id}/test`, {}, shop.key).expect(202)).body;
+    const { deliveryId } = (await expectStatus(sendTest(gone.id, shop.key), 202)).data!;
     const done = await eventually(
       async () => {
-        const view = (await http().get(`/v1/webhooks/deliveries/${deliveryId}`).set('X-API-Key', shop.key))
-          .body as DeliveryView;
-        return view.status === 'failed' ? view : undefined;
+        const { data: view } = await readDelivery(deliveryId, shop.key);
+        return view?.status === 'failed' ? view : undefined;
       },
       { what: 'the delivery to the gone endpoint to fail' },
     );
     assert.equal(done.failure?.type, 'EndpointGone');
     assert.equal(done.attemptCount, 1, 'no retry after 410');
-    const endpointNow = (await http().get(`/v1/webhooks/endpoints/${gone.id}`).set('X-API-Key', shop.key).expect(200))
-      .body as EndpointView;
+    const endpointNow = (await expectStatus(readEndpoint(gone.id, shop.key), 200)).data!;
     assert.equal(endpointNow.enabled, false);
     assert.match(endpointNow.disabledReason ?? '', /410/);
     const [notice] = await eventually(
@@ -405,9 +405,9 @@ describe('webhook delivery end to end', () => {
     const hook = await endpoint('/again');
     const { deliveryId, eventId } = await testEvent(hook.id);
     await ended(deliveryId);
-    const accepted = await post(`/v1/webhooks/deliveries/${deliveryId}/redeliver`, {}).expect(202);
-    assert.equal(accepted.body.run, 2);
-    assert.equal(accepted.body.status, 'pending');
+    const accepted = await expectStatus(redeliver(deliveryId), 202);
+    assert.equal(accepted.data?.run, 2);
+    assert.equal(accepted.data?.status, 'pending');
     const again = await eventually(
       async () => {
         const view = await delivery(deliveryId);
@@ -430,9 +430,9 @@ describe('webhook delivery end to end', () => {
     receiver.answer('/busy', { hang: true });
     const slow = await endpoint('/busy');
     const pending = await testEvent(slow.id);
-    const refused = await post(`/v1/webhooks/deliveries/${pending.deliveryId}/redeliver`, {}).expect(409);
-    assert.equal(refused.body.details?.reason, 'DeliveryInProgress');
-    await http().get(`/v1/webhooks/deliveries/${randomUUID()}`).set('X-API-Key', merchant.key).expect(404);
+    const refused = await expectStatus(redeliver(pending.deliveryId), 409);
+    assert.equal(reasonOf(refused.error), 'DeliveryInProgress');
+    await expectStatus(readDelivery(randomUUID()), 404);
     receiver.release();
   });
 
@@ -441,19 +441,16 @@ describe('webhook delivery end to end', () => {
     receiver.answer('/stuck', { hang: true });
     const stuck = await endpoint('/stuck', ['*'], shop.key);
     const healthy = await endpoint('/healthy', ['*'], shop.key);
-    for (let i = 0; i < 8; i++) await post(`/v1/webhooks/endpoints/${stuck.id}/test`, {}, shop.key).expect(202);
+    for (let i = 0; i < 8; i++) await expectStatus(sendTest(stuck.id, shop.key), 202);
     // The endpoint's limit (WEBHOOK_ENDPOINT_CONCURRENCY, 4 here) of attempts hang; the others wait, unsent.
     await eventually(async () => (receiver.on('/stuck').length === 4 ? true : undefined), {
       what: 'the stuck endpoint to have its 4 attempts in flight',
     });
-    const sent = (await post(`/v1/webhooks/endpoints/${healthy.id}/test`, {}, shop.key).expect(202)).body as {
-      deliveryId: string;
-    };
+    const sent = (await expectStatus(sendTest(healthy.id, shop.key), 202)).data!;
     const delivered = await eventually(
       async () => {
-        const view = (await http().get(`/v1/webhooks/deliveries/${sent.deliveryId}`).set('X-API-Key', shop.key))
-          .body as DeliveryView;
-        return view.status === 'succeeded' ? view : undefined;
+        const { data: view } = await readDelivery(sent.deliveryId, shop.key);
+        return view?.status === 'succeeded' ? view : undefined;
       },
       { what: 'the healthy endpoint’s delivery', timeoutMs: 10_000 },
     );

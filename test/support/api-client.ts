@@ -41,3 +41,9 @@ export function fieldsOf(error: Schemas['ErrorResponse'] | undefined): string[] 
   const details = error?.details;
   return Array.isArray(details) ? details.map((d) => d.field) : [];
 }
+
+/** The reason a refusal names (its `details.reason`); none for field errors. */
+export function reasonOf(error: Schemas['ErrorResponse'] | undefined): string | undefined {
+  const details = error?.details;
+  return details && !Array.isArray(details) ? details.reason : undefined;
+}

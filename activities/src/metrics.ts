@@ -29,6 +29,13 @@ const redemptions = new Counter({
   registers: [domainMetrics],
 });
 
+const vestingEvents = new Counter({
+  name: 'nova_vesting_events_total',
+  help: 'Vesting schedule changes the read model recorded, by event: released (a payment of one or more releases), stalled, completed, revoked.',
+  labelNames: ['event'] as const,
+  registers: [domainMetrics],
+});
+
 const webhookAttempts = new Counter({
   name: 'nova_webhook_attempts_total',
   help: 'Webhook delivery attempts made, by outcome: delivered (2xx), status (another answer), timeout, network, address-refused, redirect.',
@@ -89,6 +96,11 @@ export function recordRedemption(outcome: 'fulfilled' | 'refunded' | 'failed'): 
   redemptions.inc({ outcome });
 }
 
+/** Once per vesting change, where the read model records it (with its event). */
+export function recordVestingEvent(event: string): void {
+  vestingEvents.inc({ event: event.replace(/^vesting\./, '') });
+}
+
 export function recordWebhookAttempt(outcome: 'delivered' | WebhookAttemptErrorKind): void {
   webhookAttempts.inc({ outcome });
 }
@@ -113,7 +125,13 @@ export function recordPaymentBatch(payments: number): void {
 }
 
 /** The hand-offs the reconciler re-drives, as its steps name them. */
-export const RECONCILER_HANDOFFS = ['issuance_start', 'webhook_delivery_start', 'campaign_change'] as const;
+export const RECONCILER_HANDOFFS = [
+  'issuance_start',
+  'webhook_delivery_start',
+  'campaign_change',
+  'redemption_start',
+  'vesting_start',
+] as const;
 
 interface BacklogCounts {
   unrelayedEvents: number;
@@ -121,6 +139,7 @@ interface BacklogCounts {
   handoffs: Record<(typeof RECONCILER_HANDOFFS)[number], number>;
   openDeliveries: { pending: number; retrying: number };
   channels: { configured: number; leased: number };
+  vestingStalled: number;
 }
 
 /**
@@ -181,6 +200,14 @@ export function createBacklogMetrics(deps: {
     },
   });
   new Gauge({
+    name: 'nova_vesting_schedules_stalled',
+    help: 'Vesting schedules stalled: a release is due and its payment keeps being refused (e.g. the trustline was removed).',
+    registers: [registry],
+    async collect() {
+      this.set((await read()).vestingStalled);
+    },
+  });
+  new Gauge({
     name: 'nova_channel_accounts',
     help: 'Channel accounts this worker signs for.',
     registers: [registry],
@@ -214,6 +241,9 @@ async function readBacklog(deps: {
       issuanceStarts: bigint;
       deliveryStarts: bigint;
       campaignChanges: bigint;
+      redemptionStarts: bigint;
+      vestingStarts: bigint;
+      vestingStalled: bigint;
       pending: bigint;
       retrying: bigint;
       configured: bigint;
@@ -230,6 +260,11 @@ async function readBacklog(deps: {
       (SELECT count(*) FROM campaigns c JOIN campaign_chain_changes ch ON ch.campaign_id = c.id AND ch.seq = c.chain_change_seq
         WHERE c.chain_change_seq > c.chain_settled_seq
           AND ch.created_at < now() - make_interval(secs => ${after})) AS "campaignChanges",
+      (SELECT count(*) FROM redemptions
+        WHERE handed_off_at IS NULL AND created_at < now() - make_interval(secs => ${after})) AS "redemptionStarts",
+      (SELECT count(*) FROM vesting_schedules
+        WHERE handed_off_at IS NULL AND created_at < now() - make_interval(secs => ${after})) AS "vestingStarts",
+      (SELECT count(*) FROM vesting_schedules WHERE status = 'stalled') AS "vestingStalled",
       (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending') AS pending,
       (SELECT count(*) FROM webhook_deliveries WHERE status = 'retrying') AS retrying,
       (SELECT count(*) FROM channel_accounts WHERE public_key = ANY(${[...deps.channelPublicKeys]}::text[])) AS configured,
@@ -243,8 +278,11 @@ async function readBacklog(deps: {
       issuance_start: n(row?.issuanceStarts),
       webhook_delivery_start: n(row?.deliveryStarts),
       campaign_change: n(row?.campaignChanges),
+      redemption_start: n(row?.redemptionStarts),
+      vesting_start: n(row?.vestingStarts),
     },
     openDeliveries: { pending: n(row?.pending), retrying: n(row?.retrying) },
     channels: { configured: n(row?.configured), leased: n(row?.leased) },
+    vestingStalled: n(row?.vestingStalled),
   };
 }

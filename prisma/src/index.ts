@@ -17,6 +17,8 @@ export type {
   Redemption,
   RedemptionQuote,
   SelfCheck,
+  VestingRelease,
+  VestingSchedule,
   WebhookAttempt,
   WebhookDelivery,
   WebhookEndpoint,

@@ -434,6 +434,8 @@ describe('Idempotency-Key on mutating merchant routes', () => {
       'POST /v1/redemptions/{id}/fulfil',
       'POST /v1/redemptions/{id}/reject',
       'POST /v1/rewards/issuances',
+      'POST /v1/vesting-schedules',
+      'POST /v1/vesting-schedules/{id}/revoke',
       'POST /v1/webhooks/deliveries/{id}/redeliver',
       'POST /v1/webhooks/endpoints',
       'POST /v1/webhooks/endpoints/{id}/rotate-secret',

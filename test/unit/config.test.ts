@@ -450,6 +450,26 @@ describe('configuration', () => {
       );
     });
 
+    it('reads the vesting contract like the others: VESTING_CONTRACT_ID over the file; off without either', () => {
+      assert.equal(loadApiConfig(valid).stellar.vestingContractId, undefined);
+      const file = contractsFile({ campaign: { contractId }, vesting: { contractId: otherId } });
+      assert.equal(loadWorkerConfig({ ...valid, STELLAR_CONTRACTS_FILE: file }).stellar.vestingContractId, otherId);
+      assert.equal(
+        loadApiConfig({ ...valid, STELLAR_CONTRACTS_FILE: file, VESTING_CONTRACT_ID: contractId }).stellar
+          .vestingContractId,
+        contractId,
+      );
+      const broken = contractsFile({ campaign: { contractId }, vesting: { contractId: 'nope' } });
+      assert.deepEqual(
+        problemsOf(() => loadApiConfig({ ...valid, STELLAR_CONTRACTS_FILE: broken })),
+        [{ variable: 'STELLAR_CONTRACTS_FILE', message: `${broken} holds no vesting.contractId (a C... address)` }],
+      );
+      assert.deepEqual(
+        problemsOf(() => loadWorkerConfig({ ...valid, VESTING_CONTRACT_ID: 'CNOTACONTRACT' })),
+        [{ variable: 'VESTING_CONTRACT_ID', message: 'must be a Soroban contract address (C...)' }],
+      );
+    });
+
     it('redemption timings: defaults, and a quote TTL outside 30 s..1 day refused naming the variable', () => {
       assert.deepEqual(loadWorkerConfig(valid).redemption, {
         quoteTtlSeconds: 300,

@@ -1,6 +1,6 @@
 import { log } from '@temporalio/activity';
 import type { PrismaClient } from '@nova/db';
-import type { IssuanceStartRecord, RedemptionStartRecord } from '@nova/domain';
+import type { IssuanceStartRecord, RedemptionStartRecord, VestingStartRecord } from '@nova/domain';
 import type { WebhookDeliveryStarter, WebhookRelay } from '../webhooks/relay';
 import { cursorOf, eachLimited, parseCursor } from './batches';
 
@@ -47,6 +47,8 @@ export interface TemporalHandoffs extends WebhookDeliveryStarter {
   signalCampaignChanges(campaign: { id: string; merchantId: string }, seq: number): Promise<void>;
   /** A redemption's run; Temporal refuses a duplicate (REJECT_DUPLICATE). */
   startRedemption(redemption: RedemptionStartRecord): Promise<'started' | 'already-started'>;
+  /** A vesting schedule's run; Temporal refuses a duplicate (REJECT_DUPLICATE). */
+  startVesting(schedule: VestingStartRecord): Promise<'started' | 'already-started'>;
 }
 
 interface DueStart extends IssuanceStartRecord {
@@ -162,6 +164,41 @@ export function createReconcilerActivities(deps: {
       if (taken.length > 0) {
         await db.$executeRaw`
           UPDATE redemptions SET handed_off_at = now() WHERE id = ANY(${taken}::uuid[]) AND handed_off_at IS NULL`;
+      }
+      const last = due.at(-1);
+      return due.length === input.batchSize && last ? { ...batch, next: cursorOf(last.createdAt, last.id) } : batch;
+    },
+
+    /**
+     * Vesting schedules created whose workflow start did not go through: started as the API
+     * does, then marked handed off (a duplicate Temporal refuses was taken before: marked too).
+     */
+    async reconcileVestingStarts(input: ReconcileBatchInput): Promise<ReconcileBatch> {
+      const after = parseCursor(input.cursor);
+      const due = await db.$queryRaw<(VestingStartRecord & { createdAt: Date })[]>`
+        SELECT id::text, merchant_id::text AS "merchantId", campaign_id::text AS "campaignId", beneficiary,
+               total_stroops AS "totalStroops", start_at AS "startAt", cliff_at AS "cliffAt", end_at AS "endAt",
+               interval, revocable, request_id AS "requestId", created_at AS "createdAt"
+          FROM vesting_schedules
+         WHERE handed_off_at IS NULL AND created_at < now() - make_interval(secs => ${input.afterSeconds})
+           AND (created_at, id) > (${after.at}::timestamptz, ${after.id}::uuid)
+         ORDER BY created_at, id
+         LIMIT ${input.batchSize}`;
+      const taken: string[] = [];
+      const batch: ReconcileBatch = { seen: due.length, redriven: 0, alreadyTaken: 0, failed: 0 };
+      await eachLimited(due, async (schedule) => {
+        try {
+          const outcome = await handoffs.startVesting(schedule);
+          batch[outcome === 'started' ? 'redriven' : 'alreadyTaken'] += 1;
+          taken.push(schedule.id);
+        } catch (error) {
+          batch.failed += 1;
+          log.warn('Temporal did not take a vesting start', { scheduleId: schedule.id, error: String(error) });
+        }
+      });
+      if (taken.length > 0) {
+        await db.$executeRaw`
+          UPDATE vesting_schedules SET handed_off_at = now() WHERE id = ANY(${taken}::uuid[]) AND handed_off_at IS NULL`;
       }
       const last = due.at(-1);
       return due.length === input.batchSize && last ? { ...batch, next: cursorOf(last.createdAt, last.id) } : batch;

@@ -7,3 +7,4 @@ export * from './payment-activities';
 export * from './campaign-contract';
 export * from './contract-admin';
 export * from './redemption-contract';
+export * from './vesting-contract';

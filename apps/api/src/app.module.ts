@@ -22,6 +22,7 @@ import { IssuancesModule } from './issuances/issuances.module';
 import { MerchantsModule } from './merchants/merchants.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedemptionsModule } from './redemptions/redemptions.module';
+import { VestingModule } from './vesting/vesting.module';
 import { StellarModule } from './stellar/stellar.module';
 import { TemporalModule } from './temporal/temporal.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -68,6 +69,7 @@ export class AppModule {
         CatalogModule,
         WebhooksModule,
         RedemptionsModule,
+        VestingModule,
       ],
       providers: [TracingLifecycle],
     };

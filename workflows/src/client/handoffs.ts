@@ -6,10 +6,12 @@ import {
   fromStroops,
   issuanceWorkflowId,
   redemptionWorkflowId,
+  vestingWorkflowId,
   type IssuanceStartRecord,
   type RedemptionStartRecord,
+  type VestingStartRecord,
 } from '@nova/domain';
-import { issuanceMemo, redemptionRefundMemo } from '@nova/domain/memos';
+import { issuanceMemo, redemptionRefundMemo, vestingMemoStem } from '@nova/domain/memos';
 import {
   campaignChangeSignal,
   campaignSyncQuery,
@@ -19,6 +21,7 @@ import {
 import { issuanceWorkflowType, type IssuanceWorkflowInput } from '../definitions/issuance';
 import { redemptionWorkflowType, type RedemptionWorkflowInput } from '../definitions/redemption';
 import { searchAttributes } from '../definitions/search-attributes';
+import { vestingWorkflowType, type VestingWorkflowInput } from '../definitions/vesting';
 import { webhookDeliveryWorkflowType, type WebhookDeliveryWorkflowInput } from '../definitions/webhook-delivery';
 
 export interface HandoffSettings {
@@ -170,6 +173,56 @@ export class WorkflowHandoffs {
           { key: searchAttributes.walletAddress, value: redemption.walletAddress },
           { key: searchAttributes.redemptionStatus, value: 'pending' },
           ...(redemption.requestId ? [{ key: searchAttributes.requestId, value: redemption.requestId }] : []),
+        ],
+      });
+      return 'started';
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-started';
+      throw error;
+    }
+  }
+
+  /**
+   * A vesting schedule's workflow, by its business id, for its whole life (continue-as-new keeps
+   * the id). REJECT_DUPLICATE: a repeated hand-off never starts a second keeper of the schedule.
+   */
+  async startVesting(schedule: VestingStartRecord): Promise<'started' | 'already-started'> {
+    const total = fromStroops(schedule.totalStroops);
+    const input: VestingWorkflowInput = {
+      scheduleId: schedule.id,
+      merchantId: schedule.merchantId,
+      campaignId: schedule.campaignId,
+      beneficiary: schedule.beneficiary,
+      totalStroops: schedule.totalStroops.toString(),
+      startAt: schedule.startAt.toISOString(),
+      cliffAt: schedule.cliffAt.toISOString(),
+      endAt: schedule.endAt.toISOString(),
+      interval: schedule.interval,
+      revocable: schedule.revocable,
+      memoStem: vestingMemoStem(schedule.id),
+      ...(schedule.requestId ? { requestId: schedule.requestId } : {}),
+    };
+    try {
+      await this.client.workflow.start(vestingWorkflowType, {
+        workflowId: vestingWorkflowId(schedule.id),
+        taskQueue: this.settings.taskQueue,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: `Vesting of ${total} ${this.settings.assetCode} to ${schedule.beneficiary}, ${input.cliffAt} to ${input.endAt}`,
+        staticDetails: `merchant ${schedule.merchantId}, campaign ${schedule.campaignId}, every ${schedule.interval}${schedule.revocable ? ', revocable' : ''}`,
+        memo: {
+          merchantId: schedule.merchantId,
+          campaignId: schedule.campaignId,
+          beneficiary: schedule.beneficiary,
+          total,
+          requestId: schedule.requestId,
+        },
+        typedSearchAttributes: [
+          { key: searchAttributes.merchantId, value: schedule.merchantId },
+          { key: searchAttributes.campaignId, value: schedule.campaignId },
+          { key: searchAttributes.walletAddress, value: schedule.beneficiary },
+          { key: searchAttributes.vestingStatus, value: 'active' },
+          ...(schedule.requestId ? [{ key: searchAttributes.requestId, value: schedule.requestId }] : []),
         ],
       });
       return 'started';

@@ -34,6 +34,14 @@ export interface RedemptionConfig {
   fulfilmentDeadlineSeconds: number;
 }
 
+/** How a vesting schedule waits out a release it cannot pay (carried into each vesting run at its start). */
+export interface VestingConfig {
+  /** Waits after each refusal before the payment is tried again; past the last, the schedule is stalled. */
+  retryDelaysSeconds: number[];
+  /** How often a stalled schedule tries again (and at every release time). */
+  stalledRetrySeconds: number;
+}
+
 /** The reconciler (a Temporal Schedule the worker keeps): re-drives hand-offs Temporal has not taken. */
 export interface ReconcilerConfig {
   /** How often it runs. */
@@ -72,6 +80,7 @@ export interface ApiConfig extends CommonConfig {
   rateLimit: { perMinute: number };
   issuance: IssuanceConfig;
   redemption: RedemptionConfig;
+  vesting: VestingConfig;
   idempotency: {
     /** How long an Idempotency-Key and its answer are kept (at least 24 h); then it may be used again. */
     retentionHours: number;
@@ -95,6 +104,7 @@ export interface WorkerConfig extends CommonConfig {
   };
   issuance: IssuanceConfig;
   redemption: RedemptionConfig;
+  vesting: VestingConfig;
   reconciler: ReconcilerConfig;
   webhooks: WorkerWebhookConfig;
 }
@@ -154,6 +164,10 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
       quoteTtlSeconds: parsed.REDEMPTION_QUOTE_TTL_SECONDS,
       fulfilmentDeadlineSeconds: parsed.REDEMPTION_FULFILMENT_DEADLINE_SECONDS,
     },
+    vesting: {
+      retryDelaysSeconds: parsed.VESTING_RETRY_DELAYS_SECONDS,
+      stalledRetrySeconds: parsed.VESTING_STALLED_RETRY_SECONDS,
+    },
     idempotency: {
       retentionHours: parsed.IDEMPOTENCY_KEY_RETENTION_HOURS,
       lockTimeoutSeconds: parsed.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS,
@@ -182,6 +196,10 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     redemption: {
       quoteTtlSeconds: parsed.REDEMPTION_QUOTE_TTL_SECONDS,
       fulfilmentDeadlineSeconds: parsed.REDEMPTION_FULFILMENT_DEADLINE_SECONDS,
+    },
+    vesting: {
+      retryDelaysSeconds: parsed.VESTING_RETRY_DELAYS_SECONDS,
+      stalledRetrySeconds: parsed.VESTING_STALLED_RETRY_SECONDS,
     },
     reconciler: { everySeconds: parsed.RECONCILE_EVERY_SECONDS, afterSeconds: parsed.RECONCILE_AFTER_SECONDS },
     webhooks: {

@@ -81,6 +81,17 @@ const commonShape = {
     .default(300),
   // A manual item not fulfilled or rejected this long after it was paid is refunded.
   REDEMPTION_FULFILMENT_DEADLINE_SECONDS: positiveInt('seconds').default(72 * 3_600),
+  // A vesting release whose payment is refused for good is tried again after each of these waits,
+  // then the schedule is stalled and tried every VESTING_STALLED_RETRY_SECONDS (and at each release).
+  VESTING_RETRY_DELAYS_SECONDS: z
+    .string()
+    .regex(
+      /^[1-9]\d{0,8}(,[1-9]\d{0,8}){0,9}$/,
+      'must be 1 to 10 positive whole numbers of seconds, comma-separated (e.g. 60,600,3600)',
+    )
+    .transform((v) => v.split(',').map(Number))
+    .default([60, 600, 3600]),
+  VESTING_STALLED_RETRY_SECONDS: positiveInt('seconds').default(86_400),
   // The API refuses literal addresses at registration; the worker checks every resolved address.
   WEBHOOK_ALLOWED_HOSTS: webhookAllowlist,
 };

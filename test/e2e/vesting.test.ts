@@ -6,10 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import {
+  Asset,
   Contract,
   Horizon,
   type Keypair,
   nativeToScVal,
+  Operation,
   rpc,
   scValToNative,
   TransactionBuilder,
@@ -116,9 +118,17 @@ describe('vesting schedules, end to end', () => {
       }),
     });
     workerRun = worker.run();
-    app = await createApp(testApiConfig({ taskQueue, databaseUrl: database.url, stellar: stellarConfig.network }));
+    app = await createApp(
+      testApiConfig({
+        taskQueue,
+        databaseUrl: database.url,
+        stellar: stellarConfig.network,
+        // Short waits after a refused release, so a stall and its recovery take seconds.
+        vesting: { retryDelaysSeconds: [1, 1], stalledRetrySeconds: 2 },
+      }),
+    );
     await app.init();
-    wallets = await createWallets(stellar, 5);
+    wallets = await createWallets(stellar, 6);
     merchant = await newMerchant('Vesting employer');
     campaignId = await newCampaign(merchant.key, '1000');
   });
@@ -338,6 +348,65 @@ describe('vesting schedules, end to end', () => {
 
     const again = await post(`/v1/vesting-schedules/${id}/revoke`, {}).expect(409);
     assert.equal(again.body.details.reason, 'VestingEnded');
+  });
+
+  it('a release that cannot be paid (trustline removed): retried, stalled and flagged, then the missed releases paid together once', async () => {
+    const wallet = nextWallet();
+    const beneficiary = wallet.publicKey();
+    const asset = new Asset(stellar.sandbox.asset.code, stellar.sandbox.asset.issuer);
+    const trustline = async (limit?: string) => {
+      const account = await horizon.loadAccount(beneficiary);
+      const change = new TransactionBuilder(account, {
+        fee: '100',
+        networkPassphrase: stellar.sandbox.networkPassphrase,
+      })
+        .addOperation(Operation.changeTrust({ asset, ...(limit ? { limit } : {}) }))
+        .setTimeout(30)
+        .build();
+      change.sign(wallet);
+      await horizon.submitTransaction(change);
+    };
+    await trustline('0'); // removed: nothing can be paid to it
+    const startAt = inSeconds(1);
+    const created = await post('/v1/vesting-schedules', {
+      campaignId,
+      beneficiary,
+      totalAmount: '8',
+      startAt,
+      cliffAt: new Date(Date.parse(startAt) + 2_000).toISOString(),
+      endAt: new Date(Date.parse(startAt) + 40_000).toISOString(),
+      interval: 'PT2S',
+      revocable: false,
+    }).expect(202);
+    const id = created.body.id as string;
+    const stalledBefore = await vestingCounted('stalled');
+
+    const stalled = await eventually(
+      async () => {
+        const view = await schedule(id);
+        return view.status === 'stalled' && view.releases.filter((r) => r.status === 'missed').length >= 2
+          ? view
+          : undefined;
+      },
+      { what: 'the schedule stalled with releases missed', timeoutMs: 60_000 },
+    );
+    assert.equal(stalled.stalled?.failureType, 'TrustlineMissing', JSON.stringify(stalled.stalled));
+    assert.equal(stalled.releasedAmount, '0.0000000');
+    assert.ok((await events(id)).some((e) => e.type === 'vesting.stalled'));
+    assert.equal(await vestingCounted('stalled'), stalledBefore + 1);
+    const handle = createTemporalClient(connection, testWorkerConfig({ taskQueue })).workflow.getHandle(
+      `vesting/${id}`,
+    );
+    const attributes = (await handle.describe()).searchAttributes as Record<string, unknown[]>;
+    assert.deepEqual(attributes.VestingStatus, ['stalled'], 'operators find it in the Web UI');
+
+    await trustline(); // back: the next try pays every release missed, in one payment
+    const done = await reaches(id, 'completed');
+    assert.equal(await novaOf(beneficiary), toStroops('8'), 'the total, to the stroop: nothing skipped or paid twice');
+    const catchUp = done.releases.filter((r) => r.txHash === done.releases[0]!.txHash);
+    assert.ok(catchUp.length >= 2, `the missed releases share one payment: ${JSON.stringify(done.releases)}`);
+    assert.equal((await onContract(id)).released, toStroops('8'));
+    assert.equal(done.stalled, null);
   });
 
   it('a schedule that is not revocable: 409 VestingNotRevocable, and it keeps vesting', async () => {

@@ -59,6 +59,7 @@ export function testWorkerConfig(overrides: {
   webhookEndpointConcurrency?: number;
   quoteTtlSeconds?: number;
   fulfilmentDeadlineSeconds?: number;
+  vesting?: { retryDelaysSeconds: number[]; stalledRetrySeconds: number };
 }): WorkerConfig {
   const stellar = overrides.stellar ?? unreachableStellar();
   return {
@@ -86,6 +87,7 @@ export function testWorkerConfig(overrides: {
       quoteTtlSeconds: overrides.quoteTtlSeconds ?? 300,
       fulfilmentDeadlineSeconds: overrides.fulfilmentDeadlineSeconds ?? 3_600,
     },
+    vesting: overrides.vesting ?? { retryDelaysSeconds: [60, 600, 3600], stalledRetrySeconds: 86_400 },
     reconciler: overrides.reconciler ?? { everySeconds: 10, afterSeconds: 10 },
     webhooks: {
       allowlist: parseWebhookAllowlist(overrides.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS),
@@ -110,6 +112,7 @@ export function testApiConfig(overrides: {
   bodyLimitBytes?: number;
   quoteTtlSeconds?: number;
   fulfilmentDeadlineSeconds?: number;
+  vesting?: { retryDelaysSeconds: number[]; stalledRetrySeconds: number };
 }): ApiConfig {
   return {
     stellar: overrides.stellar ?? unreachableStellar().network,
@@ -132,6 +135,7 @@ export function testApiConfig(overrides: {
       quoteTtlSeconds: overrides.quoteTtlSeconds ?? 300,
       fulfilmentDeadlineSeconds: overrides.fulfilmentDeadlineSeconds ?? 3_600,
     },
+    vesting: overrides.vesting ?? { retryDelaysSeconds: [60, 600, 3600], stalledRetrySeconds: 86_400 },
     idempotency: { retentionHours: 24, lockTimeoutSeconds: overrides.idempotencyLockTimeoutSeconds ?? 60 },
     webhooks: { allowlist: parseWebhookAllowlist(overrides.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS) },
   };

@@ -490,6 +490,25 @@ describe('configuration', () => {
       );
     });
 
+    it('vesting retry timings: defaults, a list of waits, and malformed values refused naming the variable', () => {
+      assert.deepEqual(loadWorkerConfig(valid).vesting, {
+        retryDelaysSeconds: [60, 600, 3600],
+        stalledRetrySeconds: 86_400,
+      });
+      assert.deepEqual(
+        loadApiConfig({ ...valid, VESTING_RETRY_DELAYS_SECONDS: '1,2', VESTING_STALLED_RETRY_SECONDS: '3' }).vesting,
+        { retryDelaysSeconds: [1, 2], stalledRetrySeconds: 3 },
+      );
+      for (const bad of ['hourly', '1,,2', '-1', '1.5', '0', '1,2,3,4,5,6,7,8,9,10,11']) {
+        const problems = problemsOf(() => loadWorkerConfig({ ...valid, VESTING_RETRY_DELAYS_SECONDS: bad }));
+        assert.equal(problems[0]?.variable, 'VESTING_RETRY_DELAYS_SECONDS', `${JSON.stringify(bad)} refused`);
+      }
+      assert.equal(
+        problemsOf(() => loadWorkerConfig({ ...valid, VESTING_STALLED_RETRY_SECONDS: 'daily' }))[0]?.variable,
+        'VESTING_STALLED_RETRY_SECONDS',
+      );
+    });
+
     it('refuses a malformed id or an unusable file, naming the variable', () => {
       for (const bad of [distribution.publicKey(), 'CNOTACONTRACT', contractId.toLowerCase()]) {
         const problems = problemsOf(() => loadApiConfig({ ...valid, CAMPAIGN_CONTRACT_ID: bad }));

@@ -49,6 +49,7 @@ export async function createWorkerActivities(options: {
     webhookTaskQueue: config.temporal.webhookTaskQueue,
     paymentBudgetSeconds: config.issuance.paymentBudgetSeconds,
     fulfilmentDeadlineSeconds: config.redemption.fulfilmentDeadlineSeconds,
+    vestingRetry: config.vesting,
     assetCode: config.stellar.assetCode,
     campaignContractId: config.stellar.campaignContractId,
   });

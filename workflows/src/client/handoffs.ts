@@ -36,6 +36,8 @@ export interface HandoffSettings {
   campaignContractId?: string;
   /** Carried into each redemption run (REDEMPTION_FULFILMENT_DEADLINE_SECONDS). */
   fulfilmentDeadlineSeconds: number;
+  /** Carried into each vesting run (VESTING_RETRY_DELAYS_SECONDS, VESTING_STALLED_RETRY_SECONDS); unset: the workflow's defaults. */
+  vestingRetry?: { retryDelaysSeconds: number[]; stalledRetrySeconds: number };
 }
 
 /** What a signal needs of a campaign (a row of `campaigns` fits). */
@@ -200,6 +202,7 @@ export class WorkflowHandoffs {
       interval: schedule.interval,
       revocable: schedule.revocable,
       memoStem: vestingMemoStem(schedule.id),
+      ...(this.settings.vestingRetry ?? {}),
       ...(schedule.requestId ? { requestId: schedule.requestId } : {}),
     };
     try {

@@ -5,7 +5,8 @@ import { Keypair } from '@stellar/stellar-sdk';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { campaignWorkflowId, issuanceWorkflowId, redemptionWorkflowId } from '@nova/domain';
+import { campaignWorkflowId, issuanceWorkflowId, redemptionWorkflowId, vestingWorkflowId } from '@nova/domain';
+import { vestingMemoStem } from '@nova/domain/memos';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import { createReconcilerActivities, WebhookRelay, type ReconcileBatch } from '@nova/activities';
 import { WorkflowHandoffs } from '@nova/workflows/client';
@@ -34,6 +35,7 @@ describe('reconciler activities', () => {
       webhookTaskQueue: `${taskQueue}-webhooks`,
       paymentBudgetSeconds: 60,
       fulfilmentDeadlineSeconds: 3_600,
+      vestingRetry: { retryDelaysSeconds: [5, 50], stalledRetrySeconds: 500 },
       assetCode: 'NOVA',
       campaignContractId: contractId,
     });
@@ -183,6 +185,51 @@ describe('reconciler activities', () => {
     const again = (await environment().run(step, { afterSeconds: 60, batchSize: 10 })) as ReconcileBatch;
     assert.deepEqual(again, { seen: 1, redriven: 0, alreadyTaken: 1, failed: 0 });
     assert.ok((await db.redemption.findUniqueOrThrow({ where: { id } })).handedOffAt);
+  });
+
+  it('starts a vesting schedule whose start was lost, with its terms from the row; marks it handed off; a repeat is taken', async () => {
+    const id = randomUUID();
+    const beneficiary = Keypair.random().publicKey();
+    await db.vestingSchedule.create({
+      data: {
+        id,
+        merchantId,
+        campaignId,
+        beneficiary,
+        totalStroops: 120_000_000n,
+        startAt: new Date('2027-01-01T00:00:00Z'),
+        cliffAt: new Date('2028-01-01T00:00:00Z'),
+        endAt: new Date('2031-01-01T00:00:00Z'),
+        interval: 'P1M',
+        revocable: true,
+        workflowId: vestingWorkflowId(id),
+        createdAt: hourAgo(),
+      },
+    });
+    started.push(vestingWorkflowId(id));
+    const step = activities().reconcileVestingStarts;
+    const first = (await environment().run(step, { afterSeconds: 60, batchSize: 10 })) as ReconcileBatch;
+    assert.deepEqual(first, { seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 });
+    assert.ok((await db.vestingSchedule.findUniqueOrThrow({ where: { id } })).handedOffAt, 'marked handed off');
+    const handle = temporal.workflow.getHandle(vestingWorkflowId(id));
+    const description = await handle.describe();
+    assert.equal(description.type, 'vestingWorkflow');
+    assert.equal(description.searchAttributes[searchAttributes.vestingStatus.name]?.[0], 'active');
+    const history = await handle.fetchHistory();
+    const startedEvent = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const payload = JSON.parse(Buffer.from(startedEvent!.input!.payloads![0]!.data!).toString()) as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(
+      [payload.beneficiary, payload.totalStroops, payload.cliffAt, payload.interval, payload.memoStem],
+      [beneficiary, '120000000', '2028-01-01T00:00:00.000Z', 'P1M', vestingMemoStem(id)],
+    );
+    assert.deepEqual([payload.retryDelaysSeconds, payload.stalledRetrySeconds], [[5, 50], 500]);
+
+    await db.vestingSchedule.update({ where: { id }, data: { handedOffAt: null } });
+    const again = (await environment().run(step, { afterSeconds: 60, batchSize: 10 })) as ReconcileBatch;
+    assert.deepEqual(again, { seen: 1, redriven: 0, alreadyTaken: 1, failed: 0 }, 'no second keeper');
   });
 
   it('starts the first run of an issuance left behind, as the API would have; a repeat is refused and clears the row', async () => {

@@ -65,6 +65,35 @@ interface DueCampaign {
 }
 
 /**
+ * Starts each due record's workflow by its business id, then marks the ones Temporal took
+ * (started, or refused as a duplicate: its run exists) in one statement; one that fails stays
+ * for the next run. Returns the batch, with the cursor after its last record when it was full.
+ */
+async function startEach<Row extends { id: string; createdAt: Date }>(
+  due: Row[],
+  batchSize: number,
+  what: string,
+  start: (row: Row) => Promise<'started' | 'already-started'>,
+  markHandedOff: (taken: string[]) => Promise<unknown>,
+): Promise<ReconcileBatch> {
+  const taken: string[] = [];
+  const batch: ReconcileBatch = { seen: due.length, redriven: 0, alreadyTaken: 0, failed: 0 };
+  await eachLimited(due, async (row) => {
+    try {
+      const outcome = await start(row);
+      batch[outcome === 'started' ? 'redriven' : 'alreadyTaken'] += 1;
+      taken.push(row.id);
+    } catch (error) {
+      batch.failed += 1;
+      log.warn(`Temporal did not take a ${what} start`, { id: row.id, error: String(error) });
+    }
+  });
+  if (taken.length > 0) await markHandedOff(taken);
+  const last = due.at(-1);
+  return due.length === batchSize && last ? { ...batch, next: cursorOf(last.createdAt, last.id) } : batch;
+}
+
+/**
  * The reconciler's steps: each re-drives one kind of hand-off that was recorded in the same
  * transaction as its state change and that Temporal has not taken. They hold no lock: a
  * re-driven start or signal that Temporal already has is refused or ignored by Temporal
@@ -149,24 +178,15 @@ export function createReconcilerActivities(deps: {
            AND (created_at, id) > (${after.at}::timestamptz, ${after.id}::uuid)
          ORDER BY created_at, id
          LIMIT ${input.batchSize}`;
-      const taken: string[] = [];
-      const batch: ReconcileBatch = { seen: due.length, redriven: 0, alreadyTaken: 0, failed: 0 };
-      await eachLimited(due, async (redemption) => {
-        try {
-          const outcome = await handoffs.startRedemption(redemption);
-          batch[outcome === 'started' ? 'redriven' : 'alreadyTaken'] += 1;
-          taken.push(redemption.id);
-        } catch (error) {
-          batch.failed += 1;
-          log.warn('Temporal did not take a redemption start', { redemptionId: redemption.id, error: String(error) });
-        }
-      });
-      if (taken.length > 0) {
-        await db.$executeRaw`
-          UPDATE redemptions SET handed_off_at = now() WHERE id = ANY(${taken}::uuid[]) AND handed_off_at IS NULL`;
-      }
-      const last = due.at(-1);
-      return due.length === input.batchSize && last ? { ...batch, next: cursorOf(last.createdAt, last.id) } : batch;
+      return await startEach(
+        due,
+        input.batchSize,
+        'redemption',
+        (redemption) => handoffs.startRedemption(redemption),
+        (taken) =>
+          db.$executeRaw`
+          UPDATE redemptions SET handed_off_at = now() WHERE id = ANY(${taken}::uuid[]) AND handed_off_at IS NULL`,
+      );
     },
 
     /**
@@ -184,24 +204,15 @@ export function createReconcilerActivities(deps: {
            AND (created_at, id) > (${after.at}::timestamptz, ${after.id}::uuid)
          ORDER BY created_at, id
          LIMIT ${input.batchSize}`;
-      const taken: string[] = [];
-      const batch: ReconcileBatch = { seen: due.length, redriven: 0, alreadyTaken: 0, failed: 0 };
-      await eachLimited(due, async (schedule) => {
-        try {
-          const outcome = await handoffs.startVesting(schedule);
-          batch[outcome === 'started' ? 'redriven' : 'alreadyTaken'] += 1;
-          taken.push(schedule.id);
-        } catch (error) {
-          batch.failed += 1;
-          log.warn('Temporal did not take a vesting start', { scheduleId: schedule.id, error: String(error) });
-        }
-      });
-      if (taken.length > 0) {
-        await db.$executeRaw`
-          UPDATE vesting_schedules SET handed_off_at = now() WHERE id = ANY(${taken}::uuid[]) AND handed_off_at IS NULL`;
-      }
-      const last = due.at(-1);
-      return due.length === input.batchSize && last ? { ...batch, next: cursorOf(last.createdAt, last.id) } : batch;
+      return await startEach(
+        due,
+        input.batchSize,
+        'vesting schedule',
+        (schedule) => handoffs.startVesting(schedule),
+        (taken) =>
+          db.$executeRaw`
+          UPDATE vesting_schedules SET handed_off_at = now() WHERE id = ANY(${taken}::uuid[]) AND handed_off_at IS NULL`,
+      );
     },
 
     /**

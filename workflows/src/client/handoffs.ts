@@ -108,32 +108,26 @@ export class WorkflowHandoffs {
       eventType: delivery.eventType,
       run: delivery.run,
     };
-    try {
-      await this.client.workflow.start(webhookDeliveryWorkflowType, {
-        workflowId: delivery.workflowId,
-        taskQueue: this.settings.webhookTaskQueue,
-        args: [input],
-        workflowIdReusePolicy: delivery.run === 1 ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',
-        staticSummary: `Webhook ${delivery.eventType} to endpoint ${delivery.endpointId}`,
-        staticDetails: `merchant ${delivery.merchantId}, delivery ${delivery.id}, run ${delivery.run}`,
-        memo: {
-          merchantId: delivery.merchantId,
-          deliveryId: delivery.id,
-          eventId: delivery.eventId,
-          run: delivery.run,
-        },
-        typedSearchAttributes: [
-          { key: searchAttributes.merchantId, value: delivery.merchantId },
-          { key: searchAttributes.webhookEndpointId, value: delivery.endpointId },
-          { key: searchAttributes.webhookEventType, value: delivery.eventType },
-          { key: searchAttributes.webhookDeliveryStatus, value: 'pending' },
-        ],
-      });
-      return 'started';
-    } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-started';
-      throw error;
-    }
+    return await this.startOnce(webhookDeliveryWorkflowType, {
+      workflowId: delivery.workflowId,
+      taskQueue: this.settings.webhookTaskQueue,
+      args: [input],
+      workflowIdReusePolicy: delivery.run === 1 ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',
+      staticSummary: `Webhook ${delivery.eventType} to endpoint ${delivery.endpointId}`,
+      staticDetails: `merchant ${delivery.merchantId}, delivery ${delivery.id}, run ${delivery.run}`,
+      memo: {
+        merchantId: delivery.merchantId,
+        deliveryId: delivery.id,
+        eventId: delivery.eventId,
+        run: delivery.run,
+      },
+      typedSearchAttributes: [
+        { key: searchAttributes.merchantId, value: delivery.merchantId },
+        { key: searchAttributes.webhookEndpointId, value: delivery.endpointId },
+        { key: searchAttributes.webhookEventType, value: delivery.eventType },
+        { key: searchAttributes.webhookDeliveryStatus, value: 'pending' },
+      ],
+    });
   }
 
   /**
@@ -155,33 +149,27 @@ export class WorkflowHandoffs {
       refundMemo: redemptionRefundMemo(redemption.id),
       ...(redemption.requestId ? { requestId: redemption.requestId } : {}),
     };
-    try {
-      await this.client.workflow.start(redemptionWorkflowType, {
-        workflowId: redemptionWorkflowId(redemption.id),
-        taskQueue: this.settings.taskQueue,
-        args: [input],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        staticSummary: `Redemption of item ${redemption.itemId} for ${price} ${this.settings.assetCode} by ${redemption.walletAddress}`,
-        staticDetails: `merchant ${redemption.merchantId}, ${input.fulfilment} fulfilment`,
-        memo: {
-          merchantId: redemption.merchantId,
-          itemId: redemption.itemId,
-          walletAddress: redemption.walletAddress,
-          price,
-          requestId: redemption.requestId,
-        },
-        typedSearchAttributes: [
-          { key: searchAttributes.merchantId, value: redemption.merchantId },
-          { key: searchAttributes.walletAddress, value: redemption.walletAddress },
-          { key: searchAttributes.redemptionStatus, value: 'pending' },
-          ...(redemption.requestId ? [{ key: searchAttributes.requestId, value: redemption.requestId }] : []),
-        ],
-      });
-      return 'started';
-    } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-started';
-      throw error;
-    }
+    return await this.startOnce(redemptionWorkflowType, {
+      workflowId: redemptionWorkflowId(redemption.id),
+      taskQueue: this.settings.taskQueue,
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      staticSummary: `Redemption of item ${redemption.itemId} for ${price} ${this.settings.assetCode} by ${redemption.walletAddress}`,
+      staticDetails: `merchant ${redemption.merchantId}, ${input.fulfilment} fulfilment`,
+      memo: {
+        merchantId: redemption.merchantId,
+        itemId: redemption.itemId,
+        walletAddress: redemption.walletAddress,
+        price,
+        requestId: redemption.requestId,
+      },
+      typedSearchAttributes: [
+        { key: searchAttributes.merchantId, value: redemption.merchantId },
+        { key: searchAttributes.walletAddress, value: redemption.walletAddress },
+        { key: searchAttributes.redemptionStatus, value: 'pending' },
+        ...(redemption.requestId ? [{ key: searchAttributes.requestId, value: redemption.requestId }] : []),
+      ],
+    });
   }
 
   /**
@@ -205,34 +193,28 @@ export class WorkflowHandoffs {
       ...(this.settings.vestingRetry ?? {}),
       ...(schedule.requestId ? { requestId: schedule.requestId } : {}),
     };
-    try {
-      await this.client.workflow.start(vestingWorkflowType, {
-        workflowId: vestingWorkflowId(schedule.id),
-        taskQueue: this.settings.taskQueue,
-        args: [input],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        staticSummary: `Vesting of ${total} ${this.settings.assetCode} to ${schedule.beneficiary}, ${input.cliffAt} to ${input.endAt}`,
-        staticDetails: `merchant ${schedule.merchantId}, campaign ${schedule.campaignId}, every ${schedule.interval}${schedule.revocable ? ', revocable' : ''}`,
-        memo: {
-          merchantId: schedule.merchantId,
-          campaignId: schedule.campaignId,
-          beneficiary: schedule.beneficiary,
-          total,
-          requestId: schedule.requestId,
-        },
-        typedSearchAttributes: [
-          { key: searchAttributes.merchantId, value: schedule.merchantId },
-          { key: searchAttributes.campaignId, value: schedule.campaignId },
-          { key: searchAttributes.walletAddress, value: schedule.beneficiary },
-          { key: searchAttributes.vestingStatus, value: 'active' },
-          ...(schedule.requestId ? [{ key: searchAttributes.requestId, value: schedule.requestId }] : []),
-        ],
-      });
-      return 'started';
-    } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-started';
-      throw error;
-    }
+    return await this.startOnce(vestingWorkflowType, {
+      workflowId: vestingWorkflowId(schedule.id),
+      taskQueue: this.settings.taskQueue,
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      staticSummary: `Vesting of ${total} ${this.settings.assetCode} to ${schedule.beneficiary}, ${input.cliffAt} to ${input.endAt}`,
+      staticDetails: `merchant ${schedule.merchantId}, campaign ${schedule.campaignId}, every ${schedule.interval}${schedule.revocable ? ', revocable' : ''}`,
+      memo: {
+        merchantId: schedule.merchantId,
+        campaignId: schedule.campaignId,
+        beneficiary: schedule.beneficiary,
+        total,
+        requestId: schedule.requestId,
+      },
+      typedSearchAttributes: [
+        { key: searchAttributes.merchantId, value: schedule.merchantId },
+        { key: searchAttributes.campaignId, value: schedule.campaignId },
+        { key: searchAttributes.walletAddress, value: schedule.beneficiary },
+        { key: searchAttributes.vestingStatus, value: 'active' },
+        ...(schedule.requestId ? [{ key: searchAttributes.requestId, value: schedule.requestId }] : []),
+      ],
+    });
   }
 
   /**
@@ -252,6 +234,20 @@ export class WorkflowHandoffs {
       handle.query(campaignSyncQuery),
     );
     return progress.requestedSeq;
+  }
+
+  /** A start Temporal refuses as a duplicate (under the id reuse policy given) was taken before: already-started. */
+  private async startOnce(
+    workflowType: string,
+    options: Parameters<Client['workflow']['start']>[1],
+  ): Promise<'started' | 'already-started'> {
+    try {
+      await this.client.workflow.start(workflowType, options);
+      return 'started';
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-started';
+      throw error;
+    }
   }
 
   /** @returns false when Temporal refused the start under `policy` (nothing new was started). */

@@ -14,6 +14,7 @@ import { PrismaClient, type VestingRelease, type VestingSchedule } from '@nova/d
 import type { ApiConfig } from '@nova/config';
 import {
   admissionRefusal,
+  type CampaignBudgetState,
   toStroops,
   vestingReleases,
   vestingScheduleResource,
@@ -108,17 +109,7 @@ export class VestingService {
     const id = randomUUID();
     const outcome = await this.db.$transaction(async (tx) => {
       // NO KEY, as the issuances' reservations take it: serialised with them, not blocking inserts.
-      const [locked] = await tx.$queryRaw<
-        {
-          id: string;
-          status: string;
-          startsAt: Date;
-          endsAt: Date;
-          budgetStroops: bigint;
-          reservedStroops: bigint;
-          paidStroops: bigint;
-        }[]
-      >`
+      const [locked] = await tx.$queryRaw<Omit<CampaignBudgetState, 'maxPerWalletStroops'>[]>`
         SELECT id::text, status, starts_at AS "startsAt", ends_at AS "endsAt", budget_stroops AS "budgetStroops",
                reserved_stroops AS "reservedStroops", paid_stroops AS "paidStroops"
           FROM campaigns WHERE id = ${campaign.id}::uuid FOR NO KEY UPDATE`;

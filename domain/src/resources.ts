@@ -397,15 +397,17 @@ export interface VestingScheduleResource {
 
 /** What the schedule's running workflow knows ahead of the read model (its `vestingProgress` query). */
 export interface VestingLiveProgress {
-  vestedStroops: bigint;
   releasedStroops: bigint;
   nextReleaseAt: string | null;
+  /** Set once the workflow took a revocation (vesting is frozen from then). */
+  revokedAt?: string;
 }
 
 /**
- * A vesting schedule as the API shows it, at `now`: what has vested is the domain's figure
- * for the terms (frozen at the revocation), unless the running workflow's own figures are given.
- * A release past its time on a stalled schedule shows as missed.
+ * A vesting schedule as the API shows it, at `now`: what has vested is the domain's figure for
+ * the terms at `now` (frozen at the revocation), what was released and the next release are
+ * the running workflow's own when given, else the read model's. A release past its time on a
+ * stalled schedule shows as missed.
  */
 export function vestingScheduleResource(
   row: VestingScheduleRow,
@@ -422,8 +424,9 @@ export function vestingScheduleResource(
     interval: row.interval,
   };
   const ended = row.status === 'completed' || row.status === 'revoked';
-  const vested =
-    row.status === 'completed' ? row.totalStroops : vestedAt(terms, row.status === 'revoked' ? row.revokedAt! : now);
+  const current = ended ? undefined : live;
+  const frozenAt = row.status === 'revoked' ? row.revokedAt! : current?.revokedAt ? new Date(current.revokedAt) : now;
+  const vested = row.status === 'completed' ? row.totalStroops : vestedAt(terms, frozenAt);
   const ordered = [...releases].sort((a, b) => a.number - b.number);
   const next = ended ? undefined : ordered.find((release) => release.number > row.paidThrough);
   return {
@@ -432,9 +435,9 @@ export function vestingScheduleResource(
     campaignId: row.campaignId,
     beneficiary: row.beneficiary,
     totalAmount: fromStroops(row.totalStroops),
-    vestedAmount: fromStroops(live && !ended ? live.vestedStroops : vested),
-    releasedAmount: fromStroops(live && !ended ? live.releasedStroops : row.releasedStroops),
-    nextReleaseAt: live && !ended ? live.nextReleaseAt : next ? next.at.toISOString() : null,
+    vestedAmount: fromStroops(vested),
+    releasedAmount: fromStroops(current ? current.releasedStroops : row.releasedStroops),
+    nextReleaseAt: current ? current.nextReleaseAt : next ? next.at.toISOString() : null,
     startAt: row.startAt.toISOString(),
     cliffAt: row.cliffAt.toISOString(),
     endAt: row.endAt.toISOString(),

@@ -338,7 +338,12 @@ describe('vesting schedules, end to end', () => {
     assert.equal(await novaOf(beneficiary), released, 'the ledger shows what the read model says was paid');
     const record = await onContract(id);
     assert.equal(record.released, released);
-    assert.ok(typeof record.revoked_at === 'bigint', `revoked on chain: ${String(record.revoked_at)}`);
+    assert.equal(record.releasable, 0n, 'nothing vested on chain is left unpaid');
+    assert.equal(
+      record.revoked_at,
+      BigInt(Date.parse(view.revocation.revokedAt) / 1000),
+      'frozen at the time the contract froze it',
+    );
 
     const after = await campaign();
     assert.equal(after.reserved, before.reserved, 'nothing stays reserved');

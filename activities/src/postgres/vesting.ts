@@ -79,12 +79,20 @@ export function createVestingLedgerActivities(deps: VestingLedgerDependencies) {
   }
 
   return {
-    /** The schedule is on the vesting contract (create_schedule landed). */
+    /** The schedule is on the vesting contract (create_schedule landed); active again if registering had stalled it. */
     async markVestingRegistered(input: { scheduleId: string; txHash?: string }): Promise<void> {
-      if (!input.txHash) return;
-      await db.vestingSchedule.updateMany({
-        where: { id: input.scheduleId, registeredTxHash: null },
-        data: { registeredTxHash: input.txHash, updatedAt: clock.now() },
+      await settle(input.scheduleId, async (tx, schedule) => {
+        await tx.vestingSchedule.update({
+          where: { id: schedule.id },
+          data: {
+            ...(input.txHash && !schedule.registeredTxHash ? { registeredTxHash: input.txHash } : {}),
+            ...(schedule.status === 'stalled'
+              ? { status: 'active', stalledFailureType: null, stalledMessage: null, stalledAt: null }
+              : {}),
+            updatedAt: clock.now(),
+          },
+        });
+        return undefined;
       });
     },
 
@@ -150,7 +158,13 @@ export function createVestingLedgerActivities(deps: VestingLedgerDependencies) {
             updatedAt: now,
           },
         });
-        await emit(tx, 'vesting.stalled', stalled, `vesting.stalled/${schedule.id}/${input.fromNumber}`);
+        // One event per stall (a schedule may stall, recover and stall again at the same release).
+        await emit(
+          tx,
+          'vesting.stalled',
+          stalled,
+          `vesting.stalled/${schedule.id}/${input.fromNumber}/${now.getTime()}`,
+        );
         return 'vesting.stalled';
       });
     },

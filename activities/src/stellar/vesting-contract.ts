@@ -84,7 +84,9 @@ export function createVestingContractActivities(deps: {
         total: bigint;
         released: bigint;
         revoked_at?: bigint | null;
-      };
+      } | null;
+      // The sandbox's interface-only runtime answers every call with Void: no record to read.
+      if (!view || typeof view !== 'object') return undefined;
       return {
         beneficiary: view.beneficiary,
         total: BigInt(view.total),
@@ -184,15 +186,22 @@ export function createVestingContractActivities(deps: {
       );
     },
 
-    /** revoke(id): vesting frozen on chain at the ledger's time. */
-    async revokeVestingOnChain(input: { scheduleId: string }): Promise<VestingCallLanded> {
-      return await call(
+    /** revoke(id): vesting frozen on chain at the ledger's time, read back as `revokedAt`. */
+    async revokeVestingOnChain(input: { scheduleId: string }): Promise<VestingCallLanded & { revokedAt?: string }> {
+      const landed = await call(
         input.scheduleId,
         vestingKeys.revoke(input.scheduleId),
         'revoke',
         [nativeToScVal(input.scheduleId, { type: 'string' })],
         (code, record) => code === ALREADY_REVOKED && record?.revokedAt !== null,
       );
+      let record: VestingScheduleOnChain | undefined;
+      try {
+        record = await read(contractId(), input.scheduleId);
+      } catch (error) {
+        throw toActivityFailure(error);
+      }
+      return record?.revokedAt ? { ...landed, revokedAt: new Date(record.revokedAt * 1000).toISOString() } : landed;
     },
 
     /** The schedule as the contract holds it (undefined: not registered), for tests and operators. */

@@ -142,6 +142,9 @@ export interface VestingContractActivities {
     amountStroops: string;
     paymentTxHash: string;
   }): Promise<VestingCallLanded>;
-  /** `revoke(id)` through the journal, exactly once. */
-  revokeVestingOnChain(input: { scheduleId: string }): Promise<VestingCallLanded>;
+  /**
+   * `revoke(id)` through the journal, exactly once; `revokedAt`: the time the contract froze
+   * vesting at (its ledger's), when it could be read back.
+   */
+  revokeVestingOnChain(input: { scheduleId: string }): Promise<VestingCallLanded & { revokedAt?: string }>;
 }

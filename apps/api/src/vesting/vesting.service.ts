@@ -194,6 +194,12 @@ export class VestingService {
     if (row.status === 'completed' || row.status === 'revoked') {
       throw refusedBecause(VESTING_ENDED, `it has ended (${row.status})`);
     }
+    // A schedule whose start Temporal has not taken yet (the reconciler's): started now, or 503.
+    if (!row.handedOffAt && !(await this.handOffNow(row))) {
+      throw new ServiceUnavailableException({
+        message: `the schedule's workflow has not started yet (is Temporal reachable?); retry the same request`,
+      });
+    }
     const handle = this.temporal.workflow.getHandle(row.workflowId);
     let update;
     try {
@@ -252,10 +258,12 @@ export class VestingService {
       const progress = await this.temporal.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
         this.temporal.workflow.getHandle(row.workflowId).query(vestingProgressQuery),
       );
+      // Not its vested figure: a query sees the workflow's clock as of its last task (up to an
+      // interval old); vested is computed for now from the terms.
       return {
-        vestedStroops: BigInt(progress.vestedStroops),
         releasedStroops: BigInt(progress.releasedStroops),
         nextReleaseAt: progress.nextReleaseAt,
+        ...(progress.revokedAt ? { revokedAt: progress.revokedAt } : {}),
       };
     } catch (error) {
       this.logger.debug(`vesting schedule ${row.id}: no answer from its workflow (${(error as Error).message})`);
@@ -265,20 +273,25 @@ export class VestingService {
 
   /** Starts the schedule's run now; one that does not go through is left to the reconciler. */
   private async handOff(schedule: ScheduleWithReleases): Promise<VestingScheduleView> {
-    if (!schedule.handedOffAt) {
-      try {
-        await this.handoffs.startVesting(schedule);
-        await this.db.vestingSchedule.updateMany({
-          where: { id: schedule.id, handedOffAt: null },
-          data: { handedOffAt: new Date() },
-        });
-      } catch (error) {
-        this.logger.warn(
-          `Temporal did not take the workflow of vesting schedule ${schedule.id} (the reconciler starts it): ${(error as Error).message}`,
-        );
-      }
-    }
+    if (!schedule.handedOffAt) await this.handOffNow(schedule);
     return this.toView(schedule);
+  }
+
+  /** @returns whether Temporal took the start (now, or before: its run exists). */
+  private async handOffNow(schedule: ScheduleWithReleases): Promise<boolean> {
+    try {
+      await this.handoffs.startVesting(schedule);
+      await this.db.vestingSchedule.updateMany({
+        where: { id: schedule.id, handedOffAt: null },
+        data: { handedOffAt: new Date() },
+      });
+      return true;
+    } catch (error) {
+      this.logger.warn(
+        `Temporal did not take the workflow of vesting schedule ${schedule.id} (the reconciler starts it): ${(error as Error).message}`,
+      );
+      return false;
+    }
   }
 
   private toView(row: ScheduleWithReleases, live?: VestingLiveProgress): VestingScheduleView {

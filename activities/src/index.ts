@@ -6,6 +6,7 @@ import { createCampaignChainLedgerActivities } from './postgres/campaign-chain';
 import { createCampaignContractActivities } from './stellar/campaign-contract';
 import { createRedemptionContractActivities } from './stellar/redemption-contract';
 import { createRedemptionLedgerActivities } from './postgres/redemptions';
+import { createContractIndexerActivities } from './stellar/contract-indexer';
 import { createReconcilerActivities, type TemporalHandoffs } from './handoffs/reconciler';
 import type { ContractCallSource } from './stellar/contract-call-source';
 import { createPaymentActivities } from './stellar/payment-activities';
@@ -22,6 +23,7 @@ export * from './postgres/journal';
 export * from './postgres/channel-pool';
 export * from './postgres/campaign-chain';
 export * from './postgres/redemptions';
+export * from './postgres/contract-events';
 export * from './handoffs/reconciler';
 export * from './stellar';
 export * from './webhooks/relay';
@@ -70,6 +72,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createRedemptionContractActivities(deps),
     ...createReconcilerActivities({ ...deps, relay: deps.webhooks.relay }),
     ...createWebhookDeliveryActivities(deps),
+    ...createContractIndexerActivities(deps),
   };
 }
 

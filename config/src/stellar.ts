@@ -66,6 +66,11 @@ export const stellarShape = {
     .string()
     .refine((v) => StrKey.isValidContract(v), 'must be a Soroban contract address (C...)')
     .optional(),
+  /** The vesting contract (C...). Unset, with no STELLAR_CONTRACTS_FILE either: its events are not indexed. */
+  VESTING_CONTRACT_ID: z
+    .string()
+    .refine((v) => StrKey.isValidContract(v), 'must be a Soroban contract address (C...)')
+    .optional(),
   /** The sandbox's contracts.json shape: { campaign: { contractId }, redemption: {...}, vesting: {...} }. */
   STELLAR_CONTRACTS_FILE: z.string().min(1).optional(),
   /** Payments one transaction carries at most (Stellar allows 100 operations); 1: one payment per transaction. */
@@ -114,6 +119,8 @@ export interface StellarNetworkConfig {
    * Absent: redemptions are off (the API refuses quotes with 503).
    */
   redemptionContractId?: string;
+  /** The vesting contract. Absent: its events are not indexed. */
+  vestingContractId?: string;
   /**
    * Where holders pay for redemptions, and refunds are paid from: the distribution account, so
    * spent NOVA returns to the pool rewards are paid from.
@@ -145,8 +152,12 @@ function readKeysFile(path: string | undefined): KeysFile | undefined {
 }
 
 /** A contract's id: its own variable, else its entry (`<name>.contractId`) in STELLAR_CONTRACTS_FILE, if the file has one. */
-function contractId(env: StellarEnv, name: 'campaign' | 'redemption'): string | undefined {
-  const own = name === 'campaign' ? env.CAMPAIGN_CONTRACT_ID : env.REDEMPTION_CONTRACT_ID;
+function contractId(env: StellarEnv, name: 'campaign' | 'redemption' | 'vesting'): string | undefined {
+  const own = {
+    campaign: env.CAMPAIGN_CONTRACT_ID,
+    redemption: env.REDEMPTION_CONTRACT_ID,
+    vesting: env.VESTING_CONTRACT_ID,
+  }[name];
   if (own) return own;
   if (!env.STELLAR_CONTRACTS_FILE) return undefined;
   const variable = 'STELLAR_CONTRACTS_FILE';
@@ -224,6 +235,7 @@ export function stellarNetworkConfig(env: StellarEnv): StellarNetworkConfig {
   if (problems.length > 0) throw new ConfigError(problems);
   const campaignContract = contractId(env, 'campaign');
   const redemptionContract = contractId(env, 'redemption');
+  const vestingContract = contractId(env, 'vesting');
   return {
     network: env.STELLAR_NETWORK,
     horizonUrl: (env.HORIZON_URL ?? defaults.horizonUrl).replace(/\/+$/, ''),
@@ -237,6 +249,7 @@ export function stellarNetworkConfig(env: StellarEnv): StellarNetworkConfig {
     maxPaymentsPerTransaction: env.PAYMENT_BATCH_SIZE,
     ...(campaignContract ? { campaignContractId: campaignContract } : {}),
     ...(redemptionContract ? { redemptionContractId: redemptionContract } : {}),
+    ...(vestingContract ? { vestingContractId: vestingContract } : {}),
     redemptionAccount: distributionAccount as string,
   };
 }

@@ -59,6 +59,7 @@ export function testWorkerConfig(overrides: {
   webhookEndpointConcurrency?: number;
   quoteTtlSeconds?: number;
   fulfilmentDeadlineSeconds?: number;
+  contractIndexer?: { pageSize: number; pollSeconds: number };
 }): WorkerConfig {
   const stellar = overrides.stellar ?? unreachableStellar();
   return {
@@ -87,6 +88,7 @@ export function testWorkerConfig(overrides: {
       fulfilmentDeadlineSeconds: overrides.fulfilmentDeadlineSeconds ?? 3_600,
     },
     reconciler: overrides.reconciler ?? { everySeconds: 10, afterSeconds: 10 },
+    contractIndexer: overrides.contractIndexer ?? { pageSize: 100, pollSeconds: 1 },
     webhooks: {
       allowlist: parseWebhookAllowlist(overrides.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS),
       attemptTimeoutSeconds: overrides.webhookAttemptTimeoutSeconds ?? 15,

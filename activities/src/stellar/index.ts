@@ -7,3 +7,5 @@ export * from './payment-activities';
 export * from './campaign-contract';
 export * from './contract-admin';
 export * from './redemption-contract';
+export * from './contract-indexer';
+export * from './contract-event-decoding';

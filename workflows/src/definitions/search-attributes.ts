@@ -15,6 +15,8 @@ export const searchAttributes = {
   webhookDeliveryStatus: defineSearchAttributeKey('WebhookDeliveryStatus', SearchAttributeType.KEYWORD),
   redemptionStatus: defineSearchAttributeKey('RedemptionStatus', SearchAttributeType.KEYWORD),
   vestingStatus: defineSearchAttributeKey('VestingStatus', SearchAttributeType.KEYWORD),
+  /** A contract indexer that had to record a gap: ContractEventsOutsideRetention. */
+  contractIndexerFailure: defineSearchAttributeKey('ContractIndexerFailure', SearchAttributeType.KEYWORD),
 } as const;
 
 export const platformSearchAttributes = Object.values(searchAttributes).map((key) => ({

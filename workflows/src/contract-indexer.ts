@@ -47,7 +47,7 @@ export async function contractIndexerWorkflow(input: ContractIndexerInput): Prom
       progress.lastGap = { fromLedger: outcome.fromLedger, toLedger: outcome.toLedger };
       progress.caughtUp = false;
       upsertSearchAttributes([
-        { key: searchAttributes.contractIndexerFailure, value: CONTRACT_EVENTS_OUTSIDE_RETENTION },
+        { key: searchAttributes.contractIndexerFailure, value: [CONTRACT_EVENTS_OUTSIDE_RETENTION] },
       ]);
       continue;
     }

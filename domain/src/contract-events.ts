@@ -58,9 +58,13 @@ export function contractEventTypeOf(contract: IndexedContract, topic: string): C
   return entries.find(([, name]) => name === topic)?.[0];
 }
 
-/** One indexer per contract, one workflow id (continue-as-new keeps it for the indexer's whole life). */
-export function contractIndexerWorkflowId(contract: IndexedContract): string {
-  return `contract-indexer/${contract}`;
+/**
+ * One indexer per contract and deployment, one workflow id (continue-as-new keeps it for the
+ * indexer's whole life). The deployment's task queue is in it, as in the reconciler's schedule
+ * id: two deployments sharing a Temporal namespace each index into their own database.
+ */
+export function contractIndexerWorkflowId(contract: IndexedContract, taskQueue: string): string {
+  return `contract-indexer/${taskQueue}/${contract}`;
 }
 
 /**

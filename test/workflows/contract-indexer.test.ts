@@ -36,12 +36,13 @@ function chainFixture(options: { pageSize: number; failFirst?: number; gapAt?: {
         calls.push('unavailable');
         throw ApplicationFailure.retryable('Soroban RPC: 503', 'StellarUnavailable');
       }
+      let gap: { fromLedger: number; toLedger: number } | undefined;
       if (nextLedger < oldestRetained) {
-        const gap = { fromLedger: nextLedger, toLedger: oldestRetained - 1 };
+        // As the real activity: the gap is recorded with the first page read after it.
+        gap = { fromLedger: nextLedger, toLedger: oldestRetained - 1 };
         nextLedger = oldestRetained;
         offsetInLedger = 0;
         calls.push(`gap:${gap.fromLedger}-${gap.toLedger}`);
-        return { status: 'gap', failureType: CONTRACT_EVENTS_OUTSIDE_RETENTION, ...gap };
       }
       const page: string[] = [];
       let ledger = nextLedger;
@@ -60,12 +61,12 @@ function chainFixture(options: { pageSize: number; failFirst?: number; gapAt?: {
       stored.push(...page);
       calls.push(`page:${page.length}`);
       return {
-        status: 'indexed',
         read: page.length,
         stored: page.length,
         caughtUp: !full,
         latestLedger,
         nextLedger,
+        ...(gap ? { gap: { failureType: CONTRACT_EVENTS_OUTSIDE_RETENTION, ...gap } } : {}),
       };
     },
   };
@@ -124,7 +125,7 @@ describe('contractIndexerWorkflow (time-skipping server, mocked activities)', ()
 
   function start(taskQueue: string, input: Partial<ContractIndexerInput> & { pageSize: number }) {
     return env.client.workflow.start('contractIndexerWorkflow', {
-      workflowId: `${contractIndexerWorkflowId('campaign')}-${taskQueue}`,
+      workflowId: contractIndexerWorkflowId('campaign', taskQueue),
       taskQueue,
       args: [{ contract: 'campaign', contractId: 'C'.padEnd(56, 'A'), pollSeconds: 5, ...input }],
     });
@@ -210,6 +211,7 @@ describe('contractIndexerWorkflow (time-skipping server, mocked activities)', ()
       assert.deepEqual(progress.lastGap, { fromLedger: 13, toLedger: 19 });
       await eventually(async () => (fixture.stored.length === 4 ? true : undefined), { what: 'events after the gap' });
       assert.deepEqual(fixture.stored.slice(2), ['21-0', '21-1']);
+      assert.deepEqual(fixture.calls.slice(-2), ['gap:13-19', 'page:2'], 'the gap and the page after it, together');
       const description = await handle.describe();
       assert.deepEqual(description.typedSearchAttributes.get(searchAttributes.contractIndexerFailure), [
         CONTRACT_EVENTS_OUTSIDE_RETENTION,

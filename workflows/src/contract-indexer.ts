@@ -7,7 +7,6 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ContractIndexerActivities } from '@nova/activities';
-import { CONTRACT_EVENTS_OUTSIDE_RETENTION } from '@nova/domain';
 import { activityProfiles } from './definitions/activity-profiles';
 import {
   contractIndexerProgressQuery,
@@ -20,7 +19,7 @@ const indexer = proxyActivities<ContractIndexerActivities>(activityProfiles.cont
 
 /**
  * Indexes one contract's events for good: one workflow per contract
- * (`contract-indexer/<contract>`), started by the worker at boot. Each page is one activity
+ * (`contract-indexer/<task queue>/<contract>`), started by the worker at boot. Each page is one activity
  * that reads after the persisted cursor and stores the events and the new cursor in one
  * database transaction, so the workflow itself carries no position: a restarted, retried or
  * replayed run resumes from the database and stores nothing twice. Caught up, it sleeps about a
@@ -42,14 +41,10 @@ export async function contractIndexerWorkflow(input: ContractIndexerInput): Prom
       contractId: input.contractId,
       pageSize: input.pageSize,
     });
-    if (outcome.status === 'gap') {
+    if (outcome.gap) {
       totals.gaps += 1;
-      progress.lastGap = { fromLedger: outcome.fromLedger, toLedger: outcome.toLedger };
-      progress.caughtUp = false;
-      upsertSearchAttributes([
-        { key: searchAttributes.contractIndexerFailure, value: [CONTRACT_EVENTS_OUTSIDE_RETENTION] },
-      ]);
-      continue;
+      progress.lastGap = { fromLedger: outcome.gap.fromLedger, toLedger: outcome.gap.toLedger };
+      upsertSearchAttributes([{ key: searchAttributes.contractIndexerFailure, value: [outcome.gap.failureType] }]);
     }
     totals.stored += outcome.stored;
     progress.nextLedger = outcome.nextLedger;

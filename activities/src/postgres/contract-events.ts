@@ -32,7 +32,8 @@ export class PrismaContractEventStore {
   }
 
   /**
-   * Stores a page's events and moves the cursor from `from` to `to`, together.
+   * Stores a page's events and moves the cursor from `from` to `to`, together; with `gap`, the
+   * ledgers the cursor skips (no longer retained by the RPC) are recorded in the same transaction.
    * @returns the events this call inserted (those already stored are left as they are)
    */
   async storePage(input: {
@@ -41,9 +42,22 @@ export class PrismaContractEventStore {
     from: IndexerPosition | undefined;
     to: IndexerPosition;
     events: DecodedContractEvent[];
+    gap?: { fromLedger: number; toLedger: number };
   }): Promise<DecodedContractEvent[]> {
     return await this.db.$transaction(async (tx) => {
       await this.moveCursor(tx, input.contract, input.contractId, input.from, input.to);
+      if (input.gap) {
+        await tx.contractEventGap.create({
+          data: {
+            id: randomUUID(),
+            contract: input.contract,
+            contractId: input.contractId,
+            fromLedger: input.gap.fromLedger,
+            toLedger: input.gap.toLedger,
+            failureType: CONTRACT_EVENTS_OUTSIDE_RETENTION,
+          },
+        });
+      }
       if (input.events.length === 0) return [];
       const inserted = await tx.contractEvent.createManyAndReturn({
         data: input.events.map((event) => ({
@@ -64,32 +78,6 @@ export class PrismaContractEventStore {
       });
       const ids = new Set(inserted.map((row) => row.id));
       return input.events.filter((event) => ids.has(event.id));
-    });
-  }
-
-  /** Records the ledgers that can no longer be read and moves the cursor past them, together. */
-  async recordGap(input: {
-    contract: IndexedContract;
-    contractId: string;
-    from: IndexerPosition | undefined;
-    fromLedger: number;
-    toLedger: number;
-  }): Promise<void> {
-    await this.db.$transaction(async (tx) => {
-      await this.moveCursor(tx, input.contract, input.contractId, input.from, {
-        cursor: null,
-        nextLedger: input.toLedger + 1,
-      });
-      await tx.contractEventGap.create({
-        data: {
-          id: randomUUID(),
-          contract: input.contract,
-          contractId: input.contractId,
-          fromLedger: input.fromLedger,
-          toLedger: input.toLedger,
-          failureType: CONTRACT_EVENTS_OUTSIDE_RETENTION,
-        },
-      });
     });
   }
 

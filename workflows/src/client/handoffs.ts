@@ -183,7 +183,7 @@ export class WorkflowHandoffs {
   }
 
   /**
-   * A contract's indexer, by its business id (`contract-indexer/<contract>`): started when no
+   * A contract's indexer, by its business id (`contract-indexer/<task queue>/<contract>`): started when no
    * run is open, left as it is when one is (USE_EXISTING: every worker asks at boot, and the
    * running indexer keeps its position in the database anyway). A run that ended (terminated
    * by an operator, failed) is started again.
@@ -196,7 +196,7 @@ export class WorkflowHandoffs {
   }): Promise<{ workflowId: string; runId: string }> {
     const input: ContractIndexerInput = { ...indexer };
     const handle = await this.client.workflow.start(contractIndexerWorkflowType, {
-      workflowId: contractIndexerWorkflowId(indexer.contract),
+      workflowId: contractIndexerWorkflowId(indexer.contract, this.settings.taskQueue),
       taskQueue: this.settings.taskQueue,
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',

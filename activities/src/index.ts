@@ -8,6 +8,7 @@ import { createRedemptionContractActivities } from './stellar/redemption-contrac
 import { createRedemptionLedgerActivities } from './postgres/redemptions';
 import { createVestingContractActivities } from './stellar/vesting-contract';
 import { createVestingLedgerActivities } from './postgres/vesting';
+import { createContractIndexerActivities } from './stellar/contract-indexer';
 import { createReconcilerActivities, type TemporalHandoffs } from './handoffs/reconciler';
 import type { ContractCallSource } from './stellar/contract-call-source';
 import { createPaymentActivities } from './stellar/payment-activities';
@@ -25,6 +26,7 @@ export * from './postgres/channel-pool';
 export * from './postgres/campaign-chain';
 export * from './postgres/redemptions';
 export * from './postgres/vesting';
+export * from './postgres/contract-events';
 export * from './handoffs/reconciler';
 export * from './stellar';
 export * from './webhooks/relay';
@@ -77,6 +79,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createVestingContractActivities(deps),
     ...createReconcilerActivities({ ...deps, relay: deps.webhooks.relay }),
     ...createWebhookDeliveryActivities(deps),
+    ...createContractIndexerActivities(deps),
   };
 }
 

@@ -78,6 +78,48 @@ const paymentBatchSize = new Histogram({
   registers: [domainMetrics],
 });
 
+const contractEventsIndexed = new Counter({
+  name: 'nova_contract_events_indexed_total',
+  help: 'Contract events the indexers stored (each event once: a page read again adds nothing), by contract and event type.',
+  labelNames: ['contract', 'type'] as const,
+  registers: [domainMetrics],
+});
+
+const contractIndexerLag = new Gauge({
+  name: 'nova_contract_indexer_lag_ledgers',
+  help: "Ledgers between Soroban RPC's latest ledger and the last ledger the contract's indexer has read in full, as of its last page.",
+  labelNames: ['contract'] as const,
+  registers: [domainMetrics],
+});
+
+const contractIndexerGaps = new Counter({
+  name: 'nova_contract_indexer_gaps_total',
+  help: "Gaps an indexer recorded because its cursor had fallen out of Soroban RPC's retention window (contract_event_gaps), by contract.",
+  labelNames: ['contract'] as const,
+  registers: [domainMetrics],
+});
+
+const contractIndexerGapLedgers = new Counter({
+  name: 'nova_contract_indexer_gap_ledgers_total',
+  help: 'Ledgers whose events an indexer could not read (the sum of its gaps), by contract.',
+  labelNames: ['contract'] as const,
+  registers: [domainMetrics],
+});
+
+/** Once per stored event (the rows the page's transaction inserted). */
+export function recordContractEventsIndexed(contract: string, type: string, count: number): void {
+  if (count > 0) contractEventsIndexed.inc({ contract, type }, count);
+}
+
+export function recordContractIndexerLag(contract: string, ledgers: number): void {
+  contractIndexerLag.set({ contract }, Math.max(0, ledgers));
+}
+
+export function recordContractIndexerGap(contract: string, fromLedger: number, toLedger: number): void {
+  contractIndexerGaps.inc({ contract });
+  contractIndexerGapLedgers.inc({ contract }, toLedger - fromLedger + 1);
+}
+
 /** What a journal submission ended with: `tx_success`, a Horizon result code, `contract_error` or an error type. */
 export function recordJournalSubmission(source: string, result: string): void {
   journalSubmissions.inc({ source, result });

@@ -90,6 +90,14 @@ export interface ApiConfig extends CommonConfig {
   webhooks: WebhookAddressConfig;
 }
 
+/** The contract indexers (one workflow per configured contract, started by the worker at boot). */
+export interface ContractIndexerConfig {
+  /** Events per getEvents page. */
+  pageSize: number;
+  /** How long a caught-up indexer waits before it asks again. */
+  pollSeconds: number;
+}
+
 export interface WorkerConfig extends CommonConfig {
   stellar: StellarNetworkConfig;
   /** Secret keys: never log this object. */
@@ -106,6 +114,7 @@ export interface WorkerConfig extends CommonConfig {
   redemption: RedemptionConfig;
   vesting: VestingConfig;
   reconciler: ReconcilerConfig;
+  contractIndexer: ContractIndexerConfig;
   webhooks: WorkerWebhookConfig;
 }
 
@@ -202,6 +211,10 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       stalledRetrySeconds: parsed.VESTING_STALLED_RETRY_SECONDS,
     },
     reconciler: { everySeconds: parsed.RECONCILE_EVERY_SECONDS, afterSeconds: parsed.RECONCILE_AFTER_SECONDS },
+    contractIndexer: {
+      pageSize: parsed.CONTRACT_INDEXER_PAGE_SIZE,
+      pollSeconds: parsed.CONTRACT_INDEXER_POLL_SECONDS,
+    },
     webhooks: {
       allowlist: parsed.WEBHOOK_ALLOWED_HOSTS,
       attemptTimeoutSeconds: parsed.WEBHOOK_ATTEMPT_TIMEOUT_SECONDS,

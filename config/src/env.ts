@@ -158,6 +158,12 @@ const workerShape = {
   // Webhook attempts one worker runs at once, and attempts in flight per endpoint across all workers.
   WEBHOOK_WORKER_CONCURRENCY: positiveInt('attempts').default(100),
   WEBHOOK_ENDPOINT_CONCURRENCY: positiveInt('attempts').default(10),
+  // The contract indexers: events asked of Soroban RPC per getEvents page (stellar-rpc serves at
+  // most 10000), and how long an indexer that has caught up waits before it asks again (about a ledger).
+  CONTRACT_INDEXER_PAGE_SIZE: positiveInt('events')
+    .pipe(z.number().max(10_000, 'must be at most 10000 (Soroban RPC getEvents limit)'))
+    .default(100),
+  CONTRACT_INDEXER_POLL_SECONDS: positiveInt('seconds').default(5),
 };
 
 function tlsPairRule(

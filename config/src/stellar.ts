@@ -66,7 +66,7 @@ export const stellarShape = {
     .string()
     .refine((v) => StrKey.isValidContract(v), 'must be a Soroban contract address (C...)')
     .optional(),
-  /** The vesting contract (C...). Unset, with no STELLAR_CONTRACTS_FILE either: vesting schedules are off. */
+  /** The vesting contract (C...). Unset, with no STELLAR_CONTRACTS_FILE either: vesting schedules are off and its events are not indexed. */
   VESTING_CONTRACT_ID: z
     .string()
     .refine((v) => StrKey.isValidContract(v), 'must be a Soroban contract address (C...)')
@@ -120,8 +120,8 @@ export interface StellarNetworkConfig {
    */
   redemptionContractId?: string;
   /**
-   * The vesting contract the vesting workflows register schedules and record releases on.
-   * Absent: vesting schedules are off (the API refuses them with 503).
+   * The vesting contract the vesting workflows register schedules and record releases on (and
+   * whose events are indexed). Absent: vesting schedules are off (the API refuses them with 503).
    */
   vestingContractId?: string;
   /**

@@ -145,7 +145,14 @@ describe('docker-compose.yml', () => {
     const { services } = await resolvedCompose();
     const registered = (services['temporal-namespace']?.environment?.SEARCH_ATTRIBUTES ?? '').split(',').sort();
     const expected = platformSearchAttributes
-      .map((attribute) => `${attribute.name}=${attribute.type.charAt(0)}${attribute.type.slice(1).toLowerCase()}`)
+      // The CLI's type names: KEYWORD -> Keyword, KEYWORD_LIST -> KeywordList.
+      .map(
+        (attribute) =>
+          `${attribute.name}=${attribute.type
+            .split('_')
+            .map((word) => `${word.charAt(0)}${word.slice(1).toLowerCase()}`)
+            .join('')}`,
+      )
       .sort();
     assert.deepEqual(registered, expected);
   });

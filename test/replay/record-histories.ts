@@ -13,7 +13,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
+  CONTRACT_EVENTS_OUTSIDE_RETENTION,
   campaignWorkflowId,
+  contractIndexerWorkflowId,
   issuanceWorkflowId,
   redemptionWorkflowId,
   selfCheckWorkflowId,
@@ -28,6 +30,7 @@ import {
   type CampaignChainLedgerActivities,
   type CampaignChange,
   type CampaignContractActivities,
+  type ContractIndexerActivities,
   type IssuanceLedgerActivities,
   type PaymentActivities,
   type ReconcilerActivities,
@@ -62,7 +65,8 @@ type Activities = SelfCheckActivities &
   RedemptionLedgerActivities &
   RedemptionContractActivities &
   VestingLedgerActivities &
-  VestingContractActivities;
+  VestingContractActivities &
+  ContractIndexerActivities;
 
 const CAMPAIGN_ID = '00000000-0000-4000-8000-0000000000cc';
 const MERCHANT_ID = '00000000-0000-4000-8000-0000000000aa';
@@ -92,7 +96,25 @@ const campaignChanges: CampaignChange[] = [
 
 function activities(overrides: Partial<Activities> = {}): Activities {
   let selfCheckFailures = 0;
+  let indexerPages = 0;
   return {
+    // A chain with a backlog: full pages of 2, every third page short (caught up: the workflow
+    // sleeps), and on page 7 the cursor found outside the RPC's retention window (a gap).
+    async indexContractEventsPage() {
+      indexerPages += 1;
+      const caughtUp = indexerPages % 3 === 0;
+      const nextLedger = 100 + indexerPages * 3;
+      return {
+        read: caughtUp ? 1 : 2,
+        stored: caughtUp ? 1 : 2,
+        caughtUp,
+        latestLedger: nextLedger - 1 + (caughtUp ? 0 : 5),
+        nextLedger,
+        ...(indexerPages === 7
+          ? { gap: { failureType: CONTRACT_EVENTS_OUTSIDE_RETENTION, fromLedger: 80, toLedger: nextLedger - 4 } }
+          : {}),
+      };
+    },
     async completeSelfCheck(input) {
       // One transient failure, so the history pins the retry path too.
       if (selfCheckFailures++ === 0) throw new Error('transient database error');
@@ -288,6 +310,50 @@ async function runVesting(
   return next;
 }
 
+/**
+ * Runs the campaign contract's indexer (it never ends on its own) until its first run has
+ * continued as new; with `nextRun`, also the carried run, through a gap and a caught-up sleep.
+ * Then terminates what is still running; returns the run whose history to keep.
+ */
+async function runIndexer(env: TestWorkflowEnvironment, taskQueue: string, nextRun: boolean): Promise<string> {
+  const handle = await env.client.workflow.start('contractIndexerWorkflow', {
+    workflowId: contractIndexerWorkflowId('campaign', taskQueue),
+    taskQueue,
+    args: [
+      {
+        contract: 'campaign',
+        contractId: 'CDLZFC3SYJYDZT7K67VZ75HPJVIEUVNIXF47ZG2FB2RMQQVU2HHGCYSC',
+        pageSize: 2,
+        pollSeconds: 5,
+        maxHistoryEvents: 40,
+      },
+    ],
+  });
+  const historyOf = (runId: string) => env.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+  const continuedAs = async (runId: string) =>
+    (await historyOf(runId)).events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ??
+    undefined;
+  let second: string | undefined;
+  for (let step = 0; step < 100 && !second; step += 1) {
+    second = await continuedAs(handle.firstExecutionRunId);
+    if (!second) await env.sleep('5 seconds');
+  }
+  if (!second) throw new Error('the indexer did not continue as new');
+  if (!nextRun) {
+    await handle.terminate('recorded');
+    return handle.firstExecutionRunId;
+  }
+  for (let step = 0; step < 100; step += 1) {
+    const events = (await historyOf(second)).events ?? [];
+    const gapMarked = events.some((event) => event.upsertWorkflowSearchAttributesEventAttributes);
+    const slept = events.some((event) => event.timerFiredEventAttributes);
+    if ((gapMarked && slept) || (await continuedAs(second))) break;
+    await env.sleep('5 seconds');
+  }
+  if (!(await continuedAs(second))) await handle.terminate('recorded');
+  return second;
+}
+
 function webhookDeliveryInput(eventId: string): WebhookDeliveryWorkflowInput {
   return {
     deliveryId: `00000000-0000-4000-8000-0000000000${eventId.padStart(2, '0')}`,
@@ -445,6 +511,20 @@ const recordings: {
     args: [],
     run: (env, taskQueue) =>
       runVesting(env, taskQueue, '00000000-0000-4000-8000-000000000022', { revokeAfterDays: 230 }),
+  },
+  {
+    file: 'contract-indexer.continued-as-new.first-run.json',
+    workflowType: 'contractIndexerWorkflow',
+    workflowId: contractIndexerWorkflowId('campaign', 'record-contract-indexer.continued-as-new.first-run.json'),
+    args: [],
+    run: (env, taskQueue) => runIndexer(env, taskQueue, false),
+  },
+  {
+    file: 'contract-indexer.carried-run-with-gap.json',
+    workflowType: 'contractIndexerWorkflow',
+    workflowId: contractIndexerWorkflowId('campaign', 'record-contract-indexer.carried-run-with-gap.json'),
+    args: [],
+    run: (env, taskQueue) => runIndexer(env, taskQueue, true),
   },
   {
     file: 'vesting.stalled-then-caught-up.json',

@@ -60,6 +60,7 @@ export function testWorkerConfig(overrides: {
   quoteTtlSeconds?: number;
   fulfilmentDeadlineSeconds?: number;
   vesting?: { retryDelaysSeconds: number[]; stalledRetrySeconds: number };
+  contractIndexer?: { pageSize: number; pollSeconds: number };
 }): WorkerConfig {
   const stellar = overrides.stellar ?? unreachableStellar();
   return {
@@ -89,6 +90,7 @@ export function testWorkerConfig(overrides: {
     },
     vesting: overrides.vesting ?? { retryDelaysSeconds: [60, 600, 3600], stalledRetrySeconds: 86_400 },
     reconciler: overrides.reconciler ?? { everySeconds: 10, afterSeconds: 10 },
+    contractIndexer: overrides.contractIndexer ?? { pageSize: 100, pollSeconds: 1 },
     webhooks: {
       allowlist: parseWebhookAllowlist(overrides.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS),
       attemptTimeoutSeconds: overrides.webhookAttemptTimeoutSeconds ?? 15,

@@ -226,6 +226,29 @@ describe('configuration', () => {
     }
   });
 
+  it("reads the contract indexers' page size and poll interval (worker)", () => {
+    assert.deepEqual(loadWorkerConfig(valid).contractIndexer, { pageSize: 100, pollSeconds: 5 });
+    assert.deepEqual(
+      loadWorkerConfig({ ...valid, CONTRACT_INDEXER_PAGE_SIZE: '500', CONTRACT_INDEXER_POLL_SECONDS: '2' })
+        .contractIndexer,
+      { pageSize: 500, pollSeconds: 2 },
+    );
+    for (const [variable, value] of [
+      ['CONTRACT_INDEXER_PAGE_SIZE', '0'],
+      ['CONTRACT_INDEXER_PAGE_SIZE', '10001'],
+      ['CONTRACT_INDEXER_PAGE_SIZE', 'many'],
+      ['CONTRACT_INDEXER_POLL_SECONDS', '0'],
+      ['CONTRACT_INDEXER_POLL_SECONDS', '1.5'],
+    ] as const) {
+      const problems = problemsOf(() => loadWorkerConfig({ ...valid, [variable]: value }));
+      assert.deepEqual(
+        problems.map((p) => p.variable),
+        [variable],
+        `${variable}=${value}`,
+      );
+    }
+  });
+
   it('reads the webhook allowlist for the API and the worker, and the worker its attempt timeout', () => {
     assert.deepEqual(loadApiConfig(valid).webhooks, { allowlist: { hosts: [], ranges: [] } });
     assert.deepEqual(loadWorkerConfig(valid).webhooks, {
@@ -458,6 +481,12 @@ describe('configuration', () => {
         loadApiConfig({ ...valid, STELLAR_CONTRACTS_FILE: file, VESTING_CONTRACT_ID: contractId }).stellar
           .vestingContractId,
         contractId,
+      );
+      assert.equal(
+        loadWorkerConfig({ ...valid, STELLAR_CONTRACTS_FILE: contractsFile({ campaign: { contractId } }) }).stellar
+          .vestingContractId,
+        undefined,
+        'a contracts file without a vesting entry leaves vesting off',
       );
       const broken = contractsFile({ campaign: { contractId }, vesting: { contractId: 'nope' } });
       assert.deepEqual(

@@ -18,6 +18,7 @@ import { fromStroops, toStroops } from '@nova/domain';
 import { decisiveResultCodes, horizonResultCodesFromXdr } from '@nova/domain/stellar-result-codes';
 import {
   ContractError,
+  EventsOutsideRetentionError,
   GatewayInternalError,
   SimulationFailedError,
   StellarUnavailableError,
@@ -71,10 +72,29 @@ export type ContractTransactionLookup =
 export interface ContractEvent {
   id: string;
   ledger: number;
+  ledgerClosedAt: Date;
+  txHash: string;
   contractId: string;
   topics: xdr.ScVal[];
   value: xdr.ScVal;
 }
+
+/** A page of getEvents: the events, the cursor to continue after them, and the RPC's retained range. */
+export interface ContractEventsPage {
+  events: ContractEvent[];
+  cursor?: string;
+  latestLedger: number;
+  oldestLedger?: number;
+}
+
+/** The ledger a getEvents cursor points into (the TOID's upper 32 bits). */
+export function ledgerOfEventCursor(cursor: string): number {
+  return Number(BigInt(cursor.split('-')[0] ?? '0') >> 32n);
+}
+
+/** stellar-rpc's refusal of a start outside its retained ledgers (JSON-RPC -32600). */
+const OUTSIDE_RETENTION =
+  /startLedger must be (?:within the ledger range|between the oldest ledger): ?(\d+)(?: -| and the latest ledger:) (\d+)/;
 
 /** Stellar's limit on operations in one transaction. */
 export const MAX_OPERATIONS_PER_TRANSACTION = 100;
@@ -507,29 +527,58 @@ export class StellarGateway {
     }
   }
 
-  /** Contract events from `cursor` (exclusive) or `startLedger`, for the given contracts. */
+  /** The ledgers Soroban RPC serves now (its retention window, oldest to latest). */
+  async rpcLedgerRange(): Promise<{ oldestLedger: number; latestLedger: number }> {
+    try {
+      const health = await this.rpc.getHealth();
+      return { oldestLedger: health.oldestLedger, latestLedger: health.latestLedger };
+    } catch (error) {
+      throw translateStellarError(error);
+    }
+  }
+
+  /**
+   * Contract events from `cursor` (exclusive) or `startLedger`, for the given contracts. A start
+   * the RPC no longer retains is EventsOutsideRetentionError, with the range it does retain.
+   */
   async contractEvents(query: {
     contractIds: string[];
     cursor?: string;
     startLedger?: number;
     limit?: number;
-  }): Promise<{ events: ContractEvent[]; cursor?: string }> {
+  }): Promise<ContractEventsPage> {
+    const requestedLedger = query.cursor ? ledgerOfEventCursor(query.cursor) : (query.startLedger ?? 1);
     try {
       const filters = [{ type: 'contract' as const, contractIds: query.contractIds }];
       const response = query.cursor
         ? await this.rpc.getEvents({ filters, cursor: query.cursor, limit: query.limit ?? 100 })
         : await this.rpc.getEvents({ filters, startLedger: query.startLedger ?? 1, limit: query.limit ?? 100 });
+      const oldest = (response as { oldestLedger?: number }).oldestLedger;
       return {
         cursor: response.cursor,
+        latestLedger: response.latestLedger,
+        ...(oldest !== undefined ? { oldestLedger: oldest } : {}),
         events: response.events.map((e) => ({
           id: e.id,
           ledger: e.ledger,
+          ledgerClosedAt: new Date(e.ledgerClosedAt),
+          txHash: e.txHash,
           contractId: e.contractId?.contractId() ?? '',
           topics: e.topic,
           value: e.value,
         })),
       };
     } catch (error) {
+      const message = (error as { message?: unknown } | null)?.message;
+      const match = typeof message === 'string' ? OUTSIDE_RETENTION.exec(message) : null;
+      if (match) {
+        throw new EventsOutsideRetentionError(
+          `Soroban RPC retains ledgers ${match[1]} to ${match[2]}, not ${requestedLedger}`,
+          requestedLedger,
+          Number(match[1]),
+          Number(match[2]),
+        );
+      }
       throw translateStellarError(error);
     }
   }

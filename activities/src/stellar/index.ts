@@ -8,3 +8,5 @@ export * from './campaign-contract';
 export * from './contract-admin';
 export * from './redemption-contract';
 export * from './vesting-contract';
+export * from './contract-indexer';
+export * from './contract-event-decoding';

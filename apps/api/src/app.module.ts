@@ -15,6 +15,7 @@ import { RequestContractModule } from './common/request-contract';
 import { requestIdFor } from './common/request-id';
 import { TracingLifecycle } from './common/tracing-lifecycle';
 import { ConfigModule } from './config/config.module';
+import { ContractEventsModule } from './contract-events/contract-events.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
@@ -70,6 +71,7 @@ export class AppModule {
         WebhooksModule,
         RedemptionsModule,
         VestingModule,
+        ContractEventsModule,
       ],
       providers: [TracingLifecycle],
     };

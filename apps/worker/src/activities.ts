@@ -12,6 +12,7 @@ import {
   type Clock,
   type PlatformActivities,
 } from '@nova/activities';
+import { INDEXED_CONTRACTS, type IndexedContract } from '@nova/domain';
 import { ensureReconcilerSchedule, WorkflowHandoffs } from '@nova/workflows/client';
 import { createStellarServices } from './stellar';
 
@@ -74,6 +75,44 @@ export async function createWorkerActivities(options: {
     },
     ...(await createStellarServices(config, db, clock)),
   });
+}
+
+/**
+ * One indexer per configured contract (campaign, redemption, vesting), handed to Temporal by
+ * business id at every boot: a running indexer is left as it is, one that ended is started again.
+ * Only a worker that polls the core task queue (where the indexers run) asks.
+ */
+export async function ensureContractIndexers(
+  temporal: Client,
+  config: WorkerConfig,
+): Promise<{ contract: IndexedContract; contractId: string; workflowId: string }[]> {
+  if (!config.worker.taskQueues.includes('core')) return [];
+  const handoffs = new WorkflowHandoffs(temporal, {
+    taskQueue: config.temporal.taskQueue,
+    webhookTaskQueue: config.temporal.webhookTaskQueue,
+    paymentBudgetSeconds: config.issuance.paymentBudgetSeconds,
+    fulfilmentDeadlineSeconds: config.redemption.fulfilmentDeadlineSeconds,
+    assetCode: config.stellar.assetCode,
+    campaignContractId: config.stellar.campaignContractId,
+  });
+  const configured = {
+    campaign: config.stellar.campaignContractId,
+    redemption: config.stellar.redemptionContractId,
+    vesting: config.stellar.vestingContractId,
+  } satisfies Record<IndexedContract, string | undefined>;
+  const started = [];
+  for (const contract of INDEXED_CONTRACTS) {
+    const contractId = configured[contract];
+    if (!contractId) continue;
+    const { workflowId } = await handoffs.ensureContractIndexer({
+      contract,
+      contractId,
+      pageSize: config.contractIndexer.pageSize,
+      pollSeconds: config.contractIndexer.pollSeconds,
+    });
+    started.push({ contract, contractId, workflowId });
+  }
+  return started;
 }
 
 /** The deployment's reconciler schedule, as configured (RECONCILE_EVERY_SECONDS, RECONCILE_AFTER_SECONDS). */

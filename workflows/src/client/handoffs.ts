@@ -3,6 +3,8 @@ import type { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { WebhookDeliveryStartRecord } from '@nova/activities';
 import {
   campaignWorkflowId,
+  contractIndexerWorkflowId,
+  type IndexedContract,
   fromStroops,
   issuanceWorkflowId,
   redemptionWorkflowId,
@@ -18,6 +20,7 @@ import {
   campaignWorkflowType,
   type CampaignWorkflowInput,
 } from '../definitions/campaign';
+import { contractIndexerWorkflowType, type ContractIndexerInput } from '../definitions/contract-indexer';
 import { issuanceWorkflowType, type IssuanceWorkflowInput } from '../definitions/issuance';
 import { redemptionWorkflowType, type RedemptionWorkflowInput } from '../definitions/redemption';
 import { searchAttributes } from '../definitions/search-attributes';
@@ -215,6 +218,33 @@ export class WorkflowHandoffs {
         ...(schedule.requestId ? [{ key: searchAttributes.requestId, value: schedule.requestId }] : []),
       ],
     });
+  }
+
+  /**
+   * A contract's indexer, by its business id (`contract-indexer/<task queue>/<contract>`): started when no
+   * run is open, left as it is when one is (USE_EXISTING: every worker asks at boot, and the
+   * running indexer keeps its position in the database anyway). A run that ended (terminated
+   * by an operator, failed) is started again.
+   */
+  async ensureContractIndexer(indexer: {
+    contract: IndexedContract;
+    contractId: string;
+    pageSize: number;
+    pollSeconds: number;
+  }): Promise<{ workflowId: string; runId: string }> {
+    const input: ContractIndexerInput = { ...indexer };
+    const handle = await this.client.workflow.start(contractIndexerWorkflowType, {
+      workflowId: contractIndexerWorkflowId(indexer.contract, this.settings.taskQueue),
+      taskQueue: this.settings.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      staticSummary: `Indexes the ${indexer.contract} contract's events`,
+      staticDetails: `contract ${indexer.contractId}, ${indexer.pageSize} events a page`,
+      memo: { contract: indexer.contract, contractId: indexer.contractId },
+    });
+    // The open run's id: the one started now, or the one already running.
+    return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
   }
 
   /**

@@ -35,6 +35,14 @@ export const activityProfiles = {
     heartbeatTimeout: '10 seconds',
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
   },
+  /**
+   * A contract indexer's page (a Soroban RPC read and one database transaction): bounded per
+   * attempt, retried with backoff for as long as the RPC or the database is away.
+   */
+  contractIndex: {
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  },
 } satisfies Record<string, ActivityOptions>;
 
 /**

@@ -79,6 +79,17 @@ export interface ApiConfig extends CommonConfig {
     lockTimeoutSeconds: number;
   };
   webhooks: WebhookAddressConfig;
+  eventStream: EventStreamConfig;
+}
+
+/** GET /v1/events/stream (Server-Sent Events). */
+export interface EventStreamConfig {
+  /** Events stay resumable by Last-Event-ID at least this long; older ones are pruned (unless a webhook delivery holds them). */
+  retentionHours: number;
+  /** A comment line this often on every stream (EVENT_STREAM_HEARTBEAT_SECONDS, in ms). */
+  heartbeatMs: number;
+  /** A client with more than this many bytes written and not yet taken is disconnected (it resumes by id). */
+  clientBufferLimitBytes: number;
 }
 
 export interface WorkerConfig extends CommonConfig {
@@ -159,6 +170,11 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
       lockTimeoutSeconds: parsed.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS,
     },
     webhooks: { allowlist: parsed.WEBHOOK_ALLOWED_HOSTS },
+    eventStream: {
+      retentionHours: parsed.EVENT_STREAM_RETENTION_HOURS,
+      heartbeatMs: parsed.EVENT_STREAM_HEARTBEAT_SECONDS * 1000,
+      clientBufferLimitBytes: parsed.EVENT_STREAM_CLIENT_BUFFER_LIMIT,
+    },
   };
 }
 

@@ -119,6 +119,14 @@ const apiShape = {
   IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: positiveInt('seconds').default(60),
   // Larger bodies are refused with 413 before they are parsed.
   API_BODY_LIMIT: byteSize.default(1024 ** 2),
+  // The event stream: how long a client can be away and resume by Last-Event-ID (a weekend by default),
+  // the heartbeat comment that keeps proxies from closing an idle stream, and what is buffered for a
+  // client that does not read before it is disconnected (it resumes by id).
+  EVENT_STREAM_RETENTION_HOURS: positiveInt('hours').default(72),
+  EVENT_STREAM_HEARTBEAT_SECONDS: positiveInt('seconds')
+    .pipe(z.number().max(300, 'must be at most 300 seconds'))
+    .default(15),
+  EVENT_STREAM_CLIENT_BUFFER_LIMIT: byteSize.default(1024 ** 2),
 };
 
 const portNumber = z

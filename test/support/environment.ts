@@ -110,6 +110,7 @@ export function testApiConfig(overrides: {
   bodyLimitBytes?: number;
   quoteTtlSeconds?: number;
   fulfilmentDeadlineSeconds?: number;
+  eventStream?: Partial<ApiConfig['eventStream']>;
 }): ApiConfig {
   return {
     stellar: overrides.stellar ?? unreachableStellar().network,
@@ -134,6 +135,7 @@ export function testApiConfig(overrides: {
     },
     idempotency: { retentionHours: 24, lockTimeoutSeconds: overrides.idempotencyLockTimeoutSeconds ?? 60 },
     webhooks: { allowlist: parseWebhookAllowlist(overrides.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS) },
+    eventStream: { retentionHours: 72, heartbeatMs: 15_000, clientBufferLimitBytes: 1024 ** 2, ...overrides.eventStream },
   };
 }
 

@@ -16,6 +16,7 @@ import { requestIdFor } from './common/request-id';
 import { TracingLifecycle } from './common/tracing-lifecycle';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { IssuancesModule } from './issuances/issuances.module';
@@ -68,6 +69,7 @@ export class AppModule {
         CatalogModule,
         WebhooksModule,
         RedemptionsModule,
+        EventsModule,
       ],
       providers: [TracingLifecycle],
     };

@@ -86,9 +86,9 @@ export interface ApiConfig extends CommonConfig {
 export interface EventStreamConfig {
   /** Events stay resumable by Last-Event-ID at least this long; older ones are pruned (unless a webhook delivery holds them). */
   retentionHours: number;
-  /** A comment line this often on every stream (EVENT_STREAM_HEARTBEAT_SECONDS, in ms). */
+  /** A comment line this often on an idle stream (EVENT_STREAM_HEARTBEAT_SECONDS, in ms); a client that has not read for as long is disconnected. */
   heartbeatMs: number;
-  /** A client with more than this many bytes written and not yet taken is disconnected (it resumes by id). */
+  /** At most this many bytes (and one event) are buffered for a client: then the stream waits for it to read. */
   clientBufferLimitBytes: number;
 }
 

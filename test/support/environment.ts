@@ -135,7 +135,12 @@ export function testApiConfig(overrides: {
     },
     idempotency: { retentionHours: 24, lockTimeoutSeconds: overrides.idempotencyLockTimeoutSeconds ?? 60 },
     webhooks: { allowlist: parseWebhookAllowlist(overrides.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS) },
-    eventStream: { retentionHours: 72, heartbeatMs: 15_000, clientBufferLimitBytes: 1024 ** 2, ...overrides.eventStream },
+    eventStream: {
+      retentionHours: 72,
+      heartbeatMs: 15_000,
+      clientBufferLimitBytes: 1024 ** 2,
+      ...overrides.eventStream,
+    },
   };
 }
 

@@ -68,7 +68,12 @@ export class EventStreamClient {
           response.setEncoding('utf8');
           response.on('data', (chunk: string) => (body += chunk));
           response.on('end', () =>
-            reject(Object.assign(new Error(`stream answered ${response.statusCode}: ${body}`), { status: response.statusCode, body })),
+            reject(
+              Object.assign(new Error(`stream answered ${response.statusCode}: ${body}`), {
+                status: response.statusCode,
+                body,
+              }),
+            ),
           );
           return;
         }
@@ -80,13 +85,18 @@ export class EventStreamClient {
 
   /** The id of the last message received (what an EventSource sends as Last-Event-ID). */
   get lastEventId(): string | undefined {
-    for (let i = this.messages.length - 1; i >= 0; i--) if (this.messages[i]!.id !== undefined) return this.messages[i]!.id;
+    for (let i = this.messages.length - 1; i >= 0; i--)
+      if (this.messages[i]!.id !== undefined) return this.messages[i]!.id;
     return undefined;
   }
 
   /** The next message not taken yet (waiting for it). */
   async next(what: string, timeoutMs = 30_000): Promise<StreamMessage> {
-    await this.until(() => this.messages.length > this.taken, `${what} (have ${this.messages.length} messages)`, timeoutMs);
+    await this.until(
+      () => this.messages.length > this.taken,
+      `${what} (have ${this.messages.length} messages)`,
+      timeoutMs,
+    );
     return this.messages[this.taken++]!;
   }
 

@@ -224,6 +224,7 @@ describe('configuration', () => {
       ['EVENT_STREAM_HEARTBEAT_SECONDS', '0', /positive number of seconds/],
       ['EVENT_STREAM_HEARTBEAT_SECONDS', '301', /at most 300 seconds/],
       ['EVENT_STREAM_CLIENT_BUFFER_LIMIT', '10', /at least 1kb/],
+      ['EVENT_STREAM_CLIENT_BUFFER_LIMIT', '8kb', /at least 16kb/],
       ['EVENT_STREAM_CLIENT_BUFFER_LIMIT', 'lots', /size such as 1mb/],
     ];
     for (const [variable, value, message] of cases) {

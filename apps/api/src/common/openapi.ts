@@ -18,7 +18,10 @@ const TAG_ORDER: { name: string; description: string }[] = [
   { name: 'rewards', description: 'Reward issuances to Stellar wallets, paid exactly once' },
   { name: 'stellar', description: 'What a wallet needs to know about the network (public)' },
   { name: 'catalog', description: 'Catalog items holders redeem NOVA for: price, stock, fulfilment' },
-  { name: 'events', description: "The merchant's events as they happen (Server-Sent Events), resumable by Last-Event-ID" },
+  {
+    name: 'events',
+    description: "The merchant's events as they happen (Server-Sent Events), resumable by Last-Event-ID",
+  },
   { name: 'merchants', description: 'Admin: merchants and their first API key' },
   { name: 'api-keys', description: 'Admin: more API keys, revocation' },
   { name: 'admin', description: 'Admin: find and replay failed issuances, self-checks' },

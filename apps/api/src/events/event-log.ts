@@ -115,12 +115,11 @@ export class EventLog implements OnApplicationBootstrap, BeforeApplicationShutdo
     const [before] = await this.db.$queryRaw<{ prunedThrough: string }[]>`
       SELECT pruned_through::text AS "prunedThrough" FROM event_stream_horizon`;
     const previous = BigInt(before?.prunedThrough ?? 0);
-    const firsts = (await Promise.all(this.sources.map((source) => source.firstPositionSince(previous, cutoff)))).filter(
-      (position): position is bigint => position !== undefined,
-    );
+    const firsts = (
+      await Promise.all(this.sources.map((source) => source.firstPositionSince(previous, cutoff)))
+    ).filter((position): position is bigint => position !== undefined);
     // Everything below the first event still within the retention is older than it.
-    const boundary =
-      firsts.length > 0 ? firsts.reduce((a, b) => (b < a ? b : a)) - 1n : await this.latestPosition();
+    const boundary = firsts.length > 0 ? firsts.reduce((a, b) => (b < a ? b : a)) - 1n : await this.latestPosition();
     const [moved] = await this.db.$queryRaw<{ prunedThrough: string; sweptThrough: string }[]>`
       UPDATE event_stream_horizon
          SET pruned_through = GREATEST(pruned_through, ${boundary.toString()}::bigint), updated_at = now()

@@ -93,9 +93,7 @@ export class EventNotifications implements OnApplicationBootstrap, OnApplication
       // Whatever was written while no connection listened is in the log: every stream reads it now.
       for (const set of this.wakers.values()) for (const waker of set) waker.wake();
     } catch (error) {
-      this.logger.warn(
-        `cannot LISTEN for events (retrying in ${this.reconnectMs} ms): ${(error as Error).message}`,
-      );
+      this.logger.warn(`cannot LISTEN for events (retrying in ${this.reconnectMs} ms): ${(error as Error).message}`);
       this.retryLater();
     }
   }

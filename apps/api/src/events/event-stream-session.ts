@@ -1,9 +1,12 @@
 import type { Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import { recordEventStreamConnected, recordEventStreamEnded, type EventStreamEndReason } from '../metrics/event-stream-metrics';
+import {
+  recordEventStreamConnected,
+  recordEventStreamEnded,
+  type EventStreamEndReason,
+} from '../metrics/event-stream-metrics';
 import type { EventLog, StreamStart } from './event-log';
 import type { EventStreamWaker } from './event-notifications';
-import type { StreamEvent } from './event-stream-sources';
 
 /** The stream's own event, sent when a Last-Event-ID could not be honoured in full. */
 export const EVENT_STREAM_GAP = 'stream.gap';
@@ -34,8 +37,11 @@ function frame(id: bigint, type: string, data: unknown): string {
  * One client's stream. It reads the merchant's events from the log after its position
  * whenever woken (a notification, a reconnection of the LISTEN connection, every heartbeat),
  * so it never depends on a notification arriving; positions only grow, so nothing is sent
- * twice. What the client does not take stays buffered in this process: past
- * EVENT_STREAM_CLIENT_BUFFER_LIMIT the client is disconnected, and resumes by Last-Event-ID.
+ * twice. It writes at the client's pace: once EVENT_STREAM_CLIENT_BUFFER_LIMIT bytes the client
+ * has not taken are buffered here, it waits for them to drain before writing the next event (the
+ * log, not this process, holds what is due), so a client never costs more memory than that and
+ * one event. A client that does not drain within a whole heartbeat interval does not read: it is
+ * disconnected, and resumes by Last-Event-ID.
  */
 export class EventStreamSession implements EventStreamWaker {
   private cursor: bigint;
@@ -43,6 +49,8 @@ export class EventStreamSession implements EventStreamWaker {
   private reading: Promise<void> | undefined;
   private ended: EventStreamEndReason | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** While the socket does not take data: resolves when it drains (or the stream ends). */
+  private draining: { promise: Promise<void>; ticks: number } | undefined;
   private unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -86,6 +94,12 @@ export class EventStreamSession implements EventStreamWaker {
       );
     }
     this.heartbeat = setInterval(() => {
+      if (this.draining) {
+        // Events are waiting, so the stream is not idle: no heartbeat. A second tick still waiting
+        // for the same drain: the client has not read for a whole interval.
+        if (++this.draining.ticks >= 2) this.end('slow');
+        return;
+      }
       this.write(': heartbeat\n\n');
       this.wake();
     }, this.options.heartbeatMs);
@@ -120,22 +134,37 @@ export class EventStreamSession implements EventStreamWaker {
   private async readAll(): Promise<void> {
     for (;;) {
       const { events, complete } = await this.options.log.eventsAfter(this.options.merchantId, this.cursor, READ_BATCH);
-      for (const event of events) this.send(event);
+      for (const event of events) {
+        if (this.ended) return;
+        if (event.position <= this.cursor) continue;
+        this.cursor = event.position;
+        this.write(frame(event.position, event.type, event.data));
+        if (this.response.writableLength >= this.options.clientBufferLimitBytes) await this.drained();
+      }
       if (complete || this.ended) return;
     }
   }
 
-  private send(event: StreamEvent): void {
-    if (this.ended || event.position <= this.cursor) return;
-    this.cursor = event.position;
-    this.write(frame(event.position, event.type, event.data));
+  private write(text: string): void {
+    if (!this.ended) this.response.write(text);
   }
 
-  private write(text: string): void {
-    if (this.ended) return;
-    this.response.write(text);
-    // What the socket has not taken yet (the kernel's buffers are full): a client that does not read.
-    if (this.response.writableLength > this.options.clientBufferLimitBytes) this.end('slow');
+  /** 'drain' comes: the buffer is at least the socket's highWaterMark (16 KiB, the bound's minimum). */
+  private drained(): Promise<void> {
+    if (!this.draining) {
+      const promise = new Promise<void>((resolve) => {
+        const done = () => {
+          this.response.off('drain', done);
+          this.response.off('close', done);
+          this.draining = undefined;
+          resolve();
+        };
+        this.response.on('drain', done);
+        this.response.on('close', done);
+      });
+      this.draining = { promise, ticks: 0 };
+    }
+    return this.draining.promise;
   }
 
   private end(reason: EventStreamEndReason): void {
@@ -146,8 +175,8 @@ export class EventStreamSession implements EventStreamWaker {
     recordEventStreamEnded(reason);
     if (reason === 'slow') {
       this.options.logger.warn(
-        `event stream of merchant ${this.options.merchantId} disconnected: more than ` +
-          `${this.options.clientBufferLimitBytes} bytes not taken by the client (last id written ${this.cursor})`,
+        `event stream of merchant ${this.options.merchantId} disconnected: the client does not read ` +
+          `(${this.response.writableLength} bytes not taken, last id written ${this.cursor})`,
       );
       // Not end(): a client that does not read would never take the rest, nor the end of the stream.
       this.response.destroy();

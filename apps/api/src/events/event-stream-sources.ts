@@ -62,7 +62,12 @@ export class OutboxEventSource implements EventStreamSource {
     return rows.map((row) => ({
       position: BigInt(row.position),
       type: row.type,
-      data: webhookEventPayload({ outboxId: row.outboxId, type: row.type, createdAt: row.createdAt, data: row.payload }),
+      data: webhookEventPayload({
+        outboxId: row.outboxId,
+        type: row.type,
+        createdAt: row.createdAt,
+        data: row.payload,
+      }),
     }));
   }
 

@@ -27,7 +27,10 @@ function lastEventIdOf(value: string | undefined): bigint | undefined {
   if (value === undefined || value === '') return undefined;
   const position = POSITION.test(value) ? BigInt(value) : undefined;
   if (position === undefined || position > MAX_POSITION) {
-    throw fieldError(LAST_EVENT_ID_HEADER, `${LAST_EVENT_ID_HEADER} must be the id of an event of this stream (digits)`);
+    throw fieldError(
+      LAST_EVENT_ID_HEADER,
+      `${LAST_EVENT_ID_HEADER} must be the id of an event of this stream (digits)`,
+    );
   }
   return position;
 }
@@ -69,8 +72,9 @@ export class EventStreamController {
       '(its `id` is the webhook-id). Without Last-Event-ID the stream starts with the next event; with it, ' +
       'right after that event, from the durable log, as long as it is retained (EVENT_STREAM_RETENTION_HOURS); ' +
       `otherwise the first message is a \`${EVENT_STREAM_GAP}\` event saying from where it goes on. A comment ` +
-      '(`: heartbeat`) comes every EVENT_STREAM_HEARTBEAT_SECONDS. A client that does not read is disconnected ' +
-      'once EVENT_STREAM_CLIENT_BUFFER_LIMIT is buffered for it, and resumes by Last-Event-ID, as after any ' +
+      '(`: heartbeat`) comes every EVENT_STREAM_HEARTBEAT_SECONDS. At most ' +
+      'EVENT_STREAM_CLIENT_BUFFER_LIMIT is buffered for a client, then the stream waits for it to read; one ' +
+      'that reads nothing for a heartbeat interval is disconnected and resumes by Last-Event-ID, as after any ' +
       'disconnection. Any API replica serves any client.',
   })
   @ApiHeader({

@@ -12,7 +12,7 @@ const clients = new Gauge({
 
 const disconnects = new Counter({
   name: 'nova_event_stream_disconnects_total',
-  help: 'Event streams ended, by reason: client (it closed), slow (more than EVENT_STREAM_CLIENT_BUFFER_LIMIT buffered: disconnected, it resumes by Last-Event-ID), shutdown (this API stopped).',
+  help: 'Event streams ended, by reason: client (it closed), slow (it read nothing for a heartbeat interval while events waited: disconnected, it resumes by Last-Event-ID), shutdown (this API stopped).',
   labelNames: ['reason'] as const,
   registers: [apiMetrics],
 });

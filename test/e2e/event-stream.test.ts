@@ -56,6 +56,7 @@ describe('the event stream (GET /v1/events/stream)', () => {
   const urlOf = (app: NestExpressApplication) =>
     `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
   const clients: EventStreamClient[] = [];
+  const closedApps = new Set<NestExpressApplication>();
   let merchant: { id: string; key: string };
   let other: { id: string; key: string };
   let campaignId: string;
@@ -173,7 +174,7 @@ describe('the event stream (GET /v1/events/stream)', () => {
   });
   after(async () => {
     for (const client of clients) client.close();
-    for (const app of [apiA, apiB, apiC]) await app?.close();
+    for (const app of [apiA, apiB, apiC]) if (!closedApps.has(app)) await app?.close();
     worker?.shutdown();
     await workerRun;
     await connection?.close();
@@ -455,5 +456,21 @@ describe('the event stream (GET /v1/events/stream)', () => {
     const fresh = await writeEvent(merchant.id, { after: 'the gap' });
     assert.equal(body(await resumed.next('an event after the gap')).id, `evt_${fresh}`);
     resumed.close();
+  });
+
+  it('ends its streams when the API shuts down, so that clients reconnect to another replica', async () => {
+    const stream = await connect(apiC, merchant.key);
+    const shutdownsBefore = await metric(apiC, /^nova_event_stream_disconnects_total\{reason="shutdown"\} (\d+)$/m);
+    closedApps.add(apiC);
+    await apiC.close();
+    await stream.ended;
+    assert.equal(
+      await metric(apiA, /^nova_event_stream_disconnects_total\{reason="shutdown"\} (\d+)$/m),
+      shutdownsBefore + 1,
+    );
+    const elsewhere = await connect(apiB, merchant.key, stream.lastEventId ? { lastEventId: stream.lastEventId } : {});
+    const written = await writeEvent(merchant.id, { after: 'the shutdown' });
+    assert.equal(body(await elsewhere.next('an event on the other replica')).id, `evt_${written}`);
+    elsewhere.close();
   });
 });

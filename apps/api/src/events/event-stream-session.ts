@@ -63,6 +63,11 @@ export class EventStreamSession implements EventStreamWaker {
   /** Sends the headers and whatever is due, then streams until the client, a slow read or a shutdown ends it. */
   open(): void {
     const response = this.response;
+    // The client left while the start was being resolved: no stream to run.
+    if (response.destroyed || !response.socket || response.socket.destroyed) {
+      this.ended = 'client';
+      return;
+    }
     response.status(200);
     response.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     response.setHeader('Cache-Control', 'no-cache, no-transform');

@@ -115,7 +115,12 @@ export class EventStreamSession implements EventStreamWaker {
   wake(): void {
     if (this.ended) return;
     this.wanted = true;
-    this.reading ??= this.readWhileWanted().finally(() => (this.reading = undefined));
+    if (this.reading) return;
+    this.reading = this.readWhileWanted().finally(() => {
+      this.reading = undefined;
+      // Woken between the last read's end and now: read again.
+      if (this.wanted) this.wake();
+    });
   }
 
   /** Ends the stream (a shutdown: the client reconnects, to another replica, by Last-Event-ID). */
@@ -131,6 +136,7 @@ export class EventStreamSession implements EventStreamWaker {
       } catch (error) {
         // The log is unreachable: the next heartbeat reads again, from the same position.
         this.options.logger.warn(`reading the event log failed: ${(error as Error).message}`);
+        this.wanted = false;
         return;
       }
     }

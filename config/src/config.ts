@@ -88,6 +88,17 @@ export interface ApiConfig extends CommonConfig {
     lockTimeoutSeconds: number;
   };
   webhooks: WebhookAddressConfig;
+  eventStream: EventStreamConfig;
+}
+
+/** GET /v1/events/stream (Server-Sent Events). */
+export interface EventStreamConfig {
+  /** Events stay resumable by Last-Event-ID at least this long; older ones are pruned (unless a webhook delivery holds them). */
+  retentionHours: number;
+  /** A comment line this often on an idle stream (EVENT_STREAM_HEARTBEAT_SECONDS, in ms); a client that has not read for as long is disconnected. */
+  heartbeatMs: number;
+  /** At most this many bytes (and one event) are buffered for a client: then the stream waits for it to read. */
+  clientBufferLimitBytes: number;
 }
 
 /** The contract indexers (one workflow per configured contract, started by the worker at boot). */
@@ -182,6 +193,11 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
       lockTimeoutSeconds: parsed.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS,
     },
     webhooks: { allowlist: parsed.WEBHOOK_ALLOWED_HOSTS },
+    eventStream: {
+      retentionHours: parsed.EVENT_STREAM_RETENTION_HOURS,
+      heartbeatMs: parsed.EVENT_STREAM_HEARTBEAT_SECONDS * 1000,
+      clientBufferLimitBytes: parsed.EVENT_STREAM_CLIENT_BUFFER_LIMIT,
+    },
   };
 }
 

@@ -130,6 +130,17 @@ const apiShape = {
   IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: positiveInt('seconds').default(60),
   // Larger bodies are refused with 413 before they are parsed.
   API_BODY_LIMIT: byteSize.default(1024 ** 2),
+  // The event stream: how long a client can be away and resume by Last-Event-ID (a weekend by default),
+  // the heartbeat comment that keeps proxies from closing an idle stream (a client that has not read
+  // for an interval is disconnected), and how much is buffered for a client before the stream waits for it.
+  EVENT_STREAM_RETENTION_HOURS: positiveInt('hours').default(72),
+  EVENT_STREAM_HEARTBEAT_SECONDS: positiveInt('seconds')
+    .pipe(z.number().max(300, 'must be at most 300 seconds'))
+    .default(15),
+  // At least a socket's highWaterMark (16 KiB): the stream waits for a drain past it.
+  EVENT_STREAM_CLIENT_BUFFER_LIMIT: byteSize
+    .pipe(z.number().min(16 * 1024, 'must be at least 16kb'))
+    .default(1024 ** 2),
 };
 
 const portNumber = z

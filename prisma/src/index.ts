@@ -33,3 +33,4 @@ export function createPrismaClient(options: { databaseUrl: string; poolSize?: nu
   const adapter = new PrismaPg({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
   return new PrismaClient({ adapter });
 }
+export { listenForNotifications, type ListenOptions, type NotificationConnection } from './notifications';

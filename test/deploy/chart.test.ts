@@ -151,6 +151,14 @@ describe('helm/nova-rewards', () => {
         }
       });
 
+      it("passes the API's event stream settings through the ConfigMap", async () => {
+        const { manifests } = await render(valuesFile);
+        const data = configMap(manifests);
+        assert.match(data.EVENT_STREAM_RETENTION_HOURS ?? '', /^\d+$/);
+        assert.match(data.EVENT_STREAM_HEARTBEAT_SECONDS ?? '', /^\d+$/);
+        assert.match(data.EVENT_STREAM_CLIENT_BUFFER_LIMIT ?? '', /^\d+(kb|mb)$/);
+      });
+
       it('renders no Secret and no secret value: credentials come from referenced Secrets only', async () => {
         const { text, manifests } = await render(valuesFile);
         assert.equal(manifests.filter((m) => m.kind === 'Secret').length, 0);

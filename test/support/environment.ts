@@ -115,6 +115,7 @@ export function testApiConfig(overrides: {
   quoteTtlSeconds?: number;
   fulfilmentDeadlineSeconds?: number;
   vesting?: { retryDelaysSeconds: number[]; stalledRetrySeconds: number };
+  eventStream?: Partial<ApiConfig['eventStream']>;
 }): ApiConfig {
   return {
     stellar: overrides.stellar ?? unreachableStellar().network,
@@ -140,6 +141,12 @@ export function testApiConfig(overrides: {
     vesting: overrides.vesting ?? { retryDelaysSeconds: [60, 600, 3600], stalledRetrySeconds: 86_400 },
     idempotency: { retentionHours: 24, lockTimeoutSeconds: overrides.idempotencyLockTimeoutSeconds ?? 60 },
     webhooks: { allowlist: parseWebhookAllowlist(overrides.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS) },
+    eventStream: {
+      retentionHours: 72,
+      heartbeatMs: 15_000,
+      clientBufferLimitBytes: 1024 ** 2,
+      ...overrides.eventStream,
+    },
   };
 }
 

@@ -203,6 +203,41 @@ describe('configuration', () => {
     }
   });
 
+  it('reads the event stream settings (retention, heartbeat, slow client buffer), refusing malformed values by name', () => {
+    assert.deepEqual(loadApiConfig(valid).eventStream, {
+      retentionHours: 72,
+      heartbeatMs: 15_000,
+      clientBufferLimitBytes: 1024 * 1024,
+    });
+    assert.deepEqual(
+      loadApiConfig({
+        ...valid,
+        EVENT_STREAM_RETENTION_HOURS: '6',
+        EVENT_STREAM_HEARTBEAT_SECONDS: '30',
+        EVENT_STREAM_CLIENT_BUFFER_LIMIT: '256kb',
+      }).eventStream,
+      { retentionHours: 6, heartbeatMs: 30_000, clientBufferLimitBytes: 256 * 1024 },
+    );
+    const cases: [string, string, RegExp][] = [
+      ['EVENT_STREAM_RETENTION_HOURS', '0', /positive number of hours/],
+      ['EVENT_STREAM_RETENTION_HOURS', '1.5', /whole number of hours/],
+      ['EVENT_STREAM_HEARTBEAT_SECONDS', '0', /positive number of seconds/],
+      ['EVENT_STREAM_HEARTBEAT_SECONDS', '301', /at most 300 seconds/],
+      ['EVENT_STREAM_CLIENT_BUFFER_LIMIT', '10', /at least 1kb/],
+      ['EVENT_STREAM_CLIENT_BUFFER_LIMIT', '8kb', /at least 16kb/],
+      ['EVENT_STREAM_CLIENT_BUFFER_LIMIT', 'lots', /size such as 1mb/],
+    ];
+    for (const [variable, value, message] of cases) {
+      const problems = problemsOf(() => loadApiConfig({ ...valid, [variable]: value }));
+      assert.deepEqual(
+        problems.map((p) => p.variable),
+        [variable],
+        `${variable}=${value}`,
+      );
+      assert.match(problems[0]!.message, message, `${variable}=${value}`);
+    }
+  });
+
   it("reads the worker's reconciler interval and threshold and the payment budget it starts runs with", () => {
     const config = loadWorkerConfig({
       ...valid,

@@ -17,6 +17,7 @@ import { TracingLifecycle } from './common/tracing-lifecycle';
 import { ConfigModule } from './config/config.module';
 import { ContractEventsModule } from './contract-events/contract-events.module';
 import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { IssuancesModule } from './issuances/issuances.module';
@@ -72,6 +73,7 @@ export class AppModule {
         RedemptionsModule,
         VestingModule,
         ContractEventsModule,
+        EventsModule,
       ],
       providers: [TracingLifecycle],
     };

@@ -7,6 +7,7 @@ import { createCampaignContractActivities } from './stellar/campaign-contract';
 import { createRedemptionContractActivities } from './stellar/redemption-contract';
 import { createRedemptionLedgerActivities } from './postgres/redemptions';
 import { createReconcilerActivities, type TemporalHandoffs } from './handoffs/reconciler';
+import { createReconciliationActivities } from './reconciliation/reconciliation';
 import type { ContractCallSource } from './stellar/contract-call-source';
 import { createPaymentActivities } from './stellar/payment-activities';
 import type { StellarGateway } from './stellar/gateway';
@@ -23,6 +24,8 @@ export * from './postgres/channel-pool';
 export * from './postgres/campaign-chain';
 export * from './postgres/redemptions';
 export * from './handoffs/reconciler';
+export * from './reconciliation/reconciliation';
+export * from './reconciliation/payment-sources';
 export * from './stellar';
 export * from './webhooks/relay';
 export * from './webhooks/deliveries';
@@ -70,6 +73,11 @@ export function createActivities(deps: ActivityDependencies) {
     ...createRedemptionContractActivities(deps),
     ...createReconcilerActivities({ ...deps, relay: deps.webhooks.relay }),
     ...createWebhookDeliveryActivities(deps),
+    ...createReconciliationActivities({
+      ...deps,
+      distributionAccount: deps.contractCalls.sourceAccount,
+      events: deps.webhooks.relay,
+    }),
   };
 }
 

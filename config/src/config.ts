@@ -42,6 +42,16 @@ export interface ReconcilerConfig {
   afterSeconds: number;
 }
 
+/** The chain reconciliation's Temporal Schedule, which the worker keeps. */
+export interface ReconciliationScheduleConfig {
+  /** A cron expression (UTC), or a fixed interval. */
+  schedule: { cron: string } | { everySeconds: number };
+  /** Each run reconciles a window this long ... */
+  windowSeconds: number;
+  /** ... ending this long before the run started (payments in flight reach the read model first). */
+  lagSeconds: number;
+}
+
 /** Where webhooks may be delivered (both processes check it: the API at registration, the worker per attempt). */
 export interface WebhookAddressConfig {
   /** WEBHOOK_ALLOWED_HOSTS: hostnames, addresses and ranges delivered to although the address rules refuse them. */
@@ -79,6 +89,8 @@ export interface ApiConfig extends CommonConfig {
     lockTimeoutSeconds: number;
   };
   webhooks: WebhookAddressConfig;
+  /** The longest window an admin may reconcile at once. */
+  reconciliation: { maxWindowSeconds: number };
 }
 
 export interface WorkerConfig extends CommonConfig {
@@ -96,6 +108,7 @@ export interface WorkerConfig extends CommonConfig {
   issuance: IssuanceConfig;
   redemption: RedemptionConfig;
   reconciler: ReconcilerConfig;
+  reconciliation: ReconciliationScheduleConfig;
   webhooks: WorkerWebhookConfig;
 }
 
@@ -159,6 +172,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
       lockTimeoutSeconds: parsed.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS,
     },
     webhooks: { allowlist: parsed.WEBHOOK_ALLOWED_HOSTS },
+    reconciliation: { maxWindowSeconds: parsed.RECONCILIATION_MAX_WINDOW_SECONDS },
   };
 }
 
@@ -184,6 +198,11 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       fulfilmentDeadlineSeconds: parsed.REDEMPTION_FULFILMENT_DEADLINE_SECONDS,
     },
     reconciler: { everySeconds: parsed.RECONCILE_EVERY_SECONDS, afterSeconds: parsed.RECONCILE_AFTER_SECONDS },
+    reconciliation: {
+      schedule: parsed.RECONCILIATION_SCHEDULE,
+      windowSeconds: parsed.RECONCILIATION_WINDOW_SECONDS,
+      lagSeconds: parsed.RECONCILIATION_LAG_SECONDS,
+    },
     webhooks: {
       allowlist: parsed.WEBHOOK_ALLOWED_HOSTS,
       attemptTimeoutSeconds: parsed.WEBHOOK_ATTEMPT_TIMEOUT_SECONDS,

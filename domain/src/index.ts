@@ -12,3 +12,4 @@ export * from './redemption';
 export * from './vesting';
 export * from './webhooks';
 export * from './resources';
+export * from './reconciliation';

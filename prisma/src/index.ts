@@ -16,6 +16,8 @@ export type {
   OutboxEvent,
   Redemption,
   RedemptionQuote,
+  Reconciliation,
+  ReconciliationMismatch,
   SelfCheck,
   WebhookAttempt,
   WebhookDelivery,

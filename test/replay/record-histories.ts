@@ -157,6 +157,7 @@ function activities(overrides: Partial<Activities> = {}): Activities {
     relayOutboxEvents: async () => ({ seen: 3, redriven: 2, alreadyTaken: 0, failed: 1 }),
     reconcileWebhookDeliveryStarts: async () => ({ seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 }),
     reconcileRedemptionStarts: async () => ({ seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 }),
+    reconcileReconciliationStarts: async () => ({ seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 }),
     // A 500 (retry after the schedule's first wait), then a 2xx.
     attemptWebhookDelivery: async (input) =>
       input.attempt === 1

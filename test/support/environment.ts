@@ -87,6 +87,7 @@ export function testWorkerConfig(overrides: {
       fulfilmentDeadlineSeconds: overrides.fulfilmentDeadlineSeconds ?? 3_600,
     },
     reconciler: overrides.reconciler ?? { everySeconds: 10, afterSeconds: 10 },
+    reconciliation: { schedule: { cron: '0 3 * * *' }, windowSeconds: 86_400, lagSeconds: 600 },
     webhooks: {
       allowlist: parseWebhookAllowlist(overrides.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS),
       attemptTimeoutSeconds: overrides.webhookAttemptTimeoutSeconds ?? 15,
@@ -134,6 +135,7 @@ export function testApiConfig(overrides: {
     },
     idempotency: { retentionHours: 24, lockTimeoutSeconds: overrides.idempotencyLockTimeoutSeconds ?? 60 },
     webhooks: { allowlist: parseWebhookAllowlist(overrides.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS) },
+    reconciliation: { maxWindowSeconds: 31 * 24 * 3_600 },
   };
 }
 

@@ -6,3 +6,4 @@ export { reconcilerWorkflow } from './reconciler';
 export { webhookDeliveryWorkflow } from './webhook-delivery';
 export { redemptionWorkflow } from './redemption';
 export { vestingWorkflow } from './vesting';
+export { chainReconciliationWorkflow } from './reconciliation';

@@ -1,10 +1,11 @@
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { WorkflowIdReusePolicy } from '@temporalio/common';
-import type { WebhookDeliveryStartRecord } from '@nova/activities';
+import type { ReconciliationStartRecord, WebhookDeliveryStartRecord } from '@nova/activities';
 import {
   campaignWorkflowId,
   fromStroops,
   issuanceWorkflowId,
+  reconciliationWorkflowId,
   redemptionWorkflowId,
   type IssuanceStartRecord,
   type RedemptionStartRecord,
@@ -17,6 +18,7 @@ import {
   type CampaignWorkflowInput,
 } from '../definitions/campaign';
 import { issuanceWorkflowType, type IssuanceWorkflowInput } from '../definitions/issuance';
+import { chainReconciliationWorkflowType, type ChainReconciliationInput } from '../definitions/reconciliation';
 import { redemptionWorkflowType, type RedemptionWorkflowInput } from '../definitions/redemption';
 import { searchAttributes } from '../definitions/search-attributes';
 import { webhookDeliveryWorkflowType, type WebhookDeliveryWorkflowInput } from '../definitions/webhook-delivery';
@@ -171,6 +173,36 @@ export class WorkflowHandoffs {
           { key: searchAttributes.redemptionStatus, value: 'pending' },
           ...(redemption.requestId ? [{ key: searchAttributes.requestId, value: redemption.requestId }] : []),
         ],
+      });
+      return 'started';
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-started';
+      throw error;
+    }
+  }
+
+  /**
+   * An admin's reconciliation of a window, by its report's id. REJECT_DUPLICATE: the API's start
+   * and the reconciler's never make two runs of one report.
+   */
+  async startReconciliation(reconciliation: ReconciliationStartRecord): Promise<'started' | 'already-started'> {
+    const input: ChainReconciliationInput = {
+      trigger: 'admin',
+      reconciliationId: reconciliation.id,
+      from: reconciliation.windowFrom.toISOString(),
+      to: reconciliation.windowTo.toISOString(),
+    };
+    try {
+      await this.client.workflow.start(chainReconciliationWorkflowType, {
+        workflowId: reconciliationWorkflowId(reconciliation.id),
+        taskQueue: this.settings.taskQueue,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: `Reconciliation of the chain from ${input.from} to ${input.to}`,
+        memo: { reconciliationId: reconciliation.id, requestId: reconciliation.requestId },
+        typedSearchAttributes: reconciliation.requestId
+          ? [{ key: searchAttributes.requestId, value: reconciliation.requestId }]
+          : [],
       });
       return 'started';
     } catch (error) {

@@ -7,3 +7,4 @@ export * from './reconciler';
 export * from './webhook-delivery';
 export * from './redemption';
 export * from './vesting';
+export * from './reconciliation';

@@ -1,4 +1,4 @@
-import { ApplicationFailure, log, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { ReconciliationActivities, ReconciliationBatch } from '@nova/activities';
 import { CONTRACT_RECORD_KINDS, EXPECTED_PAYMENT_KINDS, reconciliationWorkflowId } from '@nova/domain';
 import { activityProfiles } from './definitions/activity-profiles';
@@ -81,7 +81,9 @@ export async function chainReconciliationWorkflow(
       } while (cursor);
     }
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    // The activity's own reason (its cause), not "Activity task failed".
+    const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
+    const message = cause instanceof Error ? cause.message : String(cause);
     await report.failReconciliation({ reconciliationId, message });
     throw ApplicationFailure.nonRetryable(
       `reconciliation ${reconciliationId} failed: ${message}`,

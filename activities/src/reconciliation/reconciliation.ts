@@ -137,10 +137,6 @@ function stagedChainSide(payment: StagedPayment) {
   });
 }
 
-function add(checked: Partial<Record<string, number>>, kind: string, count = 1): void {
-  checked[kind] = (checked[kind] ?? 0) + count;
-}
-
 function heartbeatDetails<T>(): T | undefined {
   try {
     return Context.current().info.heartbeatDetails as T | undefined;
@@ -343,7 +339,6 @@ export function createReconciliationActivities(deps: {
         byKind.set(owner.source.kind, list);
       }
       for (const [kind, payments] of byKind) {
-        add(checked, kind, payments.length);
         const records = new Map(
           (await paymentSourceOf(kind).load(db, [...new Set(payments.map((entry) => entry.id))])).map((paid) => [
             paid.id,

@@ -72,5 +72,8 @@ CREATE INDEX "reconciliations_handed_off_at_created_at_idx" ON "reconciliations"
 -- CreateIndex
 CREATE UNIQUE INDEX "reconciliation_mismatches_reconciliation_id_finding_key_key" ON "reconciliation_mismatches"("reconciliation_id", "finding_key");
 
+-- CreateIndex
+CREATE INDEX "issuances_status_updated_at_idx" ON "issuances"("status", "updated_at");
+
 -- AddForeignKey
 ALTER TABLE "reconciliation_mismatches" ADD CONSTRAINT "reconciliation_mismatches_reconciliation_id_fkey" FOREIGN KEY ("reconciliation_id") REFERENCES "reconciliations"("id") ON DELETE CASCADE ON UPDATE CASCADE;

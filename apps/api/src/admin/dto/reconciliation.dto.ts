@@ -38,7 +38,7 @@ export class ReconciliationChecked {
   chainPayments?: number;
   @ApiPropertyOptional({
     type: 'integer',
-    description: 'Issuances compared (by their payment, and confirmed ones in the window)',
+    description: 'Issuances confirmed in the window, each matched to its payment',
   })
   issuance?: number;
   @ApiPropertyOptional({ type: 'integer', description: 'Redemption refunds compared' })

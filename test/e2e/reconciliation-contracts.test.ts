@@ -177,7 +177,7 @@ describe('reconciliation of the campaign contract against the campaigns, end to 
       { what: 'the campaign synced to the contract' },
     );
     const clean = await report(from, new Date().toISOString());
-    assert.equal(clean.counts.checked.campaign, 1);
+    assert.equal(clean.counts.checked.campaigns, 1);
     assert.deepEqual(clean.mismatches, []);
 
     // The read model changed behind the platform's back (no change queued for the contract).

@@ -14,7 +14,7 @@ import type { EventRelayKick } from '../webhooks/relay';
 import { merchantChainAddress, unixSeconds } from '../stellar/campaign-contract';
 import { ContractError } from '../stellar/errors';
 import type { ChainPayment, StellarGateway } from '../stellar/gateway';
-import { toActivityFailure } from '../stellar/payment-activities';
+import { heartbeat, toActivityFailure } from '../stellar/payment-activities';
 import { paymentSourceOf, recordOfKey, type PaidRecord } from './payment-sources';
 
 export interface ReconciliationWindowInput {
@@ -142,14 +142,6 @@ function heartbeatDetails<T>(): T | undefined {
     return Context.current().info.heartbeatDetails as T | undefined;
   } catch {
     return undefined;
-  }
-}
-
-function heartbeat(details: unknown): void {
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    // Not inside an activity (a test calling the function directly).
   }
 }
 

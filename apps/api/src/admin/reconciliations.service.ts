@@ -15,11 +15,30 @@ import { InjectConfig } from '../config/config.module';
 import { afterCursor, NEWEST_FIRST, pageSize, toPage, type Page } from '../common/pagination';
 import type {
   CreateReconciliationRequest,
+  ReconciliationChecked,
   ReconciliationListQuery,
   ReconciliationMismatchView,
   ReconciliationReport,
   ReconciliationView,
 } from './dto/reconciliation.dto';
+
+/** The report's counts as the workflow keeps them (per kind) -> the API's camelCase fields. */
+const CHECKED_FIELDS = {
+  chainPayments: 'chainPayments',
+  issuance: 'issuances',
+  redemption_refund: 'redemptionRefunds',
+  vesting_release: 'vestingReleases',
+  campaign: 'campaigns',
+  redemption: 'redemptions',
+} as const;
+
+function checkedView(stored: Record<string, number> | undefined): ReconciliationChecked {
+  const view = Object.fromEntries(
+    Object.values(CHECKED_FIELDS).map((field) => [field, 0]),
+  ) as unknown as ReconciliationChecked;
+  for (const [kind, field] of Object.entries(CHECKED_FIELDS)) view[field] = stored?.[kind] ?? 0;
+  return view;
+}
 
 function invalid(field: string, message: string): BadRequestException {
   return new BadRequestException({ message, details: [{ field, messages: [message] }] });
@@ -119,7 +138,7 @@ export class ReconciliationsService {
       status: row.status,
       trigger: row.trigger,
       window: { from: row.windowFrom.toISOString(), to: row.windowTo.toISOString() },
-      counts: { checked: counts.checked ?? {}, mismatches: counts.mismatches ?? {} },
+      counts: { checked: checkedView(counts.checked), mismatches: counts.mismatches ?? {} },
       mismatchCount: row.mismatchCount,
       failureMessage: row.failureMessage,
       workflowId: row.workflowId,

@@ -34,25 +34,25 @@ export class ReconciliationWindow {
 }
 
 export class ReconciliationChecked {
-  @ApiPropertyOptional({ type: 'integer', description: 'Payments that left the platform accounts in the window' })
-  chainPayments?: number;
-  @ApiPropertyOptional({
+  @ApiProperty({
     type: 'integer',
-    description: 'Issuances confirmed in the window, each matched to its payment',
+    description: 'Payments that left the distribution account or a channel in the window',
   })
-  issuance?: number;
-  @ApiPropertyOptional({ type: 'integer', description: 'Redemption refunds compared' })
-  redemption_refund?: number;
-  @ApiPropertyOptional({ type: 'integer', description: 'Vesting releases compared' })
-  vesting_release?: number;
-  @ApiPropertyOptional({ type: 'integer', description: 'Campaign contract records compared with their campaigns' })
-  campaign?: number;
-  @ApiPropertyOptional({ type: 'integer', description: 'Redemption contract records compared with their redemptions' })
-  redemption?: number;
+  chainPayments!: number;
+  @ApiProperty({ type: 'integer', description: 'Issuances confirmed in the window, each matched to its payment' })
+  issuances!: number;
+  @ApiProperty({ type: 'integer', description: 'Redemption refunds paid in the window, each matched to its payment' })
+  redemptionRefunds!: number;
+  @ApiProperty({ type: 'integer', description: 'Vesting releases paid in the window, each matched to its payment' })
+  vestingReleases!: number;
+  @ApiProperty({ type: 'integer', description: 'Campaign contract records compared with their campaigns' })
+  campaigns!: number;
+  @ApiProperty({ type: 'integer', description: 'Redemption contract records compared with their redemptions' })
+  redemptions!: number;
 }
 
 export class ReconciliationCountsView {
-  @ApiProperty({ type: ReconciliationChecked, description: 'Records checked, per kind' })
+  @ApiProperty({ type: ReconciliationChecked, description: 'Records checked, per kind (0 until the run completes)' })
   checked!: ReconciliationChecked;
   @ApiProperty({
     type: 'object',

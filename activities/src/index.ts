@@ -10,6 +10,7 @@ import { createVestingContractActivities } from './stellar/vesting-contract';
 import { createVestingLedgerActivities } from './postgres/vesting';
 import { createContractIndexerActivities } from './stellar/contract-indexer';
 import { createReconcilerActivities, type TemporalHandoffs } from './handoffs/reconciler';
+import { createReconciliationActivities } from './reconciliation/reconciliation';
 import type { ContractCallSource } from './stellar/contract-call-source';
 import { createPaymentActivities } from './stellar/payment-activities';
 import type { StellarGateway } from './stellar/gateway';
@@ -28,6 +29,8 @@ export * from './postgres/redemptions';
 export * from './postgres/vesting';
 export * from './postgres/contract-events';
 export * from './handoffs/reconciler';
+export * from './reconciliation/reconciliation';
+export * from './reconciliation/payment-sources';
 export * from './stellar';
 export * from './webhooks/relay';
 export * from './webhooks/deliveries';
@@ -80,6 +83,11 @@ export function createActivities(deps: ActivityDependencies) {
     ...createReconcilerActivities({ ...deps, relay: deps.webhooks.relay }),
     ...createWebhookDeliveryActivities(deps),
     ...createContractIndexerActivities(deps),
+    ...createReconciliationActivities({
+      ...deps,
+      distributionAccount: deps.contractCalls.sourceAccount,
+      events: deps.webhooks.relay,
+    }),
   };
 }
 

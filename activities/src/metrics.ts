@@ -120,6 +120,28 @@ export function recordContractIndexerGap(contract: string, fromLedger: number, t
   contractIndexerGapLedgers.inc({ contract }, toLedger - fromLedger + 1);
 }
 
+const reconciliationMismatches = new Counter({
+  name: 'nova_reconciliation_mismatches_total',
+  help: 'Mismatches reconciliations found between the chain and the read models, by kind (payment_without_record, payment_differs, duplicate_payment, record_without_payment, contract_record_differs) and resource kind. Counted once, when the report completes.',
+  labelNames: ['kind', 'resource_kind'] as const,
+  registers: [domainMetrics],
+});
+
+const reconciliationRuns = new Counter({
+  name: 'nova_reconciliation_runs_total',
+  help: 'Reconciliation runs that ended, by status (completed, failed).',
+  labelNames: ['status'] as const,
+  registers: [domainMetrics],
+});
+
+export function recordReconciliationMismatch(kind: string, resourceKind: string): void {
+  reconciliationMismatches.inc({ kind, resource_kind: resourceKind });
+}
+
+export function recordReconciliationRun(status: 'completed' | 'failed'): void {
+  reconciliationRuns.inc({ status });
+}
+
 /** What a journal submission ended with: `tx_success`, a Horizon result code, `contract_error` or an error type. */
 export function recordJournalSubmission(source: string, result: string): void {
   journalSubmissions.inc({ source, result });

@@ -50,6 +50,16 @@ export interface ReconcilerConfig {
   afterSeconds: number;
 }
 
+/** The chain reconciliation's Temporal Schedule, which the worker keeps. */
+export interface ReconciliationScheduleConfig {
+  /** A cron expression (UTC), or a fixed interval. */
+  schedule: { cron: string } | { everySeconds: number };
+  /** Each run reconciles a window this long ... */
+  windowSeconds: number;
+  /** ... ending this long before the run started (payments in flight reach the read model first). */
+  lagSeconds: number;
+}
+
 /** Where webhooks may be delivered (both processes check it: the API at registration, the worker per attempt). */
 export interface WebhookAddressConfig {
   /** WEBHOOK_ALLOWED_HOSTS: hostnames, addresses and ranges delivered to although the address rules refuse them. */
@@ -88,6 +98,8 @@ export interface ApiConfig extends CommonConfig {
     lockTimeoutSeconds: number;
   };
   webhooks: WebhookAddressConfig;
+  /** The longest window an admin may reconcile at once. */
+  reconciliation: { maxWindowSeconds: number };
   eventStream: EventStreamConfig;
 }
 
@@ -126,6 +138,7 @@ export interface WorkerConfig extends CommonConfig {
   vesting: VestingConfig;
   reconciler: ReconcilerConfig;
   contractIndexer: ContractIndexerConfig;
+  reconciliation: ReconciliationScheduleConfig;
   webhooks: WorkerWebhookConfig;
 }
 
@@ -198,6 +211,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
       heartbeatMs: parsed.EVENT_STREAM_HEARTBEAT_SECONDS * 1000,
       clientBufferLimitBytes: parsed.EVENT_STREAM_CLIENT_BUFFER_LIMIT,
     },
+    reconciliation: { maxWindowSeconds: parsed.RECONCILIATION_MAX_WINDOW_SECONDS },
   };
 }
 
@@ -230,6 +244,11 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     contractIndexer: {
       pageSize: parsed.CONTRACT_INDEXER_PAGE_SIZE,
       pollSeconds: parsed.CONTRACT_INDEXER_POLL_SECONDS,
+    },
+    reconciliation: {
+      schedule: parsed.RECONCILIATION_SCHEDULE,
+      windowSeconds: parsed.RECONCILIATION_WINDOW_SECONDS,
+      lagSeconds: parsed.RECONCILIATION_LAG_SECONDS,
     },
     webhooks: {
       allowlist: parsed.WEBHOOK_ALLOWED_HOSTS,

@@ -141,6 +141,8 @@ const apiShape = {
   EVENT_STREAM_CLIENT_BUFFER_LIMIT: byteSize
     .pipe(z.number().min(16 * 1024, 'must be at least 16kb'))
     .default(1024 ** 2),
+  // The longest window an admin may ask to reconcile at once (a bound on one run's work).
+  RECONCILIATION_MAX_WINDOW_SECONDS: positiveInt('seconds').default(31 * 24 * 3_600),
 };
 
 const portNumber = z
@@ -158,6 +160,34 @@ const workerShape = {
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   RECONCILE_EVERY_SECONDS: positiveInt('seconds').default(10),
   RECONCILE_AFTER_SECONDS: positiveInt('seconds').default(10),
+  // The chain reconciliation's schedule: a five-field cron expression (UTC) or "every <n> seconds|minutes|hours".
+  RECONCILIATION_SCHEDULE: z
+    .string()
+    .transform((value, ctx) => {
+      const every = /^every (\d+) (second|minute|hour)s?$/.exec(value.trim());
+      if (every) {
+        const seconds =
+          Number(every[1]) * { second: 1, minute: 60, hour: 3_600 }[every[2] as 'second' | 'minute' | 'hour'];
+        if (seconds > 0) return { everySeconds: seconds };
+      }
+      const fields = value.trim().split(/\s+/);
+      if (fields.length === 5 && fields.every((field) => /^[\d*,/-]+$|^[A-Za-z]{3}$/.test(field))) {
+        return { cron: fields.join(' ') };
+      }
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a five-field cron expression (e.g. "0 3 * * *") or "every <n> seconds|minutes|hours"',
+      });
+      return z.NEVER;
+    })
+    .default({ cron: '0 3 * * *' }),
+  // Each scheduled run reconciles this long a window, ending this long before the run starts.
+  RECONCILIATION_WINDOW_SECONDS: positiveInt('seconds').default(86_400),
+  RECONCILIATION_LAG_SECONDS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of seconds')
+    .transform(Number)
+    .default(600),
   WEBHOOK_ATTEMPT_TIMEOUT_SECONDS: positiveInt('seconds').default(15),
   // Which task queues this worker process polls: the core (payments, contract calls,
   // reconciler) and webhook deliveries; a deployment scales them as separate processes.

@@ -13,3 +13,4 @@ export * from './vesting';
 export * from './webhooks';
 export * from './resources';
 export * from './contract-events';
+export * from './reconciliation';

@@ -18,6 +18,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'vesting.stalled',
   'vesting.completed',
   'vesting.revoked',
+  'reconciliation.mismatch',
   'webhook.test',
   'endpoint.disabled',
 ] as const;

@@ -19,6 +19,8 @@ export type {
   OutboxEvent,
   Redemption,
   RedemptionQuote,
+  Reconciliation,
+  ReconciliationMismatch,
   SelfCheck,
   VestingRelease,
   VestingSchedule,

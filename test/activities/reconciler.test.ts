@@ -5,7 +5,13 @@ import { Keypair } from '@stellar/stellar-sdk';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { campaignWorkflowId, issuanceWorkflowId, redemptionWorkflowId, vestingWorkflowId } from '@nova/domain';
+import {
+  campaignWorkflowId,
+  issuanceWorkflowId,
+  reconciliationWorkflowId,
+  redemptionWorkflowId,
+  vestingWorkflowId,
+} from '@nova/domain';
 import { vestingMemoStem } from '@nova/domain/memos';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import { createReconcilerActivities, WebhookRelay, type ReconcileBatch } from '@nova/activities';
@@ -230,6 +236,52 @@ describe('reconciler activities', () => {
     await db.vestingSchedule.update({ where: { id }, data: { handedOffAt: null } });
     const again = (await environment().run(step, { afterSeconds: 60, batchSize: 10 })) as ReconcileBatch;
     assert.deepEqual(again, { seen: 1, redriven: 0, alreadyTaken: 1, failed: 0 }, 'no second keeper');
+  });
+
+  it("starts an admin's reconciliation whose start was lost, with its window; marks it handed off; a duplicate is taken", async () => {
+    const id = randomUUID();
+    await db.reconciliation.create({
+      data: {
+        id,
+        trigger: 'admin',
+        windowFrom: new Date('2026-11-30T00:00:00.000Z'),
+        windowTo: new Date('2026-12-01T00:00:00.000Z'),
+        workflowId: reconciliationWorkflowId(id),
+        idempotencyKey: `reconcile-${id}`,
+        requestId: `req-${id.slice(0, 8)}`,
+        createdAt: hourAgo(),
+      },
+    });
+    started.push(reconciliationWorkflowId(id));
+    const step = activities().reconcileReconciliationStarts;
+    const first = (await environment().run(step, { afterSeconds: 60, batchSize: 10 })) as ReconcileBatch;
+    assert.deepEqual(first, { seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 });
+    assert.ok((await db.reconciliation.findUniqueOrThrow({ where: { id } })).handedOffAt, 'marked handed off');
+    const handle = temporal.workflow.getHandle(reconciliationWorkflowId(id));
+    assert.equal((await handle.describe()).type, 'chainReconciliationWorkflow');
+    const history = await handle.fetchHistory();
+    const startEvent = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const payload = JSON.parse(Buffer.from(startEvent!.input!.payloads![0]!.data!).toString()) as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(payload, {
+      trigger: 'admin',
+      reconciliationId: id,
+      from: '2026-11-30T00:00:00.000Z',
+      to: '2026-12-01T00:00:00.000Z',
+    });
+    assert.deepEqual((await environment().run(step, { afterSeconds: 60, batchSize: 10 })) as ReconcileBatch, {
+      seen: 0,
+      redriven: 0,
+      alreadyTaken: 0,
+      failed: 0,
+    });
+    // The API's start went through but its mark did not: taken, marked, no second run.
+    await db.reconciliation.update({ where: { id }, data: { handedOffAt: null } });
+    const again = (await environment().run(step, { afterSeconds: 60, batchSize: 10 })) as ReconcileBatch;
+    assert.deepEqual(again, { seen: 1, redriven: 0, alreadyTaken: 1, failed: 0 });
+    assert.ok((await db.reconciliation.findUniqueOrThrow({ where: { id } })).handedOffAt);
   });
 
   it('starts the first run of an issuance left behind, as the API would have; a repeat is refused and clears the row', async () => {

@@ -17,6 +17,7 @@ import {
   campaignWorkflowId,
   contractIndexerWorkflowId,
   issuanceWorkflowId,
+  reconciliationWorkflowId,
   redemptionWorkflowId,
   selfCheckWorkflowId,
   vestingWorkflowId,
@@ -34,6 +35,7 @@ import {
   type IssuanceLedgerActivities,
   type PaymentActivities,
   type ReconcilerActivities,
+  type ReconciliationActivities,
   type RedemptionContractActivities,
   type RedemptionLedgerActivities,
   type SelfCheckActivities,
@@ -66,7 +68,11 @@ type Activities = SelfCheckActivities &
   RedemptionContractActivities &
   VestingLedgerActivities &
   VestingContractActivities &
-  ContractIndexerActivities;
+  ContractIndexerActivities &
+  ReconciliationActivities;
+
+const RECONCILIATION_ID = '00000000-0000-4000-8000-0000000000d1';
+const RECONCILIATION_WINDOW = { from: '2026-12-01T00:00:00.000Z', to: '2026-12-02T00:00:00.000Z' };
 
 const CAMPAIGN_ID = '00000000-0000-4000-8000-0000000000cc';
 const MERCHANT_ID = '00000000-0000-4000-8000-0000000000aa';
@@ -97,6 +103,7 @@ const campaignChanges: CampaignChange[] = [
 function activities(overrides: Partial<Activities> = {}): Activities {
   let selfCheckFailures = 0;
   let indexerPages = 0;
+  let reconciliationFailures = 0;
   return {
     // A chain with a backlog: full pages of 2, every third page short (caught up: the workflow
     // sleeps), and on page 7 the cursor found outside the RPC's retention window (a gap).
@@ -180,6 +187,36 @@ function activities(overrides: Partial<Activities> = {}): Activities {
     reconcileWebhookDeliveryStarts: async () => ({ seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 }),
     reconcileRedemptionStarts: async () => ({ seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 }),
     reconcileVestingStarts: async () => ({ seen: 2, redriven: 1, alreadyTaken: 1, failed: 0 }),
+    reconcileReconciliationStarts: async () => ({ seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 }),
+    // A reconciliation: two accounts, the first over two pages; payments compared in two batches
+    // (a mismatch in the first); issuances paid in the window over two batches; one transient failure.
+    openReconciliation: async (input) =>
+      input.from && input.to
+        ? { from: input.from, to: input.to }
+        : {
+            from: new Date(input.endsAtMs! - input.windowSeconds! * 1000).toISOString(),
+            to: new Date(input.endsAtMs!).toISOString(),
+          },
+    platformAccounts: async () => ['GDISTRIBUTION', 'GCHANNEL'],
+    stageChainPayments: async (input) =>
+      input.account === 'GDISTRIBUTION' && !input.cursor ? { staged: 200, next: '8589934593' } : { staged: 3 },
+    comparePaymentBatch: async (input) => {
+      if (reconciliationFailures++ === 0) throw new Error('connection reset');
+      return input.cursor
+        ? { checked: { chainPayments: 3 }, mismatches: 0 }
+        : { checked: { chainPayments: 200 }, mismatches: 1, next: '8589934800' };
+    },
+    checkPaidRecords: async (input) =>
+      input.kind === 'issuance' && !input.cursor
+        ? {
+            checked: { issuance: 200 },
+            mismatches: 0,
+            next: '2026-12-01T12:00:00.000Z|00000000-0000-4000-8000-0000000000d2',
+          }
+        : { checked: { [input.kind]: input.kind === 'issuance' ? 2 : 0 }, mismatches: 0 },
+    checkContractRecords: async (input) => ({ checked: { [input.kind]: 1 }, mismatches: 0 }),
+    completeReconciliation: async () => ({ mismatches: 1, events: 1 }),
+    failReconciliation: async () => undefined,
     // A 500 (retry after the schedule's first wait), then a 2xx.
     attemptWebhookDelivery: async (input) =>
       input.attempt === 1
@@ -541,6 +578,35 @@ const recordings: {
         const release = Number(input.businessKey.split('/').pop());
         if (release === 2 || release === 3) throw ApplicationFailure.nonRetryable('op_no_trust', 'TrustlineMissing');
         return { txHash: 'ab'.repeat(32), ledger: 42, attempt: 1, alreadyPaid: false };
+      },
+    },
+  },
+  {
+    file: 'reconciler.with-reconciliation-steps.json',
+    workflowType: 'reconcilerWorkflow',
+    workflowId: 'nova-reconciler/record-reconciliations',
+    args: [{ afterSeconds: 10, batchSize: 2 }],
+  },
+  {
+    file: 'reconciliation.admin-window-in-batches.json',
+    workflowType: 'chainReconciliationWorkflow',
+    workflowId: reconciliationWorkflowId(RECONCILIATION_ID),
+    args: [{ trigger: 'admin', reconciliationId: RECONCILIATION_ID, ...RECONCILIATION_WINDOW }],
+  },
+  {
+    file: 'reconciliation.scheduled.json',
+    workflowType: 'chainReconciliationWorkflow',
+    workflowId: 'nova-reconciliation/record-2026-12-02T03:00:00Z',
+    args: [{ trigger: 'schedule', windowSeconds: 86_400, lagSeconds: 600 }],
+  },
+  {
+    file: 'reconciliation.failed-batch.json',
+    workflowType: 'chainReconciliationWorkflow',
+    workflowId: reconciliationWorkflowId('00000000-0000-4000-8000-0000000000d3'),
+    args: [{ trigger: 'admin', reconciliationId: '00000000-0000-4000-8000-0000000000d3', ...RECONCILIATION_WINDOW }],
+    overrides: {
+      checkContractRecords: async () => {
+        throw ApplicationFailure.nonRetryable('simulation refused get', 'SimulationFailed');
       },
     },
   },

@@ -91,6 +91,7 @@ export function testWorkerConfig(overrides: {
     vesting: overrides.vesting ?? { retryDelaysSeconds: [60, 600, 3600], stalledRetrySeconds: 86_400 },
     reconciler: overrides.reconciler ?? { everySeconds: 10, afterSeconds: 10 },
     contractIndexer: overrides.contractIndexer ?? { pageSize: 100, pollSeconds: 1 },
+    reconciliation: { schedule: { cron: '0 3 * * *' }, windowSeconds: 86_400, lagSeconds: 600 },
     webhooks: {
       allowlist: parseWebhookAllowlist(overrides.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS),
       attemptTimeoutSeconds: overrides.webhookAttemptTimeoutSeconds ?? 15,
@@ -147,6 +148,7 @@ export function testApiConfig(overrides: {
       clientBufferLimitBytes: 1024 ** 2,
       ...overrides.eventStream,
     },
+    reconciliation: { maxWindowSeconds: 31 * 24 * 3_600 },
   };
 }
 

@@ -284,6 +284,51 @@ describe('configuration', () => {
     }
   });
 
+  it("reads the chain reconciliation's schedule, window and lag (worker) and its longest window (API)", () => {
+    assert.deepEqual(loadWorkerConfig(valid).reconciliation, {
+      schedule: { cron: '0 3 * * *' },
+      windowSeconds: 86_400,
+      lagSeconds: 600,
+    });
+    assert.deepEqual(loadApiConfig(valid).reconciliation, { maxWindowSeconds: 31 * 24 * 3_600 });
+    assert.deepEqual(
+      loadWorkerConfig({
+        ...valid,
+        RECONCILIATION_SCHEDULE: '30 1 * * MON',
+        RECONCILIATION_WINDOW_SECONDS: '604800',
+        RECONCILIATION_LAG_SECONDS: '0',
+      }).reconciliation,
+      { schedule: { cron: '30 1 * * MON' }, windowSeconds: 604_800, lagSeconds: 0 },
+    );
+    assert.deepEqual(loadWorkerConfig({ ...valid, RECONCILIATION_SCHEDULE: 'every 6 hours' }).reconciliation.schedule, {
+      everySeconds: 21_600,
+    });
+    assert.deepEqual(loadApiConfig({ ...valid, RECONCILIATION_MAX_WINDOW_SECONDS: '3600' }).reconciliation, {
+      maxWindowSeconds: 3600,
+    });
+    const cases: [string, string, RegExp][] = [
+      ['RECONCILIATION_SCHEDULE', 'daily', /cron expression/],
+      ['RECONCILIATION_SCHEDULE', '0 3 * *', /cron expression/],
+      ['RECONCILIATION_SCHEDULE', 'every 0 hours', /cron expression/],
+      ['RECONCILIATION_WINDOW_SECONDS', '0', /./],
+      ['RECONCILIATION_LAG_SECONDS', '-5', /whole number/],
+    ];
+    for (const [variable, value, message] of cases) {
+      const problems = problemsOf(() => loadWorkerConfig({ ...valid, [variable]: value }));
+      assert.deepEqual(
+        problems.map((p) => p.variable),
+        [variable],
+        `${variable}=${value}`,
+      );
+      assert.match(problems[0]!.message, message, `${variable}=${value}`);
+    }
+    const api = problemsOf(() => loadApiConfig({ ...valid, RECONCILIATION_MAX_WINDOW_SECONDS: 'week' }));
+    assert.deepEqual(
+      api.map((p) => p.variable),
+      ['RECONCILIATION_MAX_WINDOW_SECONDS'],
+    );
+  });
+
   it('reads the webhook allowlist for the API and the worker, and the worker its attempt timeout', () => {
     assert.deepEqual(loadApiConfig(valid).webhooks, { allowlist: { hosts: [], ranges: [] } });
     assert.deepEqual(loadWorkerConfig(valid).webhooks, {

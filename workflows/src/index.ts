@@ -7,3 +7,4 @@ export { webhookDeliveryWorkflow } from './webhook-delivery';
 export { redemptionWorkflow } from './redemption';
 export { vestingWorkflow } from './vesting';
 export { contractIndexerWorkflow } from './contract-indexer';
+export { chainReconciliationWorkflow } from './reconciliation';

@@ -49,6 +49,16 @@ export interface TemporalHandoffs extends WebhookDeliveryStarter {
   startRedemption(redemption: RedemptionStartRecord): Promise<'started' | 'already-started'>;
   /** A vesting schedule's run; Temporal refuses a duplicate (REJECT_DUPLICATE). */
   startVesting(schedule: VestingStartRecord): Promise<'started' | 'already-started'>;
+  /** An admin's reconciliation; Temporal refuses a duplicate (REJECT_DUPLICATE). */
+  startReconciliation(reconciliation: ReconciliationStartRecord): Promise<'started' | 'already-started'>;
+}
+
+/** What a reconciliation's start needs (a row of `reconciliations` fits). */
+export interface ReconciliationStartRecord {
+  id: string;
+  windowFrom: Date;
+  windowTo: Date;
+  requestId?: string | null;
 }
 
 interface DueStart extends IssuanceStartRecord {
@@ -213,6 +223,43 @@ export function createReconcilerActivities(deps: {
           db.$executeRaw`
           UPDATE vesting_schedules SET handed_off_at = now() WHERE id = ANY(${taken}::uuid[]) AND handed_off_at IS NULL`,
       );
+    },
+
+    /**
+     * Reconciliations an admin asked for whose workflow start did not go through: started as the
+     * API does, then marked handed off (a duplicate Temporal refuses was taken before).
+     */
+    async reconcileReconciliationStarts(input: ReconcileBatchInput): Promise<ReconcileBatch> {
+      const after = parseCursor(input.cursor);
+      const due = await db.$queryRaw<(ReconciliationStartRecord & { createdAt: Date })[]>`
+        SELECT id::text, window_from AS "windowFrom", window_to AS "windowTo", request_id AS "requestId",
+               created_at AS "createdAt"
+          FROM reconciliations
+         WHERE handed_off_at IS NULL AND created_at < now() - make_interval(secs => ${input.afterSeconds})
+           AND (created_at, id) > (${after.at}::timestamptz, ${after.id}::uuid)
+         ORDER BY created_at, id
+         LIMIT ${input.batchSize}`;
+      const taken: string[] = [];
+      const batch: ReconcileBatch = { seen: due.length, redriven: 0, alreadyTaken: 0, failed: 0 };
+      await eachLimited(due, async (reconciliation) => {
+        try {
+          const outcome = await handoffs.startReconciliation(reconciliation);
+          batch[outcome === 'started' ? 'redriven' : 'alreadyTaken'] += 1;
+          taken.push(reconciliation.id);
+        } catch (error) {
+          batch.failed += 1;
+          log.warn('Temporal did not take a reconciliation start', {
+            reconciliationId: reconciliation.id,
+            error: String(error),
+          });
+        }
+      });
+      if (taken.length > 0) {
+        await db.$executeRaw`
+          UPDATE reconciliations SET handed_off_at = now() WHERE id = ANY(${taken}::uuid[]) AND handed_off_at IS NULL`;
+      }
+      const last = due.at(-1);
+      return due.length === input.batchSize && last ? { ...batch, next: cursorOf(last.createdAt, last.id) } : batch;
     },
 
     /**

@@ -96,10 +96,68 @@ export function ledgerOfEventCursor(cursor: string): number {
 const OUTSIDE_RETENTION =
   /startLedger must be (?:within the ledger range|between the oldest ledger): ?(\d+)(?: -| and the latest ledger:) (\d+)/;
 
+/** A payment-like operation as Horizon lists it (payment or create_account), with its transaction's memo. */
+export interface ChainPayment {
+  /** Horizon's operation id (TOID), also its paging token. */
+  operationId: string;
+  /** The inner transaction's hash (a fee bump's inner hash: what the journal records). */
+  txHash: string;
+  /** The operation's index in its transaction (0-based). */
+  opIndex: number;
+  type: 'payment' | 'create_account' | string;
+  from: string;
+  to: string;
+  /** `native` or `CODE:ISSUER`. */
+  asset: string;
+  amountStroops: bigint;
+  memo?: string;
+  closedAt: Date;
+}
+
 /** Stellar's limit on operations in one transaction. */
 export const MAX_OPERATIONS_PER_TRANSACTION = 100;
 
 const CONTRACT_ERROR = /Error\(Contract, #(\d+)\)/;
+
+/** The fields of Horizon's payment-like records the reconciliation reads (with join=transactions). */
+interface HorizonPaymentRecord {
+  id: string;
+  paging_token: string;
+  type: string;
+  transaction_hash: string;
+  created_at: string;
+  source_account: string;
+  from?: string;
+  to?: string;
+  amount?: string;
+  asset_type?: string;
+  asset_code?: string;
+  asset_issuer?: string;
+  funder?: string;
+  account?: string;
+  starting_balance?: string;
+  transaction_attr?: { memo?: string; memo_type?: string; inner_transaction?: { hash: string } };
+}
+
+function chainPaymentOf(record: HorizonPaymentRecord): ChainPayment {
+  const tx = record.transaction_attr;
+  const creation = record.type === 'create_account';
+  const asset =
+    creation || record.asset_type === 'native' ? 'native' : `${record.asset_code ?? ''}:${record.asset_issuer ?? ''}`;
+  return {
+    operationId: record.id,
+    txHash: tx?.inner_transaction?.hash ?? record.transaction_hash,
+    // The TOID's low 12 bits are the operation's 1-based order in its transaction.
+    opIndex: Number(BigInt(record.id) & 0xfffn) - 1,
+    type: record.type,
+    from: (creation ? record.funder : record.from) ?? record.source_account,
+    to: (creation ? record.account : record.to) ?? '',
+    asset,
+    amountStroops: toStroops((creation ? record.starting_balance : record.amount) ?? '0'),
+    ...(tx?.memo_type === 'text' && tx.memo !== undefined ? { memo: tx.memo } : {}),
+    closedAt: new Date(record.created_at),
+  };
+}
 
 /** Horizon's codes of a failed transaction; for a fee bump, the inner transaction's (what decides). */
 function resultCodesOf(resultXdr: string): ResultCodes {
@@ -348,6 +406,42 @@ export class StellarGateway {
         .filter((r) => r.to === account)
         .map((r) => ({ hash: r.transaction_hash, amount: r.amount, from: r.from }));
     } catch (error) {
+      throw translateStellarError(error);
+    }
+  }
+
+  /**
+   * One page of the payments touching `account` (Horizon lists an account's payments where it is
+   * the source, sender or receiver), each with its transaction joined for the memo and the inner
+   * hash. Successful transactions only, as Horizon's default. `next` is the cursor of the page
+   * after; undefined once a page came back short (nothing more that way).
+   */
+  async paymentsPage(
+    account: string,
+    page: { cursor?: string; order: 'asc' | 'desc'; limit: number },
+  ): Promise<{ payments: ChainPayment[]; next?: string }> {
+    try {
+      let call = this.horizon.payments().forAccount(account).join('transactions').order(page.order).limit(page.limit);
+      if (page.cursor) call = call.cursor(page.cursor);
+      const result = await call.call();
+      const records = result.records as unknown as HorizonPaymentRecord[];
+      const last = records.at(-1);
+      return {
+        payments: records.map(chainPaymentOf),
+        ...(records.length === page.limit && last ? { next: last.paging_token } : {}),
+      };
+    } catch (error) {
+      throw translateStellarError(error);
+    }
+  }
+
+  /** A transaction's payments, by its hash (a fee bump's inner hash finds it too); undefined when not on chain. */
+  async transactionPayments(hash: string): Promise<ChainPayment[] | undefined> {
+    try {
+      const result = await this.horizon.payments().forTransaction(hash).join('transactions').limit(200).call();
+      return (result.records as unknown as HorizonPaymentRecord[]).map(chainPaymentOf);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
       throw translateStellarError(error);
     }
   }

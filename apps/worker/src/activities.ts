@@ -13,7 +13,7 @@ import {
   type PlatformActivities,
 } from '@nova/activities';
 import { INDEXED_CONTRACTS, type IndexedContract } from '@nova/domain';
-import { ensureReconcilerSchedule, WorkflowHandoffs } from '@nova/workflows/client';
+import { ensureReconcilerSchedule, ensureReconciliationSchedule, WorkflowHandoffs } from '@nova/workflows/client';
 import { createStellarServices } from './stellar';
 
 function tracingClientInterceptor(): WorkflowClientInterceptor {
@@ -121,5 +121,13 @@ export async function ensureReconciler(temporal: Client, config: WorkerConfig) {
     taskQueue: config.temporal.taskQueue,
     everySeconds: config.reconciler.everySeconds,
     afterSeconds: config.reconciler.afterSeconds,
+  });
+}
+
+/** The deployment's chain reconciliation schedule (RECONCILIATION_SCHEDULE, _WINDOW_SECONDS, _LAG_SECONDS). */
+export async function ensureReconciliation(temporal: Client, config: WorkerConfig) {
+  return await ensureReconciliationSchedule(temporal, {
+    taskQueue: config.temporal.taskQueue,
+    ...config.reconciliation,
   });
 }

@@ -1,12 +1,13 @@
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { WorkflowIdReusePolicy } from '@temporalio/common';
-import type { WebhookDeliveryStartRecord } from '@nova/activities';
+import type { ReconciliationStartRecord, WebhookDeliveryStartRecord } from '@nova/activities';
 import {
   campaignWorkflowId,
   contractIndexerWorkflowId,
   type IndexedContract,
   fromStroops,
   issuanceWorkflowId,
+  reconciliationWorkflowId,
   redemptionWorkflowId,
   vestingWorkflowId,
   type IssuanceStartRecord,
@@ -22,6 +23,7 @@ import {
 } from '../definitions/campaign';
 import { contractIndexerWorkflowType, type ContractIndexerInput } from '../definitions/contract-indexer';
 import { issuanceWorkflowType, type IssuanceWorkflowInput } from '../definitions/issuance';
+import { chainReconciliationWorkflowType, type ChainReconciliationInput } from '../definitions/reconciliation';
 import { redemptionWorkflowType, type RedemptionWorkflowInput } from '../definitions/redemption';
 import { searchAttributes } from '../definitions/search-attributes';
 import { vestingWorkflowType, type VestingWorkflowInput } from '../definitions/vesting';
@@ -245,6 +247,36 @@ export class WorkflowHandoffs {
     });
     // The open run's id: the one started now, or the one already running.
     return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+  }
+
+  /**
+   * An admin's reconciliation of a window, by its report's id. REJECT_DUPLICATE: the API's start
+   * and the reconciler's never make two runs of one report.
+   */
+  async startReconciliation(reconciliation: ReconciliationStartRecord): Promise<'started' | 'already-started'> {
+    const input: ChainReconciliationInput = {
+      trigger: 'admin',
+      reconciliationId: reconciliation.id,
+      from: reconciliation.windowFrom.toISOString(),
+      to: reconciliation.windowTo.toISOString(),
+    };
+    try {
+      await this.client.workflow.start(chainReconciliationWorkflowType, {
+        workflowId: reconciliationWorkflowId(reconciliation.id),
+        taskQueue: this.settings.taskQueue,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: `Reconciliation of the chain from ${input.from} to ${input.to}`,
+        memo: { reconciliationId: reconciliation.id, requestId: reconciliation.requestId },
+        typedSearchAttributes: reconciliation.requestId
+          ? [{ key: searchAttributes.requestId, value: reconciliation.requestId }]
+          : [],
+      });
+      return 'started';
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-started';
+      throw error;
+    }
   }
 
   /**

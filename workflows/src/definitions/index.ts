@@ -8,3 +8,4 @@ export * from './webhook-delivery';
 export * from './redemption';
 export * from './vesting';
 export * from './contract-indexer';
+export * from './reconciliation';

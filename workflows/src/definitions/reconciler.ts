@@ -25,6 +25,7 @@ export type ReconcilerStep =
   | 'campaignChanges'
   | 'redemptionStarts'
   | 'vestingStarts'
+  | 'reconciliationStarts'
   | 'outboxEvents'
   | 'webhookDeliveryStarts';
 

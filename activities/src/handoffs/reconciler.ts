@@ -239,27 +239,15 @@ export function createReconcilerActivities(deps: {
            AND (created_at, id) > (${after.at}::timestamptz, ${after.id}::uuid)
          ORDER BY created_at, id
          LIMIT ${input.batchSize}`;
-      const taken: string[] = [];
-      const batch: ReconcileBatch = { seen: due.length, redriven: 0, alreadyTaken: 0, failed: 0 };
-      await eachLimited(due, async (reconciliation) => {
-        try {
-          const outcome = await handoffs.startReconciliation(reconciliation);
-          batch[outcome === 'started' ? 'redriven' : 'alreadyTaken'] += 1;
-          taken.push(reconciliation.id);
-        } catch (error) {
-          batch.failed += 1;
-          log.warn('Temporal did not take a reconciliation start', {
-            reconciliationId: reconciliation.id,
-            error: String(error),
-          });
-        }
-      });
-      if (taken.length > 0) {
-        await db.$executeRaw`
-          UPDATE reconciliations SET handed_off_at = now() WHERE id = ANY(${taken}::uuid[]) AND handed_off_at IS NULL`;
-      }
-      const last = due.at(-1);
-      return due.length === input.batchSize && last ? { ...batch, next: cursorOf(last.createdAt, last.id) } : batch;
+      return await startEach(
+        due,
+        input.batchSize,
+        'reconciliation',
+        (reconciliation) => handoffs.startReconciliation(reconciliation),
+        (taken) =>
+          db.$executeRaw`
+          UPDATE reconciliations SET handed_off_at = now() WHERE id = ANY(${taken}::uuid[]) AND handed_off_at IS NULL`,
+      );
     },
 
     /**

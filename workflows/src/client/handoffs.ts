@@ -260,23 +260,17 @@ export class WorkflowHandoffs {
       from: reconciliation.windowFrom.toISOString(),
       to: reconciliation.windowTo.toISOString(),
     };
-    try {
-      await this.client.workflow.start(chainReconciliationWorkflowType, {
-        workflowId: reconciliationWorkflowId(reconciliation.id),
-        taskQueue: this.settings.taskQueue,
-        args: [input],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        staticSummary: `Reconciliation of the chain from ${input.from} to ${input.to}`,
-        memo: { reconciliationId: reconciliation.id, requestId: reconciliation.requestId },
-        typedSearchAttributes: reconciliation.requestId
-          ? [{ key: searchAttributes.requestId, value: reconciliation.requestId }]
-          : [],
-      });
-      return 'started';
-    } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-started';
-      throw error;
-    }
+    return await this.startOnce(chainReconciliationWorkflowType, {
+      workflowId: reconciliationWorkflowId(reconciliation.id),
+      taskQueue: this.settings.taskQueue,
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      staticSummary: `Reconciliation of the chain from ${input.from} to ${input.to}`,
+      memo: { reconciliationId: reconciliation.id, requestId: reconciliation.requestId },
+      typedSearchAttributes: reconciliation.requestId
+        ? [{ key: searchAttributes.requestId, value: reconciliation.requestId }]
+        : [],
+    });
   }
 
   /**

@@ -17,6 +17,34 @@ PgResult.prototype.addFields = function (fields) {
   return addFields.call(this, fields);
 };
 
+type MigrationAdapter = {
+  executeScript(script: string): Promise<void>;
+  underlyingDriver(): { query(sql: string): Promise<unknown> };
+  onError(error: unknown): never;
+};
+
+// The pg adapter runs a migration by splitting its script at every ";" (@prisma/adapter-pg 6.19,
+// executeScript), which cuts a PL/pgSQL function body apart (prisma/orm#22495: "unterminated
+// dollar-quoted string"). Send each script whole instead: PostgreSQL runs a multi-statement query
+// as one implicit transaction, so a migration is also applied entirely or not at all, as the
+// tests apply them (psql --single-transaction). Migration config only, like the shim above.
+function wholeScripts(factory: PrismaPg): PrismaPg {
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const connected = await connect();
+    const adapter = connected as unknown as MigrationAdapter;
+    adapter.executeScript = async (script) => {
+      try {
+        await adapter.underlyingDriver().query(script);
+      } catch (error) {
+        adapter.onError(error);
+      }
+    };
+    return connected;
+  };
+  return factory;
+}
+
 export default defineConfig({
   experimental: { adapter: true },
   engine: 'js',
@@ -25,6 +53,6 @@ export default defineConfig({
   async adapter() {
     const connectionString = process.env.DATABASE_URL;
     if (!connectionString) throw new Error('DATABASE_URL is required to run migrations');
-    return new PrismaPg({ connectionString });
+    return wholeScripts(new PrismaPg({ connectionString }));
   },
 });

@@ -6,7 +6,11 @@ import { createCampaignChainLedgerActivities } from './postgres/campaign-chain';
 import { createCampaignContractActivities } from './stellar/campaign-contract';
 import { createRedemptionContractActivities } from './stellar/redemption-contract';
 import { createRedemptionLedgerActivities } from './postgres/redemptions';
+import { createVestingContractActivities } from './stellar/vesting-contract';
+import { createVestingLedgerActivities } from './postgres/vesting';
+import { createContractIndexerActivities } from './stellar/contract-indexer';
 import { createReconcilerActivities, type TemporalHandoffs } from './handoffs/reconciler';
+import { createReconciliationActivities } from './reconciliation/reconciliation';
 import type { ContractCallSource } from './stellar/contract-call-source';
 import { createPaymentActivities } from './stellar/payment-activities';
 import type { StellarGateway } from './stellar/gateway';
@@ -22,7 +26,11 @@ export * from './postgres/journal';
 export * from './postgres/channel-pool';
 export * from './postgres/campaign-chain';
 export * from './postgres/redemptions';
+export * from './postgres/vesting';
+export * from './postgres/contract-events';
 export * from './handoffs/reconciler';
+export * from './reconciliation/reconciliation';
+export * from './reconciliation/payment-sources';
 export * from './stellar';
 export * from './webhooks/relay';
 export * from './webhooks/deliveries';
@@ -43,6 +51,8 @@ export interface ActivityDependencies {
   campaignContractId?: string;
   /** The redemption contract; unset when redemptions are not configured. */
   redemptionContractId?: string;
+  /** The vesting contract; unset when vesting schedules are not configured. */
+  vestingContractId?: string;
   /** Starts and signals by business id, for the reconciler (the worker binds them on its Temporal client). */
   handoffs: TemporalHandoffs;
   /** The Temporal Web UI, for the `links` of the resources events carry. */
@@ -68,8 +78,16 @@ export function createActivities(deps: ActivityDependencies) {
     ...createCampaignContractActivities(deps),
     ...createRedemptionLedgerActivities({ ...deps, events: deps.webhooks.relay }),
     ...createRedemptionContractActivities(deps),
+    ...createVestingLedgerActivities({ ...deps, events: deps.webhooks.relay }),
+    ...createVestingContractActivities(deps),
     ...createReconcilerActivities({ ...deps, relay: deps.webhooks.relay }),
     ...createWebhookDeliveryActivities(deps),
+    ...createContractIndexerActivities(deps),
+    ...createReconciliationActivities({
+      ...deps,
+      distributionAccount: deps.contractCalls.sourceAccount,
+      events: deps.webhooks.relay,
+    }),
   };
 }
 

@@ -29,6 +29,13 @@ const redemptions = new Counter({
   registers: [domainMetrics],
 });
 
+const vestingEvents = new Counter({
+  name: 'nova_vesting_events_total',
+  help: 'Vesting schedule changes the read model recorded, by event: released (a payment of one or more releases), stalled, completed, revoked.',
+  labelNames: ['event'] as const,
+  registers: [domainMetrics],
+});
+
 const webhookAttempts = new Counter({
   name: 'nova_webhook_attempts_total',
   help: 'Webhook delivery attempts made, by outcome: delivered (2xx), status (another answer), timeout, network, address-refused, redirect.',
@@ -71,6 +78,70 @@ const paymentBatchSize = new Histogram({
   registers: [domainMetrics],
 });
 
+const contractEventsIndexed = new Counter({
+  name: 'nova_contract_events_indexed_total',
+  help: 'Contract events the indexers stored (each event once: a page read again adds nothing), by contract and event type.',
+  labelNames: ['contract', 'type'] as const,
+  registers: [domainMetrics],
+});
+
+const contractIndexerLag = new Gauge({
+  name: 'nova_contract_indexer_lag_ledgers',
+  help: "Ledgers between Soroban RPC's latest ledger and the last ledger the contract's indexer has read in full, as of its last page.",
+  labelNames: ['contract'] as const,
+  registers: [domainMetrics],
+});
+
+const contractIndexerGaps = new Counter({
+  name: 'nova_contract_indexer_gaps_total',
+  help: "Gaps an indexer recorded because its cursor had fallen out of Soroban RPC's retention window (contract_event_gaps), by contract.",
+  labelNames: ['contract'] as const,
+  registers: [domainMetrics],
+});
+
+const contractIndexerGapLedgers = new Counter({
+  name: 'nova_contract_indexer_gap_ledgers_total',
+  help: 'Ledgers whose events an indexer could not read (the sum of its gaps), by contract.',
+  labelNames: ['contract'] as const,
+  registers: [domainMetrics],
+});
+
+/** Once per stored event (the rows the page's transaction inserted). */
+export function recordContractEventsIndexed(contract: string, type: string, count: number): void {
+  if (count > 0) contractEventsIndexed.inc({ contract, type }, count);
+}
+
+export function recordContractIndexerLag(contract: string, ledgers: number): void {
+  contractIndexerLag.set({ contract }, Math.max(0, ledgers));
+}
+
+export function recordContractIndexerGap(contract: string, fromLedger: number, toLedger: number): void {
+  contractIndexerGaps.inc({ contract });
+  contractIndexerGapLedgers.inc({ contract }, toLedger - fromLedger + 1);
+}
+
+const reconciliationMismatches = new Counter({
+  name: 'nova_reconciliation_mismatches_total',
+  help: 'Mismatches reconciliations found between the chain and the read models, by kind (payment_without_record, payment_differs, duplicate_payment, record_without_payment, contract_record_differs) and resource kind. Counted once, when the report completes.',
+  labelNames: ['kind', 'resource_kind'] as const,
+  registers: [domainMetrics],
+});
+
+const reconciliationRuns = new Counter({
+  name: 'nova_reconciliation_runs_total',
+  help: 'Reconciliation runs that ended, by status (completed, failed).',
+  labelNames: ['status'] as const,
+  registers: [domainMetrics],
+});
+
+export function recordReconciliationMismatch(kind: string, resourceKind: string): void {
+  reconciliationMismatches.inc({ kind, resource_kind: resourceKind });
+}
+
+export function recordReconciliationRun(status: 'completed' | 'failed'): void {
+  reconciliationRuns.inc({ status });
+}
+
 /** What a journal submission ended with: `tx_success`, a Horizon result code, `contract_error` or an error type. */
 export function recordJournalSubmission(source: string, result: string): void {
   journalSubmissions.inc({ source, result });
@@ -87,6 +158,11 @@ export function recordIssuanceFailed(failureType: IssuanceFailureType | string):
 /** Once per redemption, where the read model records its final status. */
 export function recordRedemption(outcome: 'fulfilled' | 'refunded' | 'failed'): void {
   redemptions.inc({ outcome });
+}
+
+/** Once per vesting change, where the read model records it (with its event). */
+export function recordVestingEvent(event: string): void {
+  vestingEvents.inc({ event: event.replace(/^vesting\./, '') });
 }
 
 export function recordWebhookAttempt(outcome: 'delivered' | WebhookAttemptErrorKind): void {
@@ -113,7 +189,13 @@ export function recordPaymentBatch(payments: number): void {
 }
 
 /** The hand-offs the reconciler re-drives, as its steps name them. */
-export const RECONCILER_HANDOFFS = ['issuance_start', 'webhook_delivery_start', 'campaign_change'] as const;
+export const RECONCILER_HANDOFFS = [
+  'issuance_start',
+  'webhook_delivery_start',
+  'campaign_change',
+  'redemption_start',
+  'vesting_start',
+] as const;
 
 interface BacklogCounts {
   unrelayedEvents: number;
@@ -121,6 +203,7 @@ interface BacklogCounts {
   handoffs: Record<(typeof RECONCILER_HANDOFFS)[number], number>;
   openDeliveries: { pending: number; retrying: number };
   channels: { configured: number; leased: number };
+  vestingStalled: number;
 }
 
 /**
@@ -181,6 +264,14 @@ export function createBacklogMetrics(deps: {
     },
   });
   new Gauge({
+    name: 'nova_vesting_schedules_stalled',
+    help: 'Vesting schedules stalled: a release is due and its payment keeps being refused (e.g. the trustline was removed).',
+    registers: [registry],
+    async collect() {
+      this.set((await read()).vestingStalled);
+    },
+  });
+  new Gauge({
     name: 'nova_channel_accounts',
     help: 'Channel accounts this worker signs for.',
     registers: [registry],
@@ -214,6 +305,9 @@ async function readBacklog(deps: {
       issuanceStarts: bigint;
       deliveryStarts: bigint;
       campaignChanges: bigint;
+      redemptionStarts: bigint;
+      vestingStarts: bigint;
+      vestingStalled: bigint;
       pending: bigint;
       retrying: bigint;
       configured: bigint;
@@ -230,6 +324,11 @@ async function readBacklog(deps: {
       (SELECT count(*) FROM campaigns c JOIN campaign_chain_changes ch ON ch.campaign_id = c.id AND ch.seq = c.chain_change_seq
         WHERE c.chain_change_seq > c.chain_settled_seq
           AND ch.created_at < now() - make_interval(secs => ${after})) AS "campaignChanges",
+      (SELECT count(*) FROM redemptions
+        WHERE handed_off_at IS NULL AND created_at < now() - make_interval(secs => ${after})) AS "redemptionStarts",
+      (SELECT count(*) FROM vesting_schedules
+        WHERE handed_off_at IS NULL AND created_at < now() - make_interval(secs => ${after})) AS "vestingStarts",
+      (SELECT count(*) FROM vesting_schedules WHERE status = 'stalled') AS "vestingStalled",
       (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending') AS pending,
       (SELECT count(*) FROM webhook_deliveries WHERE status = 'retrying') AS retrying,
       (SELECT count(*) FROM channel_accounts WHERE public_key = ANY(${[...deps.channelPublicKeys]}::text[])) AS configured,
@@ -243,8 +342,11 @@ async function readBacklog(deps: {
       issuance_start: n(row?.issuanceStarts),
       webhook_delivery_start: n(row?.deliveryStarts),
       campaign_change: n(row?.campaignChanges),
+      redemption_start: n(row?.redemptionStarts),
+      vesting_start: n(row?.vestingStarts),
     },
     openDeliveries: { pending: n(row?.pending), retrying: n(row?.retrying) },
     channels: { configured: n(row?.configured), leased: n(row?.leased) },
+    vestingStalled: n(row?.vestingStalled),
   };
 }

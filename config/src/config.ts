@@ -34,12 +34,30 @@ export interface RedemptionConfig {
   fulfilmentDeadlineSeconds: number;
 }
 
+/** How a vesting schedule waits out a release it cannot pay (carried into each vesting run at its start). */
+export interface VestingConfig {
+  /** Waits after each refusal before the payment is tried again; past the last, the schedule is stalled. */
+  retryDelaysSeconds: number[];
+  /** How often a stalled schedule tries again (and at every release time). */
+  stalledRetrySeconds: number;
+}
+
 /** The reconciler (a Temporal Schedule the worker keeps): re-drives hand-offs Temporal has not taken. */
 export interface ReconcilerConfig {
   /** How often it runs. */
   everySeconds: number;
   /** A hand-off recorded this long ago and not taken yet is re-driven (younger ones are the API's fast path). */
   afterSeconds: number;
+}
+
+/** The chain reconciliation's Temporal Schedule, which the worker keeps. */
+export interface ReconciliationScheduleConfig {
+  /** A cron expression (UTC), or a fixed interval. */
+  schedule: { cron: string } | { everySeconds: number };
+  /** Each run reconciles a window this long ... */
+  windowSeconds: number;
+  /** ... ending this long before the run started (payments in flight reach the read model first). */
+  lagSeconds: number;
 }
 
 /** Where webhooks may be delivered (both processes check it: the API at registration, the worker per attempt). */
@@ -72,6 +90,7 @@ export interface ApiConfig extends CommonConfig {
   rateLimit: { perMinute: number };
   issuance: IssuanceConfig;
   redemption: RedemptionConfig;
+  vesting: VestingConfig;
   idempotency: {
     /** How long an Idempotency-Key and its answer are kept (at least 24 h); then it may be used again. */
     retentionHours: number;
@@ -79,6 +98,27 @@ export interface ApiConfig extends CommonConfig {
     lockTimeoutSeconds: number;
   };
   webhooks: WebhookAddressConfig;
+  /** The longest window an admin may reconcile at once. */
+  reconciliation: { maxWindowSeconds: number };
+  eventStream: EventStreamConfig;
+}
+
+/** GET /v1/events/stream (Server-Sent Events). */
+export interface EventStreamConfig {
+  /** Events stay resumable by Last-Event-ID at least this long; older ones are pruned (unless a webhook delivery holds them). */
+  retentionHours: number;
+  /** A comment line this often on an idle stream (EVENT_STREAM_HEARTBEAT_SECONDS, in ms); a client that has not read for as long is disconnected. */
+  heartbeatMs: number;
+  /** At most this many bytes (and one event) are buffered for a client: then the stream waits for it to read. */
+  clientBufferLimitBytes: number;
+}
+
+/** The contract indexers (one workflow per configured contract, started by the worker at boot). */
+export interface ContractIndexerConfig {
+  /** Events per getEvents page. */
+  pageSize: number;
+  /** How long a caught-up indexer waits before it asks again. */
+  pollSeconds: number;
 }
 
 export interface WorkerConfig extends CommonConfig {
@@ -95,7 +135,10 @@ export interface WorkerConfig extends CommonConfig {
   };
   issuance: IssuanceConfig;
   redemption: RedemptionConfig;
+  vesting: VestingConfig;
   reconciler: ReconcilerConfig;
+  contractIndexer: ContractIndexerConfig;
+  reconciliation: ReconciliationScheduleConfig;
   webhooks: WorkerWebhookConfig;
 }
 
@@ -154,11 +197,21 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
       quoteTtlSeconds: parsed.REDEMPTION_QUOTE_TTL_SECONDS,
       fulfilmentDeadlineSeconds: parsed.REDEMPTION_FULFILMENT_DEADLINE_SECONDS,
     },
+    vesting: {
+      retryDelaysSeconds: parsed.VESTING_RETRY_DELAYS_SECONDS,
+      stalledRetrySeconds: parsed.VESTING_STALLED_RETRY_SECONDS,
+    },
     idempotency: {
       retentionHours: parsed.IDEMPOTENCY_KEY_RETENTION_HOURS,
       lockTimeoutSeconds: parsed.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS,
     },
     webhooks: { allowlist: parsed.WEBHOOK_ALLOWED_HOSTS },
+    eventStream: {
+      retentionHours: parsed.EVENT_STREAM_RETENTION_HOURS,
+      heartbeatMs: parsed.EVENT_STREAM_HEARTBEAT_SECONDS * 1000,
+      clientBufferLimitBytes: parsed.EVENT_STREAM_CLIENT_BUFFER_LIMIT,
+    },
+    reconciliation: { maxWindowSeconds: parsed.RECONCILIATION_MAX_WINDOW_SECONDS },
   };
 }
 
@@ -183,7 +236,20 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       quoteTtlSeconds: parsed.REDEMPTION_QUOTE_TTL_SECONDS,
       fulfilmentDeadlineSeconds: parsed.REDEMPTION_FULFILMENT_DEADLINE_SECONDS,
     },
+    vesting: {
+      retryDelaysSeconds: parsed.VESTING_RETRY_DELAYS_SECONDS,
+      stalledRetrySeconds: parsed.VESTING_STALLED_RETRY_SECONDS,
+    },
     reconciler: { everySeconds: parsed.RECONCILE_EVERY_SECONDS, afterSeconds: parsed.RECONCILE_AFTER_SECONDS },
+    contractIndexer: {
+      pageSize: parsed.CONTRACT_INDEXER_PAGE_SIZE,
+      pollSeconds: parsed.CONTRACT_INDEXER_POLL_SECONDS,
+    },
+    reconciliation: {
+      schedule: parsed.RECONCILIATION_SCHEDULE,
+      windowSeconds: parsed.RECONCILIATION_WINDOW_SECONDS,
+      lagSeconds: parsed.RECONCILIATION_LAG_SECONDS,
+    },
     webhooks: {
       allowlist: parsed.WEBHOOK_ALLOWED_HOSTS,
       attemptTimeoutSeconds: parsed.WEBHOOK_ATTEMPT_TIMEOUT_SECONDS,

@@ -81,6 +81,17 @@ const commonShape = {
     .default(300),
   // A manual item not fulfilled or rejected this long after it was paid is refunded.
   REDEMPTION_FULFILMENT_DEADLINE_SECONDS: positiveInt('seconds').default(72 * 3_600),
+  // A vesting release whose payment is refused for good is tried again after each of these waits,
+  // then the schedule is stalled and tried every VESTING_STALLED_RETRY_SECONDS (and at each release).
+  VESTING_RETRY_DELAYS_SECONDS: z
+    .string()
+    .regex(
+      /^[1-9]\d{0,8}(,[1-9]\d{0,8}){0,9}$/,
+      'must be 1 to 10 positive whole numbers of seconds, comma-separated (e.g. 60,600,3600)',
+    )
+    .transform((v) => v.split(',').map(Number))
+    .default([60, 600, 3600]),
+  VESTING_STALLED_RETRY_SECONDS: positiveInt('seconds').default(86_400),
   // The API refuses literal addresses at registration; the worker checks every resolved address.
   WEBHOOK_ALLOWED_HOSTS: webhookAllowlist,
 };
@@ -119,6 +130,19 @@ const apiShape = {
   IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: positiveInt('seconds').default(60),
   // Larger bodies are refused with 413 before they are parsed.
   API_BODY_LIMIT: byteSize.default(1024 ** 2),
+  // The event stream: how long a client can be away and resume by Last-Event-ID (a weekend by default),
+  // the heartbeat comment that keeps proxies from closing an idle stream (a client that has not read
+  // for an interval is disconnected), and how much is buffered for a client before the stream waits for it.
+  EVENT_STREAM_RETENTION_HOURS: positiveInt('hours').default(72),
+  EVENT_STREAM_HEARTBEAT_SECONDS: positiveInt('seconds')
+    .pipe(z.number().max(300, 'must be at most 300 seconds'))
+    .default(15),
+  // At least a socket's highWaterMark (16 KiB): the stream waits for a drain past it.
+  EVENT_STREAM_CLIENT_BUFFER_LIMIT: byteSize
+    .pipe(z.number().min(16 * 1024, 'must be at least 16kb'))
+    .default(1024 ** 2),
+  // The longest window an admin may ask to reconcile at once (a bound on one run's work).
+  RECONCILIATION_MAX_WINDOW_SECONDS: positiveInt('seconds').default(31 * 24 * 3_600),
 };
 
 const portNumber = z
@@ -136,6 +160,34 @@ const workerShape = {
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   RECONCILE_EVERY_SECONDS: positiveInt('seconds').default(10),
   RECONCILE_AFTER_SECONDS: positiveInt('seconds').default(10),
+  // The chain reconciliation's schedule: a five-field cron expression (UTC) or "every <n> seconds|minutes|hours".
+  RECONCILIATION_SCHEDULE: z
+    .string()
+    .transform((value, ctx) => {
+      const every = /^every (\d+) (second|minute|hour)s?$/.exec(value.trim());
+      if (every) {
+        const seconds =
+          Number(every[1]) * { second: 1, minute: 60, hour: 3_600 }[every[2] as 'second' | 'minute' | 'hour'];
+        if (seconds > 0) return { everySeconds: seconds };
+      }
+      const fields = value.trim().split(/\s+/);
+      if (fields.length === 5 && fields.every((field) => /^[\d*,/-]+$|^[A-Za-z]{3}$/.test(field))) {
+        return { cron: fields.join(' ') };
+      }
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a five-field cron expression (e.g. "0 3 * * *") or "every <n> seconds|minutes|hours"',
+      });
+      return z.NEVER;
+    })
+    .default({ cron: '0 3 * * *' }),
+  // Each scheduled run reconciles this long a window, ending this long before the run starts.
+  RECONCILIATION_WINDOW_SECONDS: positiveInt('seconds').default(86_400),
+  RECONCILIATION_LAG_SECONDS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of seconds')
+    .transform(Number)
+    .default(600),
   WEBHOOK_ATTEMPT_TIMEOUT_SECONDS: positiveInt('seconds').default(15),
   // Which task queues this worker process polls: the core (payments, contract calls,
   // reconciler) and webhook deliveries; a deployment scales them as separate processes.
@@ -147,6 +199,12 @@ const workerShape = {
   // Webhook attempts one worker runs at once, and attempts in flight per endpoint across all workers.
   WEBHOOK_WORKER_CONCURRENCY: positiveInt('attempts').default(100),
   WEBHOOK_ENDPOINT_CONCURRENCY: positiveInt('attempts').default(10),
+  // The contract indexers: events asked of Soroban RPC per getEvents page (stellar-rpc serves at
+  // most 10000), and how long an indexer that has caught up waits before it asks again (about a ledger).
+  CONTRACT_INDEXER_PAGE_SIZE: positiveInt('events')
+    .pipe(z.number().max(10_000, 'must be at most 10000 (Soroban RPC getEvents limit)'))
+    .default(100),
+  CONTRACT_INDEXER_POLL_SECONDS: positiveInt('seconds').default(5),
 };
 
 function tlsPairRule(

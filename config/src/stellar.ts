@@ -66,6 +66,11 @@ export const stellarShape = {
     .string()
     .refine((v) => StrKey.isValidContract(v), 'must be a Soroban contract address (C...)')
     .optional(),
+  /** The vesting contract (C...). Unset, with no STELLAR_CONTRACTS_FILE either: vesting schedules are off and its events are not indexed. */
+  VESTING_CONTRACT_ID: z
+    .string()
+    .refine((v) => StrKey.isValidContract(v), 'must be a Soroban contract address (C...)')
+    .optional(),
   /** The sandbox's contracts.json shape: { campaign: { contractId }, redemption: {...}, vesting: {...} }. */
   STELLAR_CONTRACTS_FILE: z.string().min(1).optional(),
   /** Payments one transaction carries at most (Stellar allows 100 operations); 1: one payment per transaction. */
@@ -115,6 +120,11 @@ export interface StellarNetworkConfig {
    */
   redemptionContractId?: string;
   /**
+   * The vesting contract the vesting workflows register schedules and record releases on (and
+   * whose events are indexed). Absent: vesting schedules are off (the API refuses them with 503).
+   */
+  vestingContractId?: string;
+  /**
    * Where holders pay for redemptions, and refunds are paid from: the distribution account, so
    * spent NOVA returns to the pool rewards are paid from.
    */
@@ -145,8 +155,12 @@ function readKeysFile(path: string | undefined): KeysFile | undefined {
 }
 
 /** A contract's id: its own variable, else its entry (`<name>.contractId`) in STELLAR_CONTRACTS_FILE, if the file has one. */
-function contractId(env: StellarEnv, name: 'campaign' | 'redemption'): string | undefined {
-  const own = name === 'campaign' ? env.CAMPAIGN_CONTRACT_ID : env.REDEMPTION_CONTRACT_ID;
+function contractId(env: StellarEnv, name: 'campaign' | 'redemption' | 'vesting'): string | undefined {
+  const own = {
+    campaign: env.CAMPAIGN_CONTRACT_ID,
+    redemption: env.REDEMPTION_CONTRACT_ID,
+    vesting: env.VESTING_CONTRACT_ID,
+  }[name];
   if (own) return own;
   if (!env.STELLAR_CONTRACTS_FILE) return undefined;
   const variable = 'STELLAR_CONTRACTS_FILE';
@@ -224,6 +238,7 @@ export function stellarNetworkConfig(env: StellarEnv): StellarNetworkConfig {
   if (problems.length > 0) throw new ConfigError(problems);
   const campaignContract = contractId(env, 'campaign');
   const redemptionContract = contractId(env, 'redemption');
+  const vestingContract = contractId(env, 'vesting');
   return {
     network: env.STELLAR_NETWORK,
     horizonUrl: (env.HORIZON_URL ?? defaults.horizonUrl).replace(/\/+$/, ''),
@@ -237,6 +252,7 @@ export function stellarNetworkConfig(env: StellarEnv): StellarNetworkConfig {
     maxPaymentsPerTransaction: env.PAYMENT_BATCH_SIZE,
     ...(campaignContract ? { campaignContractId: campaignContract } : {}),
     ...(redemptionContract ? { redemptionContractId: redemptionContract } : {}),
+    ...(vestingContract ? { vestingContractId: vestingContract } : {}),
     redemptionAccount: distributionAccount as string,
   };
 }

@@ -12,3 +12,5 @@ export * from './redemption';
 export * from './vesting';
 export * from './webhooks';
 export * from './resources';
+export * from './contract-events';
+export * from './reconciliation';

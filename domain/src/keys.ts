@@ -61,3 +61,8 @@ export const vestingKeys = {
   record: (scheduleId: string, number: number) => `vesting/${scheduleId}/record/${number}`,
   revoke: (scheduleId: string) => `vesting/${scheduleId}/revoke`,
 };
+
+/** One reconciliation report, one workflow id (an admin's request or a scheduled run). */
+export function reconciliationWorkflowId(reconciliationId: string): string {
+  return `reconciliation/${reconciliationId}`;
+}

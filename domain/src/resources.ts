@@ -4,6 +4,7 @@
  * the same JSON. Row types are structural (Prisma's rows fit), so this stays workflow-safe.
  */
 import { fromStroops } from './amounts';
+import { vestedAt, type VestingReleaseStatus } from './vesting';
 
 /** The Web UI page of a workflow, for operators following a link from a resource. */
 export function temporalUiLink(ui: { uiUrl: string; namespace: string }, workflowId: string): string {
@@ -316,5 +317,163 @@ export function redemptionResource(row: RedemptionRow, ui: { uiUrl: string; name
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     links: { self: `/v1/redemptions/${row.id}`, temporalUi: temporalUiLink(ui, row.workflowId) },
+  };
+}
+
+export interface VestingReleaseRow {
+  number: number;
+  at: Date;
+  amountStroops: bigint;
+  status: string;
+  txHash: string | null;
+}
+
+export interface VestingScheduleRow {
+  id: string;
+  campaignId: string;
+  beneficiary: string;
+  totalStroops: bigint;
+  startAt: Date;
+  cliffAt: Date;
+  endAt: Date;
+  interval: string;
+  revocable: boolean;
+  status: string;
+  releasedStroops: bigint;
+  paidThrough: number;
+  registeredTxHash: string | null;
+  stalledFailureType: string | null;
+  stalledMessage: string | null;
+  stalledAt: Date | null;
+  revokedAt: Date | null;
+  revocationTxHash: string | null;
+  revocationStroops: bigint | null;
+  returnedStroops: bigint | null;
+  workflowId: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface VestingReleaseResource {
+  number: number;
+  at: string;
+  amount: string;
+  status: VestingReleaseStatus;
+  txHash: string | null;
+}
+
+export interface VestingScheduleResource {
+  id: string;
+  status: string;
+  campaignId: string;
+  beneficiary: string;
+  totalAmount: string;
+  vestedAmount: string;
+  releasedAmount: string;
+  nextReleaseAt: string | null;
+  startAt: string;
+  cliffAt: string;
+  endAt: string;
+  interval: string;
+  revocable: boolean;
+  releases: VestingReleaseResource[];
+  /** The create_schedule call on the vesting contract; null until it landed. */
+  registeredTxHash: string | null;
+  /** Why the schedule is stalled (the refused payment), while it is. */
+  stalled: { failureType: string; message: string; since: string } | null;
+  revocation: {
+    revokedAt: string;
+    /** What had vested and was not released, paid by the revocation. */
+    paidAmount: string;
+    /** The unvested rest, back in the campaign budget. */
+    returnedAmount: string;
+    txHash: string | null;
+  } | null;
+  workflowId: string;
+  createdAt: string;
+  updatedAt: string;
+  links: { self: string; temporalUi: string };
+}
+
+/** What the schedule's running workflow knows ahead of the read model (its `vestingProgress` query). */
+export interface VestingLiveProgress {
+  releasedStroops: bigint;
+  nextReleaseAt: string | null;
+  /** Set once the workflow took a revocation (vesting is frozen from then). */
+  revokedAt?: string;
+}
+
+/**
+ * A vesting schedule as the API shows it, at `now`: what has vested is the domain's figure for
+ * the terms at `now` (frozen at the revocation), what was released and the next release are
+ * the running workflow's own when given, else the read model's. A release past its time on a
+ * stalled schedule shows as missed.
+ */
+export function vestingScheduleResource(
+  row: VestingScheduleRow,
+  releases: VestingReleaseRow[],
+  ui: { uiUrl: string; namespace: string },
+  now: Date,
+  live?: VestingLiveProgress,
+): VestingScheduleResource {
+  const terms = {
+    totalStroops: row.totalStroops,
+    startAt: row.startAt,
+    cliffAt: row.cliffAt,
+    endAt: row.endAt,
+    interval: row.interval,
+  };
+  const ended = row.status === 'completed' || row.status === 'revoked';
+  const current = ended ? undefined : live;
+  const frozenAt = row.status === 'revoked' ? row.revokedAt! : current?.revokedAt ? new Date(current.revokedAt) : now;
+  const vested = row.status === 'completed' ? row.totalStroops : vestedAt(terms, frozenAt);
+  const ordered = [...releases].sort((a, b) => a.number - b.number);
+  const next = ended ? undefined : ordered.find((release) => release.number > row.paidThrough);
+  return {
+    id: row.id,
+    status: row.status,
+    campaignId: row.campaignId,
+    beneficiary: row.beneficiary,
+    totalAmount: fromStroops(row.totalStroops),
+    vestedAmount: fromStroops(vested),
+    releasedAmount: fromStroops(current ? current.releasedStroops : row.releasedStroops),
+    nextReleaseAt: current ? current.nextReleaseAt : next ? next.at.toISOString() : null,
+    startAt: row.startAt.toISOString(),
+    cliffAt: row.cliffAt.toISOString(),
+    endAt: row.endAt.toISOString(),
+    interval: row.interval,
+    revocable: row.revocable,
+    releases: ordered.map((release) => ({
+      number: release.number,
+      at: release.at.toISOString(),
+      amount: fromStroops(release.amountStroops),
+      status:
+        release.status === 'scheduled' && row.status === 'stalled' && release.at <= now
+          ? 'missed'
+          : (release.status as VestingReleaseStatus),
+      txHash: release.txHash,
+    })),
+    registeredTxHash: row.registeredTxHash,
+    stalled:
+      row.status === 'stalled' && row.stalledFailureType
+        ? {
+            failureType: row.stalledFailureType,
+            message: row.stalledMessage ?? '',
+            since: (row.stalledAt ?? row.updatedAt).toISOString(),
+          }
+        : null,
+    revocation:
+      row.status === 'revoked' && row.revokedAt
+        ? {
+            revokedAt: row.revokedAt.toISOString(),
+            paidAmount: fromStroops(row.revocationStroops ?? 0n),
+            returnedAmount: fromStroops(row.returnedStroops ?? 0n),
+            txHash: row.revocationTxHash,
+          }
+        : null,
+    workflowId: row.workflowId,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    links: { self: `/v1/vesting-schedules/${row.id}`, temporalUi: temporalUiLink(ui, row.workflowId) },
   };
 }

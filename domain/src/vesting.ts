@@ -190,3 +190,18 @@ export function vestingReleaseMemo(memoStem: string, releaseNumber: number): str
   }
   return `${memoStem}${releaseNumber.toString(36).padStart(3, '0')}`;
 }
+
+/** What the hand-off to Temporal needs of a schedule (a row of `vesting_schedules` fits). */
+export interface VestingStartRecord {
+  id: string;
+  merchantId: string;
+  campaignId: string;
+  beneficiary: string;
+  totalStroops: bigint;
+  startAt: Date;
+  cliffAt: Date;
+  endAt: Date;
+  interval: string;
+  revocable: boolean;
+  requestId: string | null;
+}

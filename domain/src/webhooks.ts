@@ -18,6 +18,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'vesting.stalled',
   'vesting.completed',
   'vesting.revoked',
+  'reconciliation.mismatch',
   'webhook.test',
   'endpoint.disabled',
 ] as const;
@@ -101,10 +102,28 @@ export function webhookEventId(outboxId: bigint | number | string): string {
   return `evt_${outboxId.toString()}`;
 }
 
-/** The body every delivery sends. */
+/** The body every delivery sends, and the `data` of every event on the event stream. */
 export interface WebhookEventPayload<T = unknown> {
   id: string;
   type: WebhookEventType;
   createdAt: string;
   data: T;
+}
+
+/**
+ * The one builder of that body from an outbox event (outbox_events' id, type, created_at and
+ * payload): webhook deliveries and the event stream send exactly this.
+ */
+export function webhookEventPayload<T>(event: {
+  outboxId: bigint | number | string;
+  type: WebhookEventType;
+  createdAt: Date;
+  data: T;
+}): WebhookEventPayload<T> {
+  return {
+    id: webhookEventId(event.outboxId),
+    type: event.type,
+    createdAt: event.createdAt.toISOString(),
+    data: event.data,
+  };
 }

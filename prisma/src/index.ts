@@ -8,6 +8,9 @@ export type {
   Campaign,
   CampaignChainChange,
   ChannelAccount,
+  ContractEvent,
+  ContractEventCursor,
+  ContractEventGap,
   Issuance,
   JournalAttempt,
   JournalItem,
@@ -16,7 +19,11 @@ export type {
   OutboxEvent,
   Redemption,
   RedemptionQuote,
+  Reconciliation,
+  ReconciliationMismatch,
   SelfCheck,
+  VestingRelease,
+  VestingSchedule,
   WebhookAttempt,
   WebhookDelivery,
   WebhookEndpoint,
@@ -28,3 +35,4 @@ export function createPrismaClient(options: { databaseUrl: string; poolSize?: nu
   const adapter = new PrismaPg({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
   return new PrismaClient({ adapter });
 }
+export { listenForNotifications, type ListenOptions, type NotificationConnection } from './notifications';

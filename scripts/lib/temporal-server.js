@@ -53,8 +53,13 @@ function devServerArgs(options) {
     );
   }
   for (const attribute of options.searchAttributes)
-    args.push('--search-attribute', `${attribute.name}=${attribute.type}`);
+    args.push('--search-attribute', `${attribute.name}=${cliType(attribute.type)}`);
   return args;
+}
+
+/** The CLI's name of a search attribute type (the SDK's KEYWORD_LIST is KeywordList there). @param {string} type */
+function cliType(type) {
+  return type.replace(/_/g, '');
 }
 
 /**
@@ -76,7 +81,16 @@ async function waitForTemporal(options) {
         if (names.has(attribute.name)) continue;
         await run(
           options.cli,
-          ['operator', 'search-attribute', 'create', ...common, '--name', attribute.name, '--type', attribute.type],
+          [
+            'operator',
+            'search-attribute',
+            'create',
+            ...common,
+            '--name',
+            attribute.name,
+            '--type',
+            cliType(attribute.type),
+          ],
           { timeoutMs: 10_000 },
         );
       }

@@ -5,7 +5,14 @@ import { Keypair } from '@stellar/stellar-sdk';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { campaignWorkflowId, issuanceWorkflowId, redemptionWorkflowId } from '@nova/domain';
+import {
+  campaignWorkflowId,
+  issuanceWorkflowId,
+  reconciliationWorkflowId,
+  redemptionWorkflowId,
+  vestingWorkflowId,
+} from '@nova/domain';
+import { vestingMemoStem } from '@nova/domain/memos';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import { createReconcilerActivities, WebhookRelay, type ReconcileBatch } from '@nova/activities';
 import { WorkflowHandoffs } from '@nova/workflows/client';
@@ -34,6 +41,7 @@ describe('reconciler activities', () => {
       webhookTaskQueue: `${taskQueue}-webhooks`,
       paymentBudgetSeconds: 60,
       fulfilmentDeadlineSeconds: 3_600,
+      vestingRetry: { retryDelaysSeconds: [5, 50], stalledRetrySeconds: 500 },
       assetCode: 'NOVA',
       campaignContractId: contractId,
     });
@@ -183,6 +191,97 @@ describe('reconciler activities', () => {
     const again = (await environment().run(step, { afterSeconds: 60, batchSize: 10 })) as ReconcileBatch;
     assert.deepEqual(again, { seen: 1, redriven: 0, alreadyTaken: 1, failed: 0 });
     assert.ok((await db.redemption.findUniqueOrThrow({ where: { id } })).handedOffAt);
+  });
+
+  it('starts a vesting schedule whose start was lost, with its terms from the row; marks it handed off; a repeat is taken', async () => {
+    const id = randomUUID();
+    const beneficiary = Keypair.random().publicKey();
+    await db.vestingSchedule.create({
+      data: {
+        id,
+        merchantId,
+        campaignId,
+        beneficiary,
+        totalStroops: 120_000_000n,
+        startAt: new Date('2027-01-01T00:00:00Z'),
+        cliffAt: new Date('2028-01-01T00:00:00Z'),
+        endAt: new Date('2031-01-01T00:00:00Z'),
+        interval: 'P1M',
+        revocable: true,
+        workflowId: vestingWorkflowId(id),
+        createdAt: hourAgo(),
+      },
+    });
+    started.push(vestingWorkflowId(id));
+    const step = activities().reconcileVestingStarts;
+    const first = (await environment().run(step, { afterSeconds: 60, batchSize: 10 })) as ReconcileBatch;
+    assert.deepEqual(first, { seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 });
+    assert.ok((await db.vestingSchedule.findUniqueOrThrow({ where: { id } })).handedOffAt, 'marked handed off');
+    const handle = temporal.workflow.getHandle(vestingWorkflowId(id));
+    const description = await handle.describe();
+    assert.equal(description.type, 'vestingWorkflow');
+    assert.equal(description.searchAttributes[searchAttributes.vestingStatus.name]?.[0], 'active');
+    const history = await handle.fetchHistory();
+    const startedEvent = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const payload = JSON.parse(Buffer.from(startedEvent!.input!.payloads![0]!.data!).toString()) as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(
+      [payload.beneficiary, payload.totalStroops, payload.cliffAt, payload.interval, payload.memoStem],
+      [beneficiary, '120000000', '2028-01-01T00:00:00.000Z', 'P1M', vestingMemoStem(id)],
+    );
+    assert.deepEqual([payload.retryDelaysSeconds, payload.stalledRetrySeconds], [[5, 50], 500]);
+
+    await db.vestingSchedule.update({ where: { id }, data: { handedOffAt: null } });
+    const again = (await environment().run(step, { afterSeconds: 60, batchSize: 10 })) as ReconcileBatch;
+    assert.deepEqual(again, { seen: 1, redriven: 0, alreadyTaken: 1, failed: 0 }, 'no second keeper');
+  });
+
+  it("starts an admin's reconciliation whose start was lost, with its window; marks it handed off; a duplicate is taken", async () => {
+    const id = randomUUID();
+    await db.reconciliation.create({
+      data: {
+        id,
+        trigger: 'admin',
+        windowFrom: new Date('2026-11-30T00:00:00.000Z'),
+        windowTo: new Date('2026-12-01T00:00:00.000Z'),
+        workflowId: reconciliationWorkflowId(id),
+        idempotencyKey: `reconcile-${id}`,
+        requestId: `req-${id.slice(0, 8)}`,
+        createdAt: hourAgo(),
+      },
+    });
+    started.push(reconciliationWorkflowId(id));
+    const step = activities().reconcileReconciliationStarts;
+    const first = (await environment().run(step, { afterSeconds: 60, batchSize: 10 })) as ReconcileBatch;
+    assert.deepEqual(first, { seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 });
+    assert.ok((await db.reconciliation.findUniqueOrThrow({ where: { id } })).handedOffAt, 'marked handed off');
+    const handle = temporal.workflow.getHandle(reconciliationWorkflowId(id));
+    assert.equal((await handle.describe()).type, 'chainReconciliationWorkflow');
+    const history = await handle.fetchHistory();
+    const startEvent = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const payload = JSON.parse(Buffer.from(startEvent!.input!.payloads![0]!.data!).toString()) as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(payload, {
+      trigger: 'admin',
+      reconciliationId: id,
+      from: '2026-11-30T00:00:00.000Z',
+      to: '2026-12-01T00:00:00.000Z',
+    });
+    assert.deepEqual((await environment().run(step, { afterSeconds: 60, batchSize: 10 })) as ReconcileBatch, {
+      seen: 0,
+      redriven: 0,
+      alreadyTaken: 0,
+      failed: 0,
+    });
+    // The API's start went through but its mark did not: taken, marked, no second run.
+    await db.reconciliation.update({ where: { id }, data: { handedOffAt: null } });
+    const again = (await environment().run(step, { afterSeconds: 60, batchSize: 10 })) as ReconcileBatch;
+    assert.deepEqual(again, { seen: 1, redriven: 0, alreadyTaken: 1, failed: 0 });
+    assert.ok((await db.reconciliation.findUniqueOrThrow({ where: { id } })).handedOffAt);
   });
 
   it('starts the first run of an issuance left behind, as the API would have; a repeat is refused and clears the row', async () => {

@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { validateEnvironment } from '@nova/config';
 import { deployTool, parseYamlDocuments, repositoryRoot, runTool } from '../support/deploy-tools';
+
+/** What the chart leaves to Secrets, as placeholders, so the ConfigMap's own values can be validated. */
+const PLACEHOLDER_ENV = {
+  DATABASE_URL: 'postgresql://nova:secret@postgres:5432/nova',
+  ADMIN_API_KEY: 'placeholder-admin-key-0123456789',
+};
 
 // helm/nova-rewards rendered and validated without a cluster: helm lint and helm template for
 // each values file, the output checked against the Kubernetes schemas of a pinned version by
@@ -151,6 +158,14 @@ describe('helm/nova-rewards', () => {
         }
       });
 
+      it("passes the API's event stream settings through the ConfigMap", async () => {
+        const { manifests } = await render(valuesFile);
+        const data = configMap(manifests);
+        assert.match(data.EVENT_STREAM_RETENTION_HOURS ?? '', /^\d+$/);
+        assert.match(data.EVENT_STREAM_HEARTBEAT_SECONDS ?? '', /^\d+$/);
+        assert.match(data.EVENT_STREAM_CLIENT_BUFFER_LIMIT ?? '', /^\d+(kb|mb)$/);
+      });
+
       it('renders no Secret and no secret value: credentials come from referenced Secrets only', async () => {
         const { text, manifests } = await render(valuesFile);
         assert.equal(manifests.filter((m) => m.kind === 'Secret').length, 0);
@@ -207,6 +222,22 @@ describe('helm/nova-rewards', () => {
           return role;
         });
         assert.deepEqual(roles.sort(), WORKER_ROLES);
+      });
+
+      it("carries the chain reconciliation's settings, in shapes the platform's configuration accepts", async () => {
+        const { manifests } = await render(valuesFile);
+        const config = configMap(manifests);
+        for (const name of [
+          'RECONCILIATION_SCHEDULE',
+          'RECONCILIATION_WINDOW_SECONDS',
+          'RECONCILIATION_LAG_SECONDS',
+          'RECONCILIATION_MAX_WINDOW_SECONDS',
+        ]) {
+          assert.ok(config[name], `${name} in the ConfigMap`);
+        }
+        assert.equal(config.RECONCILIATION_SCHEDULE, '0 3 * * *');
+        assert.doesNotThrow(() => validateEnvironment('worker', { ...PLACEHOLDER_ENV, ...config }));
+        assert.doesNotThrow(() => validateEnvironment('api', { ...PLACEHOLDER_ENV, ...config }));
       });
 
       it('the API: liveness on /health, readiness on /health/ready, metrics scraped from its port', async () => {

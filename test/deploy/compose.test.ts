@@ -119,6 +119,15 @@ describe('docker-compose.yml', () => {
       assert.deepEqual(api.healthcheck?.test, ['CMD', 'nova-healthcheck', 'api']);
       assert.ok((api.environment?.ADMIN_API_KEY ?? '').length >= 24, `${names.api}: ADMIN_API_KEY from the env file`);
       assert.equal(api.environment?.STELLAR_NETWORK, profile);
+      assert.deepEqual(
+        [
+          api.environment?.EVENT_STREAM_RETENTION_HOURS,
+          api.environment?.EVENT_STREAM_HEARTBEAT_SECONDS,
+          api.environment?.EVENT_STREAM_CLIENT_BUFFER_LIMIT,
+        ],
+        ['72', '15', '1mb'],
+        `${names.api}: the event stream settings from the env file`,
+      );
       for (const role of ['core', 'webhooks'] as const) {
         const worker = services[names[role]] as ComposeService;
         assert.equal(worker.build?.target, 'runtime');
@@ -145,7 +154,14 @@ describe('docker-compose.yml', () => {
     const { services } = await resolvedCompose();
     const registered = (services['temporal-namespace']?.environment?.SEARCH_ATTRIBUTES ?? '').split(',').sort();
     const expected = platformSearchAttributes
-      .map((attribute) => `${attribute.name}=${attribute.type.charAt(0)}${attribute.type.slice(1).toLowerCase()}`)
+      // The CLI's type names: KEYWORD -> Keyword, KEYWORD_LIST -> KeywordList.
+      .map(
+        (attribute) =>
+          `${attribute.name}=${attribute.type
+            .split('_')
+            .map((word) => `${word.charAt(0)}${word.slice(1).toLowerCase()}`)
+            .join('')}`,
+      )
       .sort();
     assert.deepEqual(registered, expected);
   });

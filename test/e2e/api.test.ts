@@ -260,6 +260,7 @@ describe('API end to end', () => {
       'vesting.stalled': 'VestingStalledEvent',
       'vesting.completed': 'VestingCompletedEvent',
       'vesting.revoked': 'VestingRevokedEvent',
+      'reconciliation.mismatch': 'ReconciliationMismatchEvent',
     })) {
       assert.deepEqual(schemas[schema]?.properties.type?.enum, [type], `${schema} documents ${type}`);
       assert.ok(schemas[schema]?.properties.data, `${schema} has its data`);

@@ -7,8 +7,8 @@ import { join, resolve } from 'node:path';
 import request from 'supertest';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { TransactionBuilder, type Keypair, type Transaction } from '@stellar/stellar-sdk';
-import { redemptionKeys } from '@nova/domain';
-import { issuanceMemo, redemptionQuoteMemo, redemptionRefundMemo } from '@nova/domain/memos';
+import { redemptionKeys, toStroops, vestingKeys, vestingReleaseMemo } from '@nova/domain';
+import { issuanceMemo, redemptionQuoteMemo, redemptionRefundMemo, vestingMemoStem } from '@nova/domain/memos';
 import { createApp } from '@nova/api';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import { platformSearchAttributes } from '@nova/workflows/definitions';
@@ -199,7 +199,11 @@ describe('crash recovery end to end', () => {
     const config = testApiConfig({
       taskQueue,
       databaseUrl: database.url,
-      stellar: { ...network, redemptionContractId: stellar.sandbox.contracts.redemption! },
+      stellar: {
+        ...network,
+        redemptionContractId: stellar.sandbox.contracts.redemption!,
+        vestingContractId: stellar.sandbox.contracts.vesting!,
+      },
     });
     app = await createApp({ ...config, temporal: { ...config.temporal, address: `127.0.0.1:${temporalPort}` } });
     await app.init();
@@ -366,6 +370,99 @@ describe('crash recovery end to end', () => {
     assert.equal((await landedWithMemo(stellar, redemptionQuoteMemo(redemption.quoteId))).successful, 1);
     const refunds = await landedWithMemo(stellar, redemptionRefundMemo(redemption.id));
     assert.deepEqual([refunds.count, refunds.successful], [1, 1], 'exactly one refund');
+  });
+
+  /** A schedule of seconds for a new wallet: releases at +3, +6, +9, +12 s from its start (1.5 NOVA each). */
+  async function vestingSchedule() {
+    const [wallet] = await createWallets(stellar, 1);
+    const startAt = new Date((Math.floor(Date.now() / 1000) + 2) * 1000);
+    const created = await post('/v1/vesting-schedules', {
+      campaignId,
+      beneficiary: wallet!.publicKey(),
+      totalAmount: '6',
+      startAt: startAt.toISOString(),
+      cliffAt: new Date(startAt.getTime() + 3_000).toISOString(),
+      endAt: new Date(startAt.getTime() + 12_000).toISOString(),
+      interval: 'PT3S',
+      revocable: false,
+    });
+    assert.equal(created.status, 202, JSON.stringify(created.body));
+    return { id: created.body.id as string, wallet: wallet!.publicKey() };
+  }
+
+  async function vestingView(id: string) {
+    return (await http().get(`/v1/vesting-schedules/${id}`).set('X-API-Key', merchantKey).expect(200)).body as {
+      status: string;
+      releasedAmount: string;
+      releases: { number: number; status: string; txHash: string | null }[];
+    };
+  }
+
+  /** Completed, the beneficiary holding the total to the stroop, and one landed payment per payment's key. */
+  async function vestedOnce(schedule: { id: string; wallet: string }) {
+    const done = await eventually(
+      async () => {
+        const view = await vestingView(schedule.id);
+        return view.status === 'completed' ? view : undefined;
+      },
+      { what: `vesting schedule ${schedule.id} completed`, timeoutMs: 120_000 },
+    );
+    assert.equal(done.releasedAmount, '6.0000000');
+    const account = await fetch(`${stellar.sandbox.url}/accounts/${schedule.wallet}`).then(
+      (r) => r.json() as Promise<{ balances: { asset_code?: string; balance: string }[] }>,
+    );
+    const nova = account.balances.find((b) => b.asset_code === stellar.sandbox.asset.code);
+    assert.equal(toStroops(nova!.balance), toStroops('6'), 'the ledger: the total, nothing doubled or lost');
+    // Releases paid together (due at once while no worker ran) share the payment keyed by the newest of them.
+    const newestOf = new Map<string, number>();
+    for (const release of done.releases) {
+      assert.equal(release.status, 'paid');
+      newestOf.set(release.txHash!, Math.max(newestOf.get(release.txHash!) ?? 0, release.number));
+    }
+    for (const release of done.releases) {
+      const payments = await db.journalItem.count({
+        where: { businessKey: vestingKeys.release(schedule.id, release.number), transaction: { status: 'landed' } },
+      });
+      const keyed = newestOf.get(release.txHash!) === release.number;
+      assert.equal(
+        payments,
+        keyed ? 1 : 0,
+        `release ${release.number}: ${keyed ? 'one payment' : 'paid with a later one'}`,
+      );
+    }
+    return done;
+  }
+
+  it('the worker is killed between vesting releases: the new worker pays the rest, each once', async () => {
+    const schedule = await vestingSchedule();
+    await eventually(async () => ((await vestingView(schedule.id)).releases[0]?.status === 'paid' ? true : undefined), {
+      what: 'the first release paid',
+      timeoutMs: 60_000,
+    });
+    await killAndRestartWorker();
+    await vestedOnce(schedule);
+  });
+
+  it('the worker is killed during a vesting release: the new worker looks the payment up, paid once', async () => {
+    const schedule = await vestingSchedule();
+    // The second release's inclusion is delayed, so the kill lands while it is in flight.
+    stellar.sandbox.faults.add({
+      kind: 'delayInclusion',
+      count: 1,
+      ledgers: 12,
+      memo: vestingReleaseMemo(vestingMemoStem(schedule.id), 2),
+    });
+    await submitted(vestingKeys.release(schedule.id, 2));
+    await killAndRestartWorker();
+    await vestedOnce(schedule);
+    const [payment] = await db.journalTransaction.findMany({
+      where: { items: { some: { businessKey: vestingKeys.release(schedule.id, 2) } } },
+      include: { attempts: true },
+    });
+    assert.ok(
+      payment!.attempts.some((a) => a.action === 'lookup'),
+      'the new worker looked the payment up before anything else',
+    );
   });
 
   it('the Temporal server restarts mid-flight: the workflow resumes from its history, one payment', async () => {

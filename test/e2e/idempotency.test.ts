@@ -437,11 +437,31 @@ describe('Idempotency-Key on mutating merchant routes', () => {
       'POST /v1/redemptions/{id}/fulfil',
       'POST /v1/redemptions/{id}/reject',
       'POST /v1/rewards/issuances',
+      'POST /v1/vesting-schedules',
+      'POST /v1/vesting-schedules/{id}/revoke',
       'POST /v1/webhooks/deliveries/{id}/redeliver',
       'POST /v1/webhooks/endpoints',
       'POST /v1/webhooks/endpoints/{id}/rotate-secret',
       'POST /v1/webhooks/endpoints/{id}/test',
     ]);
+    // Admin routes whose answer a retry must get again, with the header (kept with what they create).
+    const adminIdempotent: string[] = [];
+    for (const [path, item] of Object.entries(paths)) {
+      for (const method of ['post', 'put', 'patch', 'delete']) {
+        const operation = item[method];
+        if (!operation?.security?.some((s: object) => 'admin-key' in s)) continue;
+        const header = operation.parameters?.find((p: { name: string }) => p.name === 'Idempotency-Key');
+        if (!header) continue;
+        adminIdempotent.push(`${method.toUpperCase()} ${path}`);
+        assert.deepEqual([header.in, header.required], ['header', true], path);
+        for (const status of Object.keys(operation.responses).filter((s) => s.startsWith('2'))) {
+          assert.ok(operation.responses[status]?.headers?.['Idempotent-Replayed'], path);
+        }
+        assert.match(operation.responses['422']?.description ?? '', /IdempotencyKeyReused/, path);
+        assert.match(operation.responses['400']?.description ?? '', /Idempotency-Key/, path);
+      }
+    }
+    assert.deepEqual(adminIdempotent.sort(), ['POST /v1/admin/reconciliations']);
     const issuance = paths['/v1/rewards/issuances']!.post!;
     assert.match(issuance.responses['409']?.description ?? '', /Campaign paused/, "the route's own 409 stays");
     assert.equal(issuance.responses['200'], undefined, 'a replay answers 202 like the original');

@@ -12,6 +12,7 @@ import {
   createTemporalClient,
   createWorkerActivities,
   ensureReconciler,
+  ensureReconciliation,
   workflowSourceFor,
 } from '@nova/worker';
 import { quietTemporalRuntime, required, testWorkerConfig, uniqueTaskQueue } from '../support/environment';
@@ -155,6 +156,36 @@ describe('worker on the real Temporal dev server', () => {
       );
       assert.ok(description.action.type === 'startWorkflow');
       assert.deepEqual(description.action.args, [{ afterSeconds: 15 }]);
+      assert.equal(description.state.paused, true, "the operator's pause stands");
+    } finally {
+      await schedule.delete();
+    }
+  });
+
+  it("the chain reconciliation's schedule is kept at boot like the reconciler's: daily cron by default, its window and lag as configured", async () => {
+    const config = testWorkerConfig({ taskQueue: uniqueTaskQueue('it-reconciliation') });
+    const first = await ensureReconciliation(client, config);
+    assert.deepEqual(first, { scheduleId: `nova-reconciliation/${config.temporal.taskQueue}`, outcome: 'created' });
+    const schedule = client.schedule.getHandle(first.scheduleId);
+    try {
+      let description = await schedule.describe();
+      assert.ok(description.action.type === 'startWorkflow');
+      assert.equal(description.action.workflowType, 'chainReconciliationWorkflow');
+      assert.deepEqual(description.action.args, [{ trigger: 'schedule', windowSeconds: 86_400, lagSeconds: 600 }]);
+      assert.ok(JSON.stringify(description.spec).includes('"hour":[{"start":3'), JSON.stringify(description.spec));
+      await schedule.pause('operator: investigating a mismatch');
+      const again = await ensureReconciliation(client, {
+        ...config,
+        reconciliation: { schedule: { everySeconds: 21_600 }, windowSeconds: 21_600, lagSeconds: 0 },
+      });
+      assert.deepEqual(again, { scheduleId: first.scheduleId, outcome: 'updated' });
+      description = await schedule.describe();
+      assert.deepEqual(
+        description.spec.intervals?.map((interval) => interval.every),
+        [21_600_000],
+      );
+      assert.ok(description.action.type === 'startWorkflow');
+      assert.deepEqual(description.action.args, [{ trigger: 'schedule', windowSeconds: 21_600, lagSeconds: 0 }]);
       assert.equal(description.state.paused, true, "the operator's pause stands");
     } finally {
       await schedule.delete();

@@ -13,8 +13,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
+  CONTRACT_EVENTS_OUTSIDE_RETENTION,
   campaignWorkflowId,
+  contractIndexerWorkflowId,
   issuanceWorkflowId,
+  reconciliationWorkflowId,
   redemptionWorkflowId,
   selfCheckWorkflowId,
   vestingWorkflowId,
@@ -28,9 +31,11 @@ import {
   type CampaignChainLedgerActivities,
   type CampaignChange,
   type CampaignContractActivities,
+  type ContractIndexerActivities,
   type IssuanceLedgerActivities,
   type PaymentActivities,
   type ReconcilerActivities,
+  type ReconciliationActivities,
   type RedemptionContractActivities,
   type RedemptionLedgerActivities,
   type SelfCheckActivities,
@@ -62,7 +67,12 @@ type Activities = SelfCheckActivities &
   RedemptionLedgerActivities &
   RedemptionContractActivities &
   VestingLedgerActivities &
-  VestingContractActivities;
+  VestingContractActivities &
+  ContractIndexerActivities &
+  ReconciliationActivities;
+
+const RECONCILIATION_ID = '00000000-0000-4000-8000-0000000000d1';
+const RECONCILIATION_WINDOW = { from: '2026-12-01T00:00:00.000Z', to: '2026-12-02T00:00:00.000Z' };
 
 const CAMPAIGN_ID = '00000000-0000-4000-8000-0000000000cc';
 const MERCHANT_ID = '00000000-0000-4000-8000-0000000000aa';
@@ -92,7 +102,26 @@ const campaignChanges: CampaignChange[] = [
 
 function activities(overrides: Partial<Activities> = {}): Activities {
   let selfCheckFailures = 0;
+  let indexerPages = 0;
+  let reconciliationFailures = 0;
   return {
+    // A chain with a backlog: full pages of 2, every third page short (caught up: the workflow
+    // sleeps), and on page 7 the cursor found outside the RPC's retention window (a gap).
+    async indexContractEventsPage() {
+      indexerPages += 1;
+      const caughtUp = indexerPages % 3 === 0;
+      const nextLedger = 100 + indexerPages * 3;
+      return {
+        read: caughtUp ? 1 : 2,
+        stored: caughtUp ? 1 : 2,
+        caughtUp,
+        latestLedger: nextLedger - 1 + (caughtUp ? 0 : 5),
+        nextLedger,
+        ...(indexerPages === 7
+          ? { gap: { failureType: CONTRACT_EVENTS_OUTSIDE_RETENTION, fromLedger: 80, toLedger: nextLedger - 4 } }
+          : {}),
+      };
+    },
     async completeSelfCheck(input) {
       // One transient failure, so the history pins the retry path too.
       if (selfCheckFailures++ === 0) throw new Error('transient database error');
@@ -157,6 +186,37 @@ function activities(overrides: Partial<Activities> = {}): Activities {
     relayOutboxEvents: async () => ({ seen: 3, redriven: 2, alreadyTaken: 0, failed: 1 }),
     reconcileWebhookDeliveryStarts: async () => ({ seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 }),
     reconcileRedemptionStarts: async () => ({ seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 }),
+    reconcileVestingStarts: async () => ({ seen: 2, redriven: 1, alreadyTaken: 1, failed: 0 }),
+    reconcileReconciliationStarts: async () => ({ seen: 1, redriven: 1, alreadyTaken: 0, failed: 0 }),
+    // A reconciliation: two accounts, the first over two pages; payments compared in two batches
+    // (a mismatch in the first); issuances paid in the window over two batches; one transient failure.
+    openReconciliation: async (input) =>
+      input.from && input.to
+        ? { from: input.from, to: input.to }
+        : {
+            from: new Date(input.endsAtMs! - input.windowSeconds! * 1000).toISOString(),
+            to: new Date(input.endsAtMs!).toISOString(),
+          },
+    platformAccounts: async () => ['GDISTRIBUTION', 'GCHANNEL'],
+    stageChainPayments: async (input) =>
+      input.account === 'GDISTRIBUTION' && !input.cursor ? { staged: 200, next: '8589934593' } : { staged: 3 },
+    comparePaymentBatch: async (input) => {
+      if (reconciliationFailures++ === 0) throw new Error('connection reset');
+      return input.cursor
+        ? { checked: { chainPayments: 3 }, mismatches: 0 }
+        : { checked: { chainPayments: 200 }, mismatches: 1, next: '8589934800' };
+    },
+    checkPaidRecords: async (input) =>
+      input.kind === 'issuance' && !input.cursor
+        ? {
+            checked: { issuance: 200 },
+            mismatches: 0,
+            next: '2026-12-01T12:00:00.000Z|00000000-0000-4000-8000-0000000000d2',
+          }
+        : { checked: { [input.kind]: input.kind === 'issuance' ? 2 : 0 }, mismatches: 0 },
+    checkContractRecords: async (input) => ({ checked: { [input.kind]: 1 }, mismatches: 0 }),
+    completeReconciliation: async () => ({ mismatches: 1, events: 1 }),
+    failReconciliation: async () => undefined,
     // A 500 (retry after the schedule's first wait), then a 2xx.
     attemptWebhookDelivery: async (input) =>
       input.attempt === 1
@@ -287,6 +347,50 @@ async function runVesting(
   return next;
 }
 
+/**
+ * Runs the campaign contract's indexer (it never ends on its own) until its first run has
+ * continued as new; with `nextRun`, also the carried run, through a gap and a caught-up sleep.
+ * Then terminates what is still running; returns the run whose history to keep.
+ */
+async function runIndexer(env: TestWorkflowEnvironment, taskQueue: string, nextRun: boolean): Promise<string> {
+  const handle = await env.client.workflow.start('contractIndexerWorkflow', {
+    workflowId: contractIndexerWorkflowId('campaign', taskQueue),
+    taskQueue,
+    args: [
+      {
+        contract: 'campaign',
+        contractId: 'CDLZFC3SYJYDZT7K67VZ75HPJVIEUVNIXF47ZG2FB2RMQQVU2HHGCYSC',
+        pageSize: 2,
+        pollSeconds: 5,
+        maxHistoryEvents: 40,
+      },
+    ],
+  });
+  const historyOf = (runId: string) => env.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+  const continuedAs = async (runId: string) =>
+    (await historyOf(runId)).events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ??
+    undefined;
+  let second: string | undefined;
+  for (let step = 0; step < 100 && !second; step += 1) {
+    second = await continuedAs(handle.firstExecutionRunId);
+    if (!second) await env.sleep('5 seconds');
+  }
+  if (!second) throw new Error('the indexer did not continue as new');
+  if (!nextRun) {
+    await handle.terminate('recorded');
+    return handle.firstExecutionRunId;
+  }
+  for (let step = 0; step < 100; step += 1) {
+    const events = (await historyOf(second)).events ?? [];
+    const gapMarked = events.some((event) => event.upsertWorkflowSearchAttributesEventAttributes);
+    const slept = events.some((event) => event.timerFiredEventAttributes);
+    if ((gapMarked && slept) || (await continuedAs(second))) break;
+    await env.sleep('5 seconds');
+  }
+  if (!(await continuedAs(second))) await handle.terminate('recorded');
+  return second;
+}
+
 function webhookDeliveryInput(eventId: string): WebhookDeliveryWorkflowInput {
   return {
     deliveryId: `00000000-0000-4000-8000-0000000000${eventId.padStart(2, '0')}`,
@@ -369,6 +473,12 @@ const recordings: {
     args: [{ afterSeconds: 10, batchSize: 2 }],
   },
   {
+    file: 'reconciler.with-vesting-steps.json',
+    workflowType: 'reconcilerWorkflow',
+    workflowId: 'nova-reconciler/record-vesting',
+    args: [{ afterSeconds: 10, batchSize: 2 }],
+  },
+  {
     file: 'redemption.fulfilled.json',
     workflowType: 'redemptionWorkflow',
     workflowId: redemptionWorkflowId('00000000-0000-4000-8000-000000000011'),
@@ -440,6 +550,20 @@ const recordings: {
       runVesting(env, taskQueue, '00000000-0000-4000-8000-000000000022', { revokeAfterDays: 230 }),
   },
   {
+    file: 'contract-indexer.continued-as-new.first-run.json',
+    workflowType: 'contractIndexerWorkflow',
+    workflowId: contractIndexerWorkflowId('campaign', 'record-contract-indexer.continued-as-new.first-run.json'),
+    args: [],
+    run: (env, taskQueue) => runIndexer(env, taskQueue, false),
+  },
+  {
+    file: 'contract-indexer.carried-run-with-gap.json',
+    workflowType: 'contractIndexerWorkflow',
+    workflowId: contractIndexerWorkflowId('campaign', 'record-contract-indexer.carried-run-with-gap.json'),
+    args: [],
+    run: (env, taskQueue) => runIndexer(env, taskQueue, true),
+  },
+  {
     file: 'vesting.stalled-then-caught-up.json',
     workflowType: 'vestingWorkflow',
     workflowId: vestingWorkflowId('00000000-0000-4000-8000-000000000023'),
@@ -454,6 +578,35 @@ const recordings: {
         const release = Number(input.businessKey.split('/').pop());
         if (release === 2 || release === 3) throw ApplicationFailure.nonRetryable('op_no_trust', 'TrustlineMissing');
         return { txHash: 'ab'.repeat(32), ledger: 42, attempt: 1, alreadyPaid: false };
+      },
+    },
+  },
+  {
+    file: 'reconciler.with-reconciliation-steps.json',
+    workflowType: 'reconcilerWorkflow',
+    workflowId: 'nova-reconciler/record-reconciliations',
+    args: [{ afterSeconds: 10, batchSize: 2 }],
+  },
+  {
+    file: 'reconciliation.admin-window-in-batches.json',
+    workflowType: 'chainReconciliationWorkflow',
+    workflowId: reconciliationWorkflowId(RECONCILIATION_ID),
+    args: [{ trigger: 'admin', reconciliationId: RECONCILIATION_ID, ...RECONCILIATION_WINDOW }],
+  },
+  {
+    file: 'reconciliation.scheduled.json',
+    workflowType: 'chainReconciliationWorkflow',
+    workflowId: 'nova-reconciliation/record-2026-12-02T03:00:00Z',
+    args: [{ trigger: 'schedule', windowSeconds: 86_400, lagSeconds: 600 }],
+  },
+  {
+    file: 'reconciliation.failed-batch.json',
+    workflowType: 'chainReconciliationWorkflow',
+    workflowId: reconciliationWorkflowId('00000000-0000-4000-8000-0000000000d3'),
+    args: [{ trigger: 'admin', reconciliationId: '00000000-0000-4000-8000-0000000000d3', ...RECONCILIATION_WINDOW }],
+    overrides: {
+      checkContractRecords: async () => {
+        throw ApplicationFailure.nonRetryable('simulation refused get', 'SimulationFailed');
       },
     },
   },

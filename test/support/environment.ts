@@ -59,6 +59,8 @@ export function testWorkerConfig(overrides: {
   webhookEndpointConcurrency?: number;
   quoteTtlSeconds?: number;
   fulfilmentDeadlineSeconds?: number;
+  vesting?: { retryDelaysSeconds: number[]; stalledRetrySeconds: number };
+  contractIndexer?: { pageSize: number; pollSeconds: number };
 }): WorkerConfig {
   const stellar = overrides.stellar ?? unreachableStellar();
   return {
@@ -86,7 +88,10 @@ export function testWorkerConfig(overrides: {
       quoteTtlSeconds: overrides.quoteTtlSeconds ?? 300,
       fulfilmentDeadlineSeconds: overrides.fulfilmentDeadlineSeconds ?? 3_600,
     },
+    vesting: overrides.vesting ?? { retryDelaysSeconds: [60, 600, 3600], stalledRetrySeconds: 86_400 },
     reconciler: overrides.reconciler ?? { everySeconds: 10, afterSeconds: 10 },
+    contractIndexer: overrides.contractIndexer ?? { pageSize: 100, pollSeconds: 1 },
+    reconciliation: { schedule: { cron: '0 3 * * *' }, windowSeconds: 86_400, lagSeconds: 600 },
     webhooks: {
       allowlist: parseWebhookAllowlist(overrides.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS),
       attemptTimeoutSeconds: overrides.webhookAttemptTimeoutSeconds ?? 15,
@@ -110,6 +115,8 @@ export function testApiConfig(overrides: {
   bodyLimitBytes?: number;
   quoteTtlSeconds?: number;
   fulfilmentDeadlineSeconds?: number;
+  vesting?: { retryDelaysSeconds: number[]; stalledRetrySeconds: number };
+  eventStream?: Partial<ApiConfig['eventStream']>;
 }): ApiConfig {
   return {
     stellar: overrides.stellar ?? unreachableStellar().network,
@@ -132,8 +139,16 @@ export function testApiConfig(overrides: {
       quoteTtlSeconds: overrides.quoteTtlSeconds ?? 300,
       fulfilmentDeadlineSeconds: overrides.fulfilmentDeadlineSeconds ?? 3_600,
     },
+    vesting: overrides.vesting ?? { retryDelaysSeconds: [60, 600, 3600], stalledRetrySeconds: 86_400 },
     idempotency: { retentionHours: 24, lockTimeoutSeconds: overrides.idempotencyLockTimeoutSeconds ?? 60 },
     webhooks: { allowlist: parseWebhookAllowlist(overrides.webhookAllowedHosts ?? TEST_WEBHOOK_ALLOWED_HOSTS) },
+    eventStream: {
+      retentionHours: 72,
+      heartbeatMs: 15_000,
+      clientBufferLimitBytes: 1024 ** 2,
+      ...overrides.eventStream,
+    },
+    reconciliation: { maxWindowSeconds: 31 * 24 * 3_600 },
   };
 }
 

@@ -203,6 +203,41 @@ describe('configuration', () => {
     }
   });
 
+  it('reads the event stream settings (retention, heartbeat, slow client buffer), refusing malformed values by name', () => {
+    assert.deepEqual(loadApiConfig(valid).eventStream, {
+      retentionHours: 72,
+      heartbeatMs: 15_000,
+      clientBufferLimitBytes: 1024 * 1024,
+    });
+    assert.deepEqual(
+      loadApiConfig({
+        ...valid,
+        EVENT_STREAM_RETENTION_HOURS: '6',
+        EVENT_STREAM_HEARTBEAT_SECONDS: '30',
+        EVENT_STREAM_CLIENT_BUFFER_LIMIT: '256kb',
+      }).eventStream,
+      { retentionHours: 6, heartbeatMs: 30_000, clientBufferLimitBytes: 256 * 1024 },
+    );
+    const cases: [string, string, RegExp][] = [
+      ['EVENT_STREAM_RETENTION_HOURS', '0', /positive number of hours/],
+      ['EVENT_STREAM_RETENTION_HOURS', '1.5', /whole number of hours/],
+      ['EVENT_STREAM_HEARTBEAT_SECONDS', '0', /positive number of seconds/],
+      ['EVENT_STREAM_HEARTBEAT_SECONDS', '301', /at most 300 seconds/],
+      ['EVENT_STREAM_CLIENT_BUFFER_LIMIT', '10', /at least 1kb/],
+      ['EVENT_STREAM_CLIENT_BUFFER_LIMIT', '8kb', /at least 16kb/],
+      ['EVENT_STREAM_CLIENT_BUFFER_LIMIT', 'lots', /size such as 1mb/],
+    ];
+    for (const [variable, value, message] of cases) {
+      const problems = problemsOf(() => loadApiConfig({ ...valid, [variable]: value }));
+      assert.deepEqual(
+        problems.map((p) => p.variable),
+        [variable],
+        `${variable}=${value}`,
+      );
+      assert.match(problems[0]!.message, message, `${variable}=${value}`);
+    }
+  });
+
   it("reads the worker's reconciler interval and threshold and the payment budget it starts runs with", () => {
     const config = loadWorkerConfig({
       ...valid,
@@ -224,6 +259,74 @@ describe('configuration', () => {
         );
       }
     }
+  });
+
+  it("reads the contract indexers' page size and poll interval (worker)", () => {
+    assert.deepEqual(loadWorkerConfig(valid).contractIndexer, { pageSize: 100, pollSeconds: 5 });
+    assert.deepEqual(
+      loadWorkerConfig({ ...valid, CONTRACT_INDEXER_PAGE_SIZE: '500', CONTRACT_INDEXER_POLL_SECONDS: '2' })
+        .contractIndexer,
+      { pageSize: 500, pollSeconds: 2 },
+    );
+    for (const [variable, value] of [
+      ['CONTRACT_INDEXER_PAGE_SIZE', '0'],
+      ['CONTRACT_INDEXER_PAGE_SIZE', '10001'],
+      ['CONTRACT_INDEXER_PAGE_SIZE', 'many'],
+      ['CONTRACT_INDEXER_POLL_SECONDS', '0'],
+      ['CONTRACT_INDEXER_POLL_SECONDS', '1.5'],
+    ] as const) {
+      const problems = problemsOf(() => loadWorkerConfig({ ...valid, [variable]: value }));
+      assert.deepEqual(
+        problems.map((p) => p.variable),
+        [variable],
+        `${variable}=${value}`,
+      );
+    }
+  });
+
+  it("reads the chain reconciliation's schedule, window and lag (worker) and its longest window (API)", () => {
+    assert.deepEqual(loadWorkerConfig(valid).reconciliation, {
+      schedule: { cron: '0 3 * * *' },
+      windowSeconds: 86_400,
+      lagSeconds: 600,
+    });
+    assert.deepEqual(loadApiConfig(valid).reconciliation, { maxWindowSeconds: 31 * 24 * 3_600 });
+    assert.deepEqual(
+      loadWorkerConfig({
+        ...valid,
+        RECONCILIATION_SCHEDULE: '30 1 * * MON',
+        RECONCILIATION_WINDOW_SECONDS: '604800',
+        RECONCILIATION_LAG_SECONDS: '0',
+      }).reconciliation,
+      { schedule: { cron: '30 1 * * MON' }, windowSeconds: 604_800, lagSeconds: 0 },
+    );
+    assert.deepEqual(loadWorkerConfig({ ...valid, RECONCILIATION_SCHEDULE: 'every 6 hours' }).reconciliation.schedule, {
+      everySeconds: 21_600,
+    });
+    assert.deepEqual(loadApiConfig({ ...valid, RECONCILIATION_MAX_WINDOW_SECONDS: '3600' }).reconciliation, {
+      maxWindowSeconds: 3600,
+    });
+    const cases: [string, string, RegExp][] = [
+      ['RECONCILIATION_SCHEDULE', 'daily', /cron expression/],
+      ['RECONCILIATION_SCHEDULE', '0 3 * *', /cron expression/],
+      ['RECONCILIATION_SCHEDULE', 'every 0 hours', /cron expression/],
+      ['RECONCILIATION_WINDOW_SECONDS', '0', /./],
+      ['RECONCILIATION_LAG_SECONDS', '-5', /whole number/],
+    ];
+    for (const [variable, value, message] of cases) {
+      const problems = problemsOf(() => loadWorkerConfig({ ...valid, [variable]: value }));
+      assert.deepEqual(
+        problems.map((p) => p.variable),
+        [variable],
+        `${variable}=${value}`,
+      );
+      assert.match(problems[0]!.message, message, `${variable}=${value}`);
+    }
+    const api = problemsOf(() => loadApiConfig({ ...valid, RECONCILIATION_MAX_WINDOW_SECONDS: 'week' }));
+    assert.deepEqual(
+      api.map((p) => p.variable),
+      ['RECONCILIATION_MAX_WINDOW_SECONDS'],
+    );
   });
 
   it('reads the webhook allowlist for the API and the worker, and the worker its attempt timeout', () => {
@@ -450,6 +553,32 @@ describe('configuration', () => {
       );
     });
 
+    it('reads the vesting contract like the others: VESTING_CONTRACT_ID over the file; off without either', () => {
+      assert.equal(loadApiConfig(valid).stellar.vestingContractId, undefined);
+      const file = contractsFile({ campaign: { contractId }, vesting: { contractId: otherId } });
+      assert.equal(loadWorkerConfig({ ...valid, STELLAR_CONTRACTS_FILE: file }).stellar.vestingContractId, otherId);
+      assert.equal(
+        loadApiConfig({ ...valid, STELLAR_CONTRACTS_FILE: file, VESTING_CONTRACT_ID: contractId }).stellar
+          .vestingContractId,
+        contractId,
+      );
+      assert.equal(
+        loadWorkerConfig({ ...valid, STELLAR_CONTRACTS_FILE: contractsFile({ campaign: { contractId } }) }).stellar
+          .vestingContractId,
+        undefined,
+        'a contracts file without a vesting entry leaves vesting off',
+      );
+      const broken = contractsFile({ campaign: { contractId }, vesting: { contractId: 'nope' } });
+      assert.deepEqual(
+        problemsOf(() => loadApiConfig({ ...valid, STELLAR_CONTRACTS_FILE: broken })),
+        [{ variable: 'STELLAR_CONTRACTS_FILE', message: `${broken} holds no vesting.contractId (a C... address)` }],
+      );
+      assert.deepEqual(
+        problemsOf(() => loadWorkerConfig({ ...valid, VESTING_CONTRACT_ID: 'CNOTACONTRACT' })),
+        [{ variable: 'VESTING_CONTRACT_ID', message: 'must be a Soroban contract address (C...)' }],
+      );
+    });
+
     it('redemption timings: defaults, and a quote TTL outside 30 s..1 day refused naming the variable', () => {
       assert.deepEqual(loadWorkerConfig(valid).redemption, {
         quoteTtlSeconds: 300,
@@ -467,6 +596,25 @@ describe('configuration', () => {
       assert.equal(
         problemsOf(() => loadApiConfig({ ...valid, REDEMPTION_FULFILMENT_DEADLINE_SECONDS: 'soon' }))[0]?.variable,
         'REDEMPTION_FULFILMENT_DEADLINE_SECONDS',
+      );
+    });
+
+    it('vesting retry timings: defaults, a list of waits, and malformed values refused naming the variable', () => {
+      assert.deepEqual(loadWorkerConfig(valid).vesting, {
+        retryDelaysSeconds: [60, 600, 3600],
+        stalledRetrySeconds: 86_400,
+      });
+      assert.deepEqual(
+        loadApiConfig({ ...valid, VESTING_RETRY_DELAYS_SECONDS: '1,2', VESTING_STALLED_RETRY_SECONDS: '3' }).vesting,
+        { retryDelaysSeconds: [1, 2], stalledRetrySeconds: 3 },
+      );
+      for (const bad of ['hourly', '1,,2', '-1', '1.5', '0', '1,2,3,4,5,6,7,8,9,10,11']) {
+        const problems = problemsOf(() => loadWorkerConfig({ ...valid, VESTING_RETRY_DELAYS_SECONDS: bad }));
+        assert.equal(problems[0]?.variable, 'VESTING_RETRY_DELAYS_SECONDS', `${JSON.stringify(bad)} refused`);
+      }
+      assert.equal(
+        problemsOf(() => loadWorkerConfig({ ...valid, VESTING_STALLED_RETRY_SECONDS: 'daily' }))[0]?.variable,
+        'VESTING_STALLED_RETRY_SECONDS',
       );
     });
 

@@ -6,6 +6,7 @@ import {
   WEBHOOK_RETRY_SCHEDULE_SECONDS,
   webhookDeliveryWorkflowId,
   webhookEventId,
+  webhookEventPayload,
   webhookRetryDelaySeconds,
   webhookRetryWaitSeconds,
 } from '@nova/domain';
@@ -38,6 +39,16 @@ describe('webhook retry schedule (@nova/domain)', () => {
     assert.equal(webhookRetryWaitSeconds(5, 7.2), 8);
     assert.equal(webhookRetryWaitSeconds(5, 10 * 86_400), WEBHOOK_RETRY_AFTER_CAP_SECONDS);
     assert.equal(webhookRetryWaitSeconds(5, Number.NaN), 5);
+  });
+
+  it('builds the one event body webhooks and the event stream send', () => {
+    const createdAt = new Date('2026-03-01T12:00:00.000Z');
+    assert.deepEqual(webhookEventPayload({ outboxId: 42n, type: 'issuance.confirmed', createdAt, data: { id: 'x' } }), {
+      id: 'evt_42',
+      type: 'issuance.confirmed',
+      createdAt: '2026-03-01T12:00:00.000Z',
+      data: { id: 'x' },
+    });
   });
 
   it('derives ids from the business keys', () => {

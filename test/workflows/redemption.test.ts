@@ -38,6 +38,17 @@ async function inFlightUntilCancelled(): Promise<never> {
 }
 const REFUND_HASH = 'bb'.repeat(32);
 
+/** The workflow's local activities (its read model). */
+const READ_MODEL_ACTIVITIES = new Set([
+  'holdRedemptionStock',
+  'releaseRedemptionStock',
+  'recordRedemptionChainState',
+  'markRedemptionPaid',
+  'fulfilRedemption',
+  'refundRedemption',
+  'failRedemption',
+]);
+
 /** Activities typed as the real ones; each records its calls and can be overridden per test. */
 function mockActivities(overrides: Partial<Activities> = {}) {
   const calls: { name: string; input: unknown }[] = [];
@@ -80,6 +91,23 @@ function mockActivities(overrides: Partial<Activities> = {}) {
     activities,
     calls,
     names: () => calls.map((c) => c.name),
+    /**
+     * The calls in order, a read-model call (a local activity) counted once per input: local
+     * activities run at least once, and a workflow task that times out (a loaded machine) runs
+     * again those made since the last task completed. Payments and contract calls all count.
+     */
+    steps: () => {
+      const seen = new Set<string>();
+      return calls
+        .filter((c) => {
+          if (!READ_MODEL_ACTIVITIES.has(c.name)) return true;
+          const key = `${c.name} ${JSON.stringify(c.input)}`;
+          if (seen.has(key)) return false;
+          seen.add(key);
+          return true;
+        })
+        .map((c) => c.name);
+    },
     inputOf: (name: keyof Activities) => calls.find((c) => c.name === name)?.input,
   };
 }
@@ -228,7 +256,7 @@ describe('redemptionWorkflow (time-skipping server, mocked activities)', () => {
     });
     const failure = await failureOf(run(mock, input()));
     assert.equal(failure.type, 'QuoteExpired');
-    assert.deepEqual(mock.names().slice(-3), [
+    assert.deepEqual(mock.steps().slice(-3), [
       'recordRedemptionChainState',
       'releaseRedemptionStock',
       'failRedemption',
@@ -305,7 +333,7 @@ describe('redemptionWorkflow (time-skipping server, mocked activities)', () => {
       txHash: PAYMENT_HASH,
       fulfilmentDeadlineSeconds: 72 * 3600,
     });
-    assert.deepEqual(mock.names().slice(-2), ['confirmRedemptionOnChain', 'fulfilRedemption']);
+    assert.deepEqual(mock.steps().slice(-2), ['confirmRedemptionOnChain', 'fulfilRedemption']);
   });
 
   it('a decision is refused while the redemption is not waiting: before payment, and a second one after the first', async () => {
@@ -376,7 +404,7 @@ describe('redemptionWorkflow (time-skipping server, mocked activities)', () => {
       await handle.executeUpdate(rejectRedemptionUpdate, { args: [{ reason: 'out of this colour' }] });
     });
     assert.deepEqual(outcome, { status: 'refunded', paymentTxHash: PAYMENT_HASH, refundTxHash: REFUND_HASH });
-    assert.deepEqual(mock.names().slice(-5), [
+    assert.deepEqual(mock.steps().slice(-5), [
       'submitPayment',
       'cancelRedemptionOnChain',
       'recordRedemptionChainState',
@@ -428,7 +456,7 @@ describe('redemptionWorkflow (time-skipping server, mocked activities)', () => {
       }),
     );
     assert.equal(failure.type, 'CompensationFailed');
-    assert.deepEqual(mock.names().slice(-3), ['submitPayment', 'releaseRedemptionStock', 'failRedemption']);
+    assert.deepEqual(mock.steps().slice(-3), ['submitPayment', 'releaseRedemptionStock', 'failRedemption']);
     assert.ok(
       !mock.names().includes('cancelRedemptionOnChain'),
       'the holder paid and was not refunded: the record stays open',
@@ -466,7 +494,7 @@ describe('redemptionWorkflow (time-skipping server, mocked activities)', () => {
       }),
     );
     assert.equal(failure.type, 'CompensationFailed');
-    assert.deepEqual(mock.names().slice(-4), [
+    assert.deepEqual(mock.steps().slice(-4), [
       'submitPayment',
       'cancelRedemptionOnChain',
       'releaseRedemptionStock',
@@ -520,7 +548,7 @@ describe('redemptionWorkflow (time-skipping server, mocked activities)', () => {
       }),
     );
     assert.equal(failure.type, 'Cancelled');
-    assert.deepEqual(mock.names().slice(-5), [
+    assert.deepEqual(mock.steps().slice(-5), [
       'resolvePayment',
       'cancelRedemptionOnChain',
       'recordRedemptionChainState',

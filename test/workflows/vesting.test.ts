@@ -351,6 +351,78 @@ describe('vestingWorkflow (time-skipping server, mocked activities)', () => {
     assert.equal(mock.inputsOf('revokeVestingOnChain').length, 1);
   });
 
+  /** Ten releases 10 s apart from a start a day away, with short waits after a refusal. */
+  async function shortSchedule(): Promise<VestingWorkflowInput> {
+    const base = await input();
+    return {
+      ...base,
+      cliffAt: base.startAt,
+      endAt: new Date(Date.parse(base.startAt) + 100_000).toISOString(),
+      interval: 'PT10S',
+      retryDelaysSeconds: [1, 2, 3],
+      stalledRetrySeconds: 30,
+    };
+  }
+
+  it('registration refused (no vesting contract on the worker): retried, stalled and flagged, then registered once and vested to the end', async () => {
+    const workflowInput = await shortSchedule();
+    const mock = mockActivities();
+    let refusals = 0;
+    mock.activities.registerVestingOnChain = async (call) => {
+      mock.calls.push({ name: 'registerVestingOnChain', input: call });
+      if (refusals++ < 5) throw ApplicationFailure.nonRetryable('no vesting contract configured', 'VestingDisabled');
+      return { txHash: hashOf('registered'), ledger: 3 };
+    };
+    const { outcome } = await run(mock, workflowInput);
+    assert.equal(outcome.status, 'completed');
+    assert.equal(mock.inputsOf('registerVestingOnChain').length, 6, 'tried until it went through');
+    assert.deepEqual(mock.inputsOf('markVestingStalled'), [
+      {
+        scheduleId: workflowInput.scheduleId,
+        fromNumber: 1,
+        failureType: 'VestingDisabled',
+        message: 'no vesting contract configured',
+      },
+    ]);
+    assert.deepEqual(mock.inputsOf('markVestingRegistered'), [
+      { scheduleId: workflowInput.scheduleId, txHash: hashOf('registered') },
+    ]);
+    assert.equal(sumOf(mock.landed), BigInt(workflowInput.totalStroops), 'every release paid, once');
+    const order = mock.names();
+    assert.ok(order.indexOf('markVestingRegistered') < order.indexOf('submitPayment'), 'nothing paid unregistered');
+  });
+
+  it('revoked: what vested by the time the contract froze it is paid (nothing left releasable on chain), the read model before the chain', async () => {
+    const workflowInput = await shortSchedule();
+    const terms = vestingTermsOf(workflowInput);
+    const start = Date.parse(workflowInput.startAt);
+    const frozenAt = new Date(start + 47_000).toISOString();
+    const mock = mockActivities();
+    mock.activities.revokeVestingOnChain = async (call) => {
+      mock.calls.push({ name: 'revokeVestingOnChain', input: call });
+      // The revoke transaction closed 7 s after the update was taken.
+      return { txHash: hashOf('revoke'), ledger: 12, revokedAt: frozenAt };
+    };
+    const { outcome } = await run(mock, workflowInput, async (handle) => {
+      await env.sleep(start + 40_500 - (await env.currentTimeMs()));
+      await handle.executeUpdate(revokeVestingUpdate);
+    });
+    const [revocation] = mock.inputsOf<{ revokedAt: string; releasedStroops: string; finalTxHash?: string }>(
+      'revokeVesting',
+    );
+    assert.equal(revocation?.revokedAt, frozenAt);
+    const vested = vestedAt(terms, new Date(frozenAt));
+    assert.equal(sumOf(mock.landed), vested, 'paid: what the contract sees vested');
+    assert.equal(outcome.releasedStroops, vested.toString());
+    assert.equal(outcome.returnedStroops, (terms.totalStroops - vested).toString());
+    const order = mock.names();
+    assert.ok(
+      order.lastIndexOf('revokeVesting') < order.lastIndexOf('recordVestingReleaseOnChain'),
+      'the final payment is in the read model before it is recorded on chain',
+    );
+    assert.ok(order.indexOf('recordVestingRelease') < order.indexOf('recordVestingReleaseOnChain'));
+  });
+
   it('a release refused for 3 periods: retried with backoff, stalled once, then the missed amounts paid together, once', async () => {
     const base = await input();
     const start = Date.parse(base.startAt);

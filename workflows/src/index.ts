@@ -6,3 +6,5 @@ export { reconcilerWorkflow } from './reconciler';
 export { webhookDeliveryWorkflow } from './webhook-delivery';
 export { redemptionWorkflow } from './redemption';
 export { vestingWorkflow } from './vesting';
+export { contractIndexerWorkflow } from './contract-indexer';
+export { chainReconciliationWorkflow } from './reconciliation';

@@ -14,6 +14,8 @@ const STEPS: Record<ReconcilerStep, (input: ReconcileBatchInput) => Promise<Reco
   issuanceStarts: steps.reconcileIssuanceStarts,
   campaignChanges: steps.reconcileCampaignChanges,
   redemptionStarts: steps.reconcileRedemptionStarts,
+  vestingStarts: steps.reconcileVestingStarts,
+  reconciliationStarts: steps.reconcileReconciliationStarts,
   outboxEvents: steps.relayOutboxEvents,
   webhookDeliveryStarts: steps.reconcileWebhookDeliveryStarts,
 };
@@ -33,9 +35,15 @@ export async function reconcilerWorkflow(input: ReconcilerInput): Promise<Reconc
   const withWebhooks = patched('reconciler-webhook-steps');
   // ... and runs recorded before redemptions existed, without theirs.
   const withRedemptions = patched('reconciler-redemption-steps');
+  // ... and runs recorded before vesting schedules existed, without theirs.
+  const withVesting = patched('reconciler-vesting-steps');
+  // ... and runs recorded before admins could ask for reconciliations, without theirs.
+  const withReconciliations = patched('reconciler-reconciliation-steps');
   for (const [name, step] of Object.entries(STEPS) as [ReconcilerStep, (typeof STEPS)[ReconcilerStep]][]) {
     if (!withWebhooks && (name === 'outboxEvents' || name === 'webhookDeliveryStarts')) continue;
     if (!withRedemptions && name === 'redemptionStarts') continue;
+    if (!withVesting && name === 'vestingStarts') continue;
+    if (!withReconciliations && name === 'reconciliationStarts') continue;
     const totals: ReconcileTotals = { seen: 0, redriven: 0, alreadyTaken: 0, failed: 0 };
     outcome.steps[name] = totals;
     let cursor: string | undefined;

@@ -64,6 +64,8 @@ const sumOf = (amounts: bigint[]) => amounts.reduce((a, b) => a + b, 0n);
 const now = (): number => Date.now();
 // eslint-disable-next-line no-restricted-globals
 const isoOf = (ms: number): string => new Date(ms).toISOString();
+// eslint-disable-next-line no-restricted-globals
+const msOf = (iso: string): number => Date.parse(iso);
 
 /**
  * One vesting schedule, for its whole life (years): registered on the vesting contract, then
@@ -166,18 +168,31 @@ export async function vestingWorkflow(input: VestingWorkflowInput): Promise<Vest
     }
   };
 
-  if (!state.registered) {
-    const registered = await chain.registerVestingOnChain({
-      scheduleId,
-      beneficiary: input.beneficiary,
-      totalStroops: input.totalStroops,
-      startAt: input.startAt,
-      cliffAt: input.cliffAt,
-      endAt: input.endAt,
-      revocable: input.revocable,
-    });
-    await readModel.markVestingRegistered({ scheduleId, txHash: registered.txHash });
-    state.registered = true;
+  // Registered first, whatever that takes: a refusal (no contract on this worker, say) is waited
+  // out like a refused payment, stalled and flagged, never left as a schedule nobody keeps.
+  while (!state.registered && !revokeAt) {
+    try {
+      const registered = await chain.registerVestingOnChain({
+        scheduleId,
+        beneficiary: input.beneficiary,
+        totalStroops: input.totalStroops,
+        startAt: input.startAt,
+        cliffAt: input.cliffAt,
+        endAt: input.endAt,
+        revocable: input.revocable,
+      });
+      await readModel.markVestingRegistered({ scheduleId, txHash: registered.txHash });
+      state.registered = true;
+      state.refusals = 0;
+      delete state.retryAt;
+      if (status === 'stalled') {
+        delete state.stalledBy;
+        setStatus('active');
+      }
+    } catch (error) {
+      const retryAt = await refused(error, 1);
+      await condition(() => revokeAt !== undefined, Math.max(0, retryAt - now()));
+    }
   }
 
   const maxHistoryEvents = input.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS;
@@ -223,7 +238,7 @@ export async function vestingWorkflow(input: VestingWorkflowInput): Promise<Vest
     state.paidThrough = newest.number;
     state.refusals = 0;
     delete state.retryAt;
-    await recordOnChain(newest.number, amountStroops, txHash);
+    // The read model first (the payment and the budget are accounted at once), then the chain.
     await readModel.recordVestingRelease({
       scheduleId,
       fromNumber,
@@ -236,18 +251,24 @@ export async function vestingWorkflow(input: VestingWorkflowInput): Promise<Vest
       delete state.stalledBy;
       setStatus('active');
     }
+    await recordOnChain(newest.number, amountStroops, txHash);
   }
 
-  if (!revokeAt) {
+  // A revocation that came while the last release was paid finds nothing left to revoke.
+  if (!revokeAt || state.paidThrough >= releases.length) {
     setStatus('completed');
     outcome = { status: 'completed', releasedStroops: released.toString(), returnedStroops: '0' };
     await readModel.completeVesting({ scheduleId, releasedStroops: released.toString() });
     return outcome;
   }
 
-  // Revoked: frozen on chain first (its vested figure is then never below this one), then what
-  // vested by the revocation and is not released is paid, and the rest returns to the budget.
-  await chain.revokeVestingOnChain({ scheduleId });
+  // Revoked: frozen on chain first, then what vested by then (the contract's own time, a moment
+  // after the update's: paying that leaves nothing releasable on chain) and is not released is
+  // paid, and the rest returns to the budget. A schedule never registered has nothing on chain.
+  if (state.registered) {
+    const frozen = await chain.revokeVestingOnChain({ scheduleId });
+    if (frozen.revokedAt) revokeAt = Math.max(revokeAt, msOf(frozen.revokedAt));
+  }
   const vested = vestedAt(terms, revokeAt);
   const owed = vested - released;
   let finalTxHash: string | undefined;
@@ -261,13 +282,10 @@ export async function vestingWorkflow(input: VestingWorkflowInput): Promise<Vest
         memo: vestingReleaseMemo(input.memoStem, 0),
       }));
     } catch (error) {
-      await sleep((await refused(error, state.paidThrough + 1)) - now());
+      await sleep(Math.max(0, (await refused(error, state.paidThrough + 1)) - now()));
     }
   }
-  if (finalTxHash) {
-    released += owed;
-    await recordOnChain(0, owed.toString(), finalTxHash);
-  }
+  if (finalTxHash) released += owed;
   const returnedStroops = (terms.totalStroops - vested).toString();
   await readModel.revokeVesting({
     scheduleId,
@@ -276,6 +294,7 @@ export async function vestingWorkflow(input: VestingWorkflowInput): Promise<Vest
     returnedStroops,
     ...(finalTxHash ? { finalTxHash } : {}),
   });
+  if (finalTxHash && state.registered) await recordOnChain(0, owed.toString(), finalTxHash);
   delete state.stalledBy;
   setStatus('revoked');
   outcome = { status: 'revoked', releasedStroops: released.toString(), returnedStroops };

@@ -1,6 +1,6 @@
 import { log } from '@temporalio/activity';
 import type { PrismaClient } from '@nova/db';
-import type { IssuanceStartRecord, RedemptionStartRecord } from '@nova/domain';
+import type { IssuanceStartRecord, RedemptionStartRecord, VestingStartRecord } from '@nova/domain';
 import type { WebhookDeliveryStarter, WebhookRelay } from '../webhooks/relay';
 import { cursorOf, eachLimited, parseCursor } from './batches';
 
@@ -47,6 +47,18 @@ export interface TemporalHandoffs extends WebhookDeliveryStarter {
   signalCampaignChanges(campaign: { id: string; merchantId: string }, seq: number): Promise<void>;
   /** A redemption's run; Temporal refuses a duplicate (REJECT_DUPLICATE). */
   startRedemption(redemption: RedemptionStartRecord): Promise<'started' | 'already-started'>;
+  /** A vesting schedule's run; Temporal refuses a duplicate (REJECT_DUPLICATE). */
+  startVesting(schedule: VestingStartRecord): Promise<'started' | 'already-started'>;
+  /** An admin's reconciliation; Temporal refuses a duplicate (REJECT_DUPLICATE). */
+  startReconciliation(reconciliation: ReconciliationStartRecord): Promise<'started' | 'already-started'>;
+}
+
+/** What a reconciliation's start needs (a row of `reconciliations` fits). */
+export interface ReconciliationStartRecord {
+  id: string;
+  windowFrom: Date;
+  windowTo: Date;
+  requestId?: string | null;
 }
 
 interface DueStart extends IssuanceStartRecord {
@@ -60,6 +72,35 @@ interface DueCampaign {
   merchantId: string;
   seq: number;
   recordedAt: Date;
+}
+
+/**
+ * Starts each due record's workflow by its business id, then marks the ones Temporal took
+ * (started, or refused as a duplicate: its run exists) in one statement; one that fails stays
+ * for the next run. Returns the batch, with the cursor after its last record when it was full.
+ */
+async function startEach<Row extends { id: string; createdAt: Date }>(
+  due: Row[],
+  batchSize: number,
+  what: string,
+  start: (row: Row) => Promise<'started' | 'already-started'>,
+  markHandedOff: (taken: string[]) => Promise<unknown>,
+): Promise<ReconcileBatch> {
+  const taken: string[] = [];
+  const batch: ReconcileBatch = { seen: due.length, redriven: 0, alreadyTaken: 0, failed: 0 };
+  await eachLimited(due, async (row) => {
+    try {
+      const outcome = await start(row);
+      batch[outcome === 'started' ? 'redriven' : 'alreadyTaken'] += 1;
+      taken.push(row.id);
+    } catch (error) {
+      batch.failed += 1;
+      log.warn(`Temporal did not take a ${what} start`, { id: row.id, error: String(error) });
+    }
+  });
+  if (taken.length > 0) await markHandedOff(taken);
+  const last = due.at(-1);
+  return due.length === batchSize && last ? { ...batch, next: cursorOf(last.createdAt, last.id) } : batch;
 }
 
 /**
@@ -147,24 +188,66 @@ export function createReconcilerActivities(deps: {
            AND (created_at, id) > (${after.at}::timestamptz, ${after.id}::uuid)
          ORDER BY created_at, id
          LIMIT ${input.batchSize}`;
-      const taken: string[] = [];
-      const batch: ReconcileBatch = { seen: due.length, redriven: 0, alreadyTaken: 0, failed: 0 };
-      await eachLimited(due, async (redemption) => {
-        try {
-          const outcome = await handoffs.startRedemption(redemption);
-          batch[outcome === 'started' ? 'redriven' : 'alreadyTaken'] += 1;
-          taken.push(redemption.id);
-        } catch (error) {
-          batch.failed += 1;
-          log.warn('Temporal did not take a redemption start', { redemptionId: redemption.id, error: String(error) });
-        }
-      });
-      if (taken.length > 0) {
-        await db.$executeRaw`
-          UPDATE redemptions SET handed_off_at = now() WHERE id = ANY(${taken}::uuid[]) AND handed_off_at IS NULL`;
-      }
-      const last = due.at(-1);
-      return due.length === input.batchSize && last ? { ...batch, next: cursorOf(last.createdAt, last.id) } : batch;
+      return await startEach(
+        due,
+        input.batchSize,
+        'redemption',
+        (redemption) => handoffs.startRedemption(redemption),
+        (taken) =>
+          db.$executeRaw`
+          UPDATE redemptions SET handed_off_at = now() WHERE id = ANY(${taken}::uuid[]) AND handed_off_at IS NULL`,
+      );
+    },
+
+    /**
+     * Vesting schedules created whose workflow start did not go through: started as the API
+     * does, then marked handed off (a duplicate Temporal refuses was taken before: marked too).
+     */
+    async reconcileVestingStarts(input: ReconcileBatchInput): Promise<ReconcileBatch> {
+      const after = parseCursor(input.cursor);
+      const due = await db.$queryRaw<(VestingStartRecord & { createdAt: Date })[]>`
+        SELECT id::text, merchant_id::text AS "merchantId", campaign_id::text AS "campaignId", beneficiary,
+               total_stroops AS "totalStroops", start_at AS "startAt", cliff_at AS "cliffAt", end_at AS "endAt",
+               interval, revocable, request_id AS "requestId", created_at AS "createdAt"
+          FROM vesting_schedules
+         WHERE handed_off_at IS NULL AND created_at < now() - make_interval(secs => ${input.afterSeconds})
+           AND (created_at, id) > (${after.at}::timestamptz, ${after.id}::uuid)
+         ORDER BY created_at, id
+         LIMIT ${input.batchSize}`;
+      return await startEach(
+        due,
+        input.batchSize,
+        'vesting schedule',
+        (schedule) => handoffs.startVesting(schedule),
+        (taken) =>
+          db.$executeRaw`
+          UPDATE vesting_schedules SET handed_off_at = now() WHERE id = ANY(${taken}::uuid[]) AND handed_off_at IS NULL`,
+      );
+    },
+
+    /**
+     * Reconciliations an admin asked for whose workflow start did not go through: started as the
+     * API does, then marked handed off (a duplicate Temporal refuses was taken before).
+     */
+    async reconcileReconciliationStarts(input: ReconcileBatchInput): Promise<ReconcileBatch> {
+      const after = parseCursor(input.cursor);
+      const due = await db.$queryRaw<(ReconciliationStartRecord & { createdAt: Date })[]>`
+        SELECT id::text, window_from AS "windowFrom", window_to AS "windowTo", request_id AS "requestId",
+               created_at AS "createdAt"
+          FROM reconciliations
+         WHERE handed_off_at IS NULL AND created_at < now() - make_interval(secs => ${input.afterSeconds})
+           AND (created_at, id) > (${after.at}::timestamptz, ${after.id}::uuid)
+         ORDER BY created_at, id
+         LIMIT ${input.batchSize}`;
+      return await startEach(
+        due,
+        input.batchSize,
+        'reconciliation',
+        (reconciliation) => handoffs.startReconciliation(reconciliation),
+        (taken) =>
+          db.$executeRaw`
+          UPDATE reconciliations SET handed_off_at = now() WHERE id = ANY(${taken}::uuid[]) AND handed_off_at IS NULL`,
+      );
     },
 
     /**

@@ -127,6 +127,27 @@ export class ContractError extends StellarError {
   }
 }
 
+/**
+ * Soroban RPC no longer holds the ledger a getEvents request starts at (its cursor or
+ * startLedger): it fell out of the RPC's retention window. Final for that request; the caller
+ * decides what to do about the ledgers it can no longer read (the indexer records a gap).
+ */
+export class EventsOutsideRetentionError extends StellarError {
+  readonly retryable = false;
+  readonly type = 'ContractEventsOutsideRetention';
+  constructor(
+    message: string,
+    /** The ledger the request started at. */
+    readonly requestedLedger: number,
+    /** The oldest and latest ledgers the RPC serves now. */
+    readonly oldestLedger: number,
+    readonly latestLedger: number,
+  ) {
+    super(message);
+    this.name = 'EventsOutsideRetentionError';
+  }
+}
+
 interface HttpLikeError {
   code?: string;
   message?: string;

@@ -18,6 +18,7 @@ import { fromStroops, toStroops } from '@nova/domain';
 import { decisiveResultCodes, horizonResultCodesFromXdr } from '@nova/domain/stellar-result-codes';
 import {
   ContractError,
+  EventsOutsideRetentionError,
   GatewayInternalError,
   SimulationFailedError,
   StellarUnavailableError,
@@ -71,15 +72,92 @@ export type ContractTransactionLookup =
 export interface ContractEvent {
   id: string;
   ledger: number;
+  ledgerClosedAt: Date;
+  txHash: string;
   contractId: string;
   topics: xdr.ScVal[];
   value: xdr.ScVal;
+}
+
+/** A page of getEvents: the events, the cursor to continue after them, and the RPC's retained range. */
+export interface ContractEventsPage {
+  events: ContractEvent[];
+  cursor?: string;
+  latestLedger: number;
+  oldestLedger?: number;
+}
+
+/** The ledger a getEvents cursor points into (the TOID's upper 32 bits). */
+export function ledgerOfEventCursor(cursor: string): number {
+  return Number(BigInt(cursor.split('-')[0] ?? '0') >> 32n);
+}
+
+/** stellar-rpc's refusal of a start outside its retained ledgers (JSON-RPC -32600). */
+const OUTSIDE_RETENTION =
+  /startLedger must be (?:within the ledger range|between the oldest ledger): ?(\d+)(?: -| and the latest ledger:) (\d+)/;
+
+/** A payment-like operation as Horizon lists it (payment or create_account), with its transaction's memo. */
+export interface ChainPayment {
+  /** Horizon's operation id (TOID), also its paging token. */
+  operationId: string;
+  /** The inner transaction's hash (a fee bump's inner hash: what the journal records). */
+  txHash: string;
+  /** The operation's index in its transaction (0-based). */
+  opIndex: number;
+  type: 'payment' | 'create_account' | string;
+  from: string;
+  to: string;
+  /** `native` or `CODE:ISSUER`. */
+  asset: string;
+  amountStroops: bigint;
+  memo?: string;
+  closedAt: Date;
 }
 
 /** Stellar's limit on operations in one transaction. */
 export const MAX_OPERATIONS_PER_TRANSACTION = 100;
 
 const CONTRACT_ERROR = /Error\(Contract, #(\d+)\)/;
+
+/** The fields of Horizon's payment-like records the reconciliation reads (with join=transactions). */
+interface HorizonPaymentRecord {
+  id: string;
+  paging_token: string;
+  type: string;
+  transaction_hash: string;
+  created_at: string;
+  source_account: string;
+  from?: string;
+  to?: string;
+  amount?: string;
+  asset_type?: string;
+  asset_code?: string;
+  asset_issuer?: string;
+  funder?: string;
+  account?: string;
+  starting_balance?: string;
+  transaction_attr?: { memo?: string; memo_type?: string; inner_transaction?: { hash: string } };
+}
+
+function chainPaymentOf(record: HorizonPaymentRecord): ChainPayment {
+  const tx = record.transaction_attr;
+  const creation = record.type === 'create_account';
+  const asset =
+    creation || record.asset_type === 'native' ? 'native' : `${record.asset_code ?? ''}:${record.asset_issuer ?? ''}`;
+  return {
+    operationId: record.id,
+    txHash: tx?.inner_transaction?.hash ?? record.transaction_hash,
+    // The TOID's low 12 bits are the operation's 1-based order in its transaction.
+    opIndex: Number(BigInt(record.id) & 0xfffn) - 1,
+    type: record.type,
+    from: (creation ? record.funder : record.from) ?? record.source_account,
+    to: (creation ? record.account : record.to) ?? '',
+    asset,
+    amountStroops: toStroops((creation ? record.starting_balance : record.amount) ?? '0'),
+    ...(tx?.memo_type === 'text' && tx.memo !== undefined ? { memo: tx.memo } : {}),
+    closedAt: new Date(record.created_at),
+  };
+}
 
 /** Horizon's codes of a failed transaction; for a fee bump, the inner transaction's (what decides). */
 function resultCodesOf(resultXdr: string): ResultCodes {
@@ -333,6 +411,42 @@ export class StellarGateway {
   }
 
   /**
+   * One page of the payments touching `account` (Horizon lists an account's payments where it is
+   * the source, sender or receiver), each with its transaction joined for the memo and the inner
+   * hash. Successful transactions only, as Horizon's default. `next` is the cursor of the page
+   * after; undefined once a page came back short (nothing more that way).
+   */
+  async paymentsPage(
+    account: string,
+    page: { cursor?: string; order: 'asc' | 'desc'; limit: number },
+  ): Promise<{ payments: ChainPayment[]; next?: string }> {
+    try {
+      let call = this.horizon.payments().forAccount(account).join('transactions').order(page.order).limit(page.limit);
+      if (page.cursor) call = call.cursor(page.cursor);
+      const result = await call.call();
+      const records = result.records as unknown as HorizonPaymentRecord[];
+      const last = records.at(-1);
+      return {
+        payments: records.map(chainPaymentOf),
+        ...(records.length === page.limit && last ? { next: last.paging_token } : {}),
+      };
+    } catch (error) {
+      throw translateStellarError(error);
+    }
+  }
+
+  /** A transaction's payments, by its hash (a fee bump's inner hash finds it too); undefined when not on chain. */
+  async transactionPayments(hash: string): Promise<ChainPayment[] | undefined> {
+    try {
+      const result = await this.horizon.payments().forTransaction(hash).join('transactions').limit(200).call();
+      return (result.records as unknown as HorizonPaymentRecord[]).map(chainPaymentOf);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw translateStellarError(error);
+    }
+  }
+
+  /**
    * Builds a Soroban contract call ready to send: simulate -> assemble (footprint, resources,
    * fee) -> sign. Nothing is sent: the transaction journal persists it first. A refused
    * simulation is the contract's numbered error (ContractError) or a final SimulationFailedError.
@@ -507,29 +621,58 @@ export class StellarGateway {
     }
   }
 
-  /** Contract events from `cursor` (exclusive) or `startLedger`, for the given contracts. */
+  /** The ledgers Soroban RPC serves now (its retention window, oldest to latest). */
+  async rpcLedgerRange(): Promise<{ oldestLedger: number; latestLedger: number }> {
+    try {
+      const health = await this.rpc.getHealth();
+      return { oldestLedger: health.oldestLedger, latestLedger: health.latestLedger };
+    } catch (error) {
+      throw translateStellarError(error);
+    }
+  }
+
+  /**
+   * Contract events from `cursor` (exclusive) or `startLedger`, for the given contracts. A start
+   * the RPC no longer retains is EventsOutsideRetentionError, with the range it does retain.
+   */
   async contractEvents(query: {
     contractIds: string[];
     cursor?: string;
     startLedger?: number;
     limit?: number;
-  }): Promise<{ events: ContractEvent[]; cursor?: string }> {
+  }): Promise<ContractEventsPage> {
+    const requestedLedger = query.cursor ? ledgerOfEventCursor(query.cursor) : (query.startLedger ?? 1);
     try {
       const filters = [{ type: 'contract' as const, contractIds: query.contractIds }];
       const response = query.cursor
         ? await this.rpc.getEvents({ filters, cursor: query.cursor, limit: query.limit ?? 100 })
         : await this.rpc.getEvents({ filters, startLedger: query.startLedger ?? 1, limit: query.limit ?? 100 });
+      const oldest = (response as { oldestLedger?: number }).oldestLedger;
       return {
         cursor: response.cursor,
+        latestLedger: response.latestLedger,
+        ...(oldest !== undefined ? { oldestLedger: oldest } : {}),
         events: response.events.map((e) => ({
           id: e.id,
           ledger: e.ledger,
+          ledgerClosedAt: new Date(e.ledgerClosedAt),
+          txHash: e.txHash,
           contractId: e.contractId?.contractId() ?? '',
           topics: e.topic,
           value: e.value,
         })),
       };
     } catch (error) {
+      const message = (error as { message?: unknown } | null)?.message;
+      const match = typeof message === 'string' ? OUTSIDE_RETENTION.exec(message) : null;
+      if (match) {
+        throw new EventsOutsideRetentionError(
+          `Soroban RPC retains ledgers ${match[1]} to ${match[2]}, not ${requestedLedger}`,
+          requestedLedger,
+          Number(match[1]),
+          Number(match[2]),
+        );
+      }
       throw translateStellarError(error);
     }
   }

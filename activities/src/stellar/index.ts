@@ -7,3 +7,6 @@ export * from './payment-activities';
 export * from './campaign-contract';
 export * from './contract-admin';
 export * from './redemption-contract';
+export * from './vesting-contract';
+export * from './contract-indexer';
+export * from './contract-event-decoding';

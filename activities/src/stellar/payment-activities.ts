@@ -57,10 +57,13 @@ export function toActivityFailure(error: unknown): unknown {
   });
 }
 
-/** Heartbeats when called inside an activity (the journal reports progress through it). */
-export function heartbeat(step: string): void {
+/**
+ * Heartbeats when called inside an activity (the journal reports progress through it; the
+ * reconciliation its position, which a retry reads back from the heartbeat details).
+ */
+export function heartbeat(details: unknown): void {
   try {
-    Context.current().heartbeat(step);
+    Context.current().heartbeat(details);
   } catch {
     // Not inside an activity (e.g. a unit test calling the function directly).
   }

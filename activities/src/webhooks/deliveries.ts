@@ -4,10 +4,9 @@ import {
   WEBHOOK_ENDPOINT_DISABLE_AFTER_SECONDS,
   WEBHOOK_RETRY_AFTER_STATUSES,
   webhookEndpointResource,
-  webhookEventId,
+  webhookEventPayload,
   webhookRetryWaitSeconds,
   type WebhookDeliveryFailure,
-  type WebhookEventPayload,
   type WebhookEventType,
 } from '@nova/domain';
 import type { Clock } from '../clock';
@@ -144,12 +143,12 @@ export function createWebhookDeliveryActivities(deps: WebhookDeliveryDependencie
   }
 
   function messageOf(delivery: DeliveryToSend, now: Date): WebhookMessage {
-    const payload: WebhookEventPayload = {
-      id: webhookEventId(delivery.eventId),
+    const payload = webhookEventPayload({
+      outboxId: delivery.eventId,
       type: delivery.eventType,
-      createdAt: delivery.eventCreatedAt.toISOString(),
+      createdAt: delivery.eventCreatedAt,
       data: delivery.payload,
-    };
+    });
     const secrets = [delivery.secret];
     if (delivery.previousSecret && delivery.previousSecretExpiresAt && delivery.previousSecretExpiresAt > now) {
       secrets.push(delivery.previousSecret);

@@ -15,13 +15,16 @@ import { RequestContractModule } from './common/request-contract';
 import { requestIdFor } from './common/request-id';
 import { TracingLifecycle } from './common/tracing-lifecycle';
 import { ConfigModule } from './config/config.module';
+import { ContractEventsModule } from './contract-events/contract-events.module';
 import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { IssuancesModule } from './issuances/issuances.module';
 import { MerchantsModule } from './merchants/merchants.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedemptionsModule } from './redemptions/redemptions.module';
+import { VestingModule } from './vesting/vesting.module';
 import { StellarModule } from './stellar/stellar.module';
 import { TemporalModule } from './temporal/temporal.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -68,6 +71,9 @@ export class AppModule {
         CatalogModule,
         WebhooksModule,
         RedemptionsModule,
+        VestingModule,
+        ContractEventsModule,
+        EventsModule,
       ],
       providers: [TracingLifecycle],
     };

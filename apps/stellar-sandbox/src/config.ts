@@ -17,6 +17,8 @@ export interface SandboxOptions {
   faults?: FaultSpec[];
   /** How long POST /transactions waits for inclusion before answering 504 (Horizon: ~30 s). */
   submitTimeoutMs?: number;
+  /** Ledgers Soroban RPC serves events of (stellar-rpc's retention window; default 120960, 7 days of 5 s ledgers). */
+  rpcRetentionLedgers?: number;
   /**
    * A running nova-contract-host (../contract-host) serving the contracts at this sandbox's
    * contract ids: contract calls then run the real contracts. Without it they run interface-only.
@@ -49,6 +51,7 @@ export function resolveOptions(options: SandboxOptions): ResolvedSandboxOptions 
     networkPassphrase: options.networkPassphrase ?? DEFAULT_NETWORK_PASSPHRASE,
     faults: options.faults ?? [],
     submitTimeoutMs: options.submitTimeoutMs ?? 30_000,
+    rpcRetentionLedgers: options.rpcRetentionLedgers ?? 120_960,
     contractHost: options.contractHost,
     log: options.log,
   };
@@ -57,6 +60,7 @@ export function resolveOptions(options: SandboxOptions): ResolvedSandboxOptions 
   checkInteger('maxOpsPerLedger', resolved.maxOpsPerLedger, 1, 1_000_000);
   checkInteger('channelAccounts', resolved.channelAccounts, 0, 1000);
   checkInteger('submitTimeoutMs', resolved.submitTimeoutMs, 1, 3_600_000);
+  checkInteger('rpcRetentionLedgers', resolved.rpcRetentionLedgers, 1, 10_000_000);
   if (resolved.networkPassphrase.length === 0) throw new ConfigError('networkPassphrase', 'must not be empty');
   if (resolved.contractHost) {
     const reason = contractHostUrlProblem(resolved.contractHost.url);
@@ -92,6 +96,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, cwd: string): SandboxOpti
     channelAccounts: intFromEnv(env, 'SANDBOX_CHANNEL_ACCOUNTS', 8, 0, 1000),
     networkPassphrase: env.SANDBOX_NETWORK_PASSPHRASE ?? DEFAULT_NETWORK_PASSPHRASE,
     submitTimeoutMs: intFromEnv(env, 'SANDBOX_SUBMIT_TIMEOUT_MS', 30_000, 1, 3_600_000),
+    rpcRetentionLedgers: intFromEnv(env, 'SANDBOX_RPC_RETENTION_LEDGERS', 120_960, 1, 10_000_000),
   };
   if (options.host === '') throw new ConfigError('SANDBOX_HOST', 'must not be empty');
   if (options.networkPassphrase === '') throw new ConfigError('SANDBOX_NETWORK_PASSPHRASE', 'must not be empty');

@@ -44,6 +44,10 @@ export async function handleControl(ctx: RequestContext, deps: ControlDependenci
     });
   }
   if (path === '/sandbox/transactions' && method === 'GET') return transactionsByMemo(ctx, deps);
+  if (path === '/sandbox/rpc-retention') {
+    if (method === 'PUT') return setRpcRetention(ctx, deps);
+    if (method === 'GET') return sendJson(ctx.res, 200, rpcRetention(deps));
+  }
   if (path === '/sandbox/contracts' && method === 'GET') {
     return sendJson(ctx.res, 200, {
       contracts: Object.fromEntries(
@@ -81,6 +85,29 @@ export async function handleControl(ctx: RequestContext, deps: ControlDependenci
     });
   }
   sendJson(ctx.res, 404, { error: `no control endpoint ${method} ${path}` });
+}
+
+function rpcRetention(deps: ControlDependencies): Record<string, number> {
+  return {
+    ledgers: deps.state.rpcRetentionLedgers,
+    oldestLedger: deps.state.oldestRetainedLedger().sequence,
+    latestLedger: deps.state.latestLedger().sequence,
+  };
+}
+
+/** `{ ledgers }`: Soroban RPC serves events of only that many latest ledgers from now on (an RPC that pruned its history). */
+async function setRpcRetention(ctx: RequestContext, deps: ControlDependencies): Promise<void> {
+  let ledgers: unknown;
+  try {
+    ledgers = (JSON.parse(await readBody(ctx.req)) as { ledgers?: unknown }).ledgers;
+  } catch {
+    return sendJson(ctx.res, 400, { error: 'body must be JSON: { "ledgers": <count> }' });
+  }
+  if (typeof ledgers !== 'number' || !Number.isInteger(ledgers) || ledgers < 1) {
+    return sendJson(ctx.res, 400, { error: 'ledgers must be a whole number of at least 1' });
+  }
+  deps.state.rpcRetentionLedgers = ledgers;
+  sendJson(ctx.res, 200, rpcRetention(deps));
 }
 
 async function addFaults(ctx: RequestContext, deps: ControlDependencies): Promise<void> {

@@ -46,6 +46,7 @@ const routes: Array<{ method: string; pattern: RegExp; handler: Handler }> = [
   { method: 'GET', pattern: /^\/accounts\/([^/]+)\/transactions$/, handler: accountTransactions },
   { method: 'GET', pattern: /^\/transactions$/, handler: allTransactions },
   { method: 'GET', pattern: /^\/transactions\/([^/]+)$/, handler: transaction },
+  { method: 'GET', pattern: /^\/transactions\/([^/]+)\/payments$/, handler: transactionPayments },
   { method: 'POST', pattern: /^\/transactions$/, handler: submitSync },
   { method: 'POST', pattern: /^\/transactions_async$/, handler: submitAsync },
   { method: 'GET', pattern: /^\/operations\/([^/]+)$/, handler: operation },
@@ -250,6 +251,27 @@ function sendPayments(
       const tx = join ? deps.state.transaction(operation.transactionHash) : undefined;
       return paymentJson(ctx.base, operation, tx ? transactionJson(ctx.base, tx) : undefined);
     },
+  );
+}
+
+/**
+ * A transaction's payments (Horizon's GET /transactions/:hash/payments): found by its hash or, for
+ * a fee bump, by its inner hash as the transaction lookup is; 404 for an unknown transaction, a
+ * failed one's only with include_failed (as the other payment lists).
+ */
+function transactionPayments(ctx: RequestContext, deps: HorizonDependencies, [hash]: string[]): void {
+  if (hash === undefined || !/^[0-9a-fA-F]{64}$/.test(hash)) {
+    return sendProblem(
+      ctx.res,
+      invalidField('tx_id', 'Transaction hash must be a hex-encoded, lowercase SHA-256 hash'),
+    );
+  }
+  const record = deps.state.transaction(hash);
+  if (!record) return sendProblem(ctx.res, problems.notFound());
+  sendPayments(
+    ctx,
+    deps,
+    deps.state.payments.filter((operation) => operation.transactionHash === record.hash),
   );
 }
 

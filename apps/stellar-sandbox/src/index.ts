@@ -162,6 +162,7 @@ export async function startSandbox(options: SandboxOptions, extras: StartSandbox
     log,
   });
 
+  ledgerState.rpcRetentionLedgers = config.rpcRetentionLedgers;
   const changed = await ensureGenesis({ state: ledgerState, closer, submitter, keys });
   if (fresh || changed) persister.markDirty();
   await persister.flush();

@@ -253,6 +253,9 @@ export interface SandboxAccounts {
   channels: string[];
 }
 
+/** stellar-rpc's default retention: 7 days of 5-second ledgers. */
+export const DEFAULT_RPC_RETENTION_LEDGERS = 120_960;
+
 export class LedgerState implements EntryWriter {
   readonly entries = new Map<string, EntryRecord>();
   private readonly trustlinesByAccount = new Map<string, Set<string>>();
@@ -267,8 +270,21 @@ export class LedgerState implements EntryWriter {
   readonly invocations: InvocationRecord[] = [];
   readonly contracts: ContractDeployment[] = [];
   accounts: SandboxAccounts = { issuer: '', distribution: '', channels: [] };
+  /**
+   * How many of the latest ledgers Soroban RPC serves events of (stellar-rpc's retention
+   * window); Horizon keeps all history. Changed at run time by PUT /sandbox/rpc-retention.
+   */
+  rpcRetentionLedgers: number = DEFAULT_RPC_RETENTION_LEDGERS;
 
   constructor(readonly networkPassphrase: string) {}
+
+  /** The oldest ledger Soroban RPC still serves: the retention window back from the latest. */
+  oldestRetainedLedger(): LedgerRecord {
+    const latest = this.latestLedger();
+    const first = this.ledgers[0] ?? latest;
+    const oldest = Math.max(first.sequence, latest.sequence - this.rpcRetentionLedgers + 1);
+    return this.ledger(oldest) ?? first;
+  }
 
   peek(key: string): EntryRecord | undefined {
     return this.entries.get(key);

@@ -42,7 +42,15 @@ class RpcError extends Error {
   }
 }
 
+const INVALID_REQUEST = -32600;
 const INVALID_PARAMS = -32602;
+
+/** stellar-rpc scans at most this many ledgers per getEvents request. */
+const LEDGER_SCAN_LIMIT = 10_000;
+/** The highest transaction and operation orders of a TOID, and the highest event index. */
+const TOID_MAX_TRANSACTION = (1 << 20) - 1;
+const TOID_MAX_OPERATION = (1 << 12) - 1;
+const MAX_EVENT_INDEX = 4_294_967_295;
 
 interface JsonRpcRequest {
   jsonrpc?: unknown;
@@ -132,7 +140,7 @@ async function dispatch(
 
 function retention(deps: RpcDependencies): Record<string, unknown> {
   const latest = deps.state.latestLedger();
-  const oldest = deps.state.ledgers[0] ?? latest;
+  const oldest = deps.state.oldestRetainedLedger();
   return {
     latestLedger: latest.sequence,
     latestLedgerCloseTime: String(latest.closedAt),
@@ -143,7 +151,7 @@ function retention(deps: RpcDependencies): Record<string, unknown> {
 
 function getHealth(deps: RpcDependencies): Record<string, unknown> {
   const latest = deps.state.latestLedger();
-  const oldest = deps.state.ledgers[0] ?? latest;
+  const oldest = deps.state.oldestRetainedLedger();
   return {
     status: 'healthy',
     latestLedger: latest.sequence,
@@ -406,9 +414,17 @@ interface EventFilter {
   topics?: string[][];
 }
 
+/**
+ * As stellar-rpc's getEvents: the request starts at `startLedger`, or just after `cursor`; either
+ * way the start must lie within the retained ledgers, else -32600 "startLedger must be within
+ * the ledger range: <oldest> - <latest>" (a cursor that fell out of the retention window is
+ * refused, never silently moved). At most 10000 ledgers are scanned; a short page's cursor is
+ * the end of the scanned window (the last scanned ledger, highest position), so the next request
+ * resumes exactly after it.
+ */
 function getEvents(args: Record<string, unknown>, deps: RpcDependencies): Record<string, unknown> {
   const latest = deps.state.latestLedger();
-  const oldest = deps.state.ledgers[0] ?? latest;
+  const oldest = deps.state.oldestRetainedLedger();
   const pagination = (typeof args.pagination === 'object' && args.pagination !== null ? args.pagination : {}) as {
     cursor?: unknown;
     limit?: unknown;
@@ -421,30 +437,34 @@ function getEvents(args: Record<string, unknown>, deps: RpcDependencies): Record
   const events = deps.state.events;
 
   let startIndex: number;
-  let endLedger: number;
+  let startLedger: number;
   if (cursor !== undefined && cursor !== '') {
     if (args.startLedger !== undefined || args.endLedger !== undefined) {
       throw new RpcError(INVALID_PARAMS, 'ledger ranges and cursor cannot both be set');
     }
     if (typeof cursor !== 'string' || !/^\d{19}-\d{10}$/.test(cursor))
       throw new RpcError(INVALID_PARAMS, 'invalid cursor');
+    startLedger = Number(BigInt(cursor.slice(0, 19)) >> 32n);
     startIndex = firstIndex(events, (event) => event.id > cursor);
-    endLedger = latest.sequence + 1;
   } else {
-    const startLedger = Number(args.startLedger);
-    if (!Number.isInteger(startLedger) || startLedger < oldest.sequence || startLedger > latest.sequence) {
-      throw new RpcError(
-        INVALID_PARAMS,
-        `startLedger must be between the oldest ledger: ${oldest.sequence} and the latest ledger: ${latest.sequence}`,
-      );
-    }
-    endLedger = args.endLedger === undefined ? latest.sequence + 1 : Number(args.endLedger);
-    if (!Number.isInteger(endLedger) || endLedger <= startLedger) {
-      throw new RpcError(INVALID_PARAMS, 'endLedger must be after startLedger');
-    }
+    startLedger = Number(args.startLedger);
+    if (!Number.isInteger(startLedger)) throw new RpcError(INVALID_PARAMS, 'startLedger must be a ledger sequence');
     startIndex = firstIndex(events, (event) => event.ledger >= startLedger);
   }
-  endLedger = Math.min(endLedger, latest.sequence + 1);
+  if (startLedger < oldest.sequence || startLedger > latest.sequence) {
+    throw new RpcError(
+      INVALID_REQUEST,
+      `startLedger must be within the ledger range: ${oldest.sequence} - ${latest.sequence}`,
+    );
+  }
+  let endLedger = Math.min(startLedger + LEDGER_SCAN_LIMIT, latest.sequence + 1);
+  if (args.endLedger !== undefined) {
+    const requested = Number(args.endLedger);
+    if (!Number.isInteger(requested) || requested <= startLedger) {
+      throw new RpcError(INVALID_PARAMS, 'endLedger must be after startLedger');
+    }
+    endLedger = Math.min(requested, endLedger);
+  }
 
   const matched: ContractEventRecord[] = [];
   for (let index = startIndex; index < events.length && matched.length < limit; index += 1) {
@@ -453,11 +473,12 @@ function getEvents(args: Record<string, unknown>, deps: RpcDependencies): Record
     if (filters.length === 0 || filters.some((filter) => matches(event, filter))) matched.push(event);
   }
   const last = matched[matched.length - 1];
-  // A short page means the whole window was searched: the next page starts after it.
   const nextCursor =
     matched.length === limit && last
       ? last.id
-      : `${toid(endLedger, 0, 0).toString().padStart(19, '0')}-${'0'.repeat(10)}`;
+      : `${toid(endLedger - 1, TOID_MAX_TRANSACTION, TOID_MAX_OPERATION)
+          .toString()
+          .padStart(19, '0')}-${String(MAX_EVENT_INDEX)}`;
   return {
     events: matched.map((event) => ({
       type: 'contract',

@@ -155,6 +155,19 @@ describe('Horizon: a NOVA reward paid through a channel account', () => {
     assert.equal(transaction.memo, 'issuance/happy-1');
   });
 
+  it("lists a transaction's payments by its hash, and answers 404 for an unknown one", async () => {
+    const page = await t.horizon.payments().forTransaction(paymentHash).join('transactions').call();
+    assert.equal(page.records.length, 1);
+    const [payment] = page.records;
+    assert.ok(payment && payment.type === 'payment');
+    assert.equal(payment.transaction_hash, paymentHash);
+    assert.equal(payment.from, t.sandbox.accounts.distribution);
+    assert.equal(payment.amount, '25.0000000');
+    assert.equal((await payment.transaction()).memo, 'issuance/happy-1');
+    const unknown = await httpFailure(t.horizon.payments().forTransaction('0'.repeat(64)).call());
+    assert.equal(unknown.status, 404);
+  });
+
   it('counts landed transactions by memo on the control endpoint', async () => {
     const landed = await landedWithMemo(t, 'issuance/happy-1');
     assert.equal(landed.count, 1);

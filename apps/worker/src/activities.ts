@@ -12,7 +12,8 @@ import {
   type Clock,
   type PlatformActivities,
 } from '@nova/activities';
-import { ensureReconcilerSchedule, WorkflowHandoffs } from '@nova/workflows/client';
+import { INDEXED_CONTRACTS, type IndexedContract } from '@nova/domain';
+import { ensureReconcilerSchedule, ensureReconciliationSchedule, WorkflowHandoffs } from '@nova/workflows/client';
 import { createStellarServices } from './stellar';
 
 function tracingClientInterceptor(): WorkflowClientInterceptor {
@@ -49,6 +50,7 @@ export async function createWorkerActivities(options: {
     webhookTaskQueue: config.temporal.webhookTaskQueue,
     paymentBudgetSeconds: config.issuance.paymentBudgetSeconds,
     fulfilmentDeadlineSeconds: config.redemption.fulfilmentDeadlineSeconds,
+    vestingRetry: config.vesting,
     assetCode: config.stellar.assetCode,
     campaignContractId: config.stellar.campaignContractId,
   });
@@ -75,11 +77,57 @@ export async function createWorkerActivities(options: {
   });
 }
 
+/**
+ * One indexer per configured contract (campaign, redemption, vesting), handed to Temporal by
+ * business id at every boot: a running indexer is left as it is, one that ended is started again.
+ * Only a worker that polls the core task queue (where the indexers run) asks.
+ */
+export async function ensureContractIndexers(
+  temporal: Client,
+  config: WorkerConfig,
+): Promise<{ contract: IndexedContract; contractId: string; workflowId: string }[]> {
+  if (!config.worker.taskQueues.includes('core')) return [];
+  const handoffs = new WorkflowHandoffs(temporal, {
+    taskQueue: config.temporal.taskQueue,
+    webhookTaskQueue: config.temporal.webhookTaskQueue,
+    paymentBudgetSeconds: config.issuance.paymentBudgetSeconds,
+    fulfilmentDeadlineSeconds: config.redemption.fulfilmentDeadlineSeconds,
+    assetCode: config.stellar.assetCode,
+    campaignContractId: config.stellar.campaignContractId,
+  });
+  const configured = {
+    campaign: config.stellar.campaignContractId,
+    redemption: config.stellar.redemptionContractId,
+    vesting: config.stellar.vestingContractId,
+  } satisfies Record<IndexedContract, string | undefined>;
+  const started = [];
+  for (const contract of INDEXED_CONTRACTS) {
+    const contractId = configured[contract];
+    if (!contractId) continue;
+    const { workflowId } = await handoffs.ensureContractIndexer({
+      contract,
+      contractId,
+      pageSize: config.contractIndexer.pageSize,
+      pollSeconds: config.contractIndexer.pollSeconds,
+    });
+    started.push({ contract, contractId, workflowId });
+  }
+  return started;
+}
+
 /** The deployment's reconciler schedule, as configured (RECONCILE_EVERY_SECONDS, RECONCILE_AFTER_SECONDS). */
 export async function ensureReconciler(temporal: Client, config: WorkerConfig) {
   return await ensureReconcilerSchedule(temporal, {
     taskQueue: config.temporal.taskQueue,
     everySeconds: config.reconciler.everySeconds,
     afterSeconds: config.reconciler.afterSeconds,
+  });
+}
+
+/** The deployment's chain reconciliation schedule (RECONCILIATION_SCHEDULE, _WINDOW_SECONDS, _LAG_SECONDS). */
+export async function ensureReconciliation(temporal: Client, config: WorkerConfig) {
+  return await ensureReconciliationSchedule(temporal, {
+    taskQueue: config.temporal.taskQueue,
+    ...config.reconciliation,
   });
 }

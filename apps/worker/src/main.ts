@@ -3,7 +3,13 @@ import { ConfigError, createLogger, loadWorkerConfig } from '@nova/config';
 import { activeTracing } from '@nova/config/tracing';
 import { createBacklogMetrics, domainMetrics } from '@nova/activities';
 import { createPrismaClient } from '@nova/db';
-import { createTemporalClient, createWorkerActivities, ensureReconciler } from './activities';
+import {
+  createTemporalClient,
+  createWorkerActivities,
+  ensureContractIndexers,
+  ensureReconciler,
+  ensureReconciliation,
+} from './activities';
 import { freeLoopbackPort, processMetrics, startMetricsServer, type MetricsServer } from './metrics';
 import {
   connectToTemporal,
@@ -41,6 +47,9 @@ async function main(): Promise<void> {
   const workers = await createPlatformWorkers({ config, connection, identity, workflowSource, activities });
   // Created or brought up to date at every boot: whatever a worker records, a reconciler re-drives.
   const reconciler = await ensureReconciler(temporal, config);
+  const indexers = await ensureContractIndexers(temporal, config);
+  // Likewise the chain reconciliation's schedule (daily by default).
+  const reconciliation = await ensureReconciliation(temporal, config);
   let metrics: MetricsServer | undefined;
   if (metricsOn) {
     metrics = await startMetricsServer({
@@ -76,7 +85,9 @@ async function main(): Promise<void> {
       channelAccounts: config.signers.channels.length,
       campaignContract: config.stellar.campaignContractId ?? 'none: campaign sync is off',
       reconcilerSchedule: reconciler.scheduleId,
+      contractIndexers: indexers.map((indexer) => indexer.workflowId),
       reconcileEverySeconds: config.reconciler.everySeconds,
+      reconciliationSchedule: reconciliation.scheduleId,
       metrics: metrics ? `http://${config.worker.metrics.host}:${metrics.port}/metrics` : 'off',
       tracing: activeTracing()?.serviceName ?? 'off',
     },

@@ -73,5 +73,6 @@ export async function createStellarServices(config: WorkerConfig, db: PrismaClie
     contractCalls,
     ...(config.stellar.campaignContractId ? { campaignContractId: config.stellar.campaignContractId } : {}),
     ...(config.stellar.redemptionContractId ? { redemptionContractId: config.stellar.redemptionContractId } : {}),
+    ...(config.stellar.vestingContractId ? { vestingContractId: config.stellar.vestingContractId } : {}),
   };
 }

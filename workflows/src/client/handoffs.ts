@@ -1,24 +1,32 @@
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { WorkflowIdReusePolicy } from '@temporalio/common';
-import type { WebhookDeliveryStartRecord } from '@nova/activities';
+import type { ReconciliationStartRecord, WebhookDeliveryStartRecord } from '@nova/activities';
 import {
   campaignWorkflowId,
+  contractIndexerWorkflowId,
+  type IndexedContract,
   fromStroops,
   issuanceWorkflowId,
+  reconciliationWorkflowId,
   redemptionWorkflowId,
+  vestingWorkflowId,
   type IssuanceStartRecord,
   type RedemptionStartRecord,
+  type VestingStartRecord,
 } from '@nova/domain';
-import { issuanceMemo, redemptionRefundMemo } from '@nova/domain/memos';
+import { issuanceMemo, redemptionRefundMemo, vestingMemoStem } from '@nova/domain/memos';
 import {
   campaignChangeSignal,
   campaignSyncQuery,
   campaignWorkflowType,
   type CampaignWorkflowInput,
 } from '../definitions/campaign';
+import { contractIndexerWorkflowType, type ContractIndexerInput } from '../definitions/contract-indexer';
 import { issuanceWorkflowType, type IssuanceWorkflowInput } from '../definitions/issuance';
+import { chainReconciliationWorkflowType, type ChainReconciliationInput } from '../definitions/reconciliation';
 import { redemptionWorkflowType, type RedemptionWorkflowInput } from '../definitions/redemption';
 import { searchAttributes } from '../definitions/search-attributes';
+import { vestingWorkflowType, type VestingWorkflowInput } from '../definitions/vesting';
 import { webhookDeliveryWorkflowType, type WebhookDeliveryWorkflowInput } from '../definitions/webhook-delivery';
 
 export interface HandoffSettings {
@@ -33,6 +41,8 @@ export interface HandoffSettings {
   campaignContractId?: string;
   /** Carried into each redemption run (REDEMPTION_FULFILMENT_DEADLINE_SECONDS). */
   fulfilmentDeadlineSeconds: number;
+  /** Carried into each vesting run (VESTING_RETRY_DELAYS_SECONDS, VESTING_STALLED_RETRY_SECONDS); unset: the workflow's defaults. */
+  vestingRetry?: { retryDelaysSeconds: number[]; stalledRetrySeconds: number };
 }
 
 /** What a signal needs of a campaign (a row of `campaigns` fits). */
@@ -103,32 +113,26 @@ export class WorkflowHandoffs {
       eventType: delivery.eventType,
       run: delivery.run,
     };
-    try {
-      await this.client.workflow.start(webhookDeliveryWorkflowType, {
-        workflowId: delivery.workflowId,
-        taskQueue: this.settings.webhookTaskQueue,
-        args: [input],
-        workflowIdReusePolicy: delivery.run === 1 ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',
-        staticSummary: `Webhook ${delivery.eventType} to endpoint ${delivery.endpointId}`,
-        staticDetails: `merchant ${delivery.merchantId}, delivery ${delivery.id}, run ${delivery.run}`,
-        memo: {
-          merchantId: delivery.merchantId,
-          deliveryId: delivery.id,
-          eventId: delivery.eventId,
-          run: delivery.run,
-        },
-        typedSearchAttributes: [
-          { key: searchAttributes.merchantId, value: delivery.merchantId },
-          { key: searchAttributes.webhookEndpointId, value: delivery.endpointId },
-          { key: searchAttributes.webhookEventType, value: delivery.eventType },
-          { key: searchAttributes.webhookDeliveryStatus, value: 'pending' },
-        ],
-      });
-      return 'started';
-    } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-started';
-      throw error;
-    }
+    return await this.startOnce(webhookDeliveryWorkflowType, {
+      workflowId: delivery.workflowId,
+      taskQueue: this.settings.webhookTaskQueue,
+      args: [input],
+      workflowIdReusePolicy: delivery.run === 1 ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',
+      staticSummary: `Webhook ${delivery.eventType} to endpoint ${delivery.endpointId}`,
+      staticDetails: `merchant ${delivery.merchantId}, delivery ${delivery.id}, run ${delivery.run}`,
+      memo: {
+        merchantId: delivery.merchantId,
+        deliveryId: delivery.id,
+        eventId: delivery.eventId,
+        run: delivery.run,
+      },
+      typedSearchAttributes: [
+        { key: searchAttributes.merchantId, value: delivery.merchantId },
+        { key: searchAttributes.webhookEndpointId, value: delivery.endpointId },
+        { key: searchAttributes.webhookEventType, value: delivery.eventType },
+        { key: searchAttributes.webhookDeliveryStatus, value: 'pending' },
+      ],
+    });
   }
 
   /**
@@ -150,33 +154,123 @@ export class WorkflowHandoffs {
       refundMemo: redemptionRefundMemo(redemption.id),
       ...(redemption.requestId ? { requestId: redemption.requestId } : {}),
     };
-    try {
-      await this.client.workflow.start(redemptionWorkflowType, {
-        workflowId: redemptionWorkflowId(redemption.id),
-        taskQueue: this.settings.taskQueue,
-        args: [input],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        staticSummary: `Redemption of item ${redemption.itemId} for ${price} ${this.settings.assetCode} by ${redemption.walletAddress}`,
-        staticDetails: `merchant ${redemption.merchantId}, ${input.fulfilment} fulfilment`,
-        memo: {
-          merchantId: redemption.merchantId,
-          itemId: redemption.itemId,
-          walletAddress: redemption.walletAddress,
-          price,
-          requestId: redemption.requestId,
-        },
-        typedSearchAttributes: [
-          { key: searchAttributes.merchantId, value: redemption.merchantId },
-          { key: searchAttributes.walletAddress, value: redemption.walletAddress },
-          { key: searchAttributes.redemptionStatus, value: 'pending' },
-          ...(redemption.requestId ? [{ key: searchAttributes.requestId, value: redemption.requestId }] : []),
-        ],
-      });
-      return 'started';
-    } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-started';
-      throw error;
-    }
+    return await this.startOnce(redemptionWorkflowType, {
+      workflowId: redemptionWorkflowId(redemption.id),
+      taskQueue: this.settings.taskQueue,
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      staticSummary: `Redemption of item ${redemption.itemId} for ${price} ${this.settings.assetCode} by ${redemption.walletAddress}`,
+      staticDetails: `merchant ${redemption.merchantId}, ${input.fulfilment} fulfilment`,
+      memo: {
+        merchantId: redemption.merchantId,
+        itemId: redemption.itemId,
+        walletAddress: redemption.walletAddress,
+        price,
+        requestId: redemption.requestId,
+      },
+      typedSearchAttributes: [
+        { key: searchAttributes.merchantId, value: redemption.merchantId },
+        { key: searchAttributes.walletAddress, value: redemption.walletAddress },
+        { key: searchAttributes.redemptionStatus, value: 'pending' },
+        ...(redemption.requestId ? [{ key: searchAttributes.requestId, value: redemption.requestId }] : []),
+      ],
+    });
+  }
+
+  /**
+   * A vesting schedule's workflow, by its business id, for its whole life (continue-as-new keeps
+   * the id). REJECT_DUPLICATE: a repeated hand-off never starts a second keeper of the schedule.
+   */
+  async startVesting(schedule: VestingStartRecord): Promise<'started' | 'already-started'> {
+    const total = fromStroops(schedule.totalStroops);
+    const input: VestingWorkflowInput = {
+      scheduleId: schedule.id,
+      merchantId: schedule.merchantId,
+      campaignId: schedule.campaignId,
+      beneficiary: schedule.beneficiary,
+      totalStroops: schedule.totalStroops.toString(),
+      startAt: schedule.startAt.toISOString(),
+      cliffAt: schedule.cliffAt.toISOString(),
+      endAt: schedule.endAt.toISOString(),
+      interval: schedule.interval,
+      revocable: schedule.revocable,
+      memoStem: vestingMemoStem(schedule.id),
+      ...(this.settings.vestingRetry ?? {}),
+      ...(schedule.requestId ? { requestId: schedule.requestId } : {}),
+    };
+    return await this.startOnce(vestingWorkflowType, {
+      workflowId: vestingWorkflowId(schedule.id),
+      taskQueue: this.settings.taskQueue,
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      staticSummary: `Vesting of ${total} ${this.settings.assetCode} to ${schedule.beneficiary}, ${input.cliffAt} to ${input.endAt}`,
+      staticDetails: `merchant ${schedule.merchantId}, campaign ${schedule.campaignId}, every ${schedule.interval}${schedule.revocable ? ', revocable' : ''}`,
+      memo: {
+        merchantId: schedule.merchantId,
+        campaignId: schedule.campaignId,
+        beneficiary: schedule.beneficiary,
+        total,
+        requestId: schedule.requestId,
+      },
+      typedSearchAttributes: [
+        { key: searchAttributes.merchantId, value: schedule.merchantId },
+        { key: searchAttributes.campaignId, value: schedule.campaignId },
+        { key: searchAttributes.walletAddress, value: schedule.beneficiary },
+        { key: searchAttributes.vestingStatus, value: 'active' },
+        ...(schedule.requestId ? [{ key: searchAttributes.requestId, value: schedule.requestId }] : []),
+      ],
+    });
+  }
+
+  /**
+   * A contract's indexer, by its business id (`contract-indexer/<task queue>/<contract>`): started when no
+   * run is open, left as it is when one is (USE_EXISTING: every worker asks at boot, and the
+   * running indexer keeps its position in the database anyway). A run that ended (terminated
+   * by an operator, failed) is started again.
+   */
+  async ensureContractIndexer(indexer: {
+    contract: IndexedContract;
+    contractId: string;
+    pageSize: number;
+    pollSeconds: number;
+  }): Promise<{ workflowId: string; runId: string }> {
+    const input: ContractIndexerInput = { ...indexer };
+    const handle = await this.client.workflow.start(contractIndexerWorkflowType, {
+      workflowId: contractIndexerWorkflowId(indexer.contract, this.settings.taskQueue),
+      taskQueue: this.settings.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      staticSummary: `Indexes the ${indexer.contract} contract's events`,
+      staticDetails: `contract ${indexer.contractId}, ${indexer.pageSize} events a page`,
+      memo: { contract: indexer.contract, contractId: indexer.contractId },
+    });
+    // The open run's id: the one started now, or the one already running.
+    return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+  }
+
+  /**
+   * An admin's reconciliation of a window, by its report's id. REJECT_DUPLICATE: the API's start
+   * and the reconciler's never make two runs of one report.
+   */
+  async startReconciliation(reconciliation: ReconciliationStartRecord): Promise<'started' | 'already-started'> {
+    const input: ChainReconciliationInput = {
+      trigger: 'admin',
+      reconciliationId: reconciliation.id,
+      from: reconciliation.windowFrom.toISOString(),
+      to: reconciliation.windowTo.toISOString(),
+    };
+    return await this.startOnce(chainReconciliationWorkflowType, {
+      workflowId: reconciliationWorkflowId(reconciliation.id),
+      taskQueue: this.settings.taskQueue,
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      staticSummary: `Reconciliation of the chain from ${input.from} to ${input.to}`,
+      memo: { reconciliationId: reconciliation.id, requestId: reconciliation.requestId },
+      typedSearchAttributes: reconciliation.requestId
+        ? [{ key: searchAttributes.requestId, value: reconciliation.requestId }]
+        : [],
+    });
   }
 
   /**
@@ -196,6 +290,20 @@ export class WorkflowHandoffs {
       handle.query(campaignSyncQuery),
     );
     return progress.requestedSeq;
+  }
+
+  /** A start Temporal refuses as a duplicate (under the id reuse policy given) was taken before: already-started. */
+  private async startOnce(
+    workflowType: string,
+    options: Parameters<Client['workflow']['start']>[1],
+  ): Promise<'started' | 'already-started'> {
+    try {
+      await this.client.workflow.start(workflowType, options);
+      return 'started';
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-started';
+      throw error;
+    }
   }
 
   /** @returns false when Temporal refused the start under `policy` (nothing new was started). */

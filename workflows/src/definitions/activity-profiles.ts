@@ -25,6 +25,16 @@ export const activityProfiles = {
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
   },
   /**
+   * A reconciliation's batches (Horizon pages, PostgreSQL comparisons, contract view calls):
+   * each heartbeats its position, so a worker that dies mid-batch is replaced within the
+   * heartbeat timeout and the retry resumes where the heartbeat left off.
+   */
+  reconciliationBatch: {
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+  },
+  /**
    * One webhook attempt (the POST, cut at WEBHOOK_ATTEMPT_TIMEOUT_SECONDS, and its record). What
    * the receiver answers is the activity's result, never a retry of it: the schedule's waits are
    * the workflow's timers. The activity is retried only when the platform itself failed (the
@@ -34,6 +44,14 @@ export const activityProfiles = {
     startToCloseTimeout: '2 minutes',
     heartbeatTimeout: '10 seconds',
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  },
+  /**
+   * A contract indexer's page (a Soroban RPC read and one database transaction): bounded per
+   * attempt, retried with backoff for as long as the RPC or the database is away.
+   */
+  contractIndex: {
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
   },
 } satisfies Record<string, ActivityOptions>;
 

@@ -7,3 +7,5 @@ export * from './reconciler';
 export * from './webhook-delivery';
 export * from './redemption';
 export * from './vesting';
+export * from './contract-indexer';
+export * from './reconciliation';

@@ -21,7 +21,13 @@ export interface ReconcilerInput {
 
 /** The steps of a reconciler run, in order. */
 export type ReconcilerStep =
-  'issuanceStarts' | 'campaignChanges' | 'redemptionStarts' | 'outboxEvents' | 'webhookDeliveryStarts';
+  | 'issuanceStarts'
+  | 'campaignChanges'
+  | 'redemptionStarts'
+  | 'vestingStarts'
+  | 'reconciliationStarts'
+  | 'outboxEvents'
+  | 'webhookDeliveryStarts';
 
 export interface ReconcilerOutcome {
   steps: Record<ReconcilerStep, ReconcileTotals>;

@@ -15,6 +15,11 @@ export const searchAttributes = {
   webhookDeliveryStatus: defineSearchAttributeKey('WebhookDeliveryStatus', SearchAttributeType.KEYWORD),
   redemptionStatus: defineSearchAttributeKey('RedemptionStatus', SearchAttributeType.KEYWORD),
   vestingStatus: defineSearchAttributeKey('VestingStatus', SearchAttributeType.KEYWORD),
+  /**
+   * The failure types a contract indexer met (ContractEventsOutsideRetention: it recorded a gap).
+   * A keyword list: SQLite visibility (the dev server) allows at most 10 Keyword attributes.
+   */
+  contractIndexerFailure: defineSearchAttributeKey('ContractIndexerFailure', SearchAttributeType.KEYWORD_LIST),
 } as const;
 
 export const platformSearchAttributes = Object.values(searchAttributes).map((key) => ({

@@ -88,7 +88,8 @@ export const VESTING_ENDED = 'VestingEnded';
  * activities) and the vesting contract; payments are the platform's `submitPayment`.
  */
 export interface VestingLedgerActivities {
-  markVestingRegistered(input: { scheduleId: string; txHash: string }): Promise<void>;
+  /** `txHash` is absent when the schedule was found registered by an earlier call this journal has no record of. */
+  markVestingRegistered(input: { scheduleId: string; txHash?: string }): Promise<void>;
   /** Releases `fromNumber..toNumber` paid together in `txHash` (emits vesting.released). */
   recordVestingRelease(input: {
     scheduleId: string;
@@ -117,6 +118,12 @@ export interface VestingLedgerActivities {
   }): Promise<void>;
 }
 
+/** A contract call's transaction; absent when the contract showed the call's work already done (by a call the journal has no record of). */
+export interface VestingCallLanded {
+  txHash?: string;
+  ledger?: number;
+}
+
 export interface VestingContractActivities {
   /** `create_schedule` through the journal, exactly once (a one-second interval: see vestedAt). */
   registerVestingOnChain(input: {
@@ -127,14 +134,17 @@ export interface VestingContractActivities {
     cliffAt: string;
     endAt: string;
     revocable: boolean;
-  }): Promise<{ txHash: string; ledger: number }>;
+  }): Promise<VestingCallLanded>;
   /** `record_release(id, amount, payment_hash)` through the journal, once per payment (keyed by its newest release). */
   recordVestingReleaseOnChain(input: {
     scheduleId: string;
     releaseNumber: number;
     amountStroops: string;
     paymentTxHash: string;
-  }): Promise<{ txHash: string; ledger: number }>;
-  /** `revoke(id)` through the journal, exactly once. */
-  revokeVestingOnChain(input: { scheduleId: string }): Promise<{ txHash: string; ledger: number }>;
+  }): Promise<VestingCallLanded>;
+  /**
+   * `revoke(id)` through the journal, exactly once; `revokedAt`: the time the contract froze
+   * vesting at (its ledger's), when it could be read back.
+   */
+  revokeVestingOnChain(input: { scheduleId: string }): Promise<VestingCallLanded & { revokedAt?: string }>;
 }

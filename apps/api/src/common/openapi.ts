@@ -18,6 +18,16 @@ const TAG_ORDER: { name: string; description: string }[] = [
   { name: 'rewards', description: 'Reward issuances to Stellar wallets, paid exactly once' },
   { name: 'stellar', description: 'What a wallet needs to know about the network (public)' },
   { name: 'catalog', description: 'Catalog items holders redeem NOVA for: price, stock, fulfilment' },
+  { name: 'vesting', description: 'Vesting schedules: NOVA granted to a wallet, released over time, revocable' },
+  {
+    name: 'contract-events',
+    description:
+      'Events of the campaign, redemption and vesting contracts about your resources, as indexed from the chain',
+  },
+  {
+    name: 'events',
+    description: "The merchant's events as they happen (Server-Sent Events), resumable by Last-Event-ID",
+  },
   { name: 'merchants', description: 'Admin: merchants and their first API key' },
   { name: 'api-keys', description: 'Admin: more API keys, revocation' },
   { name: 'admin', description: 'Admin: find and replay failed issuances, self-checks' },

@@ -48,6 +48,7 @@ function tracingInterceptors(): ClientInterceptors | undefined {
           webhookTaskQueue: config.temporal.webhookTaskQueue,
           paymentBudgetSeconds: config.issuance.paymentBudgetSeconds,
           fulfilmentDeadlineSeconds: config.redemption.fulfilmentDeadlineSeconds,
+          vestingRetry: config.vesting,
           assetCode: config.stellar.assetCode,
           campaignContractId: config.stellar.campaignContractId,
         }),

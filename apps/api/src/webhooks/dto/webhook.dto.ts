@@ -15,6 +15,9 @@ import {
 } from 'class-validator';
 import {
   ALL_WEBHOOK_EVENTS,
+  CONTRACT_RECORD_KINDS,
+  EXPECTED_PAYMENT_KINDS,
+  RECONCILIATION_MISMATCH_KINDS,
   WEBHOOK_DELIVERY_FAILURES,
   WEBHOOK_DELIVERY_STATUSES,
   WEBHOOK_EVENT_TYPES,
@@ -319,6 +322,47 @@ export class VestingRevokedEvent extends WebhookEventBase {
   @ApiProperty({ type: VestingScheduleView }) data!: VestingScheduleView;
 }
 
+export class ReconciliationMismatchWindow {
+  @ApiProperty({ format: 'date-time' }) from!: string;
+  @ApiProperty({ format: 'date-time' }) to!: string;
+}
+
+export class ReconciliationMismatchData {
+  @ApiProperty({ format: 'uuid', description: 'The reconciliation report (admins read it in full)' })
+  reconciliationId!: string;
+  @ApiProperty({ enum: RECONCILIATION_MISMATCH_KINDS }) kind!: string;
+  @ApiProperty({ enum: [...EXPECTED_PAYMENT_KINDS, ...CONTRACT_RECORD_KINDS] }) resourceKind!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'Your resource the mismatch is about' })
+  resourceId!: string | null;
+  @ApiProperty({ example: 'issuance 0b9d...: amount 10.0000000 on chain, 99.0000000 recorded' }) message!: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'What the chain shows (null: nothing)',
+  })
+  chain!: Record<string, unknown> | null;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'What the platform recorded (null: nothing)',
+  })
+  readModel!: Record<string, unknown> | null;
+  @ApiProperty({ type: ReconciliationMismatchWindow }) window!: ReconciliationMismatchWindow;
+  @ApiProperty({ format: 'date-time' }) detectedAt!: string;
+}
+
+export class ReconciliationMismatchEvent extends WebhookEventBase {
+  @ApiProperty({ enum: ['reconciliation.mismatch'] }) type!: string;
+  @ApiProperty({
+    type: ReconciliationMismatchData,
+    description:
+      "A reconciliation found one of your resources disagreeing with the chain (the platform's operators are alerted too)",
+  })
+  data!: ReconciliationMismatchData;
+}
+
 /** Event type -> its payload schema. */
 export const WEBHOOK_EVENT_SCHEMAS = {
   'issuance.confirmed': IssuanceConfirmedEvent,
@@ -333,6 +377,7 @@ export const WEBHOOK_EVENT_SCHEMAS = {
   'vesting.stalled': VestingStalledEvent,
   'vesting.completed': VestingCompletedEvent,
   'vesting.revoked': VestingRevokedEvent,
+  'reconciliation.mismatch': ReconciliationMismatchEvent,
   'webhook.test': WebhookTestEvent,
   'endpoint.disabled': EndpointDisabledEvent,
 } as const satisfies Record<(typeof WEBHOOK_EVENT_TYPES)[number], unknown>;

@@ -1,0 +1,510 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import {
+  Asset,
+  Contract,
+  Horizon,
+  type Keypair,
+  nativeToScVal,
+  Operation,
+  rpc,
+  scValToNative,
+  TransactionBuilder,
+  type xdr,
+} from '@stellar/stellar-sdk';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { createApp } from '@nova/api';
+import { createPrismaClient, type PrismaClient } from '@nova/db';
+import { domainMetrics } from '@nova/activities';
+import { fromStroops, toStroops, vestingKeys, vestingReleases, type VestingScheduleResource } from '@nova/domain';
+import { DEFAULT_NETWORK_PASSPHRASE } from '@nova/stellar-sandbox';
+import {
+  connectToTemporal,
+  createPlatformWorker,
+  createTemporalClient,
+  createWorkerActivities,
+  workflowSourceFor,
+} from '@nova/worker';
+import {
+  eventually,
+  quietTemporalRuntime,
+  TEST_ADMIN_KEY,
+  testApiConfig,
+  testWorkerConfig,
+  uniqueTaskQueue,
+} from '../support/environment';
+import { contractHostBinary, startContractHost, type RunningContractHost } from '../support/contract-host';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createWallets, sandboxStellarConfig, startStellarFixture, type StellarFixture } from '../support/stellar';
+
+quietTemporalRuntime();
+
+type ScheduleView = VestingScheduleResource;
+
+interface CampaignView {
+  budget: string;
+  reserved: string;
+  paid: string;
+  remaining: string;
+}
+
+/** An instant `seconds` from now, on a whole second (the contract keeps seconds). */
+function inSeconds(seconds: number): string {
+  return new Date((Math.floor(Date.now() / 1000) + seconds) * 1000).toISOString();
+}
+
+// Vesting on the real stack: API -> Temporal dev server -> worker -> Stellar sandbox (Horizon for
+// each release's payment) -> the REAL vesting contract (nova-contract-host), with intervals of
+// seconds.
+describe('vesting schedules, end to end', () => {
+  const binary = contractHostBinary();
+  if (!binary) {
+    it('vests', { skip: 'no nova-contract-host binary: run npm run setup' }, () => undefined);
+    return;
+  }
+  let stateDir: string;
+  let host: RunningContractHost;
+  let stellar: StellarFixture;
+  let horizon: Horizon.Server;
+  let database: TestDatabase;
+  let db: PrismaClient;
+  let app: NestExpressApplication;
+  let connection: NativeConnection;
+  let worker: Worker;
+  let workerRun: Promise<void>;
+  let contractId: string;
+  const taskQueue = uniqueTaskQueue('e2e-vesting');
+  const http = () => request(app.getHttpServer());
+  let merchant: { id: string; key: string };
+  let campaignId: string;
+  // Created before any schedule: the worker's contract calls use the distribution account's
+  // sequence numbers, which the fixture's wallet funding uses too.
+  let wallets: Keypair[];
+  const nextWallet = () => wallets.shift()!;
+
+  before(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'nova-vesting-'));
+    host = await startContractHost({
+      binary,
+      statePath: join(stateDir, 'contracts-state.json'),
+      networkPassphrase: DEFAULT_NETWORK_PASSPHRASE,
+    });
+    stellar = await startStellarFixture({ ledgerIntervalMs: 250, contractHost: { url: host.url } });
+    assert.equal(stellar.sandbox.contractRuntime, 'native');
+    contractId = stellar.sandbox.contracts.vesting!;
+    horizon = new Horizon.Server(stellar.sandbox.url, { allowHttp: true });
+    const sandbox = sandboxStellarConfig(stellar);
+    const stellarConfig = { ...sandbox, network: { ...sandbox.network, vestingContractId: contractId } };
+    database = await createTestDatabase('e2e_vesting');
+    db = createPrismaClient({ databaseUrl: database.url, poolSize: 5 });
+    const workerConfig = testWorkerConfig({ taskQueue, databaseUrl: database.url, stellar: stellarConfig });
+    connection = await connectToTemporal(workerConfig);
+    worker = await createPlatformWorker({
+      config: workerConfig,
+      connection,
+      identity: `e2e-${taskQueue}`,
+      workflowSource: workflowSourceFor(workerConfig),
+      activities: await createWorkerActivities({
+        config: workerConfig,
+        db,
+        temporal: createTemporalClient(connection, workerConfig),
+        identity: `e2e-${taskQueue}`,
+      }),
+    });
+    workerRun = worker.run();
+    app = await createApp(
+      testApiConfig({
+        taskQueue,
+        databaseUrl: database.url,
+        stellar: stellarConfig.network,
+        // Short waits after a refused release, so a stall and its recovery take seconds.
+        vesting: { retryDelaysSeconds: [1, 1], stalledRetrySeconds: 2 },
+      }),
+    );
+    await app.init();
+    wallets = await createWallets(stellar, 6);
+    merchant = await newMerchant('Vesting employer');
+    campaignId = await newCampaign(merchant.key, '1000');
+  });
+  after(async () => {
+    await app?.close();
+    worker?.shutdown();
+    await workerRun;
+    await connection?.close();
+    await db?.$disconnect();
+    await database?.drop();
+    await stellar?.stop();
+    await host?.stop();
+    if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  });
+
+  async function newMerchant(name: string): Promise<{ id: string; key: string }> {
+    const created = await http().post('/v1/merchants').set('X-API-Key', TEST_ADMIN_KEY).send({ name }).expect(201);
+    return { id: created.body.merchant.id, key: created.body.apiKey.key };
+  }
+
+  async function newCampaign(key: string, budget: string): Promise<string> {
+    return (
+      await post(
+        '/v1/campaigns',
+        {
+          name: 'Team grants',
+          budget,
+          startsAt: new Date(Date.now() - 60_000).toISOString(),
+          endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+        },
+        key,
+      ).expect(201)
+    ).body.id;
+  }
+
+  function post(path: string, body: object, key = merchant.key) {
+    return http().post(path).set('X-API-Key', key).set('Idempotency-Key', randomUUID()).send(body);
+  }
+
+  async function campaign(id = campaignId): Promise<CampaignView> {
+    return (await http().get(`/v1/campaigns/${id}`).set('X-API-Key', merchant.key).expect(200)).body as CampaignView;
+  }
+
+  async function schedule(id: string): Promise<ScheduleView> {
+    return (await http().get(`/v1/vesting-schedules/${id}`).set('X-API-Key', merchant.key).expect(200))
+      .body as ScheduleView;
+  }
+
+  async function reaches(id: string, status: string, timeoutMs = 90_000): Promise<ScheduleView> {
+    return await eventually(
+      async () => {
+        const view = await schedule(id);
+        assert.ok(view.status === status || !['completed', 'revoked'].includes(view.status), JSON.stringify(view));
+        return view.status === status ? view : undefined;
+      },
+      { what: `vesting schedule ${id} ${status}`, timeoutMs },
+    );
+  }
+
+  async function novaOf(account: string): Promise<bigint> {
+    const record = await horizon.loadAccount(account);
+    const line = record.balances.find((b) => 'asset_code' in b && b.asset_code === stellar.sandbox.asset.code) as
+      Horizon.HorizonApi.BalanceLineAsset | undefined;
+    return line ? toStroops(line.balance) : 0n;
+  }
+
+  /** `get(id)` on the vesting contract, simulated through Soroban RPC. */
+  async function onContract(id: string): Promise<Record<string, unknown>> {
+    const server = stellar.gateway.rpc;
+    const account = await server.getAccount(stellar.distribution.publicKey());
+    const read = new TransactionBuilder(account, { fee: '100', networkPassphrase: stellar.sandbox.networkPassphrase })
+      .addOperation(new Contract(contractId).call('get', nativeToScVal(id, { type: 'string' })))
+      .setTimeout(30)
+      .build();
+    const simulation = await server.simulateTransaction(read);
+    assert.ok(rpc.Api.isSimulationSuccess(simulation), JSON.stringify(simulation));
+    return scValToNative(simulation.result?.retval as xdr.ScVal) as Record<string, unknown>;
+  }
+
+  async function events(scheduleId: string) {
+    return await db.outboxEvent.findMany({ where: { aggregateId: scheduleId }, orderBy: { id: 'asc' } });
+  }
+
+  async function vestingCounted(event: string): Promise<number> {
+    const metric = await domainMetrics.getSingleMetric('nova_vesting_events_total')!.get();
+    return metric.values.find((v) => v.labels.event === event)?.value ?? 0;
+  }
+
+  /** Payments that landed under a release's journal key (the journal's own record of what went on chain). */
+  async function paymentsOf(businessKey: string): Promise<number> {
+    return await db.journalItem.count({ where: { businessKey, transaction: { status: 'landed' } } });
+  }
+
+  it('pays every release on time, exactly once, summing to the total; the contract records each with its payment', async () => {
+    const wallet = nextWallet();
+    const beneficiary = wallet.publicKey();
+    const startAt = inSeconds(3);
+    const body = {
+      campaignId,
+      beneficiary,
+      totalAmount: '12.0000001',
+      startAt,
+      cliffAt: new Date(Date.parse(startAt) + 3_000).toISOString(),
+      endAt: new Date(Date.parse(startAt) + 12_000).toISOString(),
+      interval: 'PT3S',
+      revocable: false,
+    };
+    const expected = vestingReleases({
+      totalStroops: toStroops(body.totalAmount),
+      startAt: new Date(body.startAt),
+      cliffAt: new Date(body.cliffAt),
+      endAt: new Date(body.endAt),
+      interval: body.interval,
+    });
+    const before = { campaign: await campaign(), completed: await vestingCounted('completed') };
+
+    const created = await post('/v1/vesting-schedules', body).expect(202);
+    const accepted = created.body as ScheduleView;
+    assert.equal(created.headers.location, `/v1/vesting-schedules/${accepted.id}`);
+    assert.equal(accepted.status, 'active');
+    assert.equal(accepted.workflowId, `vesting/${accepted.id}`);
+    assert.equal(accepted.totalAmount, '12.0000001');
+    assert.equal(accepted.releasedAmount, '0.0000000');
+    assert.equal(accepted.nextReleaseAt, body.cliffAt, 'nothing before the cliff');
+    assert.deepEqual(
+      accepted.releases.map((r) => [r.number, r.at, r.amount, r.status]),
+      expected.map((r) => [r.number, r.at.toISOString(), fromStroops(r.amountStroops), 'scheduled']),
+    );
+    assert.equal(expected.length, 4);
+    const reserved = await campaign();
+    assert.equal(
+      toStroops(reserved.reserved),
+      toStroops(before.campaign.reserved) + toStroops(body.totalAmount),
+      'the total is reserved at once',
+    );
+
+    const done = await reaches(accepted.id, 'completed');
+    assert.equal(done.releasedAmount, body.totalAmount);
+    assert.equal(done.vestedAmount, body.totalAmount);
+    assert.equal(done.nextReleaseAt, null);
+    assert.ok(done.registeredTxHash, 'registered on the contract');
+    for (const release of done.releases) {
+      assert.equal(release.status, 'paid', JSON.stringify(release));
+      assert.match(release.txHash ?? '', /^[0-9a-f]{64}$/);
+      assert.equal(await paymentsOf(vestingKeys.release(accepted.id, release.number)), 1);
+    }
+    const paidAt = await db.vestingRelease.findMany({ where: { scheduleId: accepted.id }, orderBy: { number: 'asc' } });
+    for (const release of paidAt) assert.ok(release.paidAt! >= release.at, `release ${release.number} paid on time`);
+
+    // The ledger, the read model and the contract agree, to the stroop.
+    assert.equal(await novaOf(beneficiary), toStroops(body.totalAmount));
+    const record = await onContract(accepted.id);
+    assert.deepEqual(
+      { beneficiary: record.beneficiary, total: record.total, released: record.released, interval: record.interval },
+      { beneficiary, total: toStroops(body.totalAmount), released: toStroops(body.totalAmount), interval: 1n },
+    );
+    assert.equal(record.cliff, BigInt(Date.parse(body.cliffAt) / 1000));
+
+    const after = await campaign();
+    assert.equal(after.reserved, before.campaign.reserved, 'the reservation is all paid');
+    assert.equal(toStroops(after.paid), toStroops(before.campaign.paid) + toStroops(body.totalAmount));
+
+    const written = await events(accepted.id);
+    assert.ok(written.filter((e) => e.type === 'vesting.released').length >= 1);
+    assert.deepEqual(
+      written.filter((e) => e.type !== 'vesting.released').map((e) => e.type),
+      ['vesting.completed'],
+    );
+    assert.deepEqual(written.at(-1)!.payload, done, 'the event carries the schedule as GET shows it');
+    assert.equal(await vestingCounted('completed'), before.completed + 1);
+  });
+
+  it('revoked mid-way: the vested rest is paid, the unvested rest returns to the budget; frozen on chain; then 409', async () => {
+    const wallet = nextWallet();
+    const beneficiary = wallet.publicKey();
+    const startAt = inSeconds(1);
+    const before = await campaign();
+    const created = await post('/v1/vesting-schedules', {
+      campaignId,
+      beneficiary,
+      totalAmount: '100',
+      startAt,
+      cliffAt: startAt,
+      endAt: new Date(Date.parse(startAt) + 60_000).toISOString(),
+      interval: 'PT4S',
+      revocable: true,
+    }).expect(202);
+    const id = created.body.id as string;
+    await eventually(async () => ((await schedule(id)).releases[0]?.status === 'paid' ? true : undefined), {
+      what: 'the first release paid',
+      timeoutMs: 60_000,
+    });
+
+    const revoked = await post(`/v1/vesting-schedules/${id}/revoke`, {}).expect(202);
+    const view = revoked.body as ScheduleView;
+    assert.equal(view.status, 'revoked', JSON.stringify(view));
+    assert.ok(view.revocation);
+    const released = toStroops(view.releasedAmount);
+    const returned = toStroops(view.revocation.returnedAmount);
+    assert.equal(released + returned, toStroops('100'), 'paid and returned make the total');
+    assert.ok(returned > 0n && released > 0n);
+    assert.equal(view.vestedAmount, view.releasedAmount, 'all that vested by the revocation is paid');
+    assert.equal(view.nextReleaseAt, null);
+    assert.ok(view.releases.some((r) => r.status === 'cancelled'));
+    assert.ok(view.releases.every((r) => r.status === 'paid' || r.status === 'cancelled'));
+
+    assert.equal(await novaOf(beneficiary), released, 'the ledger shows what the read model says was paid');
+    const record = await onContract(id);
+    assert.equal(record.released, released);
+    assert.equal(record.releasable, 0n, 'nothing vested on chain is left unpaid');
+    assert.equal(
+      record.revoked_at,
+      BigInt(Date.parse(view.revocation.revokedAt) / 1000),
+      'frozen at the time the contract froze it',
+    );
+
+    const after = await campaign();
+    assert.equal(after.reserved, before.reserved, 'nothing stays reserved');
+    assert.equal(toStroops(after.paid), toStroops(before.paid) + released);
+    assert.equal(toStroops(after.remaining), toStroops(before.remaining) - released, 'the unvested rest is back');
+    assert.ok((await events(id)).some((e) => e.type === 'vesting.revoked'));
+
+    const again = await post(`/v1/vesting-schedules/${id}/revoke`, {}).expect(409);
+    assert.equal(again.body.details.reason, 'VestingEnded');
+  });
+
+  it('a release that cannot be paid (trustline removed): retried, stalled and flagged, then the missed releases paid together once', async () => {
+    const wallet = nextWallet();
+    const beneficiary = wallet.publicKey();
+    const asset = new Asset(stellar.sandbox.asset.code, stellar.sandbox.asset.issuer);
+    const trustline = async (limit?: string) => {
+      const account = await horizon.loadAccount(beneficiary);
+      const change = new TransactionBuilder(account, {
+        fee: '100',
+        networkPassphrase: stellar.sandbox.networkPassphrase,
+      })
+        .addOperation(Operation.changeTrust({ asset, ...(limit ? { limit } : {}) }))
+        .setTimeout(30)
+        .build();
+      change.sign(wallet);
+      await horizon.submitTransaction(change);
+    };
+    await trustline('0'); // removed: nothing can be paid to it
+    const startAt = inSeconds(1);
+    const created = await post('/v1/vesting-schedules', {
+      campaignId,
+      beneficiary,
+      totalAmount: '8',
+      startAt,
+      cliffAt: new Date(Date.parse(startAt) + 2_000).toISOString(),
+      endAt: new Date(Date.parse(startAt) + 40_000).toISOString(),
+      interval: 'PT2S',
+      revocable: false,
+    }).expect(202);
+    const id = created.body.id as string;
+    const stalledBefore = await vestingCounted('stalled');
+
+    const stalled = await eventually(
+      async () => {
+        const view = await schedule(id);
+        return view.status === 'stalled' && view.releases.filter((r) => r.status === 'missed').length >= 2
+          ? view
+          : undefined;
+      },
+      { what: 'the schedule stalled with releases missed', timeoutMs: 60_000 },
+    );
+    assert.equal(stalled.stalled?.failureType, 'TrustlineMissing', JSON.stringify(stalled.stalled));
+    assert.equal(stalled.releasedAmount, '0.0000000');
+    assert.ok((await events(id)).some((e) => e.type === 'vesting.stalled'));
+    assert.equal(await vestingCounted('stalled'), stalledBefore + 1);
+    const handle = createTemporalClient(connection, testWorkerConfig({ taskQueue })).workflow.getHandle(
+      `vesting/${id}`,
+    );
+    const attributes = (await handle.describe()).searchAttributes as Record<string, unknown[]>;
+    assert.deepEqual(attributes.VestingStatus, ['stalled'], 'operators find it in the Web UI');
+
+    await trustline(); // back: the next try pays every release missed, in one payment
+    const done = await reaches(id, 'completed');
+    assert.equal(await novaOf(beneficiary), toStroops('8'), 'the total, to the stroop: nothing skipped or paid twice');
+    const catchUp = done.releases.filter((r) => r.txHash === done.releases[0]!.txHash);
+    assert.ok(catchUp.length >= 2, `the missed releases share one payment: ${JSON.stringify(done.releases)}`);
+    assert.equal((await onContract(id)).released, toStroops('8'));
+    assert.equal(done.stalled, null);
+  });
+
+  it('a schedule that is not revocable: 409 VestingNotRevocable, and it keeps vesting', async () => {
+    const wallet = nextWallet();
+    const cliffAt = inSeconds(7200);
+    const created = await post('/v1/vesting-schedules', {
+      campaignId,
+      beneficiary: wallet.publicKey(),
+      totalAmount: '5',
+      startAt: inSeconds(3600),
+      cliffAt,
+      endAt: inSeconds(36_000),
+      interval: 'PT1H',
+      revocable: false,
+    }).expect(202);
+    const refused = await post(`/v1/vesting-schedules/${created.body.id}/revoke`, {}).expect(409);
+    assert.equal(refused.body.details.reason, 'VestingNotRevocable');
+    const view = await schedule(created.body.id);
+    assert.equal(view.status, 'active');
+    assert.equal(view.nextReleaseAt, cliffAt, 'the workflow waits for the cliff');
+    assert.equal(view.vestedAmount, '0.0000000');
+    const listed = await http()
+      .get(`/v1/vesting-schedules?beneficiary=${wallet.publicKey()}&status=active`)
+      .set('X-API-Key', merchant.key)
+      .expect(200);
+    assert.deepEqual(
+      listed.body.data.map((s: ScheduleView) => s.id),
+      [created.body.id],
+    );
+  });
+
+  it('refuses bad terms naming the field, and a total over the budget with nothing reserved', async () => {
+    const wallet = nextWallet();
+    const valid = {
+      campaignId,
+      beneficiary: wallet.publicKey(),
+      totalAmount: '10',
+      startAt: '2030-01-01T00:00:00Z',
+      cliffAt: '2031-01-01T00:00:00Z',
+      endAt: '2034-01-01T00:00:00Z',
+      interval: 'P1M',
+      revocable: true,
+    };
+    const cases: [Partial<Record<keyof typeof valid, unknown>>, string][] = [
+      [{ cliffAt: '2029-12-31T00:00:00Z' }, 'cliffAt'],
+      [{ endAt: '2030-06-01T00:00:00Z' }, 'endAt'],
+      [{ interval: 'P5Y' }, 'interval'],
+      [{ interval: 'monthly' }, 'interval'],
+      [{ interval: 'PT1S' }, 'interval'],
+      [{ totalAmount: '0' }, 'totalAmount'],
+      [{ totalAmount: '-5' }, 'totalAmount'],
+      [{ totalAmount: '1.00000001' }, 'totalAmount'],
+      [{ startAt: '2030-01-01T00:00:00.500Z' }, 'startAt'],
+      [{ startAt: 'soon' }, 'startAt'],
+      [{ beneficiary: 'GNOTANACCOUNT' }, 'beneficiary'],
+      [{ beneficiary: stellar.distribution.publicKey() }, 'beneficiary'],
+      [{ revocable: 'yes' }, 'revocable'],
+      [{ campaignId: 'nope' }, 'campaignId'],
+    ];
+    const before = await campaign();
+    for (const [change, field] of cases) {
+      const response = await post('/v1/vesting-schedules', { ...valid, ...change }).expect(400);
+      assert.ok(
+        (response.body.details as { field: string }[]).some((d) => d.field === field),
+        `${JSON.stringify(change)} names ${field}: ${JSON.stringify(response.body)}`,
+      );
+    }
+    const over = await post('/v1/vesting-schedules', { ...valid, totalAmount: '100000' }).expect(409);
+    assert.equal(over.body.details.reason, 'CampaignBudgetExhausted');
+    await post('/v1/vesting-schedules', { ...valid, campaignId: randomUUID() }).expect(404);
+    assert.deepEqual(await campaign(), before, 'nothing reserved by a refusal');
+    assert.equal(await db.vestingSchedule.count({ where: { beneficiary: wallet.publicKey() } }), 0);
+  });
+
+  it('another merchant sees none of it', async () => {
+    const other = await newMerchant('Someone else');
+    const wallet = nextWallet();
+    const body = {
+      campaignId,
+      beneficiary: wallet.publicKey(),
+      totalAmount: '1',
+      startAt: inSeconds(3600),
+      cliffAt: inSeconds(3600),
+      endAt: inSeconds(7200),
+      interval: 'PT10M',
+      revocable: true,
+    };
+    const created = await post('/v1/vesting-schedules', body).expect(202);
+    await http().get(`/v1/vesting-schedules/${created.body.id}`).set('X-API-Key', other.key).expect(404);
+    await post(`/v1/vesting-schedules/${created.body.id}/revoke`, {}, other.key).expect(404);
+    const listed = await http().get('/v1/vesting-schedules').set('X-API-Key', other.key).expect(200);
+    assert.deepEqual(listed.body.data, []);
+    // And the campaign is not another merchant's to grant from.
+    await post('/v1/vesting-schedules', body, other.key).expect(404);
+  });
+});

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { nativeToScVal } from '@stellar/stellar-sdk';
 import { ApplicationFailure } from '@temporalio/common';
@@ -24,13 +24,13 @@ describe('indexContractEventsPage (PostgreSQL, the sandbox over HTTP)', () => {
   let redemption: string;
   const environment = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
 
-  before(async () => {
+  beforeAll(async () => {
     stellar = await startStellarFixture({ ledgerIntervalMs: 100 });
     redemption = stellar.sandbox.contracts.redemption!;
     database = await createTestDatabase('activities_contract_indexer');
     db = createPrismaClient({ databaseUrl: database.url, poolSize: 2 });
   });
-  after(async () => {
+  afterAll(async () => {
     await db?.$disconnect();
     await database?.drop();
     await stellar?.stop();

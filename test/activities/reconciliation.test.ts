@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -28,7 +28,7 @@ describe('reconciliation activities: Horizon pages, heartbeats and batches', () 
       distributionAccount: stellar.distribution.publicKey(),
     });
 
-  before(async () => {
+  beforeAll(async () => {
     stellar = await startStellarFixture({ ledgerIntervalMs: 250 });
     database = await createTestDatabase('activities_reconciliation');
     db = createPrismaClient({ databaseUrl: database.url, poolSize: 2 });
@@ -50,7 +50,7 @@ describe('reconciliation activities: Horizon pages, heartbeats and batches', () 
       },
     });
   });
-  after(async () => {
+  afterAll(async () => {
     await db?.$disconnect();
     await database?.drop();
     await stellar?.stop();

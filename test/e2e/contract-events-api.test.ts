@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
@@ -106,7 +106,7 @@ describe('contract events API', () => {
     };
   }
 
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('e2e_contract_events_api');
     db = createPrismaClient({ databaseUrl: database.url, poolSize: 2 });
     app = await createApp(
@@ -132,7 +132,7 @@ describe('contract events API', () => {
     });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await app?.close();
     await db?.$disconnect();
     await database?.drop();

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
@@ -123,7 +123,7 @@ describe('the event stream (GET /v1/events/stream)', () => {
     return Number(match[1]);
   }
 
-  before(async () => {
+  beforeAll(async () => {
     stellar = await startStellarFixture({ ledgerIntervalMs: 250, submitTimeoutMs: 3_000 });
     database = await createTestDatabase('e2e_event_stream');
     db = createPrismaClient({ databaseUrl: database.url, poolSize: 5 });
@@ -172,7 +172,7 @@ describe('the event stream (GET /v1/events/stream)', () => {
       .expect(201);
     campaignId = campaign.body.id as string;
   });
-  after(async () => {
+  afterAll(async () => {
     for (const client of clients) client.close();
     for (const app of [apiA, apiB, apiC]) if (!closedApps.has(app)) await app?.close();
     worker?.shutdown();
@@ -186,7 +186,7 @@ describe('the event stream (GET /v1/events/stream)', () => {
   let firstClient: EventStreamClient;
   let wallets: string[];
 
-  it("delivers an issuance's issuance.confirmed as it happens, with the webhook's body", async (t) => {
+  it("delivers an issuance's issuance.confirmed as it happens, with the webhook's body", async () => {
     wallets = (await createWallets(stellar, 5)).map((wallet) => wallet.publicKey());
     firstClient = await connect(apiA, merchant.key);
     const issuance = await issueConfirmed(apiA, merchant.key, wallets[0]!);
@@ -206,7 +206,7 @@ describe('the event stream (GET /v1/events/stream)', () => {
     // The state change and its event are one transaction: the event's created_at is the change's time.
     const latencyMs = message.receivedAt - row.createdAt.getTime();
     assert.ok(latencyMs >= 0, `received after it was written (${latencyMs} ms)`);
-    t.diagnostic(`issuance.confirmed received ${latencyMs} ms after the state change was written`);
+    console.info(`issuance.confirmed received ${latencyMs} ms after the state change was written`);
     assert.equal(await metric(apiA, /^nova_event_stream_clients (\d+)$/m), 1);
   });
 
@@ -325,7 +325,7 @@ describe('the event stream (GET /v1/events/stream)', () => {
     stream.close();
   });
 
-  it('bounds what is buffered for a client that does not read, disconnects it, and it resumes by id missing nothing', async (t) => {
+  it('bounds what is buffered for a client that does not read, disconnects it, and it resumes by id missing nothing', async () => {
     const slowMerchant = await createMerchant();
     const slowDisconnects = () => metric(apiC, /^nova_event_stream_disconnects_total\{reason="slow"\} (\d+)$/m);
     const slowBefore = await slowDisconnects();
@@ -361,7 +361,7 @@ describe('the event stream (GET /v1/events/stream)', () => {
       lastEventId = resumed.lastEventId ?? lastEventId;
       resumed.close();
     }
-    t.diagnostic(`the client that did not read got ${cut} of 400 events before the cut`);
+    console.info(`the client that did not read got ${cut} of 400 events before the cut`);
     assert.equal(received.length, 400, 'each event once');
     assert.deepEqual(new Set(received), writtenIds, 'every event');
   });

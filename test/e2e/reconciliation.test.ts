@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
@@ -133,7 +133,7 @@ describe('reconciliation of the chain against the read models, end to end', () =
     return metric.values.filter((value) => value.labels.kind === kind).reduce((sum, value) => sum + value.value, 0);
   }
 
-  before(async () => {
+  beforeAll(async () => {
     stellar = await startStellarFixture({ ledgerIntervalMs: 250, submitTimeoutMs: 3_000 });
     horizon = new Horizon.Server(stellar.sandbox.url, { allowHttp: true });
     database = await createTestDatabase('e2e_reconciliation');
@@ -183,7 +183,7 @@ describe('reconciliation of the chain against the read models, end to end', () =
     // The wallets are funded from the distribution account: before any window below.
     wallets = await createWallets(stellar, 60);
   });
-  after(async () => {
+  afterAll(async () => {
     await app?.close();
     worker?.shutdown();
     await workerRun;

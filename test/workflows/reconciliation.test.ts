@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -85,10 +85,10 @@ function mockActivities(options: { accounts: string[]; pages: number; paymentBat
 describe('chainReconciliationWorkflow (time-skipping server, mocked activities)', () => {
   let env: TestWorkflowEnvironment;
 
-  before(async () => {
+  beforeAll(async () => {
     env = await createTimeSkippingEnvironment();
   });
-  after(async () => {
+  afterAll(async () => {
     await env?.teardown();
   });
 

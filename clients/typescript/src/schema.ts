@@ -149,6 +149,107 @@ export interface paths {
         patch: operations["catalogItems.update"];
         trace?: never;
     };
+    "/v1/vesting-schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List your vesting schedules, newest first */
+        get: operations["vesting.list"];
+        put?: never;
+        /**
+         * Grant a wallet NOVA that vests over time
+         * @description Linear vesting from startAt to endAt, released every interval: nothing before the cliff, then the first release at cliffAt pays all that vested by then; the rounding remainder goes into the last release, so the releases sum to the total exactly. The total is reserved against the campaign budget at once (409 when the campaign cannot take it). Its workflow (vesting/<id>) registers the schedule on the vesting contract, pays each release on time through the transaction journal and records it on chain with its payment hash. A release that cannot be paid (trustline removed, say) is retried, then the schedule is stalled until it can be, and the missed releases are paid together. Follow it here or through the vesting.* webhooks.
+         */
+        post: operations["vesting.create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vesting-schedules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a vesting schedule
+         * @description While its workflow runs, vestedAmount, releasedAmount and nextReleaseAt are the workflow’s own (its vestingProgress query); otherwise the read model’s.
+         */
+        get: operations["vesting.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vesting-schedules/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a vesting schedule
+         * @description A Temporal update of the schedule’s workflow, taken at any time (a payment in flight completes first): vesting is frozen on the vesting contract, what vested and was not released is paid, and the unvested rest returns to the campaign budget. 202 with the schedule: revoked once that is done (within 30 s), else as it stands while the workflow finishes it.
+         */
+        post: operations["vesting.revoke"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contract-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your campaigns’, redemptions’ and vesting schedules’ contract events, in the chain’s order
+         * @description Indexed from the campaign, redemption and vesting contracts by the platform. Oldest first: page forward with nextCursor.
+         */
+        get: operations["contractEvents.list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The merchant's events as they happen (Server-Sent Events), resumable by Last-Event-ID
+         * @description A text/event-stream that does not end: the same events, with the same JSON body, as the webhooks (issuance.confirmed, issuance.failed, campaign.synced, campaign.sync_failed, redemption.paid, redemption.fulfilled, redemption.refunded, redemption.failed, vesting.released, vesting.stalled, vesting.completed, vesting.revoked, reconciliation.mismatch, webhook.test, endpoint.disabled). Each message has `id:` (the event's position in the log, increasing), `event:` (its type) and one `data:` line, the webhook body `{ id, type, createdAt, data }` (its `id` is the webhook-id). Without Last-Event-ID the stream starts with the next event; with it, right after that event, from the durable log, as long as it is retained (EVENT_STREAM_RETENTION_HOURS); otherwise the first message is a `stream.gap` event saying from where it goes on. A comment (`: heartbeat`) comes every EVENT_STREAM_HEARTBEAT_SECONDS. At most EVENT_STREAM_CLIENT_BUFFER_LIMIT is buffered for a client, then the stream waits for it to read; one that reads nothing for a heartbeat interval is disconnected and resumes by Last-Event-ID, as after any disconnection. Any API replica serves any client.
+         */
+        get: operations["eventStream.stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/merchants": {
         parameters: {
             query?: never;
@@ -263,6 +364,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/reconciliations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List reconciliation reports, newest first (?status=) */
+        get: operations["reconciliations.list"];
+        put?: never;
+        /**
+         * Reconcile the chain against the read models for a window
+         * @description Records a report and starts its workflow: every payment that left the distribution account or a channel in [from, to) must pay exactly one confirmed issuance, redemption refund or vesting release with the same amount and destination; every one of those must have its payment on chain; every contract record must match its resource. Poll GET /v1/admin/reconciliations/:id until status is completed.
+         */
+        post: operations["reconciliations.start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/reconciliations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a reconciliation report: status, window, counts, and each mismatch with both sides */
+        get: operations["reconciliations.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/issuances": {
         parameters: {
             query?: never;
@@ -329,6 +468,23 @@ export interface paths {
         };
         /** Find redemptions of any merchant, e.g. ?status=failed&merchantId= */
         get: operations["adminRedemptions.list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/contract-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every indexed contract event, any merchant’s or none, in the chain’s order */
+        get: operations["adminContractEvents.list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -732,6 +888,169 @@ export interface components {
              */
             completedAt: string | null;
             links: components["schemas"]["SelfCheckLinks"];
+        };
+        CreateReconciliationRequest: {
+            /**
+             * Format: date-time
+             * @description Start of the window (included)
+             * @example 2026-12-01T00:00:00Z
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description End of the window (excluded): after from, not in the future, at most RECONCILIATION_MAX_WINDOW_SECONDS after from
+             * @example 2026-12-02T00:00:00Z
+             */
+            to: string;
+        };
+        ReconciliationWindow: {
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            to: string;
+        };
+        ReconciliationChecked: {
+            /** @description Payments that left the distribution account or a channel in the window */
+            chainPayments: number;
+            /** @description Issuances confirmed in the window, each matched to its payment */
+            issuances: number;
+            /** @description Redemption refunds paid in the window, each matched to its payment */
+            redemptionRefunds: number;
+            /** @description Vesting releases paid in the window, each matched to its payment */
+            vestingReleases: number;
+            /** @description Campaign contract records compared with their campaigns */
+            campaigns: number;
+            /** @description Redemption contract records compared with their redemptions */
+            redemptions: number;
+        };
+        ReconciliationCountsView: {
+            /** @description Records checked, per kind (0 until the run completes) */
+            checked: components["schemas"]["ReconciliationChecked"];
+            /**
+             * @description Mismatches per kind (payment_without_record, payment_differs, duplicate_payment, record_without_payment, contract_record_differs)
+             * @example {
+             *       "payment_differs": 1
+             *     }
+             */
+            mismatches: {
+                [key: string]: number;
+            };
+        };
+        ReconciliationLinks: {
+            /** @example /v1/admin/reconciliations/0b9d... */
+            self: string;
+            /** @example http://127.0.0.1:8233/namespaces/default/workflows/reconciliation%2F0b9d... */
+            temporalUi: string;
+        };
+        ReconciliationView: {
+            /**
+             * Format: uuid
+             * @example 5f0c2a4e-8b1d-4f7e-9a53-2c4d8e9f0a1b
+             */
+            id: string;
+            /** @enum {string} */
+            status: "running" | "completed" | "failed";
+            /**
+             * @description schedule (the daily run) or admin (on demand)
+             * @enum {string}
+             */
+            trigger: "schedule" | "admin";
+            window: components["schemas"]["ReconciliationWindow"];
+            counts: components["schemas"]["ReconciliationCountsView"];
+            mismatchCount: number;
+            /** @description Why the run failed */
+            failureMessage: string | null;
+            /** @example reconciliation/0b9d... */
+            workflowId: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            completedAt: string | null;
+            links: components["schemas"]["ReconciliationLinks"];
+        };
+        ReconciliationPage: {
+            data: components["schemas"]["ReconciliationView"][];
+            /**
+             * @description Pass as ?cursor= for the next page; null on the last page
+             * @example WyIyMDI2LTAxLTAxVDAwOjAwOjAwLjAwMFoiLCIuLi4iXQ
+             */
+            nextCursor: string | null;
+        };
+        ReconciliationMismatchView: {
+            /** @example 17 */
+            id: string;
+            /** @enum {string} */
+            kind: "payment_without_record" | "payment_differs" | "duplicate_payment" | "record_without_payment" | "contract_record_differs";
+            /** @enum {string} */
+            resourceKind: "issuance" | "redemption_refund" | "vesting_release" | "campaign" | "redemption" | "unknown";
+            resourceId: string | null;
+            /**
+             * Format: uuid
+             * @description The merchant whose resource it is; null for a payment no platform record explains
+             * @example 5f0c2a4e-8b1d-4f7e-9a53-2c4d8e9f0a1b
+             */
+            merchantId: string | null;
+            /** @example issuance 0b9d...: amount 10.0000000 on chain, 99.0000000 recorded */
+            message: string;
+            /** @description What the chain shows (the payment, or the contract record); null when the chain has nothing */
+            chain: {
+                [key: string]: unknown;
+            } | null;
+            /** @description What the read model says (the record, and the journal item); null when it has nothing */
+            readModel: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            detectedAt: string;
+        };
+        ReconciliationReport: {
+            /**
+             * Format: uuid
+             * @example 5f0c2a4e-8b1d-4f7e-9a53-2c4d8e9f0a1b
+             */
+            id: string;
+            /** @enum {string} */
+            status: "running" | "completed" | "failed";
+            /**
+             * @description schedule (the daily run) or admin (on demand)
+             * @enum {string}
+             */
+            trigger: "schedule" | "admin";
+            window: components["schemas"]["ReconciliationWindow"];
+            counts: components["schemas"]["ReconciliationCountsView"];
+            mismatchCount: number;
+            /** @description Why the run failed */
+            failureMessage: string | null;
+            /** @example reconciliation/0b9d... */
+            workflowId: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            completedAt: string | null;
+            links: components["schemas"]["ReconciliationLinks"];
+            /** @description Each mismatch with both sides */
+            mismatches: components["schemas"]["ReconciliationMismatchView"][];
         };
         CreateMerchantRequest: {
             /** @example Blue Bottle Coffee */
@@ -1279,7 +1598,7 @@ export interface components {
              *       "issuance.failed"
              *     ]
              */
-            events: ("*" | "issuance.confirmed" | "issuance.failed" | "campaign.synced" | "campaign.sync_failed" | "redemption.paid" | "redemption.fulfilled" | "redemption.refunded" | "redemption.failed" | "vesting.released" | "vesting.stalled" | "vesting.completed" | "vesting.revoked" | "endpoint.disabled")[];
+            events: ("*" | "issuance.confirmed" | "issuance.failed" | "campaign.synced" | "campaign.sync_failed" | "redemption.paid" | "redemption.fulfilled" | "redemption.refunded" | "redemption.failed" | "vesting.released" | "vesting.stalled" | "vesting.completed" | "vesting.revoked" | "reconciliation.mismatch" | "endpoint.disabled")[];
             /** @example Order service */
             description?: string;
         };
@@ -1407,7 +1726,7 @@ export interface components {
         UpdateWebhookEndpointRequest: {
             /** @example https://merchant.example/hooks/nova */
             url?: string;
-            events?: ("*" | "issuance.confirmed" | "issuance.failed" | "campaign.synced" | "campaign.sync_failed" | "redemption.paid" | "redemption.fulfilled" | "redemption.refunded" | "redemption.failed" | "vesting.released" | "vesting.stalled" | "vesting.completed" | "vesting.revoked" | "endpoint.disabled")[];
+            events?: ("*" | "issuance.confirmed" | "issuance.failed" | "campaign.synced" | "campaign.sync_failed" | "redemption.paid" | "redemption.fulfilled" | "redemption.refunded" | "redemption.failed" | "vesting.released" | "vesting.stalled" | "vesting.completed" | "vesting.revoked" | "reconciliation.mismatch" | "endpoint.disabled")[];
             /** @description false stops deliveries; true enables it again (also after an automatic disable) */
             enabled?: boolean;
             description?: string | null;
@@ -1656,6 +1975,38 @@ export interface components {
             /** @description The payment; releases missed while stalled share the payment that caught up */
             txHash: string | null;
         };
+        VestingStalledView: {
+            /**
+             * @description Why the due payment was refused
+             * @example TrustlineMissing
+             */
+            failureType: string;
+            message: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            since: string;
+        };
+        VestingRevocationView: {
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            revokedAt: string;
+            /**
+             * @description What had vested and was not released, paid by the revocation
+             * @example 1250.0000000
+             */
+            paidAmount: string;
+            /**
+             * @description The unvested rest, returned to the campaign budget
+             * @example 750000.0000000
+             */
+            returnedAmount: string;
+            /** @description The payment; null when nothing was owed */
+            txHash: string | null;
+        };
         VestingScheduleLinks: {
             /** @example /v1/vesting-schedules/8a1f... */
             self: string;
@@ -1715,6 +2066,11 @@ export interface components {
             interval: string;
             revocable: boolean;
             releases: components["schemas"]["VestingReleaseView"][];
+            /** @description The create_schedule transaction on the vesting contract; null until it landed */
+            registeredTxHash: string | null;
+            /** @description Set while a due release cannot be paid */
+            stalled: components["schemas"]["VestingStalledView"] | null;
+            revocation: components["schemas"]["VestingRevocationView"] | null;
             /** @example vesting/8a1f... */
             workflowId: string;
             /**
@@ -1794,6 +2150,65 @@ export interface components {
             type: "vesting.revoked";
             data: components["schemas"]["VestingScheduleView"];
         };
+        ReconciliationMismatchWindow: {
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            to: string;
+        };
+        ReconciliationMismatchData: {
+            /**
+             * Format: uuid
+             * @description The reconciliation report (admins read it in full)
+             * @example 5f0c2a4e-8b1d-4f7e-9a53-2c4d8e9f0a1b
+             */
+            reconciliationId: string;
+            /** @enum {string} */
+            kind: "payment_without_record" | "payment_differs" | "duplicate_payment" | "record_without_payment" | "contract_record_differs";
+            /** @enum {string} */
+            resourceKind: "issuance" | "redemption_refund" | "vesting_release" | "campaign" | "redemption";
+            /** @description Your resource the mismatch is about */
+            resourceId: string | null;
+            /** @example issuance 0b9d...: amount 10.0000000 on chain, 99.0000000 recorded */
+            message: string;
+            /** @description What the chain shows (null: nothing) */
+            chain: {
+                [key: string]: unknown;
+            } | null;
+            /** @description What the platform recorded (null: nothing) */
+            readModel: {
+                [key: string]: unknown;
+            } | null;
+            window: components["schemas"]["ReconciliationMismatchWindow"];
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            detectedAt: string;
+        };
+        ReconciliationMismatchEvent: {
+            /**
+             * @description Also the webhook-id header; the same on every attempt
+             * @example evt_42
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When the change happened
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            createdAt: string;
+            /** @enum {string} */
+            type: "reconciliation.mismatch";
+            /** @description A reconciliation found one of your resources disagreeing with the chain (the platform's operators are alerted too) */
+            data: components["schemas"]["ReconciliationMismatchData"];
+        };
         WebhookTestData: {
             /**
              * Format: uuid
@@ -1860,7 +2275,7 @@ export interface components {
              */
             eventId: string;
             /** @enum {string} */
-            eventType: "issuance.confirmed" | "issuance.failed" | "campaign.synced" | "campaign.sync_failed" | "redemption.paid" | "redemption.fulfilled" | "redemption.refunded" | "redemption.failed" | "vesting.released" | "vesting.stalled" | "vesting.completed" | "vesting.revoked" | "webhook.test" | "endpoint.disabled";
+            eventType: "issuance.confirmed" | "issuance.failed" | "campaign.synced" | "campaign.sync_failed" | "redemption.paid" | "redemption.fulfilled" | "redemption.refunded" | "redemption.failed" | "vesting.released" | "vesting.stalled" | "vesting.completed" | "vesting.revoked" | "reconciliation.mismatch" | "webhook.test" | "endpoint.disabled";
             /**
              * Format: uuid
              * @example 5f0c2a4e-8b1d-4f7e-9a53-2c4d8e9f0a1b
@@ -1942,7 +2357,7 @@ export interface components {
              */
             eventId: string;
             /** @enum {string} */
-            eventType: "issuance.confirmed" | "issuance.failed" | "campaign.synced" | "campaign.sync_failed" | "redemption.paid" | "redemption.fulfilled" | "redemption.refunded" | "redemption.failed" | "vesting.released" | "vesting.stalled" | "vesting.completed" | "vesting.revoked" | "webhook.test" | "endpoint.disabled";
+            eventType: "issuance.confirmed" | "issuance.failed" | "campaign.synced" | "campaign.sync_failed" | "redemption.paid" | "redemption.fulfilled" | "redemption.refunded" | "redemption.failed" | "vesting.released" | "vesting.stalled" | "vesting.completed" | "vesting.revoked" | "reconciliation.mismatch" | "webhook.test" | "endpoint.disabled";
             /**
              * Format: uuid
              * @example 5f0c2a4e-8b1d-4f7e-9a53-2c4d8e9f0a1b
@@ -2137,6 +2552,132 @@ export interface components {
              * @example WyIyMDI2LTAxLTAxVDAwOjAwOjAwLjAwMFoiLCIuLi4iXQ
              */
             nextCursor: string | null;
+        };
+        CreateVestingScheduleRequest: {
+            /**
+             * Format: uuid
+             * @description A campaign of yours that is active, has started and not ended, with budget left for the whole total
+             * @example 5f0c2a4e-8b1d-4f7e-9a53-2c4d8e9f0a1b
+             */
+            campaignId: string;
+            /**
+             * @description The wallet the NOVA vests to (G...); not one of the platform's own accounts
+             * @example GBRPYHIL2CI3FNQ4BXLFMNDLFJUNPU2HY3ZMFSHONUCEOASW7QC7OX2H
+             */
+            beneficiary: string;
+            /**
+             * @description NOVA, a positive decimal string with at most 7 decimals; reserved against the campaign budget at once
+             * @example 1000000
+             */
+            totalAmount: string;
+            /**
+             * Format: date-time
+             * @description Vesting starts (whole seconds)
+             * @example 2027-01-01T00:00:00Z
+             */
+            startAt: string;
+            /**
+             * Format: date-time
+             * @description Nothing is released before it; the first release, at the cliff, pays all that vested by then. Not before startAt
+             * @example 2028-01-01T00:00:00Z
+             */
+            cliffAt: string;
+            /**
+             * Format: date-time
+             * @description Fully vested (the last release). After startAt, not before cliffAt
+             * @example 2031-01-01T00:00:00Z
+             */
+            endAt: string;
+            /**
+             * @description How often a release is paid: an ISO-8601 duration (P1D, P1W, P1M, P1Y, PT10S...); calendar months in UTC. Not longer than the schedule; at most 4000 steps
+             * @example P1M
+             */
+            interval: string;
+            /** @description Whether you may revoke it (POST /v1/vesting-schedules/:id/revoke) */
+            revocable: boolean;
+        };
+        VestingSchedulePage: {
+            data: components["schemas"]["VestingScheduleView"][];
+            /**
+             * @description Pass as ?cursor= for the next page; null on the last page
+             * @example WyIyMDI2LTAxLTAxVDAwOjAwOjAwLjAwMFoiLCIuLi4iXQ
+             */
+            nextCursor: string | null;
+        };
+        ContractEventView: {
+            /**
+             * @description Soroban RPC’s event id: unique, and in the chain’s order
+             * @example 0000012884905985-0000000001
+             */
+            id: string;
+            /** @enum {string} */
+            contract: "campaign" | "redemption" | "vesting";
+            /** @example CDLZFC3SYJYDZT7K67VZ75HPJVIEUVNIXF47ZG2FB2RMQQVU2HHGCYSC */
+            contractId: string;
+            /**
+             * @description The event type (campaign.initialized, campaign.registered, campaign.updated, campaign.paused, campaign.resumed, redemption.initialized, redemption.opened, redemption.confirmed, redemption.cancelled, vesting.initialized, vesting.schedule_created, vesting.release_recorded, vesting.schedule_revoked), or <contract>.unrecognized for an event the contract’s interface does not define
+             * @example campaign.registered
+             */
+            type: string;
+            /** @description The campaign, redemption or vesting schedule the event is about (null for initialized) */
+            resourceId: string | null;
+            ledger: number;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            ledgerClosedAt: string;
+            txHash: string;
+            /**
+             * @description The event’s data by field name (camelCase): amounts as decimal NOVA, times as ISO-8601, addresses as strkeys, hashes as hex
+             * @example {
+             *       "merchant": "GB...",
+             *       "budget": "250.0000000",
+             *       "startsAt": "2026-01-01T00:00:00.000Z"
+             *     }
+             */
+            payload: {
+                [key: string]: string | number | boolean;
+            };
+            /** @description The raw topics, base64 ScVal XDR */
+            topicXdr: string[];
+            /** @description The raw value, base64 ScVal XDR */
+            valueXdr: string;
+        };
+        ContractEventPage: {
+            data: components["schemas"]["ContractEventView"][];
+            /**
+             * @description Pass as ?cursor= for the next page; null on the last page
+             * @example WyIyMDI2LTAxLTAxVDAwOjAwOjAwLjAwMFoiLCIuLi4iXQ
+             */
+            nextCursor: string | null;
+        };
+        EventStreamGap: {
+            /**
+             * @example stream.gap
+             * @enum {string}
+             */
+            type: "stream.gap";
+            /**
+             * @description OutsideRetention: events after lastEventId may have been pruned (older than EVENT_STREAM_RETENTION_HOURS). UnknownLastEventId: lastEventId is above every position of this log (another deployment, a restored database).
+             * @example OutsideRetention
+             * @enum {string}
+             */
+            reason: "OutsideRetention" | "UnknownLastEventId";
+            /**
+             * @description The Last-Event-ID the client sent
+             * @example 1200
+             */
+            lastEventId: string;
+            /**
+             * @description The stream goes on after this position (also this message’s id)
+             * @example 5400
+             */
+            resumedAfter: string;
+            /** @example 72 */
+            retentionHours: number;
+            /** @example events after 1200 up to 5400 are past the retention of 72 h and may be gone: read the resources to catch up; the stream goes on after 5400 */
+            message: string;
         };
         /** @description A refusal that is not about one field: its reason, and what else it says */
         ErrorReason: {
@@ -3937,6 +4478,870 @@ export interface operations {
             };
         };
     };
+    "vesting.list": {
+        parameters: {
+            query?: {
+                /** @description Items per page */
+                limit?: number;
+                /** @description The nextCursor of the previous page; omit for the first page */
+                cursor?: string;
+                status?: "active" | "stalled" | "completed" | "revoked";
+                beneficiary?: string;
+                campaignId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VestingSchedulePage"];
+                };
+            };
+            /** @description Invalid input: details name the field (a malformed id, query or body field) */
+            400: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The admin key used on a merchant route */
+            403: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit of the API key (or of the client address without one) exceeded */
+            429: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description PostgreSQL unreachable: retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "vesting.create": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Your unique key for this request (1-255 printable ASCII characters; spaces only inside it, as HTTP drops them at either end), kept 24 h or more. Retrying with the same key and body returns the original answer and never acts twice. */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateVestingScheduleRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The schedule */
+                    Location?: string;
+                    /** @description "true" when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VestingScheduleView"];
+                };
+            };
+            /** @description An invalid field, named in details: amounts, dates (cliff before start, end before cliff), interval; or Idempotency-Key missing or malformed (details name it) */
+            400: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The admin key used on a merchant route */
+            403: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such campaign of yours */
+            404: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description details.reason: CampaignBudgetExhausted (the total does not fit the budget left), CampaignPaused, CampaignNotStarted or CampaignEnded; or a request with this Idempotency-Key is still in progress (details.reason IdempotencyKeyInFlight): retry later */
+            409: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than API_BODY_LIMIT (the limit is named) */
+            413: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Idempotency-Key already used with another body or on another route (details.reason IdempotencyKeyReused) */
+            422: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit of the API key (or of the client address without one) exceeded */
+            429: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Vesting is not configured on this deployment */
+            503: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "vesting.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VestingScheduleView"];
+                };
+            };
+            /** @description Invalid input: details name the field (a malformed id, query or body field) */
+            400: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The admin key used on a merchant route */
+            403: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            404: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit of the API key (or of the client address without one) exceeded */
+            429: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description PostgreSQL unreachable: retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "vesting.revoke": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Your unique key for this request (1-255 printable ASCII characters; spaces only inside it, as HTTP drops them at either end), kept 24 h or more. Retrying with the same key and body returns the original answer and never acts twice. */
+                "Idempotency-Key": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description "true" when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VestingScheduleView"];
+                };
+            };
+            /** @description Idempotency-Key missing or malformed (details name it) */
+            400: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The admin key used on a merchant route */
+            403: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            404: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description details.reason: VestingNotRevocable or VestingEnded; or a request with this Idempotency-Key is still in progress (details.reason IdempotencyKeyInFlight): retry later */
+            409: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Idempotency-Key already used with another body or on another route (details.reason IdempotencyKeyReused) */
+            422: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit of the API key (or of the client address without one) exceeded */
+            429: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The workflow did not answer (no worker); retry the same request */
+            503: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "contractEvents.list": {
+        parameters: {
+            query?: {
+                /** @description Items per page */
+                limit?: number;
+                /** @description The nextCursor of the previous page; omit for the first page */
+                cursor?: string;
+                /** @description Only this contract’s events */
+                contract?: "campaign" | "redemption" | "vesting";
+                /** @description Only events of this type */
+                type?: "campaign.initialized" | "campaign.registered" | "campaign.updated" | "campaign.paused" | "campaign.resumed" | "redemption.initialized" | "redemption.opened" | "redemption.confirmed" | "redemption.cancelled" | "vesting.initialized" | "vesting.schedule_created" | "vesting.release_recorded" | "vesting.schedule_revoked";
+                /** @description Only events of ledgers closed at or after this instant */
+                since?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContractEventPage"];
+                };
+            };
+            /** @description An invalid query value (named in details) */
+            400: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The admin key used on a merchant route */
+            403: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit of the API key (or of the client address without one) exceeded */
+            429: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description PostgreSQL unreachable: retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "eventStream.stream": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The id of the last message received: the stream resumes right after it */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream. `data` of each event type is the schema named after it (IssuanceConfirmedEvent, ...); of `stream.gap`, EventStreamGap. */
+            200: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example retry: 2000
+                     *     : stream open
+                     *
+                     *     id: 5401
+                     *     event: issuance.confirmed
+                     *     data: {"id":"evt_5388","type":"issuance.confirmed","createdAt":"2026-03-01T12:00:00.000Z","data":{"id":"5f0c2a4e-8b1d-4f7e-9a53-2c4d8e9f0a1b","status":"confirmed"}}
+                     *
+                     *     : heartbeat
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Invalid input: details name the field (a malformed id, query or body field) */
+            400: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The admin key used on a merchant route */
+            403: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit of the API key exceeded (RATE_LIMIT_PER_MINUTE per rolling minute) */
+            429: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds until a request will be accepted again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description PostgreSQL unreachable: retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     "merchants.create": {
         parameters: {
             query?: never;
@@ -4734,6 +6139,422 @@ export interface operations {
             };
         };
     };
+    "reconciliations.list": {
+        parameters: {
+            query?: {
+                /** @description Items per page */
+                limit?: number;
+                /** @description The nextCursor of the previous page; omit for the first page */
+                cursor?: string;
+                status?: "running" | "completed" | "failed";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationPage"];
+                };
+            };
+            /** @description Invalid input: details name the field (a malformed id, query or body field) */
+            400: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid admin key */
+            401: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A merchant API key used on an admin route */
+            403: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit of the API key (or of the client address without one) exceeded */
+            429: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description PostgreSQL unreachable: retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "reconciliations.start": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Your unique key for this request (1-255 printable ASCII characters). The same key and window answer with the same report. */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateReconciliationRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description "true" when this is the report of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The report */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationView"];
+                };
+            };
+            /** @description A field is invalid (details name it): from after to, to in the future, a window too long; or Idempotency-Key missing or malformed */
+            400: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid admin key */
+            401: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A merchant API key used on an admin route */
+            403: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than API_BODY_LIMIT (the limit is named) */
+            413: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description IdempotencyKeyReused: the Idempotency-Key was used with another window */
+            422: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit of the API key (or of the client address without one) exceeded */
+            429: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description PostgreSQL unreachable: retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "reconciliations.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationReport"];
+                };
+            };
+            /** @description Invalid input: details name the field (a malformed id, query or body field) */
+            400: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid admin key */
+            401: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A merchant API key used on an admin route */
+            403: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            404: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit of the API key (or of the client address without one) exceeded */
+            429: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description PostgreSQL unreachable: retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     "adminIssuances.list": {
         parameters: {
             query?: {
@@ -5178,6 +6999,127 @@ export interface operations {
                 };
             };
             /** @description Invalid input: details name the field (a malformed id, query or body field) */
+            400: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid admin key */
+            401: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A merchant API key used on an admin route */
+            403: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit of the API key (or of the client address without one) exceeded */
+            429: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description PostgreSQL unreachable: retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "adminContractEvents.list": {
+        parameters: {
+            query?: {
+                /** @description Items per page */
+                limit?: number;
+                /** @description The nextCursor of the previous page; omit for the first page */
+                cursor?: string;
+                /** @description Only this contract’s events */
+                contract?: "campaign" | "redemption" | "vesting";
+                /** @description Only events of this type */
+                type?: "campaign.initialized" | "campaign.registered" | "campaign.updated" | "campaign.paused" | "campaign.resumed" | "redemption.initialized" | "redemption.opened" | "redemption.confirmed" | "redemption.cancelled" | "vesting.initialized" | "vesting.schedule_created" | "vesting.release_recorded" | "vesting.schedule_revoked";
+                /** @description Only events of ledgers closed at or after this instant */
+                since?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContractEventPage"];
+                };
+            };
+            /** @description An invalid query value (named in details) */
             400: {
                 headers: {
                     /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
@@ -6470,7 +8412,7 @@ export interface operations {
                 cursor?: string;
                 status?: "pending" | "retrying" | "succeeded" | "failed";
                 endpointId?: string;
-                eventType?: "issuance.confirmed" | "issuance.failed" | "campaign.synced" | "campaign.sync_failed" | "redemption.paid" | "redemption.fulfilled" | "redemption.refunded" | "redemption.failed" | "vesting.released" | "vesting.stalled" | "vesting.completed" | "vesting.revoked" | "webhook.test" | "endpoint.disabled";
+                eventType?: "issuance.confirmed" | "issuance.failed" | "campaign.synced" | "campaign.sync_failed" | "redemption.paid" | "redemption.fulfilled" | "redemption.refunded" | "redemption.failed" | "vesting.released" | "vesting.stalled" | "vesting.completed" | "vesting.revoked" | "reconciliation.mismatch" | "webhook.test" | "endpoint.disabled";
             };
             header?: never;
             path?: never;

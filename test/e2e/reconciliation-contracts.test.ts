@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import request from 'supertest';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
@@ -32,9 +30,12 @@ import {
 import { sandboxStellarConfig, startStellarFixture, type StellarFixture } from '../support/stellar';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { contractHostBinary, startContractHost, type RunningContractHost } from '../support/contract-host';
+import { apiClient, expectStatus, idempotencyKey, listenForClients } from '../support/api-client';
 
 quietTemporalRuntime();
 
+// The report as the typed client returns it, with what this file reads of a mismatch's sides
+// (free-form objects in the OpenAPI document): the contract's record and the expected values.
 interface ReportView {
   id: string;
   status: string;
@@ -71,21 +72,21 @@ describe('reconciliation of the campaign contract against the campaigns, end to 
   let workerRun: Promise<void>;
   let temporal: Client;
   const taskQueue = uniqueTaskQueue('e2e-reconciliation-contracts');
-  const http = () => request(app.getHttpServer());
+  let baseUrl: string;
+  const admin = () => apiClient(baseUrl, TEST_ADMIN_KEY);
   const campaignIds: string[] = [];
 
   async function report(from: string, to: string): Promise<ReportView> {
-    const accepted = await http()
-      .post('/v1/admin/reconciliations')
-      .set('X-API-Key', TEST_ADMIN_KEY)
-      .set('Idempotency-Key', randomUUID())
-      .send({ from, to })
-      .expect(202);
+    const accepted = await expectStatus(
+      admin().POST('/v1/admin/reconciliations', { params: idempotencyKey(), body: { from, to } }),
+      202,
+    );
+    const id = accepted.data!.id;
     return await eventually(
       async () => {
         const view = (
-          await http().get(`/v1/admin/reconciliations/${accepted.body.id}`).set('X-API-Key', TEST_ADMIN_KEY).expect(200)
-        ).body as ReportView;
+          await expectStatus(admin().GET('/v1/admin/reconciliations/{id}', { params: { path: { id } } }), 200)
+        ).data! as ReportView;
         if (view.status === 'failed') throw new Error(`reconciliation failed: ${view.failureMessage}`);
         return view.status === 'completed' ? view : undefined;
       },
@@ -125,7 +126,7 @@ describe('reconciliation of the campaign contract against the campaigns, end to 
     });
     workerRun = worker.run();
     app = await createApp(testApiConfig({ taskQueue, databaseUrl: database.url, stellar: stellarConfig.network }));
-    await app.init();
+    baseUrl = await listenForClients(app);
   });
   afterAll(async () => {
     await app?.close();
@@ -147,31 +148,28 @@ describe('reconciliation of the campaign contract against the campaigns, end to 
   });
 
   it("a campaign in sync matches its contract record; its budget altered by hand is reported with the contract's side", async () => {
-    const created = await http()
-      .post('/v1/merchants')
-      .set('X-API-Key', TEST_ADMIN_KEY)
-      .send({ name: 'Contract shop' })
-      .expect(201);
-    const merchant = { id: created.body.merchant.id as string, key: created.body.apiKey.key as string };
+    const created = (await expectStatus(admin().POST('/v1/merchants', { body: { name: 'Contract shop' } }), 201)).data!;
+    const merchant = { id: created.merchant.id, key: created.apiKey.key };
+    const asMerchant = apiClient(baseUrl, merchant.key);
     const from = new Date().toISOString();
-    const campaign = await http()
-      .post('/v1/campaigns')
-      .set('X-API-Key', merchant.key)
-      .set('Idempotency-Key', randomUUID())
-      .send({
-        name: 'On chain',
-        budget: '500',
-        startsAt: '2026-01-01T00:00:00Z',
-        endsAt: '2030-01-01T00:00:00Z',
-      })
-      .expect(201);
-    const id = campaign.body.id as string;
+    const campaign = await expectStatus(
+      asMerchant.POST('/v1/campaigns', {
+        params: idempotencyKey(),
+        body: {
+          name: 'On chain',
+          budget: '500',
+          startsAt: '2026-01-01T00:00:00Z',
+          endsAt: '2030-01-01T00:00:00Z',
+        },
+      }),
+      201,
+    );
+    const id = campaign.data!.id;
     campaignIds.push(id);
     await eventually(
       async () => {
-        const view = (await http().get(`/v1/campaigns/${id}`).set('X-API-Key', merchant.key).expect(200)).body as {
-          onChain: { status: string } | null;
-        };
+        const view = (await expectStatus(asMerchant.GET('/v1/campaigns/{id}', { params: { path: { id } } }), 200))
+          .data!;
         if (view.onChain?.status === 'failed') throw new Error(JSON.stringify(view.onChain));
         return view.onChain?.status === 'synced' ? true : undefined;
       },

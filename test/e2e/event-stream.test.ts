@@ -1,3 +1,6 @@
+// Calls the API through the typed client (@nova/client); the stream itself through
+// test/support/event-stream (Server-Sent Events read as they arrive, which a fetch-and-parse client
+// cannot). Raw HTTP stays for GET /metrics, which the OpenAPI document does not list.
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -6,6 +9,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createApp, EVENT_STREAM_LISTENER_NAME, EventLog } from '@nova/api';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
+import type { NovaClient } from '@nova/client';
 import {
   connectToTemporal,
   createPlatformWorker,
@@ -24,6 +28,7 @@ import {
 import { createWallets, sandboxStellarConfig, startStellarFixture, type StellarFixture } from '../support/stellar';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { EventStreamClient, type StreamMessage } from '../support/event-stream';
+import { apiClient, expectStatus, fieldsOf, idempotencyKey } from '../support/api-client';
 
 quietTemporalRuntime();
 
@@ -55,6 +60,7 @@ describe('the event stream (GET /v1/events/stream)', () => {
   const taskQueue = uniqueTaskQueue('e2e-event-stream');
   const urlOf = (app: NestExpressApplication) =>
     `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  const as = (app: NestExpressApplication, key?: string): NovaClient => apiClient(urlOf(app), key);
   const clients: EventStreamClient[] = [];
   const closedApps = new Set<NestExpressApplication>();
   let merchant: { id: string; key: string };
@@ -75,12 +81,11 @@ describe('the event stream (GET /v1/events/stream)', () => {
   }
 
   async function createMerchant(): Promise<{ id: string; key: string }> {
-    const response = await request(apiA.getHttpServer())
-      .post('/v1/merchants')
-      .set('X-API-Key', TEST_ADMIN_KEY)
-      .send({ name: `Stream ${randomUUID().slice(0, 6)}` })
-      .expect(201);
-    return { id: response.body.merchant.id as string, key: response.body.apiKey.key as string };
+    const { data } = await expectStatus(
+      as(apiA, TEST_ADMIN_KEY).POST('/v1/merchants', { body: { name: `Stream ${randomUUID().slice(0, 6)}` } }),
+      201,
+    );
+    return { id: data!.merchant.id, key: data!.apiKey.key };
   }
 
   /** Issues a reward through `app` and waits until the API reads it confirmed. */
@@ -89,17 +94,18 @@ describe('the event stream (GET /v1/events/stream)', () => {
     key: string,
     wallet: string,
   ): Promise<Record<string, unknown>> {
-    const accepted = await request(app.getHttpServer())
-      .post('/v1/rewards/issuances')
-      .set('X-API-Key', key)
-      .set('Idempotency-Key', randomUUID())
-      .send({ campaignId, walletAddress: wallet, amount: '1.5' })
-      .expect(202);
-    const id = accepted.body.id as string;
+    const accepted = await expectStatus(
+      as(app, key).POST('/v1/rewards/issuances', {
+        params: idempotencyKey(),
+        body: { campaignId, walletAddress: wallet, amount: '1.5' },
+      }),
+      202,
+    );
+    const id = accepted.data!.id;
     return await eventually(
       async () => {
-        const view = (await request(app.getHttpServer()).get(`/v1/rewards/issuances/${id}`).set('X-API-Key', key))
-          .body as Record<string, unknown>;
+        const read = await as(app, key).GET('/v1/rewards/issuances/{id}', { params: { path: { id } } });
+        const view = (read.data ?? read.error) as Record<string, unknown>;
         assert.notEqual(view.status, 'failed', JSON.stringify(view));
         return view.status === 'confirmed' ? view : undefined;
       },
@@ -159,18 +165,19 @@ describe('the event stream (GET /v1/events/stream)', () => {
     for (const app of [apiA, apiB, apiC]) await app.listen(0, '127.0.0.1');
     merchant = await createMerchant();
     other = await createMerchant();
-    const campaign = await request(apiA.getHttpServer())
-      .post('/v1/campaigns')
-      .set('X-API-Key', merchant.key)
-      .set('Idempotency-Key', randomUUID())
-      .send({
-        name: 'Stream',
-        budget: '1000',
-        startsAt: new Date(Date.now() - 60_000).toISOString(),
-        endsAt: hoursFromNow(24),
-      })
-      .expect(201);
-    campaignId = campaign.body.id as string;
+    const campaign = await expectStatus(
+      as(apiA, merchant.key).POST('/v1/campaigns', {
+        params: idempotencyKey(),
+        body: {
+          name: 'Stream',
+          budget: '1000',
+          startsAt: new Date(Date.now() - 60_000).toISOString(),
+          endsAt: hoursFromNow(24),
+        },
+      }),
+      201,
+    );
+    campaignId = campaign.data!.id;
   });
   afterAll(async () => {
     for (const client of clients) client.close();
@@ -269,20 +276,23 @@ describe('the event stream (GET /v1/events/stream)', () => {
   it('delivers through PostgreSQL to any replica: the client on one API, the state change through the other', async () => {
     const onB = await connect(apiB, merchant.key);
     // A state change the API itself writes (the test event of a webhook endpoint), through replica A.
-    const endpoint = await request(apiA.getHttpServer())
-      .post('/v1/webhooks/endpoints')
-      .set('X-API-Key', merchant.key)
-      .set('Idempotency-Key', randomUUID())
-      .send({ url: 'http://127.0.0.1:9/hooks', events: ['issuance.confirmed'] })
-      .expect(201);
-    await request(apiA.getHttpServer())
-      .post(`/v1/webhooks/endpoints/${endpoint.body.id as string}/test`)
-      .set('X-API-Key', merchant.key)
-      .set('Idempotency-Key', randomUUID())
-      .expect(202);
+    const onA = as(apiA, merchant.key);
+    const endpoint = (
+      await expectStatus(
+        onA.POST('/v1/webhooks/endpoints', {
+          params: idempotencyKey(),
+          body: { url: 'http://127.0.0.1:9/hooks', events: ['issuance.confirmed'] },
+        }),
+        201,
+      )
+    ).data!;
+    await expectStatus(
+      onA.POST('/v1/webhooks/endpoints/{id}/test', { params: { ...idempotencyKey(), path: { id: endpoint.id } } }),
+      202,
+    );
     const message = await onB.next('webhook.test written through API A');
     assert.equal(message.event, 'webhook.test');
-    assert.equal((body(message).data as { endpointId: string }).endpointId, endpoint.body.id);
+    assert.equal((body(message).data as { endpointId: string }).endpointId, endpoint.id);
     onB.close();
   });
 
@@ -408,14 +418,14 @@ describe('the event stream (GET /v1/events/stream)', () => {
   });
 
   it('refuses a malformed Last-Event-ID (400 naming it), a missing key (401) and the admin key (403)', async () => {
-    const malformed = await request(apiA.getHttpServer())
-      .get('/v1/events/stream')
-      .set('X-API-Key', merchant.key)
-      .set('Last-Event-ID', 'evt_12')
-      .expect(400);
-    assert.equal(malformed.body.details[0].field, 'Last-Event-ID');
-    await request(apiA.getHttpServer()).get('/v1/events/stream').expect(401);
-    await request(apiA.getHttpServer()).get('/v1/events/stream').set('X-API-Key', TEST_ADMIN_KEY).expect(403);
+    // Refusals only: each answers with a JSON error before any stream opens.
+    const malformed = await expectStatus(
+      as(apiA, merchant.key).GET('/v1/events/stream', { params: { header: { 'Last-Event-ID': 'evt_12' } } }),
+      400,
+    );
+    assert.equal(fieldsOf(malformed.error)[0], 'Last-Event-ID');
+    await expectStatus(as(apiA).GET('/v1/events/stream'), 401);
+    await expectStatus(as(apiA, TEST_ADMIN_KEY).GET('/v1/events/stream'), 403);
   });
 
   it('says so when Last-Event-ID is past the retention (pruned) or unknown, and goes on from where it can', async () => {

@@ -11,7 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { CONTRACT_EVENTS_OUTSIDE_RETENTION, contractIndexerWorkflowId, type IndexedContract } from '@nova/domain';
 import { createApp } from '@nova/api';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
-import { merchantChainAddress } from '@nova/activities';
+import { merchantChainAddress, TransactionRejectedError } from '@nova/activities';
 import { DEFAULT_NETWORK_PASSPHRASE } from '@nova/stellar-sandbox';
 import { searchAttributes } from '@nova/workflows/definitions';
 import { eventually, required, TEST_ADMIN_KEY, testApiConfig, uniqueTaskQueue } from '../support/environment';
@@ -76,12 +76,20 @@ describe('contract indexers, end to end', () => {
 
   /** A contract call signed by the contracts' admin (the distribution account), as tools make them. */
   async function invoke(contract: IndexedContract, method: string, args: xdr.ScVal[]) {
-    return await stellar.gateway.invokeContract({
-      contractId: contracts[contract],
-      method,
-      args,
-      source: stellar.distribution,
-    });
+    // The worker signs with the same account (campaign sync, the contracts' initialize): a call
+    // that lost the sequence-number race is refused tx_bad_seq, retryable, and made again.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await stellar.gateway.invokeContract({
+          contractId: contracts[contract],
+          method,
+          args,
+          source: stellar.distribution,
+        });
+      } catch (error) {
+        if (!(error instanceof TransactionRejectedError && error.retryable) || attempt >= 5) throw error;
+      }
+    }
   }
   const str = (value: string) => nativeToScVal(value, { type: 'string' });
   const i128 = (value: bigint) => nativeToScVal(value, { type: 'i128' });

@@ -77,8 +77,11 @@ describe('contract indexers, end to end', () => {
   /** A contract call signed by the contracts' admin (the distribution account), as tools make them. */
   async function invoke(contract: IndexedContract, method: string, args: xdr.ScVal[]) {
     // The worker signs with the same account (campaign sync, the contracts' initialize): a call
-    // that lost the sequence-number race is refused tx_bad_seq, retryable, and made again.
+    // that lost the sequence-number race is refused tx_bad_seq, retryable. While the worker's
+    // transaction waits for its ledger the account's sequence number has not moved yet, so the
+    // call is made again once a ledger has closed after the refusal.
     for (let attempt = 1; ; attempt += 1) {
+      const ledgerBefore = (await stellar.gateway.rpcLedgerRange()).latestLedger;
       try {
         return await stellar.gateway.invokeContract({
           contractId: contracts[contract],
@@ -87,7 +90,11 @@ describe('contract indexers, end to end', () => {
           source: stellar.distribution,
         });
       } catch (error) {
-        if (!(error instanceof TransactionRejectedError && error.retryable) || attempt >= 5) throw error;
+        if (!(error instanceof TransactionRejectedError && error.retryable) || attempt >= 10) throw error;
+        await eventually(
+          async () => ((await stellar.gateway.rpcLedgerRange()).latestLedger > ledgerBefore ? true : undefined),
+          { what: 'a ledger closed after the refused call', timeoutMs: 30_000 },
+        );
       }
     }
   }

@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { CONTRACT_EVENTS_OUTSIDE_RETENTION, contractIndexerWorkflowId, type IndexedContract } from '@nova/domain';
 import { createApp } from '@nova/api';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
-import { merchantChainAddress } from '@nova/activities';
+import { merchantChainAddress, TransactionRejectedError } from '@nova/activities';
 import { DEFAULT_NETWORK_PASSPHRASE } from '@nova/stellar-sandbox';
 import { searchAttributes } from '@nova/workflows/definitions';
 import { eventually, required, TEST_ADMIN_KEY, testApiConfig, uniqueTaskQueue } from '../support/environment';
@@ -76,12 +76,27 @@ describe('contract indexers, end to end', () => {
 
   /** A contract call signed by the contracts' admin (the distribution account), as tools make them. */
   async function invoke(contract: IndexedContract, method: string, args: xdr.ScVal[]) {
-    return await stellar.gateway.invokeContract({
-      contractId: contracts[contract],
-      method,
-      args,
-      source: stellar.distribution,
-    });
+    // The worker signs with the same account (campaign sync, the contracts' initialize): a call
+    // that lost the sequence-number race is refused tx_bad_seq, retryable. While the worker's
+    // transaction waits for its ledger the account's sequence number has not moved yet, so the
+    // call is made again once a ledger has closed after the refusal.
+    for (let attempt = 1; ; attempt += 1) {
+      const ledgerBefore = (await stellar.gateway.rpcLedgerRange()).latestLedger;
+      try {
+        return await stellar.gateway.invokeContract({
+          contractId: contracts[contract],
+          method,
+          args,
+          source: stellar.distribution,
+        });
+      } catch (error) {
+        if (!(error instanceof TransactionRejectedError && error.retryable) || attempt >= 10) throw error;
+        await eventually(
+          async () => ((await stellar.gateway.rpcLedgerRange()).latestLedger > ledgerBefore ? true : undefined),
+          { what: 'a ledger closed after the refused call', timeoutMs: 30_000 },
+        );
+      }
+    }
   }
   const str = (value: string) => nativeToScVal(value, { type: 'string' });
   const i128 = (value: bigint) => nativeToScVal(value, { type: 'i128' });

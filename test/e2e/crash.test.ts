@@ -81,7 +81,7 @@ describe('crash recovery end to end', () => {
       CHANNEL_POOL_SIZE: '8',
       LOG_LEVEL: 'info',
       WORKER_SHUTDOWN_GRACE_SECONDS: '2',
-      // No metrics server: its default port (9464) is one machine-wide, and other files' workers may hold it.
+      // No metrics server: test files run two at a time, and another one's worker may hold 9464.
       WORKER_METRICS_PORT: '0',
       // The webhook receiver of the delivery crash listens on loopback.
       WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',

@@ -380,6 +380,12 @@ describe('reward issuance end to end', () => {
     assert.equal(await handoffs.startFirstIssuanceRun(issuance), 'already-started', 'Temporal refuses it');
 
     // As if the API had stopped before clearing its row: the reconciler finds an old start row.
+    // (The API's own starter clears its row in the background, on a loaded machine after the run
+    // has ended: that is waited for first, so the row below is the reconciler's to find.)
+    await eventually(
+      async () => ((await db.issuanceWorkflowStart.count({ where: { issuanceId: id } })) === 0 ? true : undefined),
+      { what: "the API's starter to clear its start row" },
+    );
     await db.issuanceWorkflowStart.create({ data: { issuanceId: id, createdAt: new Date(Date.now() - 3_600_000) } });
     await withReconciler(() =>
       eventually(

@@ -60,6 +60,8 @@ describe('process entry points', () => {
           CHANNEL_SECRETS: Keypair.random().secret(),
           CHANNEL_POOL_SIZE: '1',
           WORKER_SHUTDOWN_GRACE_SECONDS: '5',
+          // No metrics server: test files run two at a time, and another one's worker may hold 9464.
+          WORKER_METRICS_PORT: '0',
           RECONCILE_EVERY_SECONDS: '30',
           RECONCILE_AFTER_SECONDS: '20',
         }),

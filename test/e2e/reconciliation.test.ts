@@ -146,6 +146,12 @@ describe('reconciliation of the chain against the read models, end to end', () =
     return metric.values.filter((value) => value.labels.kind === kind).reduce((sum, value) => sum + value.value, 0);
   }
 
+  /** The sandbox's configuration with its vesting contract (the interface-only runtime: no reads needed here). */
+  function vestingStellar() {
+    const sandbox = sandboxStellarConfig(stellar);
+    return { ...sandbox, network: { ...sandbox.network, vestingContractId: stellar.sandbox.contracts.vesting! } };
+  }
+
   beforeAll(async () => {
     stellar = await startStellarFixture({ ledgerIntervalMs: 250, submitTimeoutMs: 3_000 });
     horizon = new Horizon.Server(stellar.sandbox.url, { allowHttp: true });
@@ -154,7 +160,7 @@ describe('reconciliation of the chain against the read models, end to end', () =
     const workerConfig = testWorkerConfig({
       taskQueue,
       databaseUrl: database.url,
-      stellar: sandboxStellarConfig(stellar),
+      stellar: vestingStellar(),
       paymentBudgetSeconds: 120,
     });
     connection = await connectToTemporal(workerConfig);
@@ -172,7 +178,7 @@ describe('reconciliation of the chain against the read models, end to end', () =
     });
     workerRun = worker.run();
     app = await createApp(
-      testApiConfig({ taskQueue, databaseUrl: database.url, stellar: sandboxStellarConfig(stellar).network }),
+      testApiConfig({ taskQueue, databaseUrl: database.url, stellar: vestingStellar().network }),
     );
     baseUrl = await listenForClients(app);
     const created = (
@@ -330,6 +336,56 @@ describe('reconciliation of the chain against the read models, end to end', () =
     // The alert metric counts each mismatch once.
     assert.equal(await mismatchesCounted('payment_without_record'), withoutRecordBefore + 1);
     assert.equal(await mismatchesCounted('payment_differs'), differsBefore + 1);
+  });
+
+  it('vesting payments map to the read model (releases paid together are one payment); a release altered by hand is reported', async () => {
+    const from = await boundary();
+    const beneficiary = wallets[59]!.publicKey();
+    const startAt = new Date((Math.floor(Date.now() / 1000) + 1) * 1000);
+    const created = await expectStatus(
+      as(merchant.key).POST('/v1/vesting-schedules', {
+        params: idempotencyKey(),
+        body: {
+          campaignId,
+          beneficiary,
+          totalAmount: '4',
+          startAt: startAt.toISOString(),
+          cliffAt: new Date(startAt.getTime() + 2_000).toISOString(),
+          endAt: new Date(startAt.getTime() + 8_000).toISOString(),
+          interval: 'PT2S',
+          revocable: false,
+        },
+      }),
+      202,
+    );
+    const scheduleId = created.data!.id;
+    await eventually(
+      async () =>
+        (await db.vestingSchedule.findUniqueOrThrow({ where: { id: scheduleId } })).status === 'completed'
+          ? true
+          : undefined,
+      { what: 'the vesting schedule completed', timeoutMs: 120_000 },
+    );
+    const to = await boundary();
+    const payments = await db.vestingRelease.groupBy({ by: ['txHash'], where: { scheduleId } });
+
+    const clean = await completed((await expectStatus(reconcile({ from, to }), 202)).data!.id);
+    assert.equal(clean.mismatchCount, 0, JSON.stringify(clean.mismatches));
+    assert.equal(clean.counts.checked.vestingReleases, payments.length, 'each payment checked against the read model');
+    assert.equal(clean.counts.checked.chainPayments, payments.length);
+
+    // The newest release of the last payment claims a stroop more than the chain paid.
+    const last = await db.vestingRelease.findFirstOrThrow({ where: { scheduleId }, orderBy: { number: 'desc' } });
+    await db.vestingRelease.update({
+      where: { scheduleId_number: { scheduleId, number: last.number } },
+      data: { amountStroops: last.amountStroops + 1n },
+    });
+    const altered = await completed((await expectStatus(reconcile({ from, to }), 202)).data!.id);
+    assert.deepEqual(altered.counts.mismatches, { payment_differs: 1 }, JSON.stringify(altered.mismatches));
+    const [differs] = altered.mismatches;
+    assert.equal(differs?.resourceKind, 'vesting_release');
+    assert.equal(differs?.resourceId, `vesting/${scheduleId}/release/${last.number}`);
+    assert.equal(differs?.merchantId, merchant.id);
   });
 
   it('POST takes an Idempotency-Key: the same window answers with the same report, another window 422, none 400', async () => {

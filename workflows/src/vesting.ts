@@ -262,12 +262,12 @@ export async function vestingWorkflow(input: VestingWorkflowInput): Promise<Vest
     return outcome;
   }
 
-  // Revoked: frozen on chain first, then what vested by then (the contract's own time, a moment
-  // after the update's: paying that leaves nothing releasable on chain) and is not released is
-  // paid, and the rest returns to the budget. A schedule never registered has nothing on chain.
+  // Revoked: frozen on chain first, then what vested by then (the contract's own time, its
+  // ledger's in whole seconds: paying that leaves nothing releasable on chain) and is not
+  // released is paid, and the rest returns to the budget. A schedule never registered has nothing on chain.
   if (state.registered) {
     const frozen = await chain.revokeVestingOnChain({ scheduleId });
-    if (frozen.revokedAt) revokeAt = Math.max(revokeAt, msOf(frozen.revokedAt));
+    if (frozen.revokedAt) revokeAt = msOf(frozen.revokedAt);
   }
   const vested = vestedAt(terms, revokeAt);
   const owed = vested - released;

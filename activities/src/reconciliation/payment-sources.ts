@@ -1,4 +1,4 @@
-import type { PrismaClient } from '@nova/db';
+import { Prisma, type PrismaClient } from '@nova/db';
 import type { ExpectedPaymentKind } from '@nova/domain';
 
 /** A read-model record that says a payment left the platform, as the reconciliation compares it. */
@@ -102,33 +102,47 @@ const redemptionRefunds: ExpectedPaymentSource = {
 };
 
 /**
- * Vesting releases, read from the transaction journal's landed items: the vesting read model
- * (`vesting_releases`) is not on this branch yet. When it lands, this source reads it instead
- * (the record's status, amount, beneficiary and payment hash), like the two above.
+ * Vesting payments, from the vesting read model: each payment of a schedule's releases (those
+ * paid together while it was stalled share one, keyed by the newest of them, for their summed
+ * amount) and a revocation's final payment, each to the schedule's beneficiary.
  */
+function vestingPayments(scheduleIds: string[] | undefined, window: Window | undefined): Prisma.Sql {
+  const releases = Prisma.sql`
+    SELECT 'vesting/' || s.id::text || '/release/' || max(r.number) AS id, s.merchant_id::text AS "merchantId",
+           s.status, true AS paid, sum(r.amount_stroops)::bigint AS "amountStroops", s.beneficiary AS destination,
+           r.tx_hash AS "txHash", max(r.paid_at) AS "paidAt"
+      FROM vesting_releases r JOIN vesting_schedules s ON s.id = r.schedule_id
+     WHERE r.status = 'paid' AND r.tx_hash IS NOT NULL
+       ${scheduleIds ? Prisma.sql`AND s.id = ANY(${scheduleIds}::uuid[])` : Prisma.empty}
+       ${window ? Prisma.sql`AND r.paid_at >= ${window.from} AND r.paid_at < ${window.to}` : Prisma.empty}
+     GROUP BY s.id, r.tx_hash`;
+  // A revoked schedule changes no more after its revocation: updated_at is when its payment was recorded.
+  const revocations = Prisma.sql`
+    SELECT 'vesting/' || s.id::text || '/revocation' AS id, s.merchant_id::text AS "merchantId", s.status,
+           true AS paid, s.revocation_stroops AS "amountStroops", s.beneficiary AS destination,
+           s.revocation_tx_hash AS "txHash", s.updated_at AS "paidAt"
+      FROM vesting_schedules s
+     WHERE s.revocation_tx_hash IS NOT NULL
+       ${scheduleIds ? Prisma.sql`AND s.id = ANY(${scheduleIds}::uuid[])` : Prisma.empty}
+       ${window ? Prisma.sql`AND s.updated_at >= ${window.from} AND s.updated_at < ${window.to}` : Prisma.empty}`;
+  return Prisma.sql`(${releases}) UNION ALL (${revocations})`;
+}
+
 const vestingReleases: ExpectedPaymentSource = {
   kind: 'vesting_release',
   recordId: (key) => VESTING_KEY.exec(key)?.[1],
   async load(db, ids) {
-    const rows = await db.$queryRaw<Row[]>`
-      SELECT i.business_key AS id, i.business_key AS "businessKey", NULL::text AS "merchantId",
-             t.status::text AS status, t.status = 'landed' AS paid, i.amount_stroops AS "amountStroops",
-             i.destination, t.hash AS "txHash", t.updated_at AS "paidAt"
-        FROM journal_items i JOIN journal_transactions t ON t.id = i.transaction_id
-       WHERE i.business_key = ANY(${ids}::text[]) AND t.status = 'landed'`;
-    return rows.map((row) => ({ ...row, kind: 'vesting_release' }));
+    const scheduleIds = [...new Set(ids.map((id) => id.split('/')[1]!))];
+    const rows = await db.$queryRaw<Omit<Row, 'businessKey'>[]>`
+      SELECT * FROM (${vestingPayments(scheduleIds, undefined)}) p WHERE p.id = ANY(${ids}::text[])`;
+    return rows.map((row) => ({ ...row, businessKey: row.id, kind: 'vesting_release' }));
   },
   async paidIn(db, window, after, limit) {
-    const rows = await db.$queryRaw<Row[]>`
-      SELECT i.business_key AS id, i.business_key AS "businessKey", NULL::text AS "merchantId",
-             'landed' AS status, true AS paid, i.amount_stroops AS "amountStroops", i.destination,
-             t.hash AS "txHash", t.updated_at AS "paidAt"
-        FROM journal_items i JOIN journal_transactions t ON t.id = i.transaction_id
-       WHERE i.business_key LIKE 'vesting/%' AND i.destination IS NOT NULL AND t.status = 'landed'
-         AND t.updated_at >= ${window.from} AND t.updated_at < ${window.to}
-         AND (t.updated_at, i.business_key) > (${after.at}::timestamptz, ${after.id}::text)
-       ORDER BY t.updated_at, i.business_key LIMIT ${limit}`;
-    return rows.map((row) => ({ ...row, kind: 'vesting_release' }));
+    const rows = await db.$queryRaw<Omit<Row, 'businessKey'>[]>`
+      SELECT * FROM (${vestingPayments(undefined, window)}) p
+       WHERE (p."paidAt", p.id) > (${after.at}::timestamptz, ${after.id}::text)
+       ORDER BY p."paidAt", p.id LIMIT ${limit}`;
+    return rows.map((row) => ({ ...row, businessKey: row.id, kind: 'vesting_release' }));
   },
 };
 

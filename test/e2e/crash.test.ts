@@ -1,16 +1,17 @@
+// Calls the API (in this process; the worker and the Temporal server are the processes killed)
+// through the typed client (@nova/client).
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import request from 'supertest';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { TransactionBuilder, type Keypair, type Transaction } from '@stellar/stellar-sdk';
 import { redemptionKeys, toStroops, vestingKeys, vestingReleaseMemo } from '@nova/domain';
 import { issuanceMemo, redemptionQuoteMemo, redemptionRefundMemo, vestingMemoStem } from '@nova/domain/memos';
 import { createApp } from '@nova/api';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
+import type { NovaClient, Schemas } from '@nova/client';
 import { platformSearchAttributes } from '@nova/workflows/definitions';
 import { eventually, required, TEST_ADMIN_KEY, testApiConfig, uniqueTaskQueue } from '../support/environment';
 import { devServerArgs, freePort } from '../support/launcher';
@@ -24,6 +25,7 @@ import {
   type StellarFixture,
 } from '../support/stellar';
 import { WebhookReceiver } from '../support/webhook-receiver';
+import { apiClient, expectStatus, idempotencyKey, listenForClients } from '../support/api-client';
 
 const root = resolve(__dirname, '..', '..');
 
@@ -46,7 +48,9 @@ describe('crash recovery end to end', () => {
   let merchantKey = '';
   let campaignId = '';
   const receiver = new WebhookReceiver();
-  const http = () => request(app.getHttpServer());
+  let baseUrl = '';
+  /** The merchant's calls (through the typed client); the admin's with `key`. */
+  const as = (key = merchantKey): NovaClient => apiClient(baseUrl, key);
 
   async function startTemporal() {
     // As START runs it: a SQLite file, so a restart keeps the workflows.
@@ -89,6 +93,12 @@ describe('crash recovery end to end', () => {
     return workerProcess;
   }
 
+  function issue(body: Schemas['CreateIssuanceRequest']) {
+    return as().POST('/v1/rewards/issuances', { params: idempotencyKey(), body });
+  }
+
+  const issuance = (id: string) => as().GET('/v1/rewards/issuances/{id}', { params: { path: { id } } });
+
   async function issueAndWaitForSubmission(): Promise<string> {
     const [wallet] = await createWallets(stellar, 1);
     // Inclusion is delayed by a few ledgers, so the submission is in flight when the crash comes.
@@ -98,13 +108,8 @@ describe('crash recovery end to end', () => {
       ledgers: 12,
       sourceAccount: stellar.distribution.publicKey(),
     });
-    const accepted = await http()
-      .post('/v1/rewards/issuances')
-      .set('X-API-Key', merchantKey)
-      .set('Idempotency-Key', randomUUID())
-      .send({ campaignId, walletAddress: wallet!.publicKey(), amount: '3' })
-      .expect(202);
-    const id = accepted.body.id as string;
+    const accepted = await expectStatus(issue({ campaignId, walletAddress: wallet!.publicKey(), amount: '3' }), 202);
+    const id = accepted.data!.id;
     await eventually(
       async () =>
         (await db.journalItem.count({
@@ -120,8 +125,8 @@ describe('crash recovery end to end', () => {
   async function confirmedOnce(id: string) {
     const view = await eventually(
       async () => {
-        const response = await http().get(`/v1/rewards/issuances/${id}`).set('X-API-Key', merchantKey).expect(200);
-        return response.body.status === 'confirmed' || response.body.status === 'failed' ? response.body : undefined;
+        const current = (await expectStatus(issuance(id), 200)).data!;
+        return current.status === 'confirmed' || current.status === 'failed' ? current : undefined;
       },
       { what: `issuance ${id} settled`, timeoutMs: 120_000 },
     );
@@ -130,41 +135,54 @@ describe('crash recovery end to end', () => {
     assert.equal(landed.successful, 1, 'exactly one payment on the ledger');
   }
 
-  function post(path: string, body: object) {
-    return http().post(path).set('X-API-Key', merchantKey).set('Idempotency-Key', randomUUID()).send(body);
-  }
-
   /** A holder with NOVA from an issuance, and a paid-for redemption of a new item (its quote too). */
   async function redemptionOf(fulfilment: 'automatic' | 'manual', before?: (quoteId: string) => void) {
     const [wallet] = await createWallets(stellar, 1);
-    const issued = await post('/v1/rewards/issuances', { campaignId, walletAddress: wallet!.publicKey(), amount: '9' });
+    const issued = await expectStatus(issue({ campaignId, walletAddress: wallet!.publicKey(), amount: '9' }), 202);
     await eventually(
       async () => {
-        const response = await http().get(`/v1/rewards/issuances/${issued.body.id}`).set('X-API-Key', merchantKey);
-        return response.body.status === 'confirmed' ? true : undefined;
+        const { data: view } = await issuance(issued.data!.id);
+        return view?.status === 'confirmed' ? true : undefined;
       },
       { what: 'the holder’s NOVA', timeoutMs: 60_000 },
     );
-    const item = await post('/v1/catalog/items', { name: 'Crash kit', price: '4', stock: 1, fulfilment, active: true });
-    const quote = await post('/v1/redemptions/quotes', { itemId: item.body.id, walletAddress: wallet!.publicKey() });
-    assert.equal(quote.status, 201, JSON.stringify(quote.body));
-    const signed = TransactionBuilder.fromXDR(quote.body.transactionXdr, quote.body.networkPassphrase) as Transaction;
+    const item = await expectStatus(
+      as().POST('/v1/catalog/items', {
+        params: idempotencyKey(),
+        body: { name: 'Crash kit', price: '4', stock: 1, fulfilment, active: true },
+      }),
+      201,
+    );
+    const quote = await expectStatus(
+      as().POST('/v1/redemptions/quotes', {
+        params: idempotencyKey(),
+        body: { itemId: item.data!.id, walletAddress: wallet!.publicKey() },
+      }),
+      201,
+    );
+    const quoted = quote.data!;
+    const signed = TransactionBuilder.fromXDR(quoted.transactionXdr, quoted.networkPassphrase) as Transaction;
     signed.sign(wallet as Keypair);
-    before?.(quote.body.id);
-    const accepted = await post('/v1/redemptions', { quoteId: quote.body.id, signedTransactionXdr: signed.toXDR() });
-    assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
-    return { id: accepted.body.id as string, quoteId: quote.body.id as string, itemId: item.body.id as string };
+    before?.(quoted.id);
+    const accepted = await expectStatus(
+      as().POST('/v1/redemptions', {
+        params: idempotencyKey(),
+        body: { quoteId: quoted.id, signedTransactionXdr: signed.toXDR() },
+      }),
+      202,
+    );
+    return { id: accepted.data!.id, quoteId: quoted.id, itemId: item.data!.id };
   }
 
   async function redemptionStatus(id: string, status: string, timeoutMs = 120_000) {
     return await eventually(
       async () => {
-        const response = await http().get(`/v1/redemptions/${id}`).set('X-API-Key', merchantKey).expect(200);
+        const view = (await expectStatus(as().GET('/v1/redemptions/{id}', { params: { path: { id } } }), 200)).data!;
         assert.ok(
-          response.body.status === status || !['fulfilled', 'refunded', 'failed'].includes(response.body.status),
-          JSON.stringify(response.body),
+          view.status === status || !['fulfilled', 'refunded', 'failed'].includes(view.status),
+          JSON.stringify(view),
         );
-        return response.body.status === status ? response.body : undefined;
+        return view.status === status ? view : undefined;
       },
       { what: `redemption ${id} ${status}`, timeoutMs },
     );
@@ -206,25 +224,22 @@ describe('crash recovery end to end', () => {
       },
     });
     app = await createApp({ ...config, temporal: { ...config.temporal, address: `127.0.0.1:${temporalPort}` } });
-    await app.init();
-    const merchant = await http()
-      .post('/v1/merchants')
-      .set('X-API-Key', TEST_ADMIN_KEY)
-      .send({ name: 'Crashy' })
-      .expect(201);
-    merchantKey = merchant.body.apiKey.key;
-    const campaign = await http()
-      .post('/v1/campaigns')
-      .set('X-API-Key', merchantKey)
-      .set('Idempotency-Key', randomUUID())
-      .send({
-        name: 'c',
-        budget: '100',
-        startsAt: new Date(Date.now() - 60_000).toISOString(),
-        endsAt: new Date(Date.now() + 86_400_000).toISOString(),
-      })
-      .expect(201);
-    campaignId = campaign.body.id;
+    baseUrl = await listenForClients(app);
+    const merchant = await expectStatus(as(TEST_ADMIN_KEY).POST('/v1/merchants', { body: { name: 'Crashy' } }), 201);
+    merchantKey = merchant.data!.apiKey.key;
+    const campaign = await expectStatus(
+      as().POST('/v1/campaigns', {
+        params: idempotencyKey(),
+        body: {
+          name: 'c',
+          budget: '100',
+          startsAt: new Date(Date.now() - 60_000).toISOString(),
+          endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+        },
+      }),
+      201,
+    );
+    campaignId = campaign.data!.id;
     const worker = startWorker();
     await waitForOutput(worker, /"msg":"worker started"/, 60_000);
   });
@@ -270,17 +285,19 @@ describe('crash recovery end to end', () => {
 
   it('the worker is killed mid-delivery: a new worker delivers the event, none is lost', async () => {
     receiver.answer('/crash', { hang: true }, { status: 200 });
-    const endpoint = await http()
-      .post('/v1/webhooks/endpoints')
-      .set('X-API-Key', merchantKey)
-      .set('Idempotency-Key', randomUUID())
-      .send({ url: receiver.url('/crash'), events: ['*'] })
-      .expect(201);
-    const sent = await http()
-      .post(`/v1/webhooks/endpoints/${endpoint.body.id}/test`)
-      .set('X-API-Key', merchantKey)
-      .set('Idempotency-Key', randomUUID())
-      .expect(202);
+    const endpoint = await expectStatus(
+      as().POST('/v1/webhooks/endpoints', {
+        params: idempotencyKey(),
+        body: { url: receiver.url('/crash'), events: ['*'] },
+      }),
+      201,
+    );
+    const sent = await expectStatus(
+      as().POST('/v1/webhooks/endpoints/{id}/test', {
+        params: { ...idempotencyKey(), path: { id: endpoint.data!.id } },
+      }),
+      202,
+    );
     await eventually(async () => (receiver.on('/crash').length === 1 ? true : undefined), {
       what: 'the first attempt to be in flight',
       timeoutMs: 30_000,
@@ -291,17 +308,19 @@ describe('crash recovery end to end', () => {
     await waitForOutput(next, /"msg":"worker started"/, 60_000);
     const delivered = await eventually(
       async () => {
-        const response = await http()
-          .get(`/v1/webhooks/deliveries/${sent.body.deliveryId}`)
-          .set('X-API-Key', merchantKey)
-          .expect(200);
-        return response.body.status === 'succeeded' ? response.body : undefined;
+        const view = (
+          await expectStatus(
+            as().GET('/v1/webhooks/deliveries/{id}', { params: { path: { id: sent.data!.deliveryId } } }),
+            200,
+          )
+        ).data!;
+        return view.status === 'succeeded' ? view : undefined;
       },
       { what: 'the delivery after the crash', timeoutMs: 90_000 },
     );
     // The killed attempt never got an answer to record; the new worker's attempt is attempt 1.
     assert.deepEqual(
-      delivered.attempts.map((a: { number: number; responseStatus: number }) => [a.number, a.responseStatus]),
+      delivered.attempts.map((a) => [a.number, a.responseStatus]),
       [[1, 200]],
     );
     const requests = receiver.on('/crash');
@@ -314,7 +333,12 @@ describe('crash recovery end to end', () => {
     await redemptionStatus(redemption.id, 'paid');
     await killAndRestartWorker();
     await eventually(
-      async () => ((await post(`/v1/redemptions/${redemption.id}/fulfil`, {})).status === 202 ? true : undefined),
+      async () => {
+        const fulfilled = await as().POST('/v1/redemptions/{id}/fulfil', {
+          params: { ...idempotencyKey(), path: { id: redemption.id } },
+        });
+        return fulfilled.response.status === 202 ? true : undefined;
+      },
       { what: 'the fulfilment taken by the new worker', timeoutMs: 120_000 },
     );
     const done = await redemptionStatus(redemption.id, 'fulfilled');
@@ -357,10 +381,13 @@ describe('crash recovery end to end', () => {
       memo: redemptionRefundMemo(redemption.id),
     });
     await eventually(
-      async () =>
-        (await post(`/v1/redemptions/${redemption.id}/reject`, { reason: 'crash test' })).status === 202
-          ? true
-          : undefined,
+      async () => {
+        const rejected = await as().POST('/v1/redemptions/{id}/reject', {
+          params: { ...idempotencyKey(), path: { id: redemption.id } },
+          body: { reason: 'crash test' },
+        });
+        return rejected.response.status === 202 ? true : undefined;
+      },
       { what: 'the rejection taken', timeoutMs: 30_000 },
     );
     await submitted(redemptionKeys.refund(redemption.id));
@@ -376,26 +403,27 @@ describe('crash recovery end to end', () => {
   async function vestingSchedule() {
     const [wallet] = await createWallets(stellar, 1);
     const startAt = new Date((Math.floor(Date.now() / 1000) + 2) * 1000);
-    const created = await post('/v1/vesting-schedules', {
-      campaignId,
-      beneficiary: wallet!.publicKey(),
-      totalAmount: '6',
-      startAt: startAt.toISOString(),
-      cliffAt: new Date(startAt.getTime() + 3_000).toISOString(),
-      endAt: new Date(startAt.getTime() + 12_000).toISOString(),
-      interval: 'PT3S',
-      revocable: false,
-    });
-    assert.equal(created.status, 202, JSON.stringify(created.body));
-    return { id: created.body.id as string, wallet: wallet!.publicKey() };
+    const created = await expectStatus(
+      as().POST('/v1/vesting-schedules', {
+        params: idempotencyKey(),
+        body: {
+          campaignId,
+          beneficiary: wallet!.publicKey(),
+          totalAmount: '6',
+          startAt: startAt.toISOString(),
+          cliffAt: new Date(startAt.getTime() + 3_000).toISOString(),
+          endAt: new Date(startAt.getTime() + 12_000).toISOString(),
+          interval: 'PT3S',
+          revocable: false,
+        },
+      }),
+      202,
+    );
+    return { id: created.data!.id, wallet: wallet!.publicKey() };
   }
 
   async function vestingView(id: string) {
-    return (await http().get(`/v1/vesting-schedules/${id}`).set('X-API-Key', merchantKey).expect(200)).body as {
-      status: string;
-      releasedAmount: string;
-      releases: { number: number; status: string; txHash: string | null }[];
-    };
+    return (await expectStatus(as().GET('/v1/vesting-schedules/{id}', { params: { path: { id } } }), 200)).data!;
   }
 
   /** Completed, the beneficiary holding the total to the stroop, and one landed payment per payment's key. */

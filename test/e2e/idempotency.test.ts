@@ -1,3 +1,7 @@
+// Calls the API through the typed client (@nova/client). Bodies the document refuses are sent
+// through it with a cast: the point is the API's answer to them. Raw HTTP (supertest) stays for
+// requests the client cannot express: a POST and a PATCH without their required Idempotency-Key
+// header, and GET /docs-json (the OpenAPI document itself is no route of the document).
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -8,6 +12,7 @@ import { Keypair } from '@stellar/stellar-sdk';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp, IdempotencyKeys } from '@nova/api';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
+import type { NovaClient, Schemas } from '@nova/client';
 import {
   eventually,
   required,
@@ -18,6 +23,7 @@ import {
 } from '../support/environment';
 import { freePort } from '../support/launcher';
 import { spawnCollecting, waitForOutput, withTimeout } from '../support/processes';
+import { apiClient, expectStatus, fieldsOf, idempotencyKey, listenForClients, reasonOf } from '../support/api-client';
 
 const root = resolve(__dirname, '..', '..');
 const hoursFromNow = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
@@ -44,14 +50,17 @@ describe('Idempotency-Key on mutating merchant routes', () => {
   let merchantA: Merchant;
   let merchantB: Merchant;
   const http = () => request(app.getHttpServer());
+  let baseUrl: string;
+  let takeoverUrl: string;
+  /** A caller sending `key` as X-API-Key (through the typed client), to the API at `url`. */
+  const as = (key?: string, url = baseUrl): NovaClient => apiClient(url, key);
 
   async function createMerchant(): Promise<Merchant> {
-    const response = await http()
-      .post('/v1/merchants')
-      .set('X-API-Key', TEST_ADMIN_KEY)
-      .send({ name: `Idempotent ${randomUUID().slice(0, 8)}` })
-      .expect(201);
-    return { id: response.body.merchant.id, key: response.body.apiKey.key };
+    const { data } = await expectStatus(
+      as(TEST_ADMIN_KEY).POST('/v1/merchants', { body: { name: `Idempotent ${randomUUID().slice(0, 8)}` } }),
+      201,
+    );
+    return { id: data!.merchant.id, key: data!.apiKey.key };
   }
 
   function campaignBody(overrides: Record<string, unknown> = {}) {
@@ -64,25 +73,21 @@ describe('Idempotency-Key on mutating merchant routes', () => {
     };
   }
 
-  const postCampaign = (merchant: Merchant, key: string, body: object, server = app) =>
-    request(server.getHttpServer())
-      .post('/v1/campaigns')
-      .set('X-API-Key', merchant.key)
-      .set('Idempotency-Key', key)
-      .send(body);
+  // Loosely typed bodies: some cases send what the document refuses.
+  const postCampaign = (merchant: Merchant, key: string, body: object, url = baseUrl) =>
+    as(merchant.key, url).POST('/v1/campaigns', {
+      params: idempotencyKey(key),
+      body: body as Schemas['CreateCampaignRequest'],
+    });
 
-  const patchCampaign = (merchant: Merchant, id: string, key: string, body: object, server = app) =>
-    request(server.getHttpServer())
-      .patch(`/v1/campaigns/${id}`)
-      .set('X-API-Key', merchant.key)
-      .set('Idempotency-Key', key)
-      .send(body);
+  const patchCampaign = (merchant: Merchant, id: string, key: string, body: object, url = baseUrl) =>
+    as(merchant.key, url).PATCH('/v1/campaigns/{id}', {
+      params: { ...idempotencyKey(key), path: { id } },
+      body: body as Schemas['UpdateCampaignRequest'],
+    });
 
-  async function createCampaign(merchant: Merchant): Promise<{ id: string; name: string }> {
-    return (await postCampaign(merchant, randomUUID(), campaignBody()).expect(201)).body as {
-      id: string;
-      name: string;
-    };
+  async function createCampaign(merchant: Merchant): Promise<Schemas['CampaignView']> {
+    return (await expectStatus(postCampaign(merchant, randomUUID(), campaignBody()), 201)).data!;
   }
 
   const keyRow = (merchant: Merchant, key: string) =>
@@ -118,9 +123,9 @@ describe('Idempotency-Key on mutating merchant routes', () => {
   beforeAll(async () => {
     db = createPrismaClient({ databaseUrl: required('DATABASE_URL'), poolSize: 4 });
     app = await createApp(testApiConfig({ taskQueue }));
-    await app.init();
+    baseUrl = await listenForClients(app);
     takeover = await createApp(testApiConfig({ taskQueue, idempotencyLockTimeoutSeconds: 1 }));
-    await takeover.init();
+    takeoverUrl = await listenForClients(takeover);
     merchantA = await createMerchant();
     merchantB = await createMerchant();
   });
@@ -133,13 +138,13 @@ describe('Idempotency-Key on mutating merchant routes', () => {
   it('POST /v1/campaigns twice with one key: one campaign, the second answer replayed as it was', async () => {
     const key = randomUUID();
     const body = campaignBody();
-    const first = await postCampaign(merchantA, key, body).expect(201);
-    assert.equal(first.headers['idempotent-replayed'], undefined);
+    const first = await expectStatus(postCampaign(merchantA, key, body), 201);
+    assert.equal(first.response.headers.get('idempotent-replayed'), null);
     // The same body with its fields in another order is the same request.
     const reordered = Object.fromEntries(Object.entries(body).reverse());
-    const again = await postCampaign(merchantA, key, reordered).expect(201);
-    assert.equal(again.headers['idempotent-replayed'], 'true');
-    assert.deepEqual(again.body, first.body);
+    const again = await expectStatus(postCampaign(merchantA, key, reordered), 201);
+    assert.equal(again.response.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(again.data, first.data);
     assert.equal(await db.campaign.count({ where: { merchantId: merchantA.id, name: body.name } }), 1);
 
     const row = await keyRow(merchantA, key);
@@ -153,9 +158,9 @@ describe('Idempotency-Key on mutating merchant routes', () => {
   it('the same key with another body, or on another route: 422 IdempotencyKeyReused, nothing done', async () => {
     const key = randomUUID();
     const body = campaignBody();
-    const created = (await postCampaign(merchantA, key, body).expect(201)).body as { id: string };
-    const other = await postCampaign(merchantA, key, { ...body, budget: '101' }).expect(422);
-    assert.deepEqual(other.body, {
+    const created = (await expectStatus(postCampaign(merchantA, key, body), 201)).data!;
+    const other = await expectStatus(postCampaign(merchantA, key, { ...body, budget: '101' }), 422);
+    assert.deepEqual(other.error, {
       statusCode: 422,
       error: 'Unprocessable Entity',
       message: `Idempotency-Key ${key} was already used with a different request body`,
@@ -163,14 +168,15 @@ describe('Idempotency-Key on mutating merchant routes', () => {
     });
     assert.equal(await db.campaign.count({ where: { merchantId: merchantA.id, name: body.name } }), 1);
 
-    const elsewhere = await patchCampaign(merchantA, created.id, key, { name: 'renamed' }).expect(422);
-    assert.equal(elsewhere.body.details.reason, 'IdempotencyKeyReused');
-    assert.match(elsewhere.body.message, /already used for POST \/v1\/campaigns/);
+    const elsewhere = await expectStatus(patchCampaign(merchantA, created.id, key, { name: 'renamed' }), 422);
+    assert.equal(reasonOf(elsewhere.error), 'IdempotencyKeyReused');
+    assert.match(elsewhere.error!.message, /already used for POST \/v1\/campaigns/);
     assert.equal((await db.campaign.findUniqueOrThrow({ where: { id: created.id } })).name, body.name);
   });
 
   it('a missing or malformed key: 400 naming the Idempotency-Key header, nothing done', async () => {
     const body = campaignBody();
+    // No Idempotency-Key at all: a request the typed client cannot make (the header is required).
     const missing = await http().post('/v1/campaigns').set('X-API-Key', merchantA.key).send(body).expect(400);
     assert.deepEqual(missing.body, {
       statusCode: 400,
@@ -181,15 +187,12 @@ describe('Idempotency-Key on mutating merchant routes', () => {
       ],
     });
     for (const malformed of ['', 'k'.repeat(256), 'clé', 'tab\there']) {
-      const refused = await postCampaign(merchantA, malformed, body).expect(400);
-      assert.deepEqual(
-        refused.body.details.map((detail: { field: string }) => detail.field),
-        ['Idempotency-Key'],
-        JSON.stringify(malformed),
-      );
+      const refused = await expectStatus(postCampaign(merchantA, malformed, body), 400);
+      assert.deepEqual(fieldsOf(refused.error), ['Idempotency-Key'], JSON.stringify(malformed));
     }
-    await postCampaign(merchantA, 'k'.repeat(255), campaignBody()).expect(201);
+    await expectStatus(postCampaign(merchantA, 'k'.repeat(255), campaignBody()), 201);
     const campaign = await createCampaign(merchantA);
+    // Without the header again: raw HTTP.
     const patch = await http()
       .patch(`/v1/campaigns/${campaign.id}`)
       .set('X-API-Key', merchantA.key)
@@ -202,10 +205,10 @@ describe('Idempotency-Key on mutating merchant routes', () => {
   it("keys are the merchant's own: another merchant's same key makes its own campaign", async () => {
     const key = `order-${randomUUID()}`;
     const body = campaignBody();
-    const mine = await postCampaign(merchantA, key, body).expect(201);
-    const theirs = await postCampaign(merchantB, key, body).expect(201);
-    assert.equal(theirs.headers['idempotent-replayed'], undefined);
-    assert.notEqual(theirs.body.id, mine.body.id);
+    const mine = await expectStatus(postCampaign(merchantA, key, body), 201);
+    const theirs = await expectStatus(postCampaign(merchantB, key, body), 201);
+    assert.equal(theirs.response.headers.get('idempotent-replayed'), null);
+    assert.notEqual(theirs.data!.id, mine.data!.id);
     assert.equal(await db.campaign.count({ where: { merchantId: merchantA.id, name: body.name } }), 1);
     assert.equal(await db.campaign.count({ where: { merchantId: merchantB.id, name: body.name } }), 1);
   });
@@ -213,12 +216,12 @@ describe('Idempotency-Key on mutating merchant routes', () => {
   it('PATCH replay: the original answer, without running the change again', async () => {
     const campaign = await createCampaign(merchantA);
     const key = randomUUID();
-    const paused = await patchCampaign(merchantA, campaign.id, key, { status: 'paused' }).expect(200);
-    assert.equal(paused.body.status, 'paused');
-    await patchCampaign(merchantA, campaign.id, randomUUID(), { status: 'active' }).expect(200);
-    const replayed = await patchCampaign(merchantA, campaign.id, key, { status: 'paused' }).expect(200);
-    assert.equal(replayed.headers['idempotent-replayed'], 'true');
-    assert.deepEqual(replayed.body, paused.body);
+    const paused = await expectStatus(patchCampaign(merchantA, campaign.id, key, { status: 'paused' }), 200);
+    assert.equal(paused.data!.status, 'paused');
+    await expectStatus(patchCampaign(merchantA, campaign.id, randomUUID(), { status: 'active' }), 200);
+    const replayed = await expectStatus(patchCampaign(merchantA, campaign.id, key, { status: 'paused' }), 200);
+    assert.equal(replayed.response.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(replayed.data, paused.data);
     assert.equal((await db.campaign.findUniqueOrThrow({ where: { id: campaign.id } })).status, 'active');
   });
 
@@ -226,20 +229,20 @@ describe('Idempotency-Key on mutating merchant routes', () => {
     const campaign = await createCampaign(merchantA);
     await db.campaign.update({ where: { id: campaign.id }, data: { reservedStroops: 500_000_000n } });
     const key = randomUUID();
-    const refused = await patchCampaign(merchantA, campaign.id, key, { budget: '10' }).expect(409);
-    assert.equal(refused.body.details.reason, 'BudgetBelowCommitted');
+    const refused = await expectStatus(patchCampaign(merchantA, campaign.id, key, { budget: '10' }), 409);
+    assert.equal(reasonOf(refused.error), 'BudgetBelowCommitted');
     // The refusal stands for this key even once the budget would fit: the retry is not run.
     await db.campaign.update({ where: { id: campaign.id }, data: { reservedStroops: 0n } });
-    const again = await patchCampaign(merchantA, campaign.id, key, { budget: '10' }).expect(409);
-    assert.equal(again.headers['idempotent-replayed'], 'true');
-    assert.deepEqual(again.body, refused.body);
-    await patchCampaign(merchantA, campaign.id, randomUUID(), { budget: '10' }).expect(200);
+    const again = await expectStatus(patchCampaign(merchantA, campaign.id, key, { budget: '10' }), 409);
+    assert.equal(again.response.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(again.error, refused.error);
+    await expectStatus(patchCampaign(merchantA, campaign.id, randomUUID(), { budget: '10' }), 200);
 
     const invalidKey = randomUUID();
-    const invalid = await postCampaign(merchantA, invalidKey, { name: 'x' }).expect(400);
-    const replayed = await postCampaign(merchantA, invalidKey, { name: 'x' }).expect(400);
-    assert.equal(replayed.headers['idempotent-replayed'], 'true');
-    assert.deepEqual(replayed.body, invalid.body);
+    const invalid = await expectStatus(postCampaign(merchantA, invalidKey, { name: 'x' }), 400);
+    const replayed = await expectStatus(postCampaign(merchantA, invalidKey, { name: 'x' }), 400);
+    assert.equal(replayed.response.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(replayed.error, invalid.error);
   });
 
   it('the same key while the first request runs: 409 IdempotencyKeyInFlight, then the answer', async () => {
@@ -247,25 +250,25 @@ describe('Idempotency-Key on mutating merchant routes', () => {
     const key = randomUUID();
     const change = { name: 'Held in flight' };
     const { first, second } = await holdingCampaignLock(campaign.id, async (holder) => {
-      const first = patchCampaign(merchantA, campaign.id, key, change).then((response) => response);
+      const first = patchCampaign(merchantA, campaign.id, key, change);
       await requestWaitingFor(holder); // the first request holds the key and waits inside its handler
       const second = await patchCampaign(merchantA, campaign.id, key, change);
       assert.equal((await keyRow(merchantA, key))?.state, 'in_flight');
       return { first, second };
     });
-    assert.equal(second.status, 409);
-    assert.deepEqual(second.body, {
+    assert.equal(second.response.status, 409);
+    assert.deepEqual(second.error, {
       statusCode: 409,
       error: 'Conflict',
       message: `a request with Idempotency-Key ${key} is still in progress: retry later`,
       details: { reason: 'IdempotencyKeyInFlight' },
     });
     const answered = await first;
-    assert.equal(answered.status, 200);
-    assert.equal(answered.body.name, 'Held in flight');
-    const replayed = await patchCampaign(merchantA, campaign.id, key, change).expect(200);
-    assert.equal(replayed.headers['idempotent-replayed'], 'true');
-    assert.deepEqual(replayed.body, answered.body);
+    assert.equal(answered.response.status, 200);
+    assert.equal(answered.data!.name, 'Held in flight');
+    const replayed = await expectStatus(patchCampaign(merchantA, campaign.id, key, change), 200);
+    assert.equal(replayed.response.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(replayed.data, answered.data);
   });
 
   it('a 5xx releases the key: the retry of the same request runs again', async () => {
@@ -273,23 +276,23 @@ describe('Idempotency-Key on mutating merchant routes', () => {
     const key = randomUUID();
     const change = { name: 'After a 5xx' };
     const failed = await holdingCampaignLock(campaign.id, async (holder) => {
-      const first = patchCampaign(merchantA, campaign.id, key, change).then((response) => response);
+      const first = patchCampaign(merchantA, campaign.id, key, change);
       // The request's statement is cancelled under it (as a statement timeout would): a 500.
       const backend = await requestWaitingFor(holder);
       await db.$queryRaw`SELECT pg_cancel_backend(${backend}::int)`;
       return await first;
     });
-    assert.equal(failed.status, 500);
+    assert.equal(failed.response.status, 500);
     assert.deepEqual(
       [(await keyRow(merchantA, key))?.state, (await keyRow(merchantA, key))?.attempts],
       ['released', 1],
     );
     assert.equal((await db.campaign.findUniqueOrThrow({ where: { id: campaign.id } })).name, campaign.name);
-    await patchCampaign(merchantA, campaign.id, key, { name: 'another body' }).expect(422);
+    await expectStatus(patchCampaign(merchantA, campaign.id, key, { name: 'another body' }), 422);
 
-    const retried = await patchCampaign(merchantA, campaign.id, key, change).expect(200);
-    assert.equal(retried.headers['idempotent-replayed'], undefined, 'run again, not replayed');
-    assert.equal(retried.body.name, 'After a 5xx');
+    const retried = await expectStatus(patchCampaign(merchantA, campaign.id, key, change), 200);
+    assert.equal(retried.response.headers.get('idempotent-replayed'), null, 'run again, not replayed');
+    assert.equal(retried.data!.name, 'After a 5xx');
     const row = await keyRow(merchantA, key);
     assert.deepEqual([row?.state, row?.attempts, row?.responseStatus], ['completed', 2, 200]);
   });
@@ -315,15 +318,14 @@ describe('Idempotency-Key on mutating merchant routes', () => {
     try {
       await waitForOutput(api, /API listening/, 60_000);
       await holdingCampaignLock(campaign.id, async (holder) => {
-        const doomed = fetch(`http://127.0.0.1:${port}/v1/campaigns/${campaign.id}`, {
-          method: 'PATCH',
-          headers: { 'Content-Type': 'application/json', 'X-API-Key': merchantA.key, 'Idempotency-Key': key },
-          body: JSON.stringify(change),
-        }).catch((error: unknown) => error);
+        // Through the typed client too, to the spawned API's own port.
+        const doomed = patchCampaign(merchantA, campaign.id, key, change, `http://127.0.0.1:${port}`).catch(
+          (error: unknown) => error,
+        );
         await requestWaitingFor(holder);
         api.child.kill('SIGKILL');
         await withTimeout(api.exited, 10_000, 'API death');
-        // Node's fetch rejects with an error of Node's realm, not the test file's (jest): not
+        // The client rethrows Node's fetch error, of Node's realm, not the test file's (jest): not
         // `instanceof Error` here, but a native error all the same.
         assert.ok(types.isNativeError(await doomed), 'the request died with its process');
       });
@@ -336,18 +338,18 @@ describe('Idempotency-Key on mutating merchant routes', () => {
     // Past the lock timeout (1 s on this API) the retry runs; until then it is told to wait.
     const retried = await eventually(
       async () => {
-        const response = await patchCampaign(merchantA, campaign.id, key, change, takeover);
-        if (response.status === 409) {
-          assert.equal(response.body.details.reason, 'IdempotencyKeyInFlight');
+        const response = await patchCampaign(merchantA, campaign.id, key, change, takeoverUrl);
+        if (response.response.status === 409) {
+          assert.equal(reasonOf(response.error), 'IdempotencyKeyInFlight');
           return undefined;
         }
         return response;
       },
       { what: 'the retry to take the key over' },
     );
-    assert.equal(retried.status, 200);
-    assert.equal(retried.headers['idempotent-replayed'], undefined);
-    assert.equal(retried.body.name, 'After a crash');
+    assert.equal(retried.response.status, 200);
+    assert.equal(retried.response.headers.get('idempotent-replayed'), null);
+    assert.equal(retried.data!.name, 'After a crash');
     const row = await keyRow(merchantA, key);
     assert.deepEqual([row?.state, row?.attempts, row?.claimId], ['completed', 2, left?.claimId]);
   });
@@ -356,17 +358,13 @@ describe('Idempotency-Key on mutating merchant routes', () => {
     const campaign = await createCampaign(merchantA);
     const key = randomUUID();
     const body = { campaignId: campaign.id, walletAddress: Keypair.random().publicKey(), amount: '2' };
-    const issue = (server: NestExpressApplication) =>
-      request(server.getHttpServer())
-        .post('/v1/rewards/issuances')
-        .set('X-API-Key', merchantA.key)
-        .set('Idempotency-Key', key)
-        .send(body);
-    const accepted = await issue(app).expect(202);
-    const replayed = await issue(app).expect(202);
-    assert.equal(replayed.headers['idempotent-replayed'], 'true');
-    assert.equal(replayed.headers.location, `/v1/rewards/issuances/${accepted.body.id}`);
-    assert.deepEqual(replayed.body, accepted.body);
+    const issue = (url: string) =>
+      as(merchantA.key, url).POST('/v1/rewards/issuances', { params: idempotencyKey(key), body });
+    const accepted = await expectStatus(issue(baseUrl), 202);
+    const replayed = await expectStatus(issue(baseUrl), 202);
+    assert.equal(replayed.response.headers.get('idempotent-replayed'), 'true');
+    assert.equal(replayed.response.headers.get('location'), `/v1/rewards/issuances/${accepted.data!.id}`);
+    assert.deepEqual(replayed.data, accepted.data);
 
     // As if the API had died after inserting the issuance, before storing its answer: the
     // retry past the lock timeout runs the handler again, which finds the issuance by the claim.
@@ -375,26 +373,26 @@ describe('Idempotency-Key on mutating merchant routes', () => {
          SET state = 'in_flight', locked_at = now() - interval '1 hour',
              response_status = NULL, response_body = NULL, response_headers = NULL
        WHERE merchant_id = ${merchantA.id}::uuid AND key = ${key}`;
-    const taken = await issue(takeover).expect(202);
-    assert.equal(taken.headers['idempotent-replayed'], undefined, 'run again');
-    assert.equal(taken.body.id, accepted.body.id);
-    assert.equal(taken.headers.location, accepted.headers.location);
+    const taken = await expectStatus(issue(takeoverUrl), 202);
+    assert.equal(taken.response.headers.get('idempotent-replayed'), null, 'run again');
+    assert.equal(taken.data!.id, accepted.data!.id);
+    assert.equal(taken.response.headers.get('location'), accepted.response.headers.get('location'));
     assert.equal(await db.issuance.count({ where: { merchantId: merchantA.id, idempotencyKey: key } }), 1);
     assert.equal((await keyRow(merchantA, key))?.attempts, 2);
   });
 
   it('an expired key may be used again, as a new key; the sweep deletes expired keys', async () => {
     const key = randomUUID();
-    const first = await postCampaign(merchantA, key, campaignBody()).expect(201);
+    const first = await expectStatus(postCampaign(merchantA, key, campaignBody()), 201);
     const before = await keyRow(merchantA, key);
     // As if the retention (24 h) had passed.
     const expire = () =>
       db.$executeRaw`UPDATE idempotency_keys SET expires_at = now() - interval '1 second'
                       WHERE merchant_id = ${merchantA.id}::uuid AND key = ${key}`;
     await expire();
-    const reused = await postCampaign(merchantA, key, campaignBody()).expect(201);
-    assert.equal(reused.headers['idempotent-replayed'], undefined);
-    assert.notEqual(reused.body.id, first.body.id);
+    const reused = await expectStatus(postCampaign(merchantA, key, campaignBody()), 201);
+    assert.equal(reused.response.headers.get('idempotent-replayed'), null);
+    assert.notEqual(reused.data!.id, first.data!.id);
     const after = await keyRow(merchantA, key);
     assert.notEqual(after?.claimId, before?.claimId, 'a new claim');
     assert.ok(after!.expiresAt.getTime() > Date.now() + 23 * 3_600_000);
@@ -402,11 +400,12 @@ describe('Idempotency-Key on mutating merchant routes', () => {
     await expire();
     assert.ok((await app.get(IdempotencyKeys).sweepExpired()) >= 1);
     assert.equal(await keyRow(merchantA, key), null);
-    const afterSweep = await postCampaign(merchantA, key, campaignBody()).expect(201);
-    assert.equal(afterSweep.headers['idempotent-replayed'], undefined);
+    const afterSweep = await expectStatus(postCampaign(merchantA, key, campaignBody()), 201);
+    assert.equal(afterSweep.response.headers.get('idempotent-replayed'), null);
   });
 
   it('the OpenAPI document gives every mutating merchant route the header, the replay marker and 409/422', async () => {
+    // The document itself is no route of the document: raw HTTP.
     const doc = (await http().get('/docs-json').expect(200)).body;
     const mutating: string[] = [];
     const paths = doc.paths as Record<string, Record<string, DocumentedOperation | undefined>>;

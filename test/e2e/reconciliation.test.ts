@@ -177,9 +177,7 @@ describe('reconciliation of the chain against the read models, end to end', () =
       }),
     });
     workerRun = worker.run();
-    app = await createApp(
-      testApiConfig({ taskQueue, databaseUrl: database.url, stellar: vestingStellar().network }),
-    );
+    app = await createApp(testApiConfig({ taskQueue, databaseUrl: database.url, stellar: vestingStellar().network }));
     baseUrl = await listenForClients(app);
     const created = (
       await expectStatus(as(TEST_ADMIN_KEY).POST('/v1/merchants', { body: { name: 'Reconciled shop' } }), 201)

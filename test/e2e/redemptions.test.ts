@@ -1,10 +1,11 @@
+// Calls the API through the typed client (@nova/client): every request here, the refused ones
+// included, is one the document's types allow.
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import request from 'supertest';
 import {
   Account,
   Asset,
@@ -25,9 +26,10 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createApp } from '@nova/api';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import { domainMetrics, merchantChainAddress } from '@nova/activities';
-import { toStroops, type CatalogItemResource, type RedemptionResource } from '@nova/domain';
+import { toStroops } from '@nova/domain';
 import { redemptionQuoteMemo, redemptionRefundMemo } from '@nova/domain/memos';
 import { DEFAULT_NETWORK_PASSPHRASE } from '@nova/stellar-sandbox';
+import type { NovaClient, Schemas } from '@nova/client';
 import {
   connectToTemporal,
   createPlatformWorker,
@@ -52,24 +54,15 @@ import {
   startStellarFixture,
   type StellarFixture,
 } from '../support/stellar';
+import { apiClient, expectStatus, fieldsOf, idempotencyKey, listenForClients, reasonOf } from '../support/api-client';
 
 quietTemporalRuntime();
 
-interface QuoteView {
-  id: string;
-  itemId: string;
-  walletAddress: string;
-  price: string;
-  destination: string;
-  expiresAt: string;
-  transactionXdr: string;
-  networkPassphrase: string;
-  txHash: string;
-}
+type QuoteView = Schemas['QuoteView'];
 
-type RedemptionView = RedemptionResource;
+type RedemptionView = Schemas['RedemptionView'];
 
-type ItemView = CatalogItemResource;
+type ItemView = Schemas['CatalogItemView'];
 
 const FINAL = ['fulfilled', 'refunded', 'failed'];
 /** Manual items not decided within this are refunded (short, so the deadline test runs in seconds). */
@@ -95,7 +88,8 @@ describe('redemptions, end to end', () => {
   let workerRun: Promise<void>;
   let contractId: string;
   const taskQueue = uniqueTaskQueue('e2e-redemptions');
-  const http = () => request(app.getHttpServer());
+  let baseUrl: string;
+  const as = (key?: string): NovaClient => apiClient(baseUrl, key);
   let merchant: { id: string; key: string };
   let campaignId: string;
 
@@ -143,21 +137,26 @@ describe('redemptions, end to end', () => {
         fulfilmentDeadlineSeconds: FULFILMENT_DEADLINE_SECONDS,
       }),
     );
-    await app.init();
-    const created = await http()
-      .post('/v1/merchants')
-      .set('X-API-Key', TEST_ADMIN_KEY)
-      .send({ name: `Redemption shop ${randomUUID().slice(0, 6)}` })
-      .expect(201);
-    merchant = { id: created.body.merchant.id, key: created.body.apiKey.key };
+    baseUrl = await listenForClients(app);
+    const created = await expectStatus(
+      as(TEST_ADMIN_KEY).POST('/v1/merchants', { body: { name: `Redemption shop ${randomUUID().slice(0, 6)}` } }),
+      201,
+    );
+    merchant = { id: created.data!.merchant.id, key: created.data!.apiKey.key };
     campaignId = (
-      await post('/v1/campaigns', {
-        name: 'Rewards to spend',
-        budget: '100000',
-        startsAt: new Date(Date.now() - 60_000).toISOString(),
-        endsAt: new Date(Date.now() + 86_400_000).toISOString(),
-      }).expect(201)
-    ).body.id;
+      await expectStatus(
+        as(merchant.key).POST('/v1/campaigns', {
+          params: idempotencyKey(),
+          body: {
+            name: 'Rewards to spend',
+            budget: '100000',
+            startsAt: new Date(Date.now() - 60_000).toISOString(),
+            endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+          },
+        }),
+        201,
+      )
+    ).data!.id;
   });
   afterAll(async () => {
     await app?.close();
@@ -171,40 +170,60 @@ describe('redemptions, end to end', () => {
     if (stateDir) await rm(stateDir, { recursive: true, force: true });
   });
 
-  function post(path: string, body: object, key = merchant.key) {
-    return http().post(path).set('X-API-Key', key).set('Idempotency-Key', randomUUID()).send(body);
-  }
-
-  async function item(body: Partial<{ price: string; stock: number | null; fulfilment: string }> = {}) {
-    return (
-      await post('/v1/catalog/items', {
-        name: 'Coffee',
-        price: '25',
-        stock: 10,
-        fulfilment: 'automatic',
-        active: true,
-        ...body,
-      }).expect(201)
-    ).body as ItemView;
+  async function item(body: Partial<Schemas['CreateCatalogItemRequest']> = {}): Promise<ItemView> {
+    const created = as(merchant.key).POST('/v1/catalog/items', {
+      params: idempotencyKey(),
+      body: { name: 'Coffee', price: '25', stock: 10, fulfilment: 'automatic', active: true, ...body },
+    });
+    return (await expectStatus(created, 201)).data!;
   }
 
   async function itemNow(id: string): Promise<ItemView> {
-    return (await http().get(`/v1/catalog/items/${id}`).set('X-API-Key', merchant.key).expect(200)).body as ItemView;
+    return (await expectStatus(as(merchant.key).GET('/v1/catalog/items/{id}', { params: { path: { id } } }), 200))
+      .data!;
   }
+
+  /** POST /v1/redemptions/quotes. */
+  function quoteOf(body: Schemas['CreateQuoteRequest'], key = merchant.key) {
+    return as(key).POST('/v1/redemptions/quotes', { params: idempotencyKey(), body });
+  }
+
+  /** POST /v1/redemptions. */
+  function submit(body: Schemas['CreateRedemptionRequest'], key = merchant.key) {
+    return as(key).POST('/v1/redemptions', { params: idempotencyKey(), body });
+  }
+
+  function fulfil(id: string, key = merchant.key) {
+    return as(key).POST('/v1/redemptions/{id}/fulfil', { params: { ...idempotencyKey(), path: { id } } });
+  }
+
+  function reject(id: string, reason: string) {
+    return as(merchant.key).POST('/v1/redemptions/{id}/reject', {
+      params: { ...idempotencyKey(), path: { id } },
+      body: { reason },
+    });
+  }
+
+  const redemptionView = (id: string, key = merchant.key) =>
+    as(key).GET('/v1/redemptions/{id}', { params: { path: { id } } });
 
   /** A holder: a funded account with the NOVA trustline and `nova` NOVA from a confirmed issuance. */
   async function holder(nova = '100'): Promise<Keypair> {
     const [wallet] = await createWallets(stellar, 1);
-    const issued = await post('/v1/rewards/issuances', {
-      campaignId,
-      walletAddress: wallet!.publicKey(),
-      amount: nova,
-    }).expect(202);
+    const issued = await expectStatus(
+      as(merchant.key).POST('/v1/rewards/issuances', {
+        params: idempotencyKey(),
+        body: { campaignId, walletAddress: wallet!.publicKey(), amount: nova },
+      }),
+      202,
+    );
     await eventually(
       async () => {
-        const view = await http().get(`/v1/rewards/issuances/${issued.body.id}`).set('X-API-Key', merchant.key);
-        assert.notEqual(view.body.status, 'failed', JSON.stringify(view.body.failure));
-        return view.body.status === 'confirmed' ? view.body : undefined;
+        const { data: view } = await as(merchant.key).GET('/v1/rewards/issuances/{id}', {
+          params: { path: { id: issued.data!.id } },
+        });
+        assert.notEqual(view?.status, 'failed', JSON.stringify(view?.failure));
+        return view?.status === 'confirmed' ? view : undefined;
       },
       { what: 'the holder’s NOVA issued', timeoutMs: 60_000 },
     );
@@ -219,8 +238,7 @@ describe('redemptions, end to end', () => {
   }
 
   async function quote(itemId: string, wallet: Keypair): Promise<QuoteView> {
-    return (await post('/v1/redemptions/quotes', { itemId, walletAddress: wallet.publicKey() }).expect(201))
-      .body as QuoteView;
+    return (await expectStatus(quoteOf({ itemId, walletAddress: wallet.publicKey() }), 201)).data!;
   }
 
   function sign(transactionXdr: string, ...signers: Keypair[]): string {
@@ -230,17 +248,16 @@ describe('redemptions, end to end', () => {
   }
 
   async function redeem(quoteView: QuoteView, wallet: Keypair): Promise<RedemptionView> {
-    const response = await post('/v1/redemptions', {
-      quoteId: quoteView.id,
-      signedTransactionXdr: sign(quoteView.transactionXdr, wallet),
-    }).expect(202);
-    assert.equal(response.headers.location, `/v1/redemptions/${response.body.id}`);
-    return response.body as RedemptionView;
+    const response = await expectStatus(
+      submit({ quoteId: quoteView.id, signedTransactionXdr: sign(quoteView.transactionXdr, wallet) }),
+      202,
+    );
+    assert.equal(response.response.headers.get('location'), `/v1/redemptions/${response.data!.id}`);
+    return response.data!;
   }
 
   async function redemption(id: string): Promise<RedemptionView> {
-    return (await http().get(`/v1/redemptions/${id}`).set('X-API-Key', merchant.key).expect(200))
-      .body as RedemptionView;
+    return (await expectStatus(redemptionView(id), 200)).data!;
   }
 
   async function reaches(id: string, status: string, timeoutMs = 60_000): Promise<RedemptionView> {
@@ -336,8 +353,8 @@ describe('redemptions, end to end', () => {
     assert.deepEqual(fulfilled.payload, { ...done, updatedAt: (fulfilled.payload as { updatedAt: string }).updatedAt });
 
     // An automatic item waits for nobody: the merchant's decision is refused.
-    const refused = await post(`/v1/redemptions/${accepted.id}/fulfil`, {}).expect(409);
-    assert.equal(refused.body.details.reason, 'NotAwaitingFulfilment');
+    const refused = await expectStatus(fulfil(accepted.id), 409);
+    assert.equal(reasonOf(refused.error), 'NotAwaitingFulfilment');
   });
 
   it('manual item rejected -> refunded: the holder’s balance is back, the unit released, the record cancelled', async () => {
@@ -352,13 +369,13 @@ describe('redemptions, end to end', () => {
 
     const decided = await eventually(
       async () => {
-        const response = await post(`/v1/redemptions/${accepted.id}/reject`, { reason: 'out of this colour' });
+        const response = await reject(accepted.id, 'out of this colour');
         // 409 until the workflow waits for the decision (the read model says paid a moment before).
-        return response.status === 202 ? response : undefined;
+        return response.response.status === 202 ? response : undefined;
       },
       { what: 'the rejection taken' },
     );
-    assert.equal(decided.body.id, accepted.id);
+    assert.equal(decided.data!.id, accepted.id);
     const refunded = await reaches(accepted.id, 'refunded');
     assert.deepEqual(refunded.refund, { reason: 'RejectedByMerchant', message: 'out of this colour' });
     assert.match(refunded.refundTxHash ?? '', /^[0-9a-f]{64}$/);
@@ -371,8 +388,8 @@ describe('redemptions, end to end', () => {
     assert.deepEqual([record.status, record.cancel_reason], [['Cancelled'], 'merchant_declined']);
     assert.deepEqual(await eventTypes(accepted.id), ['redemption.paid', 'redemption.refunded']);
 
-    const again = await post(`/v1/redemptions/${accepted.id}/fulfil`, {}).expect(409);
-    assert.equal(again.body.details.reason, 'NotAwaitingFulfilment');
+    const again = await expectStatus(fulfil(accepted.id), 409);
+    assert.equal(reasonOf(again.error), 'NotAwaitingFulfilment');
   });
 
   it('manual item fulfilled by the merchant; one left alone is refunded at its deadline', async () => {
@@ -380,10 +397,9 @@ describe('redemptions, end to end', () => {
     const course = await item({ price: '10', stock: null, fulfilment: 'manual' });
     const kept = await redeem(await quote(course.id, wallet), wallet);
     await reaches(kept.id, 'paid');
-    await eventually(
-      async () => ((await post(`/v1/redemptions/${kept.id}/fulfil`, {})).status === 202 ? true : undefined),
-      { what: 'the fulfilment taken' },
-    );
+    await eventually(async () => ((await fulfil(kept.id)).response.status === 202 ? true : undefined), {
+      what: 'the fulfilment taken',
+    });
     const forgotten = await redeem(await quote(course.id, wallet), wallet);
     const fulfilled = await reaches(kept.id, 'fulfilled');
     assert.equal(fulfilled.onChain, 'confirmed');
@@ -433,11 +449,13 @@ describe('redemptions, end to end', () => {
     assert.deepEqual(await landed(redemptionRefundMemo(accepted.id)), { count: 0, successful: 0 });
     assert.equal(await novaOf(wallet.publicKey()), toStroops('10'));
     assert.deepEqual(await eventTypes(accepted.id), ['redemption.failed']);
-    const admin = await http()
-      .get(`/v1/admin/redemptions?status=failed&merchantId=${merchant.id}`)
-      .set('X-API-Key', TEST_ADMIN_KEY)
-      .expect(200);
-    assert.ok(admin.body.data.some((r: { id: string }) => r.id === accepted.id));
+    const admin = await expectStatus(
+      as(TEST_ADMIN_KEY).GET('/v1/admin/redemptions', {
+        params: { query: { status: 'failed', merchantId: merchant.id } },
+      }),
+      200,
+    );
+    assert.ok(admin.data!.data.some((r) => r.id === accepted.id));
   });
 
   it('the holder drops the trustline between quote and submission -> failed HolderTrustlineMissing, nothing refunded', async () => {
@@ -556,32 +574,27 @@ describe('redemptions, end to end', () => {
       ],
     ];
     for (const [what, signedTransactionXdr, message] of cases) {
-      const refused = await post('/v1/redemptions', { quoteId: quoted.id, signedTransactionXdr }).expect(409);
-      assert.equal(refused.body.details.reason, 'EnvelopeMismatch', what);
-      assert.match(refused.body.message, message, what);
+      const refused = await expectStatus(submit({ quoteId: quoted.id, signedTransactionXdr }), 409);
+      assert.equal(reasonOf(refused.error), 'EnvelopeMismatch', what);
+      assert.match(refused.error!.message, message, what);
     }
-    const unsigned = await post('/v1/redemptions', {
-      quoteId: quoted.id,
-      signedTransactionXdr: quoted.transactionXdr,
-    }).expect(409);
-    assert.equal(unsigned.body.details.reason, 'NotSignedByHolder');
-    const byStranger = await post('/v1/redemptions', {
-      quoteId: quoted.id,
-      signedTransactionXdr: sign(quoted.transactionXdr, stranger),
-    }).expect(409);
-    assert.equal(byStranger.body.details.reason, 'NotSignedByHolder');
-    const garbage = await post('/v1/redemptions', { quoteId: quoted.id, signedTransactionXdr: 'AAAA not xdr' }).expect(
-      400,
+    const unsigned = await expectStatus(
+      submit({ quoteId: quoted.id, signedTransactionXdr: quoted.transactionXdr }),
+      409,
     );
-    assert.equal(garbage.body.details[0].field, 'signedTransactionXdr');
-    assert.equal(
-      (
-        await post('/v1/redemptions', { quoteId: randomUUID(), signedTransactionXdr: quoted.transactionXdr }).expect(
-          404,
-        )
-      ).body.details[0].field,
-      'quoteId',
+    assert.equal(reasonOf(unsigned.error), 'NotSignedByHolder');
+    const byStranger = await expectStatus(
+      submit({ quoteId: quoted.id, signedTransactionXdr: sign(quoted.transactionXdr, stranger) }),
+      409,
     );
+    assert.equal(reasonOf(byStranger.error), 'NotSignedByHolder');
+    const garbage = await expectStatus(submit({ quoteId: quoted.id, signedTransactionXdr: 'AAAA not xdr' }), 400);
+    assert.equal(fieldsOf(garbage.error)[0], 'signedTransactionXdr');
+    const unknown = await expectStatus(
+      submit({ quoteId: randomUUID(), signedTransactionXdr: quoted.transactionXdr }),
+      404,
+    );
+    assert.equal(fieldsOf(unknown.error)[0], 'quoteId');
 
     // Nothing was reserved or recorded, and the quote is still good.
     assert.equal((await itemNow(tea.id)).reserved, 0);
@@ -595,16 +608,14 @@ describe('redemptions, end to end', () => {
     const tea = await item({ price: '5', stock: null });
     const quoted = await quote(tea.id, wallet);
     const signedTransactionXdr = sign(quoted.transactionXdr, wallet);
-    const answers = await Promise.all(
-      [1, 2, 3].map(() => post('/v1/redemptions', { quoteId: quoted.id, signedTransactionXdr })),
-    );
-    assert.deepEqual(answers.map((a) => a.status).sort(), [202, 409, 409]);
-    for (const answer of answers.filter((a) => a.status === 409)) {
-      assert.equal(answer.body.details.reason, 'QuoteAlreadyUsed');
+    const answers = await Promise.all([1, 2, 3].map(() => submit({ quoteId: quoted.id, signedTransactionXdr })));
+    assert.deepEqual(answers.map((a) => a.response.status).sort(), [202, 409, 409]);
+    for (const answer of answers.filter((a) => a.response.status === 409)) {
+      assert.equal(reasonOf(answer.error), 'QuoteAlreadyUsed');
     }
-    const later = await post('/v1/redemptions', { quoteId: quoted.id, signedTransactionXdr }).expect(409);
-    assert.equal(later.body.details.reason, 'QuoteAlreadyUsed');
-    const accepted = answers.find((a) => a.status === 202)!.body as RedemptionView;
+    const later = await expectStatus(submit({ quoteId: quoted.id, signedTransactionXdr }), 409);
+    assert.equal(reasonOf(later.error), 'QuoteAlreadyUsed');
+    const accepted = answers.find((a) => a.response.status === 202)!.data!;
     await reaches(accepted.id, 'fulfilled');
     assert.equal(await db.redemption.count({ where: { quoteId: quoted.id } }), 1);
     assert.deepEqual(await landed(redemptionQuoteMemo(quoted.id)), { count: 1, successful: 1 });
@@ -616,11 +627,11 @@ describe('redemptions, end to end', () => {
     const tea = await item({ price: '5', stock: 1 });
     const quoted = await quote(tea.id, wallet);
     await db.redemptionQuote.update({ where: { id: quoted.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
-    const refused = await post('/v1/redemptions', {
-      quoteId: quoted.id,
-      signedTransactionXdr: sign(quoted.transactionXdr, wallet),
-    }).expect(409);
-    assert.equal(refused.body.details.reason, 'QuoteExpired');
+    const refused = await expectStatus(
+      submit({ quoteId: quoted.id, signedTransactionXdr: sign(quoted.transactionXdr, wallet) }),
+      409,
+    );
+    assert.equal(reasonOf(refused.error), 'QuoteExpired');
     assert.equal((await itemNow(tea.id)).reserved, 0);
   });
 
@@ -630,25 +641,24 @@ describe('redemptions, end to end', () => {
     const quotes = [await quote(last.id, alice), await quote(last.id, bob)];
     const answers = await Promise.all(
       [alice, bob].map((wallet, i) =>
-        post('/v1/redemptions', {
-          quoteId: quotes[i]!.id,
-          signedTransactionXdr: sign(quotes[i]!.transactionXdr, wallet),
-        }),
+        submit({ quoteId: quotes[i]!.id, signedTransactionXdr: sign(quotes[i]!.transactionXdr, wallet) }),
       ),
     );
-    assert.deepEqual(answers.map((a) => a.status).sort(), [202, 409], JSON.stringify(answers.map((a) => a.body)));
-    const loser = answers.findIndex((a) => a.status === 409);
-    assert.equal(answers[loser]!.body.details.reason, 'OutOfStock');
-    const winner = answers[1 - loser]!.body as RedemptionView;
+    assert.deepEqual(
+      answers.map((a) => a.response.status).sort(),
+      [202, 409],
+      JSON.stringify(answers.map((a) => a.data ?? a.error)),
+    );
+    const loser = answers.findIndex((a) => a.response.status === 409);
+    assert.equal(reasonOf(answers[loser]!.error), 'OutOfStock');
+    const winner = answers[1 - loser]!.data!;
     await reaches(winner.id, 'fulfilled');
     assert.deepEqual(await landed(redemptionQuoteMemo(quotes[loser]!.id)), { count: 0, successful: 0 });
     assert.equal(await novaOf([alice, bob][loser]!.publicKey()), toStroops('50'));
     assert.deepEqual(await itemNow(last.id), { ...(await itemNow(last.id)), stock: 0, reserved: 0, available: 0 });
     // Sold out now: a quote is refused too.
-    const sold = await post('/v1/redemptions/quotes', { itemId: last.id, walletAddress: alice.publicKey() }).expect(
-      409,
-    );
-    assert.equal(sold.body.details.reason, 'OutOfStock');
+    const sold = await expectStatus(quoteOf({ itemId: last.id, walletAddress: alice.publicKey() }), 409);
+    assert.equal(reasonOf(sold.error), 'OutOfStock');
   });
 
   for (const kind of ['respond504ButApply', 'drop'] as const) {
@@ -682,49 +692,43 @@ describe('redemptions, end to end', () => {
     const [noTrust] = await createWallets(stellar, 1, { trustline: false });
     const tea = await item({ price: '20', stock: 5 });
     const closed = await item({ price: '1', stock: 5 });
-    await http()
-      .patch(`/v1/catalog/items/${closed.id}`)
-      .set('X-API-Key', merchant.key)
-      .set('Idempotency-Key', randomUUID())
-      .send({ active: false })
-      .expect(200);
+    await expectStatus(
+      as(merchant.key).PATCH('/v1/catalog/items/{id}', {
+        params: { ...idempotencyKey(), path: { id: closed.id } },
+        body: { active: false },
+      }),
+      200,
+    );
     const reason = async (itemId: string, walletAddress: string) =>
-      (await post('/v1/redemptions/quotes', { itemId, walletAddress }).expect(409)).body.details.reason;
+      reasonOf((await expectStatus(quoteOf({ itemId, walletAddress }), 409)).error);
     assert.equal(await reason(tea.id, rich.publicKey()), 'InsufficientBalance');
     assert.equal(await reason(tea.id, noTrust!.publicKey()), 'TrustlineMissing');
     assert.equal(await reason(tea.id, Keypair.random().publicKey()), 'AccountNotFound');
     assert.equal(await reason(closed.id, rich.publicKey()), 'ItemInactive');
-    await post('/v1/redemptions/quotes', { itemId: randomUUID(), walletAddress: rich.publicKey() }).expect(404);
-    const bad = await post('/v1/redemptions/quotes', { itemId: tea.id, walletAddress: 'GNOPE' }).expect(400);
-    assert.equal(bad.body.details[0].field, 'walletAddress');
-    const platform = await post('/v1/redemptions/quotes', {
-      itemId: tea.id,
-      walletAddress: stellar.distribution.publicKey(),
-    }).expect(400);
-    assert.equal(platform.body.details[0].field, 'walletAddress');
-    // The quotes resource is not a redemption id: GET there is 405, not "id must be a UUID".
-    const notRead = await http().get('/v1/redemptions/quotes').set('X-API-Key', merchant.key).expect(405);
-    assert.equal(notRead.headers.allow, 'POST');
+    await expectStatus(quoteOf({ itemId: randomUUID(), walletAddress: rich.publicKey() }), 404);
+    const bad = await expectStatus(quoteOf({ itemId: tea.id, walletAddress: 'GNOPE' }), 400);
+    assert.equal(fieldsOf(bad.error)[0], 'walletAddress');
+    const platform = await expectStatus(
+      quoteOf({ itemId: tea.id, walletAddress: stellar.distribution.publicKey() }),
+      400,
+    );
+    assert.equal(fieldsOf(platform.error)[0], 'walletAddress');
+    // The quotes resource is not a redemption id: GET there (read as the redemption "quotes",
+    // GET /v1/redemptions/quotes on the wire) is 405, not "id must be a UUID".
+    const notRead = await expectStatus(redemptionView('quotes'), 405);
+    assert.equal(notRead.response.headers.get('allow'), 'POST');
   });
 
   it('other merchants see none of it', async () => {
-    const other = await http()
-      .post('/v1/merchants')
-      .set('X-API-Key', TEST_ADMIN_KEY)
-      .send({ name: 'Another shop' })
-      .expect(201);
-    const key = other.body.apiKey.key as string;
+    const other = await expectStatus(as(TEST_ADMIN_KEY).POST('/v1/merchants', { body: { name: 'Another shop' } }), 201);
+    const key = other.data!.apiKey.key;
     const mine = await db.redemption.findFirstOrThrow({ where: { merchantId: merchant.id } });
-    await http().get(`/v1/redemptions/${mine.id}`).set('X-API-Key', key).expect(404);
-    await post(`/v1/redemptions/${mine.id}/fulfil`, {}, key).expect(404);
-    const list = await http().get('/v1/redemptions').set('X-API-Key', key).expect(200);
-    assert.deepEqual(list.body.data, []);
+    await expectStatus(redemptionView(mine.id, key), 404);
+    await expectStatus(fulfil(mine.id, key), 404);
+    const list = await expectStatus(as(key).GET('/v1/redemptions'), 200);
+    assert.deepEqual(list.data!.data, []);
     const wallet = (await createWallets(stellar, 1))[0]!;
-    const refused = await post(
-      '/v1/redemptions/quotes',
-      { itemId: mine.itemId, walletAddress: wallet.publicKey() },
-      key,
-    );
-    assert.equal(refused.status, 404);
+    const refused = await quoteOf({ itemId: mine.itemId, walletAddress: wallet.publicKey() }, key);
+    assert.equal(refused.response.status, 404);
   });
 });

@@ -25,7 +25,7 @@ import {
   type StellarFixture,
 } from '../support/stellar';
 import { WebhookReceiver } from '../support/webhook-receiver';
-import { apiClient, expectStatus, idempotencyKey, listenForClients } from '../support/api-client';
+import { apiClient, expectStatus, idempotencyKey, listenForClients, runningCampaign } from '../support/api-client';
 
 const root = resolve(__dirname, '..', '..');
 
@@ -227,19 +227,7 @@ describe('crash recovery end to end', () => {
     baseUrl = await listenForClients(app);
     const merchant = await expectStatus(as(TEST_ADMIN_KEY).POST('/v1/merchants', { body: { name: 'Crashy' } }), 201);
     merchantKey = merchant.data!.apiKey.key;
-    const campaign = await expectStatus(
-      as().POST('/v1/campaigns', {
-        params: idempotencyKey(),
-        body: {
-          name: 'c',
-          budget: '100',
-          startsAt: new Date(Date.now() - 60_000).toISOString(),
-          endsAt: new Date(Date.now() + 86_400_000).toISOString(),
-        },
-      }),
-      201,
-    );
-    campaignId = campaign.data!.id;
+    campaignId = (await runningCampaign(as(), { name: 'c', budget: '100' })).id;
     const worker = startWorker();
     await waitForOutput(worker, /"msg":"worker started"/, 60_000);
   });

@@ -42,7 +42,15 @@ import {
 } from '../support/stellar';
 import { freePort } from '../support/launcher';
 import type { NovaClient, Schemas } from '@nova/client';
-import { apiClient, expectStatus, fieldsOf, idempotencyKey, listenForClients, reasonOf } from '../support/api-client';
+import {
+  apiClient,
+  expectStatus,
+  fieldsOf,
+  idempotencyKey,
+  listenForClients,
+  reasonOf,
+  runningCampaign,
+} from '../support/api-client';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 quietTemporalRuntime();
@@ -122,20 +130,7 @@ describe('reward issuance end to end', () => {
   }
 
   async function createCampaign(key: string, body: Partial<Schemas['CreateCampaignRequest']> = {}) {
-    const { data } = await expectStatus(
-      as(key).POST('/v1/campaigns', {
-        params: idempotencyKey(),
-        body: {
-          name: 'Welcome bonus',
-          budget: '1000',
-          startsAt: new Date(Date.now() - 60_000).toISOString(),
-          endsAt: hoursFromNow(24),
-          ...body,
-        },
-      }),
-      201,
-    );
-    return data!;
+    return await runningCampaign(as(key), { name: 'Welcome bonus', ...body });
   }
 
   /** POST /v1/rewards/issuances; loosely typed body: the 400 cases send what the document refuses. */

@@ -29,7 +29,14 @@ import {
 } from '../support/environment';
 import { createWallets, sandboxStellarConfig, startStellarFixture, type StellarFixture } from '../support/stellar';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { apiClient, expectStatus, idempotencyKey, listenForClients, reasonOf } from '../support/api-client';
+import {
+  apiClient,
+  expectStatus,
+  idempotencyKey,
+  listenForClients,
+  reasonOf,
+  runningCampaign,
+} from '../support/api-client';
 
 quietTemporalRuntime();
 
@@ -183,19 +190,7 @@ describe('reconciliation of the chain against the read models, end to end', () =
       await expectStatus(as(TEST_ADMIN_KEY).POST('/v1/merchants', { body: { name: 'Reconciled shop' } }), 201)
     ).data!;
     merchant = { id: created.merchant.id, key: created.apiKey.key };
-    const campaign = await expectStatus(
-      as(merchant.key).POST('/v1/campaigns', {
-        params: idempotencyKey(),
-        body: {
-          name: 'Reconciled',
-          budget: '1000000',
-          startsAt: new Date(Date.now() - 60_000).toISOString(),
-          endsAt: new Date(Date.now() + 86_400_000).toISOString(),
-        },
-      }),
-      201,
-    );
-    campaignId = campaign.data!.id;
+    campaignId = (await runningCampaign(as(merchant.key), { name: 'Reconciled', budget: '1000000' })).id;
     // The wallets are funded from the distribution account: before any window below.
     wallets = await createWallets(stellar, 60);
   });

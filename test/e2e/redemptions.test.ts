@@ -54,7 +54,15 @@ import {
   startStellarFixture,
   type StellarFixture,
 } from '../support/stellar';
-import { apiClient, expectStatus, fieldsOf, idempotencyKey, listenForClients, reasonOf } from '../support/api-client';
+import {
+  apiClient,
+  expectStatus,
+  fieldsOf,
+  idempotencyKey,
+  listenForClients,
+  reasonOf,
+  runningCampaign,
+} from '../support/api-client';
 
 quietTemporalRuntime();
 
@@ -143,20 +151,7 @@ describe('redemptions, end to end', () => {
       201,
     );
     merchant = { id: created.data!.merchant.id, key: created.data!.apiKey.key };
-    campaignId = (
-      await expectStatus(
-        as(merchant.key).POST('/v1/campaigns', {
-          params: idempotencyKey(),
-          body: {
-            name: 'Rewards to spend',
-            budget: '100000',
-            startsAt: new Date(Date.now() - 60_000).toISOString(),
-            endsAt: new Date(Date.now() + 86_400_000).toISOString(),
-          },
-        }),
-        201,
-      )
-    ).data!.id;
+    campaignId = (await runningCampaign(as(merchant.key), { name: 'Rewards to spend', budget: '100000' })).id;
   });
   afterAll(async () => {
     await app?.close();

@@ -42,7 +42,15 @@ import {
 import { contractHostBinary, startContractHost, type RunningContractHost } from '../support/contract-host';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createWallets, sandboxStellarConfig, startStellarFixture, type StellarFixture } from '../support/stellar';
-import { apiClient, expectStatus, fieldsOf, idempotencyKey, listenForClients, reasonOf } from '../support/api-client';
+import {
+  apiClient,
+  expectStatus,
+  fieldsOf,
+  idempotencyKey,
+  listenForClients,
+  reasonOf,
+  runningCampaign,
+} from '../support/api-client';
 
 quietTemporalRuntime();
 
@@ -147,19 +155,7 @@ describe('vesting schedules, end to end', () => {
   }
 
   async function newCampaign(key: string, budget: string): Promise<string> {
-    const { data } = await expectStatus(
-      as(key).POST('/v1/campaigns', {
-        params: idempotencyKey(),
-        body: {
-          name: 'Team grants',
-          budget,
-          startsAt: new Date(Date.now() - 60_000).toISOString(),
-          endsAt: new Date(Date.now() + 86_400_000).toISOString(),
-        },
-      }),
-      201,
-    );
-    return data!.id;
+    return (await runningCampaign(as(key), { name: 'Team grants', budget })).id;
   }
 
   /** POST /v1/vesting-schedules; loosely typed body: the 400 cases send what the document refuses. */

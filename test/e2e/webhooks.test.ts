@@ -33,7 +33,15 @@ import { createWallets, sandboxStellarConfig, startStellarFixture, type StellarF
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { WebhookReceiver, type ReceivedWebhook } from '../support/webhook-receiver';
 import type { NovaClient, Schemas } from '@nova/client';
-import { apiClient, expectStatus, fieldsOf, idempotencyKey, listenForClients, reasonOf } from '../support/api-client';
+import {
+  apiClient,
+  expectStatus,
+  fieldsOf,
+  idempotencyKey,
+  listenForClients,
+  reasonOf,
+  runningCampaign,
+} from '../support/api-client';
 
 quietTemporalRuntime();
 
@@ -136,22 +144,11 @@ describe('webhook delivery end to end', () => {
 
   async function confirmedIssuance(): Promise<{ id: string; view: Record<string, unknown> }> {
     const [wallet] = await createWallets(stellar, 1);
-    const campaign = await expectStatus(
-      as().POST('/v1/campaigns', {
-        params: idempotencyKey(),
-        body: {
-          name: 'Hooks',
-          budget: '100',
-          startsAt: new Date(Date.now() - 60_000).toISOString(),
-          endsAt: new Date(Date.now() + 86_400_000).toISOString(),
-        },
-      }),
-      201,
-    );
+    const campaign = await runningCampaign(as(), { name: 'Hooks', budget: '100' });
     const accepted = await expectStatus(
       as().POST('/v1/rewards/issuances', {
         params: idempotencyKey(),
-        body: { campaignId: campaign.data!.id, walletAddress: wallet!.publicKey(), amount: '4.5' },
+        body: { campaignId: campaign.id, walletAddress: wallet!.publicKey(), amount: '4.5' },
       }),
       202,
     );

@@ -47,3 +47,27 @@ export function reasonOf(error: Schemas['ErrorResponse'] | undefined): string | 
   const details = error?.details;
   return details && !Array.isArray(details) ? details.reason : undefined;
 }
+
+/**
+ * A running campaign of the client's merchant (from a minute ago for a day unless `body` says
+ * otherwise), created through the API; its view.
+ */
+export async function runningCampaign(
+  client: NovaClient,
+  body: Partial<Schemas['CreateCampaignRequest']> = {},
+): Promise<Schemas['CampaignView']> {
+  const { data } = await expectStatus(
+    client.POST('/v1/campaigns', {
+      params: idempotencyKey(),
+      body: {
+        name: 'Rewards',
+        budget: '1000',
+        startsAt: new Date(Date.now() - 60_000).toISOString(),
+        endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+        ...body,
+      },
+    }),
+    201,
+  );
+  return data!;
+}

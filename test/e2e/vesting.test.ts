@@ -408,6 +408,32 @@ describe('vesting schedules, end to end', () => {
     );
     const attributes = (await handle.describe()).searchAttributes as Record<string, unknown[]>;
     assert.deepEqual(attributes.VestingStatus, ['stalled'], 'operators find it in the Web UI');
+    // Admins find it too, with its merchant and the reason; a merchant's key is refused there.
+    const adminList = await expectStatus(
+      as(TEST_ADMIN_KEY).GET('/v1/admin/vesting-schedules', {
+        params: { query: { status: 'stalled', merchantId: merchant.id } },
+      }),
+      200,
+    );
+    const found = adminList.data!.data.find((item) => item.id === id);
+    assert.equal(found?.merchantId, merchant.id);
+    assert.equal(found?.stalled?.failureType, 'TrustlineMissing');
+    assert.ok(adminList.data!.data.every((item) => item.status === 'stalled' && item.merchantId === merchant.id));
+    const otherMerchants = await expectStatus(
+      as(TEST_ADMIN_KEY).GET('/v1/admin/vesting-schedules', {
+        params: { query: { status: 'stalled', merchantId: randomUUID() } },
+      }),
+      200,
+    );
+    assert.deepEqual(otherMerchants.data!.data, []);
+    await expectStatus(as(merchant.key).GET('/v1/admin/vesting-schedules'), 403);
+    const badQuery = await expectStatus(
+      as(TEST_ADMIN_KEY).GET('/v1/admin/vesting-schedules', {
+        params: { query: { status: 'stuck', merchantId: 'nope' } as never },
+      }),
+      400,
+    );
+    assert.deepEqual(fieldsOf(badQuery.error).sort(), ['merchantId', 'status']);
 
     await trustline(); // back: the next try pays every release missed, in one payment
     const done = await reaches(id, 'completed');

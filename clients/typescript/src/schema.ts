@@ -476,6 +476,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/vesting-schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find vesting schedules of any merchant, e.g. ?status=stalled&merchantId=
+         * @description A stalled schedule waits for its release to become payable (stalled.failureType says why) and pays the missed releases together once it is; see the VestingScheduleStalled runbook.
+         */
+        get: operations["adminVesting.list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/contract-events": {
         parameters: {
             query?: never;
@@ -2598,6 +2618,91 @@ export interface components {
         };
         VestingSchedulePage: {
             data: components["schemas"]["VestingScheduleView"][];
+            /**
+             * @description Pass as ?cursor= for the next page; null on the last page
+             * @example WyIyMDI2LTAxLTAxVDAwOjAwOjAwLjAwMFoiLCIuLi4iXQ
+             */
+            nextCursor: string | null;
+        };
+        AdminVestingScheduleView: {
+            /**
+             * Format: uuid
+             * @example 5f0c2a4e-8b1d-4f7e-9a53-2c4d8e9f0a1b
+             */
+            id: string;
+            /**
+             * @example active
+             * @enum {string}
+             */
+            status: "active" | "stalled" | "completed" | "revoked";
+            /**
+             * Format: uuid
+             * @example 5f0c2a4e-8b1d-4f7e-9a53-2c4d8e9f0a1b
+             */
+            campaignId: string;
+            beneficiary: string;
+            /** @example 1000000.0000000 */
+            totalAmount: string;
+            /**
+             * @description Vested by now (frozen at the revocation)
+             * @example 250000.0000000
+             */
+            vestedAmount: string;
+            /** @example 250000.0000000 */
+            releasedAmount: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            nextReleaseAt: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            startAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            cliffAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            endAt: string;
+            /**
+             * @description An ISO-8601 duration
+             * @example P1M
+             */
+            interval: string;
+            revocable: boolean;
+            releases: components["schemas"]["VestingReleaseView"][];
+            /** @description The create_schedule transaction on the vesting contract; null until it landed */
+            registeredTxHash: string | null;
+            /** @description Set while a due release cannot be paid */
+            stalled: components["schemas"]["VestingStalledView"] | null;
+            revocation: components["schemas"]["VestingRevocationView"] | null;
+            /** @example vesting/8a1f... */
+            workflowId: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            updatedAt: string;
+            links: components["schemas"]["VestingScheduleLinks"];
+            /**
+             * Format: uuid
+             * @example 5f0c2a4e-8b1d-4f7e-9a53-2c4d8e9f0a1b
+             */
+            merchantId: string;
+        };
+        AdminVestingSchedulePage: {
+            data: components["schemas"]["AdminVestingScheduleView"][];
             /**
              * @description Pass as ?cursor= for the next page; null on the last page
              * @example WyIyMDI2LTAxLTAxVDAwOjAwOjAwLjAwMFoiLCIuLi4iXQ
@@ -6996,6 +7101,125 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AdminRedemptionPage"];
+                };
+            };
+            /** @description Invalid input: details name the field (a malformed id, query or body field) */
+            400: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid admin key */
+            401: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A merchant API key used on an admin route */
+            403: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit of the API key (or of the client address without one) exceeded */
+            429: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description PostgreSQL unreachable: retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "adminVesting.list": {
+        parameters: {
+            query?: {
+                /** @description Items per page */
+                limit?: number;
+                /** @description The nextCursor of the previous page; omit for the first page */
+                cursor?: string;
+                status?: "active" | "stalled" | "completed" | "revoked";
+                beneficiary?: string;
+                campaignId?: string;
+                merchantId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id (yours when it was sane, else a new one), in the API log and workflow memos */
+                    "X-Request-Id": string;
+                    /** @description Requests per rolling minute for this key */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window frees a request */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminVestingSchedulePage"];
                 };
             };
             /** @description Invalid input: details name the field (a malformed id, query or body field) */

@@ -34,7 +34,13 @@ import { InjectConfig } from '../config/config.module';
 import { PlatformAccounts } from '../common/platform-accounts';
 import { afterCursor, NEWEST_FIRST, pageSize, toPage, type Page } from '../common/pagination';
 import type { IdempotencyClaim } from '../idempotency/idempotency-key';
-import type { CreateVestingScheduleRequest, VestingScheduleListQuery, VestingScheduleView } from './dto/vesting.dto';
+import type {
+  AdminVestingScheduleListQuery,
+  AdminVestingScheduleView,
+  CreateVestingScheduleRequest,
+  VestingScheduleListQuery,
+  VestingScheduleView,
+} from './dto/vesting.dto';
 
 /** How long a GET waits for the running workflow's figures before showing the read model's. */
 const QUERY_DEADLINE_MS = 2_000;
@@ -164,10 +170,24 @@ export class VestingService {
   }
 
   async list(merchantId: string, query: VestingScheduleListQuery): Promise<Page<VestingScheduleView>> {
+    const { rows, size } = await this.findPage({ ...query, merchantId });
+    return toPage(rows, size, (row) => this.toView(row));
+  }
+
+  /** Any merchant's schedules, e.g. the stalled ones (`?status=stalled`), with their merchant. */
+  async listForAdmin(query: AdminVestingScheduleListQuery): Promise<Page<AdminVestingScheduleView>> {
+    const { rows, size } = await this.findPage(query);
+    return toPage(rows, size, (row) => ({ ...this.toView(row), merchantId: row.merchantId }));
+  }
+
+  /** One page of schedules matching the filters, newest first (one row more than the page: is there a next?). */
+  private async findPage(
+    query: VestingScheduleListQuery & { merchantId?: string },
+  ): Promise<{ rows: ScheduleWithReleases[]; size: number }> {
     const size = pageSize(query);
     const rows = await this.db.vestingSchedule.findMany({
       where: {
-        merchantId,
+        ...(query.merchantId ? { merchantId: query.merchantId } : {}),
         ...(query.status ? { status: query.status } : {}),
         ...(query.beneficiary ? { beneficiary: query.beneficiary } : {}),
         ...(query.campaignId ? { campaignId: query.campaignId } : {}),
@@ -177,7 +197,7 @@ export class VestingService {
       include: { releases: true },
       take: size + 1,
     });
-    return toPage(rows, size, (row) => this.toView(row));
+    return { rows, size };
   }
 
   /**

@@ -151,3 +151,16 @@ export class VestingScheduleView {
 }
 
 export class VestingSchedulePage extends PageOf(VestingScheduleView) {}
+
+export class AdminVestingScheduleView extends VestingScheduleView {
+  @ApiProperty({ format: 'uuid' }) merchantId!: string;
+}
+
+export class AdminVestingSchedulePage extends PageOf(AdminVestingScheduleView) {}
+
+export class AdminVestingScheduleListQuery extends VestingScheduleListQuery {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID('4', { message: 'merchantId must be a UUID' })
+  merchantId?: string;
+}

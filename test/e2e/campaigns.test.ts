@@ -1,8 +1,8 @@
 // Calls the API through the typed client (@nova/client). Bodies and queries the document refuses
 // are sent through it with a cast: the point is the API's 400 naming the field. Raw HTTP
-// (supertest) stays for what the client cannot express: a POST with neither X-API-Key nor its
-// required Idempotency-Key header (the 401 comes first), and the OpenAPI document itself
-// (/docs-json), which it does not list.
+// (supertest) stays for the OpenAPI document itself (/docs-json), which it does not list. The
+// requests of a missing or bad key leave out the Idempotency-Key the document requires (a
+// cast): authentication is checked first.
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -45,6 +45,20 @@ describe('campaigns', () => {
   function create(body: Record<string, unknown>, key = merchantA.key) {
     return as(key).POST('/v1/campaigns', {
       params: idempotencyKey(),
+      body: body as Schemas['CreateCampaignRequest'],
+    });
+  }
+
+  /**
+   * The `params` of a request that leaves out the Idempotency-Key the document requires: the
+   * refusals of a bad key come before that header's check, so they are sent without one.
+   */
+  const NO_IDEMPOTENCY_KEY = {} as ReturnType<typeof idempotencyKey>;
+
+  /** POST /v1/campaigns with `key` and no Idempotency-Key. */
+  function createWithoutIdempotencyKey(body: Record<string, unknown>, key: string) {
+    return as(key).POST('/v1/campaigns', {
+      params: NO_IDEMPOTENCY_KEY,
       body: body as Schemas['CreateCampaignRequest'],
     });
   }
@@ -163,24 +177,28 @@ describe('campaigns', () => {
 
     it('401 without a key, with an unknown, a forged or a revoked key; 403 with the admin key', async () => {
       const body = { name: 'x', budget: '10', startsAt: STARTS, endsAt: ENDS };
-      // Raw HTTP: no X-API-Key and no Idempotency-Key either (the client cannot leave out the latter).
-      const missing = await http().post('/v1/campaigns').send(body).expect(401);
-      assert.deepEqual(missing.body, {
+      // Neither X-API-Key nor Idempotency-Key: the 401 comes first.
+      const missing = await expectStatus(
+        as().POST('/v1/campaigns', { params: NO_IDEMPOTENCY_KEY, body: body as Schemas['CreateCampaignRequest'] }),
+        401,
+      );
+      assert.deepEqual(missing.error, {
         statusCode: 401,
         error: 'Unauthorized',
         message: 'X-API-Key header is required',
       });
-      await expectStatus(create(body, 'nonsense'), 401);
+      // The bad keys without an Idempotency-Key too: authentication is checked first.
+      await expectStatus(createWithoutIdempotencyKey(body, 'nonsense'), 401);
       const forged = `${merchantA.key.split('.')[0]}.${'A'.repeat(43)}`;
-      await expectStatus(create(body, forged), 401);
+      await expectStatus(createWithoutIdempotencyKey(body, forged), 401);
 
       const doomed = await createMerchant();
       const keyRow = await db.apiKey.findFirstOrThrow({ where: { merchantId: doomed.id } });
       await expectStatus(as(TEST_ADMIN_KEY).DELETE('/v1/api-keys/{id}', { params: { path: { id: keyRow.id } } }), 204);
-      const revoked = await expectStatus(create(body, doomed.key), 401);
+      const revoked = await expectStatus(createWithoutIdempotencyKey(body, doomed.key), 401);
       assert.equal(revoked.error?.message, 'X-API-Key is not a valid merchant API key');
 
-      const admin = await expectStatus(create(body, TEST_ADMIN_KEY), 403);
+      const admin = await expectStatus(createWithoutIdempotencyKey(body, TEST_ADMIN_KEY), 403);
       assert.equal(admin.error?.statusCode, 403);
       assert.equal(admin.error?.error, 'Forbidden');
       await expectStatus(listing({}, TEST_ADMIN_KEY), 403);
@@ -309,12 +327,17 @@ describe('campaigns', () => {
       const campaign = await createCampaign(merchantA.key);
       await expectStatus(update(campaign.id, { status: 'paused' }, merchantB.key), 404);
       assert.equal((await db.campaign.findUniqueOrThrow({ where: { id: campaign.id } })).status, 'active');
+      // Without an Idempotency-Key: authentication is checked first.
       const anonymous = as().PATCH('/v1/campaigns/{id}', {
-        params: { ...idempotencyKey(), path: { id: campaign.id } },
+        params: { ...NO_IDEMPOTENCY_KEY, path: { id: campaign.id } },
         body: { status: 'paused' },
       });
       await expectStatus(anonymous, 401);
-      await expectStatus(update(campaign.id, { status: 'paused' }, TEST_ADMIN_KEY), 403);
+      const admin = as(TEST_ADMIN_KEY).PATCH('/v1/campaigns/{id}', {
+        params: { ...NO_IDEMPOTENCY_KEY, path: { id: campaign.id } },
+        body: { status: 'paused' },
+      });
+      await expectStatus(admin, 403);
     });
   });
 

@@ -187,8 +187,7 @@ describe('merchants and API keys', () => {
       const second = (await expectStatus(newKey(created.merchant.id, { label: 'second' }), 201)).data!;
       await expectStatus(listCampaigns(created.apiKey.key), 200);
 
-      const revoked = await expectStatus(revoke(created.apiKey.id), 204);
-      assert.equal(await revoked.response.clone().text(), '');
+      await expectStatus(revoke(created.apiKey.id), 204);
       const refused = await expectStatus(listCampaigns(created.apiKey.key), 401);
       assert.deepEqual(refused.error, {
         statusCode: 401,

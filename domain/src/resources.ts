@@ -381,6 +381,12 @@ export interface VestingScheduleResource {
   registeredTxHash: string | null;
   /** Why the schedule is stalled (the refused payment), while it is. */
   stalled: { failureType: string; message: string; since: string } | null;
+  /**
+   * When the workflow took a revocation it is still carrying out (freezing the schedule on
+   * chain, paying what vested); null otherwise. Once done, the status is `revoked` and
+   * `revocation` says what it paid.
+   */
+  revocationRequestedAt: string | null;
   revocation: {
     revokedAt: string;
     /** What had vested and was not released, paid by the revocation. */
@@ -462,6 +468,7 @@ export function vestingScheduleResource(
             since: (row.stalledAt ?? row.updatedAt).toISOString(),
           }
         : null,
+    revocationRequestedAt: current?.revokedAt ?? null,
     revocation:
       row.status === 'revoked' && row.revokedAt
         ? {

@@ -329,6 +329,7 @@ describe('vesting schedules, end to end', () => {
     const revoked = await expectStatus(revoke(id), 202);
     const view = revoked.data! as ScheduleView;
     assert.equal(view.status, 'revoked', JSON.stringify(view));
+    assert.equal(view.revocationRequestedAt, null, 'done: no longer pending');
     assert.ok(view.revocation);
     const released = toStroops(view.releasedAmount);
     const returned = toStroops(view.revocation.returnedAmount);

@@ -9,7 +9,10 @@ import {
   vestingKeys,
   vestingReleaseMemo,
   vestingReleases,
+  vestingScheduleResource,
   vestingTermsProblem,
+  type VestingReleaseRow,
+  type VestingScheduleRow,
   type VestingTerms,
 } from '@nova/domain';
 import { vestingMemoStem } from '@nova/domain/memos';
@@ -156,5 +159,71 @@ describe('vesting keys and memos', () => {
     assert.ok(Buffer.byteLength(memo) <= 28, memo);
     assert.notEqual(vestingReleaseMemo(vestingMemoStem(id), 1), vestingReleaseMemo(vestingMemoStem(id), 2));
     assert.throws(() => vestingReleaseMemo(vestingMemoStem(id), 36 ** 3));
+  });
+});
+
+describe('a vesting schedule as the API shows it', () => {
+  const ui = { uiUrl: 'http://localhost:8233', namespace: 'default' };
+  const releases: VestingReleaseRow[] = vestingReleases(fourYears).map((release) => ({
+    number: release.number,
+    at: release.at,
+    amountStroops: release.amountStroops,
+    status: 'scheduled',
+    txHash: null,
+  }));
+  const row = (changes: Partial<VestingScheduleRow> = {}): VestingScheduleRow => ({
+    id: '0b9f7e1c-3a52-4c1e-9d0a-6f1e2b3c4d5e',
+    campaignId: '6d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+    beneficiary: 'GBRPYHIL2CI3FNQ4BXLFMNDLFJUNPU2HY3ZMFSHONUCEOASW7QC7OX2H',
+    ...fourYears,
+    revocable: true,
+    status: 'active',
+    releasedStroops: 0n,
+    paidThrough: 0,
+    registeredTxHash: null,
+    stalledFailureType: null,
+    stalledMessage: null,
+    stalledAt: null,
+    revokedAt: null,
+    revocationTxHash: null,
+    revocationStroops: null,
+    returnedStroops: null,
+    workflowId: 'vesting/0b9f7e1c-3a52-4c1e-9d0a-6f1e2b3c4d5e',
+    createdAt: at('2027-01-01T00:00:00Z'),
+    updatedAt: at('2027-01-01T00:00:00Z'),
+    ...changes,
+  });
+  const midway = at('2029-07-31T00:00:00Z');
+
+  it('a revocation the workflow took and has not finished shows as requested, vested frozen there', () => {
+    const requestedAt = '2029-01-31T00:00:00.000Z';
+    const view = vestingScheduleResource(row(), releases, ui, midway, {
+      releasedStroops: 0n,
+      nextReleaseAt: null,
+      revokedAt: requestedAt,
+    });
+    assert.equal(view.status, 'active', 'not revoked until it is done');
+    assert.equal(view.revocationRequestedAt, requestedAt);
+    assert.equal(view.revocation, null);
+    assert.equal(view.vestedAmount, vestingScheduleResource(row(), releases, ui, at(requestedAt)).vestedAmount);
+    assert.equal(view.nextReleaseAt, null);
+  });
+
+  it('none requested while it runs, nor once it is revoked (revocation says what it paid)', () => {
+    const running = vestingScheduleResource(row(), releases, ui, midway, {
+      releasedStroops: 0n,
+      nextReleaseAt: releases[0]!.at.toISOString(),
+    });
+    assert.equal(running.revocationRequestedAt, null);
+    assert.equal(vestingScheduleResource(row(), releases, ui, midway).revocationRequestedAt, null);
+    const revoked = vestingScheduleResource(
+      row({ status: 'revoked', revokedAt: at('2029-01-31T00:00:00Z'), revocationStroops: 10n, returnedStroops: 5n }),
+      releases,
+      ui,
+      midway,
+      { releasedStroops: 0n, nextReleaseAt: null, revokedAt: '2029-01-31T00:00:00.000Z' },
+    );
+    assert.equal(revoked.revocationRequestedAt, null);
+    assert.equal(revoked.revocation?.revokedAt, '2029-01-31T00:00:00.000Z');
   });
 });

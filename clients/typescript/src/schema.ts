@@ -2090,6 +2090,12 @@ export interface components {
             registeredTxHash: string | null;
             /** @description Set while a due release cannot be paid */
             stalled: components["schemas"]["VestingStalledView"] | null;
+            /**
+             * Format: date-time
+             * @description When the workflow took a revocation it is still carrying out (freezing the schedule on chain, paying what vested; vestedAmount is frozen there); null otherwise. Once done, status is revoked and revocation says what it paid
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            revocationRequestedAt: string | null;
             revocation: components["schemas"]["VestingRevocationView"] | null;
             /** @example vesting/8a1f... */
             workflowId: string;
@@ -2681,6 +2687,12 @@ export interface components {
             registeredTxHash: string | null;
             /** @description Set while a due release cannot be paid */
             stalled: components["schemas"]["VestingStalledView"] | null;
+            /**
+             * Format: date-time
+             * @description When the workflow took a revocation it is still carrying out (freezing the schedule on chain, paying what vested; vestedAmount is frozen there); null otherwise. Once done, status is revoked and revocation says what it paid
+             * @example 2026-03-01T12:00:00.000Z
+             */
+            revocationRequestedAt: string | null;
             revocation: components["schemas"]["VestingRevocationView"] | null;
             /** @example vesting/8a1f... */
             workflowId: string;

@@ -143,6 +143,14 @@ export class VestingScheduleView {
   registeredTxHash!: string | null;
   @ApiProperty({ type: VestingStalledView, nullable: true, description: 'Set while a due release cannot be paid' })
   stalled!: VestingStalledView | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      'When the workflow took a revocation it is still carrying out (freezing the schedule on chain, paying what vested; vestedAmount is frozen there); null otherwise. Once done, status is revoked and revocation says what it paid',
+  })
+  revocationRequestedAt!: string | null;
   @ApiProperty({ type: VestingRevocationView, nullable: true }) revocation!: VestingRevocationView | null;
   @ApiProperty({ example: 'vesting/8a1f...' }) workflowId!: string;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;

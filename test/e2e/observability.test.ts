@@ -1,3 +1,5 @@
+// Calls the API through the typed client (@nova/client); raw HTTP only for /docs-json and
+// /metrics, which the OpenAPI document does not list.
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -18,6 +20,8 @@ import {
   type Scrape,
 } from '../support/prometheus';
 import { createWallets, startStellarFixture, type StellarFixture } from '../support/stellar';
+import type { NovaClient } from '@nova/client';
+import { apiClient, expectStatus, idempotencyKey, runningCampaign } from '../support/api-client';
 
 const root = resolve(__dirname, '..', '..');
 const apiMain = join(root, 'apps', 'api', 'dist', 'main.js');
@@ -100,15 +104,9 @@ describe('observability end to end: metrics and traces of one issuance', () => {
   let workerMetricsUrl: string;
   const taskQueue = uniqueTaskQueue('e2e-observability');
 
-  const api$ = (path: string, init: RequestInit & { key?: string } = {}) =>
-    fetch(`${apiUrl}${path}`, {
-      ...init,
-      headers: {
-        'content-type': 'application/json',
-        ...(init.key ? { 'x-api-key': init.key } : {}),
-        ...(init.headers as Record<string, string> | undefined),
-      },
-    });
+  const as = (key?: string): NovaClient => apiClient(apiUrl, key);
+  /** Raw HTTP, for what the OpenAPI document does not list: itself (/docs-json) and /metrics. */
+  const raw = (path: string, init: RequestInit = {}) => fetch(`${apiUrl}${path}`, init);
   const scrape = async (url: string): Promise<Scrape> => {
     const response = await fetch(url);
     assert.equal(response.status, 200, `${url}: ${response.status}`);
@@ -157,7 +155,7 @@ describe('observability end to end: metrics and traces of one issuance', () => {
     workerMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     await waitForOutput(worker, /"msg":"worker started"/, 90_000);
     await waitForOutput(api, /API listening/, 60_000);
-    await eventually(async () => ((await api$('/health/ready')).status === 200 ? true : undefined), {
+    await eventually(async () => ((await as().GET('/health/ready')).response.status === 200 ? true : undefined), {
       what: 'the API ready (a worker polling)',
       timeoutMs: 60_000,
     });
@@ -179,26 +177,12 @@ describe('observability end to end: metrics and traces of one issuance', () => {
   let scrapes: { api: Scrape; worker: Scrape } | undefined;
 
   it('moves the API and worker counters by exactly one issuance', async () => {
-    const merchantResponse = await api$('/v1/merchants', {
-      method: 'POST',
-      key: TEST_ADMIN_KEY,
-      body: JSON.stringify({ name: 'Observed Co' }),
-    });
-    assert.equal(merchantResponse.status, 201);
-    const merchantKey = ((await merchantResponse.json()) as { apiKey: { key: string } }).apiKey.key;
-    const campaignResponse = await api$('/v1/campaigns', {
-      method: 'POST',
-      key: merchantKey,
-      headers: { 'idempotency-key': randomUUID() },
-      body: JSON.stringify({
-        name: 'Observed',
-        budget: '100',
-        startsAt: new Date(Date.now() - 60_000).toISOString(),
-        endsAt: new Date(Date.now() + 86_400_000).toISOString(),
-      }),
-    });
-    assert.equal(campaignResponse.status, 201);
-    const campaignId = ((await campaignResponse.json()) as { id: string }).id;
+    const merchant = await expectStatus(
+      as(TEST_ADMIN_KEY).POST('/v1/merchants', { body: { name: 'Observed Co' } }),
+      201,
+    );
+    const merchantKey = merchant.data!.apiKey.key;
+    const campaignId = (await runningCampaign(as(merchantKey), { name: 'Observed', budget: '100' })).id;
     const [wallet] = await createWallets(stellar, 1);
 
     const before = { api: await scrape(`${apiUrl}/metrics`), worker: await scrape(workerMetricsUrl) };
@@ -206,25 +190,22 @@ describe('observability end to end: metrics and traces of one issuance', () => {
     // The caller's own W3C trace context: the API must continue that trace, not start one.
     const traceId = randomBytes(16).toString('hex');
     const requestId = `obs-${randomUUID()}`;
-    const accepted = await api$('/v1/rewards/issuances', {
-      method: 'POST',
-      key: merchantKey,
-      headers: {
-        'idempotency-key': randomUUID(),
-        'x-request-id': requestId,
-        traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
-      },
-      body: JSON.stringify({ campaignId, walletAddress: wallet!.publicKey(), amount: '2.5' }),
-    });
-    assert.equal(accepted.status, 202);
-    const { id } = (await accepted.json()) as { id: string };
+    const accepted = await expectStatus(
+      as(merchantKey).POST('/v1/rewards/issuances', {
+        params: idempotencyKey(),
+        headers: { 'x-request-id': requestId, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+        body: { campaignId, walletAddress: wallet!.publicKey(), amount: '2.5' },
+      }),
+      202,
+    );
+    const { id } = accepted.data!;
     let polls = 0;
     const confirmed = await eventually(
       async () => {
         polls += 1;
-        const view = (await (await api$(`/v1/rewards/issuances/${id}`, { key: merchantKey })).json()) as {
-          status: string;
-        };
+        const view = (
+          await expectStatus(as(merchantKey).GET('/v1/rewards/issuances/{id}', { params: { path: { id } } }), 200)
+        ).data!;
         assert.notEqual(view.status, 'failed');
         return view.status === 'confirmed' ? view : undefined;
       },
@@ -315,10 +296,10 @@ describe('observability end to end: metrics and traces of one issuance', () => {
   });
 
   it('keeps /metrics out of the OpenAPI document and away from API keys', async () => {
-    const document = (await (await api$('/docs-json')).json()) as { paths: Record<string, unknown> };
+    const document = (await (await raw('/docs-json')).json()) as { paths: Record<string, unknown> };
     assert.equal(document.paths['/metrics'], undefined);
-    assert.equal((await api$('/metrics')).status, 200, 'no API key needed');
-    assert.equal((await api$('/metrics', { method: 'POST' })).status, 405);
+    assert.equal((await raw('/metrics')).status, 200, 'no API key needed');
+    assert.equal((await raw('/metrics', { method: 'POST' })).status, 405);
   });
 
   it('yields one trace from the API request through the workflow and its activities to the Horizon call', async () => {

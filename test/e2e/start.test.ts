@@ -1,3 +1,5 @@
+// Calls the API through the typed client (@nova/client); raw HTTP only for the Temporal Web UI
+// and Horizon, which are not the API.
 import { afterAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -5,6 +7,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { platformSearchAttributes } from '@nova/workflows/definitions';
+import type { NovaClient } from '@nova/client';
+import { apiClient, expectStatus, idempotencyKey } from '../support/api-client';
 import { eventually, required } from '../support/environment';
 import { freePort } from '../support/launcher';
 import {
@@ -15,12 +19,6 @@ import {
   withTimeout,
   type Spawned,
 } from '../support/processes';
-
-interface SelfCheck {
-  status: string;
-  workflowId: string;
-  links: { self: string };
-}
 
 const root = resolve(__dirname, '..', '..');
 const startScript = join(root, 'scripts', 'start.js');
@@ -108,6 +106,8 @@ describe('START (npm start)', () => {
       WORKER_METRICS_PORT: String(ports.workerMetrics),
     });
     const api = `http://127.0.0.1:${ports.api}`;
+    const as = (key?: string): NovaClient => apiClient(api, key);
+    const ready = async () => (await as().GET('/health/ready')).response.status;
 
     // First run: up, ready, Web UI, search attributes, a workflow through the worker.
     current = spawnCollecting(process.execPath, [startScript], env, root);
@@ -116,7 +116,7 @@ describe('START (npm start)', () => {
     for (const url of [`${api}/docs`, `${api}/docs-json`, `http://127.0.0.1:${ports.ui}`]) {
       assert.match(current.output(), new RegExp(url.replace(/[.]/g, '\\.')), `${url} printed`);
     }
-    assert.equal((await fetch(`${api}/health/ready`)).status, 200);
+    assert.equal(await ready(), 200);
     assert.equal((await fetch(`http://127.0.0.1:${ports.ui}/`)).status, 200, 'Temporal Web UI answers');
     // The API answers at normal priority; the worker and the dev server run below it (nice 5).
     const children = spawnSync('ps', ['-o', 'ni=,args=', '--ppid', String(current.child.pid)], { encoding: 'utf8' });
@@ -128,10 +128,7 @@ describe('START (npm start)', () => {
     assert.deepEqual(niceOf('apps/api/dist/main.js'), [0], children.stdout);
     assert.deepEqual(niceOf('apps/worker/dist/main.js'), [5], children.stdout);
     assert.deepEqual(niceOf('server start-dev'), [5], children.stdout);
-    const network = (await (await fetch(`${api}/v1/stellar`)).json()) as {
-      horizonUrl: string;
-      distributionAccount: string;
-    };
+    const network = (await expectStatus(as().GET('/v1/stellar'), 200)).data!;
     assert.equal(network.horizonUrl, `http://127.0.0.1:${ports.stellar}`);
     assert.equal(
       (await fetch(`${network.horizonUrl}/accounts/${network.distributionAccount}`)).status,
@@ -146,48 +143,39 @@ describe('START (npm start)', () => {
     const custom = JSON.parse(listed.stdout).customAttributes as Record<string, string>;
     for (const attribute of platformSearchAttributes) assert.ok(custom[attribute.name], `${attribute.name} registered`);
 
-    const accepted = (await (
-      await fetch(`${api}/v1/admin/self-checks`, { method: 'POST', headers: { 'X-API-Key': adminKey } })
-    ).json()) as SelfCheck;
+    const accepted = (await expectStatus(as(adminKey).POST('/v1/admin/self-checks'), 202)).data!;
     await eventually(
       async () => {
-        const body = (await (
-          await fetch(`${api}${accepted.links.self}`, { headers: { 'X-API-Key': adminKey } })
-        ).json()) as SelfCheck;
-        return body.status === 'completed' ? body : undefined;
+        const { data } = await expectStatus(
+          as(adminKey).GET('/v1/admin/self-checks/{id}', { params: { path: { id: accepted.id } } }),
+          200,
+        );
+        return data!.status === 'completed' ? data : undefined;
       },
       { what: 'self-check completed', timeoutMs: 60_000 },
     );
 
     // Campaign sync is on: START hands the sandbox's contracts file to the API and the worker.
-    const json = { 'Content-Type': 'application/json' };
-    const merchant = (await (
-      await fetch(`${api}/v1/merchants`, {
-        method: 'POST',
-        headers: { ...json, 'X-API-Key': adminKey },
-        body: JSON.stringify({ name: 'Start shop' }),
-      })
-    ).json()) as { apiKey: { key: string } };
-    const campaign = (await (
-      await fetch(`${api}/v1/campaigns`, {
-        method: 'POST',
-        headers: { ...json, 'X-API-Key': merchant.apiKey.key, 'Idempotency-Key': 'start-launch' },
-        body: JSON.stringify({
-          name: 'Launch',
-          budget: '10',
-          startsAt: '2026-01-01T00:00:00Z',
-          endsAt: '2030-01-01T00:00:00Z',
+    const merchant = (await expectStatus(as(adminKey).POST('/v1/merchants', { body: { name: 'Start shop' } }), 201))
+      .data!;
+    const shop = as(merchant.apiKey.key);
+    const campaign = (
+      await expectStatus(
+        shop.POST('/v1/campaigns', {
+          params: idempotencyKey('start-launch'),
+          body: { name: 'Launch', budget: '10', startsAt: '2026-01-01T00:00:00Z', endsAt: '2030-01-01T00:00:00Z' },
         }),
-      })
-    ).json()) as { id: string; onChain: { status: string } | null };
+        201,
+      )
+    ).data!;
     assert.equal(campaign.onChain?.status, 'pending');
     await eventually(
       async () => {
-        const view = (await (
-          await fetch(`${api}/v1/campaigns/${campaign.id}`, { headers: { 'X-API-Key': merchant.apiKey.key } })
-        ).json()) as { onChain: { status: string; txHash: string | null } };
-        assert.notEqual(view.onChain.status, 'failed', JSON.stringify(view.onChain));
-        return view.onChain.status === 'synced' ? view : undefined;
+        const view = (
+          await expectStatus(shop.GET('/v1/campaigns/{id}', { params: { path: { id: campaign.id } } }), 200)
+        ).data!;
+        assert.notEqual(view.onChain?.status, 'failed', JSON.stringify(view.onChain));
+        return view.onChain?.status === 'synced' ? view : undefined;
       },
       { what: 'the campaign on the sandbox campaign contract', timeoutMs: 60_000 },
     );
@@ -215,14 +203,14 @@ describe('START (npm start)', () => {
     process.kill(temporalPid, 'SIGKILL');
     await eventually(
       async () => {
-        const ready = await fetch(`${api}/health/ready`);
-        assert.equal((await fetch(`${api}/health`)).status, 200, 'the API stays up');
-        return ready.status === 503 ? ready : undefined;
+        const status = await ready();
+        assert.equal((await as().GET('/health')).response.status, 200, 'the API stays up');
+        return status === 503 ? status : undefined;
       },
       { what: '/health/ready 503 while Temporal is down', timeoutMs: 30_000 },
     );
     await waitForOutput(current, /temporal exited unexpectedly \(137\); restarting it/, 30_000);
-    await eventually(async () => ((await fetch(`${api}/health/ready`)).status === 200 ? true : undefined), {
+    await eventually(async () => ((await ready()) === 200 ? true : undefined), {
       what: '/health/ready 200 once Temporal is back',
       timeoutMs: 120_000,
     });
@@ -238,11 +226,11 @@ describe('START (npm start)', () => {
     current = spawnCollecting(process.execPath, [startScript], env, root);
     const [, secondKey] = await waitForOutput(current, /Admin API key\s+(\S+)/, 240_000);
     assert.equal(secondKey, adminKey);
-    const again = (await (await fetch(`${api}/v1/stellar`)).json()) as { distributionAccount: string };
+    const again = (await expectStatus(as().GET('/v1/stellar'), 200)).data!;
     assert.equal(again.distributionAccount, network.distributionAccount, 'the sandbox kept its keys and ledger');
-    const kept = (await (
-      await fetch(`${api}${accepted.links.self}`, { headers: { 'X-API-Key': adminKey } })
-    ).json()) as SelfCheck;
+    const kept = (
+      await expectStatus(as(adminKey).GET('/v1/admin/self-checks/{id}', { params: { path: { id: accepted.id } } }), 200)
+    ).data!;
     assert.equal(kept.status, 'completed');
     const described = spawnSync(
       required('TEMPORAL_CLI_PATH'),

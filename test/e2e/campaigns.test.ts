@@ -13,7 +13,15 @@ import { createApp } from '@nova/api';
 import { CampaignsService } from '@nova/api/dist/campaigns/campaigns.service';
 import { createPrismaClient, type PrismaClient } from '@nova/db';
 import type { NovaClient, Schemas } from '@nova/client';
-import { apiClient, expectStatus, fieldsOf, idempotencyKey, listenForClients, reasonOf } from '../support/api-client';
+import {
+  apiClient,
+  expectStatus,
+  fieldsOf,
+  idempotencyKey,
+  listenForClients,
+  NO_IDEMPOTENCY_KEY,
+  reasonOf,
+} from '../support/api-client';
 import { required, TEST_ADMIN_KEY, testApiConfig, uniqueTaskQueue } from '../support/environment';
 
 type CampaignView = Schemas['CampaignView'];
@@ -49,13 +57,7 @@ describe('campaigns', () => {
     });
   }
 
-  /**
-   * The `params` of a request that leaves out the Idempotency-Key the document requires: the
-   * refusals of a bad key come before that header's check, so they are sent without one.
-   */
-  const NO_IDEMPOTENCY_KEY = {} as ReturnType<typeof idempotencyKey>;
-
-  /** POST /v1/campaigns with `key` and no Idempotency-Key. */
+  /** POST /v1/campaigns with `key` and no Idempotency-Key (bad keys are refused before that header's check). */
   function createWithoutIdempotencyKey(body: Record<string, unknown>, key: string) {
     return as(key).POST('/v1/campaigns', {
       params: NO_IDEMPOTENCY_KEY,

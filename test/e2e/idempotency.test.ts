@@ -1,7 +1,7 @@
-// Calls the API through the typed client (@nova/client). Bodies the document refuses are sent
-// through it with a cast: the point is the API's answer to them. Raw HTTP (supertest) stays for
-// requests the client cannot express: a POST and a PATCH without their required Idempotency-Key
-// header, and GET /docs-json (the OpenAPI document itself is no route of the document).
+// Calls the API through the typed client (@nova/client). Bodies the document refuses, and
+// requests without the Idempotency-Key it requires, are sent through it with a cast: the point
+// is the API's answer to them. Raw HTTP (supertest) stays for GET /docs-json (the OpenAPI
+// document itself is no route of the document).
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -23,7 +23,15 @@ import {
 } from '../support/environment';
 import { freePort } from '../support/launcher';
 import { spawnCollecting, waitForOutput, withTimeout } from '../support/processes';
-import { apiClient, expectStatus, fieldsOf, idempotencyKey, listenForClients, reasonOf } from '../support/api-client';
+import {
+  apiClient,
+  expectStatus,
+  fieldsOf,
+  idempotencyKey,
+  listenForClients,
+  NO_IDEMPOTENCY_KEY,
+  reasonOf,
+} from '../support/api-client';
 
 const root = resolve(__dirname, '..', '..');
 const hoursFromNow = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
@@ -176,9 +184,12 @@ describe('Idempotency-Key on mutating merchant routes', () => {
 
   it('a missing or malformed key: 400 naming the Idempotency-Key header, nothing done', async () => {
     const body = campaignBody();
-    // No Idempotency-Key at all: a request the typed client cannot make (the header is required).
-    const missing = await http().post('/v1/campaigns').set('X-API-Key', merchantA.key).send(body).expect(400);
-    assert.deepEqual(missing.body, {
+    // No Idempotency-Key at all (the document requires it: a cast).
+    const missing = await expectStatus(
+      as(merchantA.key).POST('/v1/campaigns', { params: NO_IDEMPOTENCY_KEY, body }),
+      400,
+    );
+    assert.deepEqual(missing.error, {
       statusCode: 400,
       error: 'Bad Request',
       message: 'the Idempotency-Key header is required on POST /v1/campaigns',
@@ -192,13 +203,15 @@ describe('Idempotency-Key on mutating merchant routes', () => {
     }
     await expectStatus(postCampaign(merchantA, 'k'.repeat(255), campaignBody()), 201);
     const campaign = await createCampaign(merchantA);
-    // Without the header again: raw HTTP.
-    const patch = await http()
-      .patch(`/v1/campaigns/${campaign.id}`)
-      .set('X-API-Key', merchantA.key)
-      .send({ name: 'no key' })
-      .expect(400);
-    assert.equal(patch.body.details[0].field, 'Idempotency-Key');
+    // Without the header again.
+    const patch = await expectStatus(
+      as(merchantA.key).PATCH('/v1/campaigns/{id}', {
+        params: { ...NO_IDEMPOTENCY_KEY, path: { id: campaign.id } },
+        body: { name: 'no key' },
+      }),
+      400,
+    );
+    assert.equal(fieldsOf(patch.error)[0], 'Idempotency-Key');
     assert.equal(await db.campaign.count({ where: { name: { in: [body.name, 'no key'] } } }), 0);
   });
 

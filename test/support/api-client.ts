@@ -24,6 +24,12 @@ export function idempotencyKey(key: string = randomUUID()): { header: { 'Idempot
 }
 
 /**
+ * The `params` of a request that leaves out the Idempotency-Key the document requires (a cast:
+ * the client's types would not allow it), for the refusals that come before or of that check.
+ */
+export const NO_IDEMPOTENCY_KEY = {} as ReturnType<typeof idempotencyKey>;
+
+/**
  * Asserts the answer's status (supertest's `.expect(status)`), showing the body otherwise, and
  * returns the answer.
  */
